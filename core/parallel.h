@@ -1,0 +1,32 @@
+#pragma once
+// Threading helpers over OpenMP (the same runtime oneDNN uses here).
+//
+// Determinism rule for every kernel: work is split into items whose results
+// do not depend on which thread computes them (each item writes its own
+// outputs; randomness comes from CounterRng keyed by the item), and any sum
+// across items is done afterwards in a fixed order, never by atomics.
+#include <cstdint>
+
+#include <omp.h>
+
+namespace knnformer {
+
+// Threads used by kernels from now on (0 or negative: all cores).
+void set_num_threads(int threads);
+int num_threads();
+
+// Calls body(i) for i in [begin, end), spread over the threads in contiguous chunks.
+template <class Body>
+void parallel_for(int64_t begin, int64_t end, Body&& body) {
+#pragma omp parallel for schedule(static)
+  for (int64_t i = begin; i < end; ++i) body(i);
+}
+
+// As parallel_for, with dynamic scheduling for items of uneven cost (causal rows).
+template <class Body>
+void parallel_for_dynamic(int64_t begin, int64_t end, Body&& body) {
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int64_t i = begin; i < end; ++i) body(i);
+}
+
+}  // namespace knnformer

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what knnformer needs (Debian packages, only those missing), then
+# configures and builds it. Usage: scripts/setup.sh [BUILD_DIR] [cmake options...]
+# BUILD_DIR defaults to build/. Safe to run again: it does only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  g++ cmake make pkg-config            # toolchain
+  libdnnl-dev                          # GEMM (oneDNN matmul primitive)
+  libboost-program-options-dev         # command line and INI config files
+  libhdf5-dev                          # datasets and checkpoints
+  doctest-dev                          # unit tests
+  libsentencepiece-dev                 # subword tokenizer
+  bible-kjv                            # the default corpus (King James Bible)
+  gnuplot-nox                          # plots of training curves
+  python3-torch python3-h5py python3-numpy  # the reference for parity tests
+  libopenblas0-openmp                  # a fast BLAS for the PyTorch reference
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+build_dir="${1:-build}"
+shift || true
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+cmake --build "$build_dir" -j "$(nproc)"

@@ -1,0 +1,23 @@
+#pragma once
+// The knnformer subcommands. Each takes the arguments after its name and
+// returns the process exit code; errors are thrown as knnformer::Error and
+// reported by main as one line. To add a subcommand, declare its function
+// here and list it in commands.cpp.
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace knnformer {
+
+using Arguments = std::vector<std::string>;
+
+struct Command {
+  std::string_view name;
+  std::string_view summary;
+  int (*run)(const Arguments& arguments);
+};
+
+// Every subcommand, in the order --help lists them.
+const std::vector<Command>& commands();
+
+}  // namespace knnformer
