@@ -1,0 +1,107 @@
+#include "core/gemm.h"
+
+#include <map>
+#include <mutex>
+#include <tuple>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "core/error.h"
+
+namespace knnformer::gemm {
+
+namespace {
+
+using dnnl::memory;
+using Dims = memory::dims;
+
+dnnl::engine& cpu_engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+dnnl::stream& cpu_stream() {
+  static dnnl::stream stream(cpu_engine());
+  return stream;
+}
+
+// A [batch, rows, cols] matrix as oneDNN sees it: logical dims of op(X) and
+// strides of X as stored (a transposed operand just swaps the two strides).
+memory::desc matrix_desc(int64_t batch, int64_t rows, int64_t cols, bool transposed) {
+  const Dims dims{batch, rows, cols};
+  const Dims strides = transposed ? Dims{rows * cols, 1, rows} : Dims{rows * cols, cols, 1};
+  return memory::desc(dims, memory::data_type::f32, strides);
+}
+
+// A created primitive with its memory objects, whose data handles are swapped per call.
+struct CachedPrimitive {
+  dnnl::matmul primitive;
+  memory a, b, c, bias;
+};
+
+using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, bool, bool, bool, bool, bool, bool>;
+
+Key key_of(const Product& p, bool has_bias) {
+  return {p.batch, p.m, p.n, p.k, p.transpose_a, p.transpose_b, p.a_batched, p.b_batched, p.accumulate, has_bias};
+}
+
+CachedPrimitive create(const Product& p, bool has_bias) {
+  auto& engine = cpu_engine();
+  const memory::desc a_desc = matrix_desc(p.a_batched ? p.batch : 1, p.m, p.k, p.transpose_a);
+  const memory::desc b_desc = matrix_desc(p.b_batched ? p.batch : 1, p.k, p.n, p.transpose_b);
+  const memory::desc c_desc = matrix_desc(p.batch, p.m, p.n, false);
+  const memory::desc bias_desc = matrix_desc(1, 1, p.n, false);
+
+  dnnl::primitive_attr attributes;
+  if (p.accumulate) {
+    dnnl::post_ops post_ops;
+    post_ops.append_sum(1.0f);
+    attributes.set_post_ops(post_ops);
+  }
+  const auto descriptor = has_bias ? dnnl::matmul::desc(a_desc, b_desc, bias_desc, c_desc)
+                                   : dnnl::matmul::desc(a_desc, b_desc, c_desc);
+  const dnnl::matmul::primitive_desc primitive_desc(descriptor, attributes, engine);
+  return {dnnl::matmul(primitive_desc), memory(a_desc, engine, nullptr), memory(b_desc, engine, nullptr),
+          memory(c_desc, engine, nullptr), memory(bias_desc, engine, nullptr)};
+}
+
+void check(const Product& p) {
+  require(p.batch >= 1 && p.m >= 0 && p.n >= 0 && p.k >= 0,
+          "gemm::matmul: bad problem batch=" + std::to_string(p.batch) + " m=" + std::to_string(p.m) +
+              " n=" + std::to_string(p.n) + " k=" + std::to_string(p.k));
+}
+
+}  // namespace
+
+void matmul(const Product& product, const float* a, const float* b, float* c, const float* bias) {
+  check(product);
+  if (product.m == 0 || product.n == 0) return;
+  static std::mutex cache_mutex;
+  static std::map<Key, CachedPrimitive> cache;
+  const std::lock_guard lock(cache_mutex);
+
+  const Key key = key_of(product, bias != nullptr);
+  auto entry = cache.find(key);
+  if (entry == cache.end()) entry = cache.emplace(key, create(product, bias != nullptr)).first;
+  CachedPrimitive& cached = entry->second;
+  cached.a.set_data_handle(const_cast<float*>(a));
+  cached.b.set_data_handle(const_cast<float*>(b));
+  cached.c.set_data_handle(c);
+  std::unordered_map<int, memory> arguments{
+      {DNNL_ARG_SRC, cached.a}, {DNNL_ARG_WEIGHTS, cached.b}, {DNNL_ARG_DST, cached.c}};
+  if (bias) {
+    cached.bias.set_data_handle(const_cast<float*>(bias));
+    arguments.emplace(DNNL_ARG_BIAS, cached.bias);
+  }
+  cached.primitive.execute(cpu_stream(), arguments);
+  cpu_stream().wait();
+}
+
+void sgemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  const dnnl_status_t status = dnnl_sgemm(transpose_a ? 'T' : 'N', transpose_b ? 'T' : 'N', m, n, k, alpha, a, lda,
+                                          b, ldb, beta, c, ldc);
+  require(status == dnnl_success, "gemm::sgemm: oneDNN failed with status " + std::to_string(status));
+}
+
+}  // namespace knnformer::gemm

@@ -1,0 +1,143 @@
+#include "core/ops/matmul.h"
+
+#include "core/autograd.h"
+#include "core/error.h"
+#include "core/gemm.h"
+#include "core/parallel.h"
+
+namespace knnformer::ops {
+
+namespace {
+
+struct Operands {
+  int64_t batch, m, n, k;
+  bool b_batched;
+};
+
+Operands operands_of(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
+  const Shape &sa = a.shape(), &sb = b.shape();
+  const auto mismatch = [&] {
+    return "matmul: shapes " + sa.to_string() + (transpose_a ? "ᵀ" : "") + " and " + sb.to_string() +
+           (transpose_b ? "ᵀ" : "") + " do not multiply";
+  };
+  require(sa.rank() >= 2 && sb.rank() >= 2, mismatch());
+  const int64_t m = transpose_a ? sa[-1] : sa[-2], k = transpose_a ? sa[-2] : sa[-1];
+  const int64_t kb = transpose_b ? sb[-1] : sb[-2], n = transpose_b ? sb[-2] : sb[-1];
+  require(k == kb, mismatch());
+  const bool b_batched = sb.rank() > 2;
+  if (b_batched) {
+    require(sb.rank() == sa.rank(), mismatch());
+    for (int i = 0; i < sa.rank() - 2; ++i) require(sa[i] == sb[i], mismatch());
+  }
+  return {sa.numel() / (sa[-1] * sa[-2]), m, n, k, b_batched};
+}
+
+// C (+)= op(A)·op(B) on raw buffers.
+void multiply(const Operands& o, bool transpose_a, bool transpose_b, bool a_batched, bool b_batched, const float* a,
+              const float* b, float* c, bool accumulate) {
+  gemm::Product product{o.batch, o.m, o.n, o.k, transpose_a, transpose_b, a_batched, b_batched, accumulate};
+  gemm::matmul(product, a, b, c);
+}
+
+// Backward of C = op(A)·op(B), each case from dA = dC·op(B)ᵀ and dB = op(A)ᵀ·dC,
+// with the stored layouts of A and B read through transposes instead of copies.
+struct MatmulNode : Node {
+  MatmulNode(Tensor a_, Tensor b_, Tensor c_, Operands o_, bool ta, bool tb)
+      : a(std::move(a_)), b(std::move(b_)), c(std::move(c_)), o(o_), transpose_a(ta), transpose_b(tb) {}
+
+  void backward() override {
+    if (!c.has_grad()) return;
+    const float* dc = c.grad();
+    if (a.requires_grad()) {
+      if (!transpose_a)  // dA[m,k] = dC[m,n]·op(B)ᵀ
+        multiply({o.batch, o.m, o.k, o.n, o.b_batched}, false, !transpose_b, true, o.b_batched, dc, b.data(),
+                 a.grad(), true);
+      else  // dA[k,m] = op(B)·dCᵀ
+        multiply({o.batch, o.k, o.m, o.n, true}, transpose_b, true, o.b_batched, true, b.data(), dc, a.grad(), true);
+    }
+    if (b.requires_grad()) {
+      if (o.b_batched) {
+        if (!transpose_b)  // dB[k,n] = op(A)ᵀ·dC
+          multiply({o.batch, o.k, o.n, o.m, true}, !transpose_a, false, true, true, a.data(), dc, b.grad(), true);
+        else  // dB[n,k] = dCᵀ·op(A)
+          multiply({o.batch, o.n, o.k, o.m, true}, true, transpose_a, true, true, dc, a.data(), b.grad(), true);
+      } else {
+        // A shared B collects the gradient of every batch entry: with A not
+        // transposed the batch folds into the rows, one product of depth batch·m.
+        const int64_t rows = o.batch * o.m;
+        if (!transpose_b)
+          multiply({1, o.k, o.n, rows, false}, true, false, true, true, a.data(), dc, b.grad(), true);
+        else
+          multiply({1, o.n, o.k, rows, false}, true, false, true, true, dc, a.data(), b.grad(), true);
+      }
+    }
+  }
+  std::string_view name() const override { return "matmul"; }
+
+  Tensor a, b, c;
+  Operands o;
+  bool transpose_a, transpose_b;
+};
+
+// Column sums of dy [rows, n] into db [n]: each thread owns whole columns, so
+// the order of additions (row by row) does not depend on the thread count.
+void add_column_sums(const float* dy, int64_t rows, int64_t n, float* db) {
+  constexpr int64_t kColumnsPerItem = 64;
+  parallel_for(0, (n + kColumnsPerItem - 1) / kColumnsPerItem, [&](int64_t item) {
+    const int64_t begin = item * kColumnsPerItem, end = std::min(n, begin + kColumnsPerItem);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = begin; j < end; ++j) db[j] += dy[r * n + j];
+  });
+}
+
+// Backward of y = x·Wᵀ + b with x as [rows, in]:
+// dx = dy·W, dW = dyᵀ·x, db = Σ_rows dy.
+struct LinearNode : Node {
+  LinearNode(Tensor x_, Tensor weight_, Tensor bias_, Tensor y_)
+      : x(std::move(x_)), weight(std::move(weight_)), bias(std::move(bias_)), y(std::move(y_)) {}
+
+  void backward() override {
+    if (!y.has_grad()) return;
+    const int64_t rows = x.shape().rows(), in = x.shape().cols(), out = weight.shape()[0];
+    const float* dy = y.grad();
+    if (x.requires_grad())
+      multiply({1, rows, in, out, false}, false, false, true, false, dy, weight.data(), x.grad(), true);
+    if (weight.requires_grad())
+      multiply({1, out, in, rows, false}, true, false, true, false, dy, x.data(), weight.grad(), true);
+    if (bias.defined() && bias.requires_grad()) add_column_sums(dy, rows, out, bias.grad());
+  }
+  std::string_view name() const override { return "linear"; }
+
+  Tensor x, weight, bias, y;
+};
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
+  const Operands o = operands_of(a, b, transpose_a, transpose_b);
+  require(o.b_batched || !transpose_a || o.batch == 1,
+          "matmul: a transposed batched " + a.shape().to_string() + " with a shared " + b.shape().to_string() +
+              " is not supported");
+  Tensor c = Tensor::empty(a.shape().with(-2, o.m).with(-1, o.n));
+  multiply(o, transpose_a, transpose_b, true, o.b_batched, a.data(), b.data(), c.data(), false);
+  if (needs_grad({&a, &b})) record<MatmulNode>(c, a, b, c, o, transpose_a, transpose_b);
+  return c;
+}
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  const Shape& sx = x.shape();
+  const Shape& sw = weight.shape();
+  require(sw.rank() == 2 && sx.rank() >= 1 && sx[-1] == sw[1],
+          "linear: input " + sx.to_string() + " does not fit weight " + sw.to_string() + " ([out, in])");
+  const int64_t out = sw[0];
+  if (bias.defined())
+    require(bias.shape() == Shape{out},
+            "linear: bias " + bias.shape().to_string() + " does not fit weight " + sw.to_string());
+  Tensor y = Tensor::empty(sx.with(-1, out));
+  const gemm::Product product{1, sx.rows(), out, sx[-1], false, true};
+  gemm::matmul(product, x.data(), weight.data(), y.data(), bias.defined() ? bias.data() : nullptr);
+  if (needs_grad({&x, &weight, &bias})) record<LinearNode>(y, x, weight, bias, y);
+  return y;
+}
+
+}  // namespace knnformer::ops
