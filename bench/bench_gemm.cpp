@@ -1,0 +1,80 @@
+// GEMM benchmark: knnformer's matmul wrapper (cached oneDNN matmul primitive)
+// against a direct oneDNN dnnl_sgemm call, on transformer shapes, in the same
+// run. Runs alternate between the two and each reports its median, so load
+// from elsewhere on the machine hits both alike.
+//
+// usage: bench_gemm [threads] [repeats]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+#include "core/gemm.h"
+#include "core/parallel.h"
+#include "core/rng.h"
+
+using namespace knnformer;
+
+namespace {
+
+struct Case {
+  const char* what;
+  int64_t m, n, k;
+  bool transpose_a, transpose_b;
+};
+
+double seconds_of(const auto& work) {
+  const auto start = std::chrono::steady_clock::now();
+  work();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
+  const int repeats = argc > 2 ? std::atoi(argv[2]) : 15;
+  set_num_threads(threads);
+  const std::vector<Case> cases = {
+      {"qkv / mlp-in   x·Wᵀ", 2048, 768, 256, false, true},
+      {"mlp-in         x·Wᵀ", 2048, 1024, 256, false, true},
+      {"mlp-out        x·Wᵀ", 2048, 256, 1024, false, true},
+      {"dx = dy·W", 2048, 256, 768, false, false},
+      {"dW = dyᵀ·x", 768, 256, 2048, true, false},
+  };
+  std::printf("GEMM, %d threads, median of %d runs\n", threads, repeats);
+  std::printf("%-22s %18s %12s %12s %8s\n", "product", "m x n x k", "wrapper", "dnnl_sgemm", "ratio");
+  for (const Case& c : cases) {
+    std::vector<float> a(c.m * c.k), b(c.k * c.n), out(c.m * c.n);
+    CounterRng rng(1, {});
+    rng.fill_normal(a.data(), a.size(), 0, 1);
+    rng.fill_normal(b.data(), b.size(), 0, 1);
+    const gemm::Product product{1, c.m, c.n, c.k, c.transpose_a, c.transpose_b};
+    const int64_t lda = c.transpose_a ? c.m : c.k, ldb = c.transpose_b ? c.k : c.n;
+    const auto wrapper = [&] { gemm::matmul(product, a.data(), b.data(), out.data()); };
+    const auto direct = [&] {
+      gemm::sgemm(c.transpose_a, c.transpose_b, c.m, c.n, c.k, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, out.data(),
+                  c.n);
+    };
+    wrapper();
+    direct();
+    std::vector<double> wrapper_times, direct_times;
+    for (int r = 0; r < repeats; ++r) {
+      wrapper_times.push_back(seconds_of(wrapper));
+      direct_times.push_back(seconds_of(direct));
+    }
+    const double flops = 2.0 * c.m * c.n * c.k;
+    const double wrapper_gflops = flops / median(wrapper_times) * 1e-9;
+    const double direct_gflops = flops / median(direct_times) * 1e-9;
+    char dims[48];
+    std::snprintf(dims, sizeof dims, "%ldx%ldx%ld", long(c.m), long(c.n), long(c.k));
+    std::printf("%-22s %18s %7.1f GF/s %7.1f GF/s %7.3fx\n", c.what, dims, wrapper_gflops, direct_gflops,
+                wrapper_gflops / direct_gflops);
+  }
+}
