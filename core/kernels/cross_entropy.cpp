@@ -1,0 +1,80 @@
+#include "core/kernels/cross_entropy.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/kernels/map.h"
+#include "core/kernels/row_reductions.h"
+#include "core/parallel.h"
+
+namespace knnformer::kernels {
+
+// Backward: loss_r = lse_r − x_{r,t}, and ∂lse_r/∂x_{r,j} = exp(x_{r,j} − lse_r) = softmax_j,
+// so ∂loss_r/∂x_{r,j} = softmax_j − [j = t]; the caller's scale carries dloss (and 1/N for a mean).
+
+namespace reference {
+
+void cross_entropy_forward(const float* logits, const int32_t* targets, float* losses, float* log_sum_exp,
+                           int64_t rows, int64_t vocab) {
+  parallel_for(0, rows, [&](int64_t r) {
+    const float* x = logits + r * vocab;
+    const float shift = *std::max_element(x, x + vocab);
+    double total = 0.0;
+    for (int64_t j = 0; j < vocab; ++j) total += std::exp(x[j] - shift);
+    const double lse = shift + std::log(total);
+    log_sum_exp[r] = static_cast<float>(lse);
+    losses[r] = static_cast<float>(lse - x[targets[r]]);
+  });
+}
+
+void cross_entropy_backward(const float* logits, const int32_t* targets, const float* log_sum_exp, float scale,
+                            float* dlogits, int64_t rows, int64_t vocab) {
+  parallel_for(0, rows, [&](int64_t r) {
+    const float* x = logits + r * vocab;
+    float* dx = dlogits + r * vocab;
+    for (int64_t j = 0; j < vocab; ++j) dx[j] += std::exp(x[j] - log_sum_exp[r]) * scale;
+    dx[targets[r]] -= scale;
+  });
+}
+
+}  // namespace reference
+
+#ifdef KNNFORMER_SIMD_AVX2
+
+void cross_entropy_forward(const float* logits, const int32_t* targets, float* losses, float* log_sum_exp,
+                           int64_t rows, int64_t vocab) {
+  parallel_for(0, rows, [&](int64_t r) {
+    const float* x = logits + r * vocab;
+    const float shift = simd::row_max(x, vocab);
+    const float lse = shift + std::log(simd::row_sum_exp(x, vocab, shift, nullptr));
+    log_sum_exp[r] = lse;
+    losses[r] = lse - x[targets[r]];
+  });
+}
+
+void cross_entropy_backward(const float* logits, const int32_t* targets, const float* log_sum_exp, float scale,
+                            float* dlogits, int64_t rows, int64_t vocab) {
+  const __m256 s = _mm256_set1_ps(scale);
+  parallel_for(0, rows, [&](int64_t r) {
+    const __m256 lse = _mm256_set1_ps(log_sum_exp[r]);
+    float* dx = dlogits + r * vocab;
+    map_row(dx, vocab, [&](__m256 xj, __m256 dxj) { return _mm256_fmadd_ps(simd::exp(_mm256_sub_ps(xj, lse)), s, dxj); },
+            logits + r * vocab, dx);
+    dx[targets[r]] -= scale;
+  });
+}
+
+#else
+
+void cross_entropy_forward(const float* logits, const int32_t* targets, float* losses, float* log_sum_exp,
+                           int64_t rows, int64_t vocab) {
+  reference::cross_entropy_forward(logits, targets, losses, log_sum_exp, rows, vocab);
+}
+void cross_entropy_backward(const float* logits, const int32_t* targets, const float* log_sum_exp, float scale,
+                            float* dlogits, int64_t rows, int64_t vocab) {
+  reference::cross_entropy_backward(logits, targets, log_sum_exp, scale, dlogits, rows, vocab);
+}
+
+#endif
+
+}  // namespace knnformer::kernels

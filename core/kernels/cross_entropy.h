@@ -1,0 +1,32 @@
+#pragma once
+// Fused softmax + cross-entropy over rows of logits (rows × vocab, each row
+// contiguous), rows in parallel. The softmax is never stored: the forward
+// keeps each row's log-sum-exp, from which the backward recomputes it.
+//
+//   kernels::cross_entropy_forward(logits, targets, losses, lse, rows, vocab);
+//   // losses[r] = lse[r] − logits[r, targets[r]],  lse[r] = log Σ_j exp(logits[r, j])
+//   kernels::cross_entropy_backward(logits, targets, lse, dloss / rows, dlogits, rows, vocab);
+//   // dlogits[r, j] += (softmax_j − [j = targets[r]]) · scale
+//
+// The log-sum-exp is taken as max + log Σ exp(x − max), so logits of any size
+// (±1e4) are safe. Targets must lie in [0, vocab): the caller checks them
+// (ops::cross_entropy does, with an error naming the bad one).
+// knnformer::kernels uses the AVX2 path when compiled in;
+// knnformer::kernels::reference is the scalar loop (sums in double).
+#include <cstdint>
+
+namespace knnformer::kernels {
+
+void cross_entropy_forward(const float* logits, const int32_t* targets, float* losses, float* log_sum_exp,
+                           int64_t rows, int64_t vocab);
+void cross_entropy_backward(const float* logits, const int32_t* targets, const float* log_sum_exp, float scale,
+                            float* dlogits, int64_t rows, int64_t vocab);
+
+namespace reference {
+void cross_entropy_forward(const float* logits, const int32_t* targets, float* losses, float* log_sum_exp,
+                           int64_t rows, int64_t vocab);
+void cross_entropy_backward(const float* logits, const int32_t* targets, const float* log_sum_exp, float scale,
+                            float* dlogits, int64_t rows, int64_t vocab);
+}  // namespace reference
+
+}  // namespace knnformer::kernels
