@@ -1,0 +1,87 @@
+#include "layers/gpt.h"
+
+#include <cmath>
+
+#include "core/error.h"
+#include "core/ops/cross_entropy.h"
+#include "core/ops/dropout.h"
+#include "core/ops/elementwise.h"
+#include "core/ops/embedding.h"
+#include "core/ops/matmul.h"
+#include "core/ops/shape_ops.h"
+
+namespace knnformer {
+
+namespace {
+
+bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+constexpr uint64_t kEmbeddingDropoutSite = 0;
+constexpr float kInitStddev = 0.02f;
+
+}  // namespace
+
+GPT::GPT(const ModelConfig& config, uint64_t seed)
+    : config_((config.validate(), config)),
+      wte(Tensor::parameter({config.vocab_size, config.n_embd})),
+      wpe(Tensor::parameter({config.context, config.n_embd})),
+      ln_f_(config.n_embd) {
+  blocks_.reserve(config.n_layer);
+  for (int64_t i = 0; i < config.n_layer; ++i)
+    blocks_.emplace_back(config.n_embd, config.n_head, config.dropout, config.attention);
+  parameters_.push_back({"wte.weight", wte});
+  parameters_.push_back({"wpe.weight", wpe});
+  for (int64_t i = 0; i < config.n_layer; ++i) blocks_[i].collect(parameters_, "h." + std::to_string(i));
+  ln_f_.collect(parameters_, "ln_f");
+  initialise(seed);
+}
+
+void GPT::initialise(uint64_t seed) {
+  const float residual_stddev = kInitStddev / std::sqrt(2.0f * static_cast<float>(config_.n_layer));
+  for (size_t index = 0; index < parameters_.size(); ++index) {
+    const auto& [name, tensor] = parameters_[index];
+    if (!ends_with(name, ".weight") || name.starts_with("ln_f") || name.find(".ln_") != std::string::npos) continue;
+    const bool residual_projection = ends_with(name, "attn.proj.weight") || ends_with(name, "mlp.proj.weight");
+    fill_normal(tensor, residual_projection ? residual_stddev : kInitStddev, seed, index);
+  }
+}
+
+bool GPT::is_decayed(const NamedParameter& parameter) {
+  return parameter.tensor.rank() == 2 && parameter.name != "wte.weight" && parameter.name != "wpe.weight";
+}
+
+int64_t GPT::parameter_count() const {
+  int64_t count = 0;
+  for (const auto& parameter : parameters_) count += parameter.tensor.numel();
+  return count;
+}
+
+Tensor GPT::forward(std::span<const int32_t> tokens, int64_t batch, int64_t time,
+                    const ForwardContext& context) const {
+  require(time >= 1 && time <= config_.context,
+          "GPT: sequence length " + std::to_string(time) + " outside [1, context=" + std::to_string(config_.context) +
+              "]");
+  require(static_cast<int64_t>(tokens.size()) == batch * time,
+          "GPT: " + std::to_string(tokens.size()) + " tokens for a batch of " + std::to_string(batch) + "×" +
+              std::to_string(time));
+  const int64_t width = config_.n_embd;
+  std::vector<int32_t> positions(batch * time);
+  for (int64_t i = 0; i < batch * time; ++i) positions[i] = static_cast<int32_t>(i % time);
+
+  Tensor x = ops::add(ops::embedding(wte, tokens, {batch, time, width}),
+                      ops::embedding(wpe, positions, {batch, time, width}));
+  x = ops::dropout(x, config_.dropout, context.training, context.seed,
+                   {context.step, context.micro_step, kEmbeddingDropoutSite});
+  for (size_t i = 0; i < blocks_.size(); ++i) x = blocks_[i].forward(x, {context, static_cast<int>(i)});
+  return ops::linear(ln_f_.forward(x), wte, Tensor());
+}
+
+Tensor GPT::loss(std::span<const int32_t> tokens, std::span<const int32_t> targets, int64_t batch, int64_t time,
+                 const ForwardContext& context) const {
+  const Tensor logits = forward(tokens, batch, time, context);
+  return ops::cross_entropy(ops::reshape(logits, {batch * time, config_.vocab_size}), targets);
+}
+
+}  // namespace knnformer

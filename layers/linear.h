@@ -1,0 +1,17 @@
+#pragma once
+// Linear: y = x·Wᵀ + b with W [out, in] (PyTorch's layout), parameters
+// "<name>.weight" and "<name>.bias".
+#include "layers/parameters.h"
+
+namespace knnformer {
+
+class Linear {
+ public:
+  Linear(int64_t in, int64_t out, bool with_bias = true);
+  Tensor forward(const Tensor& x) const;
+  void collect(ParameterList& list, const std::string& name) const;
+
+  Tensor weight, bias;
+};
+
+}  // namespace knnformer

@@ -1,0 +1,24 @@
+#include "layers/self_attention.h"
+
+#include "core/ops/shape_ops.h"
+
+namespace knnformer {
+
+SelfAttention::SelfAttention(int64_t width, int64_t heads_, const AttentionOptions& options)
+    : heads(heads_), qkv(width, 3 * width), proj(width, width), mode(make_attention_mode(options)) {}
+
+Tensor SelfAttention::forward(const Tensor& x, const AttentionCall& call) const {
+  const int64_t width = x.size(-1);
+  const Tensor packed = qkv.forward(x);
+  const Tensor q = ops::split_heads(ops::slice_last(packed, 0, width), heads);
+  const Tensor k = ops::split_heads(ops::slice_last(packed, width, width), heads);
+  const Tensor v = ops::split_heads(ops::slice_last(packed, 2 * width, width), heads);
+  return proj.forward(ops::merge_heads(mode->attend(q, k, v, call)));
+}
+
+void SelfAttention::collect(ParameterList& list, const std::string& name) const {
+  qkv.collect(list, name + ".qkv");
+  proj.collect(list, name + ".proj");
+}
+
+}  // namespace knnformer
