@@ -1,0 +1,98 @@
+// Training-step benchmark: forward, backward and an AdamW update of a whole
+// GPT, in tokens/s, for the issues' two reference configurations. The same
+// run also times oneDNN's sgemm on a transformer shape, so the model's
+// achieved GFLOP/s can be read against the GEMM peak of the moment.
+// bench/train_step_reference.py measures PyTorch on the same configurations.
+//
+// usage: bench_train_step [threads] [steps]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+#include "core/arena.h"
+#include "core/autograd.h"
+#include "core/gemm.h"
+#include "core/parallel.h"
+#include "core/rng.h"
+#include "layers/gpt.h"
+#include "optim/optimizer.h"
+
+using namespace knnformer;
+
+namespace {
+
+struct Config {
+  const char* name;
+  int64_t batch, time, n_layer, n_head, n_embd, vocab;
+};
+
+double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+// Forward and backward flops of one token: 6 per weight (matmuls) plus
+// attention's 6·T·C per layer for causal scores and values (half of T², forward 4, backward 8).
+double flops_per_token(const Config& c) {
+  const double weights = c.n_layer * 12.0 * c.n_embd * c.n_embd + double(c.vocab) * c.n_embd;
+  return 6.0 * weights + c.n_layer * 6.0 * c.time * c.n_embd;
+}
+
+double sgemm_gflops() {
+  const int64_t m = 2048, n = 768, k = 256;
+  std::vector<float> a(m * k, 0.5f), b(k * n, 0.25f), out(m * n);
+  std::vector<double> times;
+  for (int r = 0; r < 11; ++r) {
+    const double start = now();
+    gemm::sgemm(false, true, m, n, k, 1.0f, a.data(), k, b.data(), k, 0.0f, out.data(), n);
+    times.push_back(now() - start);
+  }
+  std::sort(times.begin(), times.end());
+  return 2.0 * m * n * k / times[5] * 1e-9;
+}
+
+void run(const Config& c, int steps) {
+  ModelConfig config;
+  config.vocab_size = c.vocab;
+  config.n_layer = c.n_layer;
+  config.n_head = c.n_head;
+  config.n_embd = c.n_embd;
+  config.context = c.time;
+  const GPT model(config, 1);
+  auto optimizer = make_adamw(model.parameters(), {}, GPT::is_decayed);
+  std::vector<int32_t> tokens(c.batch * c.time), targets(c.batch * c.time);
+  CounterRng rng(2, {});
+  for (auto& t : tokens) t = static_cast<int32_t>(rng.below(c.vocab));
+  for (auto& t : targets) t = static_cast<int32_t>(rng.below(c.vocab));
+
+  Arena arena;
+  std::vector<double> times;
+  for (int step = 0; step < steps + 2; ++step) {  // two warm-up steps
+    const double start = now();
+    {
+      const ArenaScope scope(arena);
+      backward(model.loss(tokens, targets, c.batch, c.time, {1, uint64_t(step), 0, true}));
+    }
+    optimizer->step(1e-4);
+    for (const auto& p : model.parameters()) p.tensor.zero_grad();
+    arena.reset();
+    if (step >= 2) times.push_back(now() - start);
+  }
+  std::sort(times.begin(), times.end());
+  const double median = times[times.size() / 2];
+  const double tokens_per_s = c.batch * c.time / median;
+  std::printf("%-5s B=%-2ld T=%-5ld L=%ld H=%ld C=%-4ld  %8.1f ms/step  %9.0f tok/s  %6.1f GFLOP/s\n", c.name,
+              long(c.batch), long(c.time), long(c.n_layer), long(c.n_head), long(c.n_embd), median * 1e3,
+              tokens_per_s, tokens_per_s * flops_per_token(c) * 1e-9);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
+  const int steps = argc > 2 ? std::atoi(argv[2]) : 10;
+  set_num_threads(threads);
+  std::printf("training step (forward + backward + AdamW), %d threads, median of %d steps\n", threads, steps);
+  std::printf("oneDNN sgemm 2048x768x256 now: %.1f GFLOP/s\n", sgemm_gflops());
+  run({"cfgA", 8, 256, 4, 4, 256, 256}, steps);
+  run({"cfgB", 4, 1024, 6, 6, 384, 256}, steps);
+}
