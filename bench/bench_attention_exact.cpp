@@ -1,0 +1,183 @@
+// Exact attention benchmark: one causal layer, B=1, H=4, d=64, forward and
+// forward+backward time and peak memory for each sequence length T.
+//
+// Each T runs in a child process of its own, so that its peak resident set
+// (VmHWM) is its own; the parent never starts OpenMP, which must not be
+// running across fork(). Reported per T:
+//   forward, fwd+bwd   best wall time of `repeats` runs after a warm-up
+//   GF/s               useful flops of causal attention (the T²/2 half) per second:
+//                      forward 4·(T²/2)·d per head, backward 10·(T²/2)·d
+//   arena MB           peak bytes of the step's tensors (output, log-sum-exp,
+//                      packed Kᵀ/Vᵀ, dQ partials, dO), from the arena
+//   RSS MB             peak resident set of the child above its resident set
+//                      once the inputs and their gradients exist
+// and, for scale, oneDNN's sgemm GF/s on 1024³ in the same process.
+//
+// usage: bench_attention_exact [--threads 2] [--repeats 3] [--T 1024,2048,...] [--csv]
+//   --csv prints one line per T: T,forward_s,fwd_bwd_s,arena_bytes,rss_bytes
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/arena.h"
+#include "core/autograd.h"
+#include "core/gemm.h"
+#include "core/parallel.h"
+#include "core/rng.h"
+#include "layers/attention/exact_attention.h"
+
+using namespace knnformer;
+
+namespace {
+
+constexpr int64_t kBatch = 1, kHeads = 4, kDim = 64;
+
+struct Options {
+  int threads = 2;
+  int repeats = 3;
+  std::vector<int64_t> lengths{1024, 2048, 4096, 8192, 16384};
+  bool csv = false;
+};
+
+Options parse(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    const char* value = i + 1 < argc ? argv[i + 1] : "";
+    if (flag == "--threads") options.threads = std::atoi(value), ++i;
+    else if (flag == "--repeats") options.repeats = std::max(1, std::atoi(value)), ++i;
+    else if (flag == "--csv") options.csv = true;
+    else if (flag == "--T") {
+      options.lengths.clear();
+      std::stringstream list(value);
+      for (std::string item; std::getline(list, item, ',');) options.lengths.push_back(std::stoll(item));
+      ++i;
+    } else {
+      std::fprintf(stderr, "usage: %s [--threads N] [--repeats N] [--T 1024,2048,...] [--csv]\n", argv[0]);
+      std::exit(2);
+    }
+  }
+  return options;
+}
+
+// A field of /proc/self/status in bytes ("VmRSS", "VmHWM").
+size_t status_bytes(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind(field + ":", 0) == 0) return std::stoull(line.substr(field.size() + 1)) * 1024;
+  return 0;
+}
+
+double seconds_of(const auto& work) {
+  const auto start = std::chrono::steady_clock::now();
+  work();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double best_of(int repeats, const auto& work) {
+  work();  // warm-up: page faults, thread start
+  double best = std::numeric_limits<double>::infinity();
+  for (int r = 0; r < repeats; ++r) best = std::min(best, seconds_of(work));
+  return best;
+}
+
+double sgemm_gflops() {
+  constexpr int64_t n = 1024;
+  std::vector<float> a(n * n), b(n * n), c(n * n);
+  CounterRng(3, {}).fill_normal(a.data(), n * n, 0, 1);
+  CounterRng(4, {}).fill_normal(b.data(), n * n, 0, 1);
+  const double seconds = best_of(5, [&] {
+    gemm::sgemm(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+  });
+  return 2.0 * n * n * n / seconds * 1e-9;
+}
+
+struct Measurement {
+  double forward_seconds, step_seconds;
+  size_t arena_bytes, rss_bytes;
+};
+
+Measurement measure(int64_t time, int repeats) {
+  const Shape shape{kBatch, kHeads, time, kDim};
+  Tensor q = Tensor::parameter(shape), k = Tensor::parameter(shape), v = Tensor::parameter(shape);
+  CounterRng(1, {0}).fill_normal(q.data(), q.numel(), 0, 1);
+  CounterRng(1, {1}).fill_normal(k.data(), k.numel(), 0, 1);
+  CounterRng(1, {2}).fill_normal(v.data(), v.numel(), 0, 1);
+  std::vector<float> out_grad(q.numel());
+  CounterRng(1, {3}).fill_normal(out_grad.data(), q.numel(), 0, 1);
+  const size_t rss_before = status_bytes("VmRSS");
+
+  Arena arena;
+  const double forward_seconds = best_of(repeats, [&] {
+    const ArenaScope scope(arena);
+    const NoGrad no_grad;
+    attention::exact_attention(q, k, v);
+  });
+  arena.reset();
+  const double step_seconds = best_of(repeats, [&] {
+    {
+      const ArenaScope scope(arena);
+      const Tensor out = attention::exact_attention(q, k, v);
+      std::copy(out_grad.begin(), out_grad.end(), out.grad());
+      Tape::current().run_backward();
+    }
+    arena.reset();
+  });
+  return {forward_seconds, step_seconds, arena.peak_bytes(), status_bytes("VmHWM") - rss_before};
+}
+
+void report(int64_t time, const Measurement& m, const Options& options) {
+  if (options.csv) {
+    std::printf("%ld,%.6f,%.6f,%zu,%zu\n", long(time), m.forward_seconds, m.step_seconds, m.arena_bytes, m.rss_bytes);
+    return;
+  }
+  const double half_scores = 0.5 * double(time) * double(time) * kDim * kBatch * kHeads;
+  const double forward_flops = 4.0 * half_scores, step_flops = 14.0 * half_scores;
+  std::printf("%6ld %10.1f %8.1f %11.1f %8.1f %10.1f %10.1f\n", long(time), m.forward_seconds * 1e3,
+              forward_flops / m.forward_seconds * 1e-9, m.step_seconds * 1e3, step_flops / m.step_seconds * 1e-9,
+              m.arena_bytes / 1e6, m.rss_bytes / 1e6);
+}
+
+// Runs body in a child process and waits for it (stdout flushed first).
+void in_child_process(const auto& body) {
+  std::fflush(stdout);
+  const pid_t child = fork();
+  if (child == 0) {
+    body();
+    std::fflush(stdout);
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) std::fprintf(stderr, "child failed\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options options = parse(argc, argv);
+  if (!options.csv) {
+    in_child_process([&] {
+      set_num_threads(options.threads);
+      std::printf("exact attention, causal, B=%ld H=%ld d=%ld, %d threads, best of %d; oneDNN sgemm 1024^3: %.1f GF/s\n",
+                  long(kBatch), long(kHeads), long(kDim), options.threads, options.repeats, sgemm_gflops());
+    });
+    std::printf("%6s %10s %8s %11s %8s %10s %10s\n", "T", "fwd ms", "GF/s", "fwd+bwd ms", "GF/s", "arena MB",
+                "RSS MB");
+  }
+  for (const int64_t time : options.lengths)
+    in_child_process([&] {
+      set_num_threads(options.threads);
+      report(time, measure(time, options.repeats), options);
+    });
+}

@@ -1,0 +1,371 @@
+#include "layers/attention/exact_attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "core/autograd.h"
+#include "core/error.h"
+#include "core/parallel.h"
+#include "layers/attention/tile_kernels.h"
+
+namespace knnformer::attention {
+
+namespace {
+
+using tiles::multiply_tile;
+
+// Queries and keys are taken in tiles of this many rows: a 64 × 64 score tile
+// and a few 64 × d operand tiles stay within a core's L1 and L2 caches.
+constexpr int64_t kTile = 64;
+
+// The B·H independent heads of one call, and which keys each query sees.
+struct Geometry {
+  int64_t heads = 0;  // B·H
+  int64_t time = 0;   // T
+  int64_t dim = 0;    // d
+  bool causal = true;
+  float scale = 1.0f;  // s = 1/sqrt(d)
+
+  int64_t tiles() const { return (time + kTile - 1) / kTile; }
+  int64_t head_size() const { return time * dim; }
+  int64_t rows_in_tile(int64_t tile) const { return std::min(kTile, time - tile * kTile); }
+
+  // Query tile qt attends to key tiles [0, key_tiles_seen_by(qt)): causal
+  // attention skips every tile above the diagonal.
+  int64_t key_tiles_seen_by(int64_t query_tile) const { return causal ? query_tile + 1 : tiles(); }
+  // Key tile kt is attended to by query tiles [first_query_tile_seeing(kt), tiles()).
+  int64_t first_query_tile_seeing(int64_t key_tile) const { return causal ? key_tile : 0; }
+
+  // Query `query` may attend to the first candidates_in_tile(query, key0)
+  // columns of the key tile that starts at key0; the rest are masked. At
+  // least one, since every tile visited holds key 0 or lies left of the diagonal.
+  int64_t candidates_in_tile(int64_t query, int64_t key0) const {
+    const int64_t visible_keys = causal ? query + 1 : time;
+    return std::min(kTile, visible_keys - key0);
+  }
+};
+
+// Kᵀ (or Vᵀ) cut into panels of kTile columns, each a d × kTile row-major
+// block, zero past T: the right operand of S = Q Kᵀ and dP = dO Vᵀ, so that
+// each step of the inner dimension reads one contiguous row of 64 keys.
+Tensor pack_transposed_panels(const float* x, const Geometry& g) {
+  Tensor panels = Tensor::empty({g.heads, g.tiles(), g.dim, kTile});
+  parallel_for(0, g.heads * g.tiles(), [&](int64_t item) {
+    const int64_t tile = item % g.tiles();
+    const float* rows = x + (item / g.tiles()) * g.head_size() + tile * kTile * g.dim;
+    float* panel = panels.data() + item * g.dim * kTile;
+    const int64_t keys = g.rows_in_tile(tile);
+    std::fill(panel, panel + g.dim * kTile, 0.0f);
+    for (int64_t j = 0; j < keys; ++j)
+      for (int64_t c = 0; c < g.dim; ++c) panel[c * kTile + j] = rows[j * g.dim + c];
+  });
+  return panels;
+}
+
+const float* panel_of(const Tensor& panels, const Geometry& g, int64_t head, int64_t tile) {
+  return panels.data() + (head * g.tiles() + tile) * g.dim * kTile;
+}
+
+// S = Q_tile Kᵀ_tile: raw dot products q_i·k_j (the scale enters the exponent).
+void score_tile(const float* queries, int64_t rows, const float* key_panel, const Geometry& g, float* scores) {
+  multiply_tile({.rows = rows, .inner = g.dim, .width = kTile,
+                 .a = queries, .a_row_stride = g.dim, .a_inner_stride = 1,
+                 .b = key_panel, .b_row_stride = kTile,
+                 .c = scores, .c_row_stride = kTile, .accumulate = false});
+}
+
+// --- forward ---------------------------------------------------------------------
+
+struct ForwardOperands {
+  const float* q;
+  const float* v;
+  Tensor key_panels;
+  float* out;
+  float* log_sum_exp;
+};
+
+// One thread's tiles for the forward pass.
+struct ForwardScratch {
+  explicit ForwardScratch(int64_t dim)
+      : probabilities(kTile * kTile), output(kTile * dim), row_max(kTile), row_sum(kTile) {}
+  std::vector<float> probabilities;  // S of the current key tile, then P = exp(s·S − s·m) in place
+  std::vector<float> output;         // Σ_j exp(s·S_ij − s·m_i) v_j, not yet divided by the row sum
+  std::vector<float> row_max;        // m_i: the largest raw score q_i·k_j so far
+  std::vector<float> row_sum;        // l_i: Σ_j exp(s·S_ij − s·m_i) so far
+};
+
+// Folds one tile of raw scores into query row r's running softmax (the online
+// normaliser of Milakov & Gimelshein): with the new maximum m' = max(m, max_j S_j)
+// the old sum and output row are rescaled by exp(s·(m − m')), and the tile's
+// P_j = exp(s·(S_j − m')) join them; masked columns get P_j = 0.
+void fold_row(float* row, int64_t candidates, bool first_tile, const Geometry& g, int64_t r,
+              ForwardScratch& scratch) {
+  const float tile_max = tiles::max_row(row, candidates);
+  const float new_max = first_tile ? tile_max : std::max(scratch.row_max[r], tile_max);
+  const float tile_sum = tiles::exp_row(row, candidates, g.scale, new_max, row);
+  std::fill(row + candidates, row + kTile, 0.0f);
+  if (first_tile) {
+    scratch.row_sum[r] = tile_sum;
+  } else {
+    const float rescale = std::exp(g.scale * (scratch.row_max[r] - new_max));
+    scratch.row_sum[r] = scratch.row_sum[r] * rescale + tile_sum;
+    if (rescale != 1.0f) {
+      float* output_row = scratch.output.data() + r * g.dim;
+      for (int64_t c = 0; c < g.dim; ++c) output_row[c] *= rescale;
+    }
+  }
+  scratch.row_max[r] = new_max;
+}
+
+// One query tile of one head: its output rows O_i = (Σ_j P_ij v_j) / l_i and
+// their log-sum-exp s·m_i + log l_i, which is all the backward pass needs.
+void forward_query_tile(const ForwardOperands& in, const Geometry& g, int64_t head, int64_t query_tile,
+                        ForwardScratch& scratch) {
+  const int64_t query0 = query_tile * kTile, rows = g.rows_in_tile(query_tile);
+  const float* queries = in.q + head * g.head_size() + query0 * g.dim;
+  float* probabilities = scratch.probabilities.data();
+  std::fill(scratch.output.begin(), scratch.output.end(), 0.0f);
+
+  for (int64_t key_tile = 0; key_tile < g.key_tiles_seen_by(query_tile); ++key_tile) {
+    const int64_t key0 = key_tile * kTile;
+    score_tile(queries, rows, panel_of(in.key_panels, g, head, key_tile), g, probabilities);
+    for (int64_t r = 0; r < rows; ++r)
+      fold_row(probabilities + r * kTile, g.candidates_in_tile(query0 + r, key0), key_tile == 0, g, r, scratch);
+    // O += P V over the keys of this tile.
+    multiply_tile({.rows = rows, .inner = g.rows_in_tile(key_tile), .width = g.dim,
+                   .a = probabilities, .a_row_stride = kTile, .a_inner_stride = 1,
+                   .b = in.v + head * g.head_size() + key0 * g.dim, .b_row_stride = g.dim,
+                   .c = scratch.output.data(), .c_row_stride = g.dim, .accumulate = true});
+  }
+
+  for (int64_t r = 0; r < rows; ++r) {
+    const float inverse_sum = 1.0f / scratch.row_sum[r];
+    const float* output_row = scratch.output.data() + r * g.dim;
+    float* out = in.out + head * g.head_size() + (query0 + r) * g.dim;
+    for (int64_t c = 0; c < g.dim; ++c) out[c] = output_row[c] * inverse_sum;
+    in.log_sum_exp[head * g.time + query0 + r] = g.scale * scratch.row_max[r] + std::log(scratch.row_sum[r]);
+  }
+}
+
+void forward(const ForwardOperands& in, const Geometry& g) {
+  // Work items are (query tile, head), the costliest causal tiles (the last) first.
+  const int64_t items = g.tiles() * g.heads;
+#pragma omp parallel
+  {
+    ForwardScratch scratch(g.dim);
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t item = 0; item < items; ++item)
+      forward_query_tile(in, g, item % g.heads, g.tiles() - 1 - item / g.heads, scratch);
+  }
+}
+
+// --- backward --------------------------------------------------------------------
+
+struct BackwardOperands {
+  const float* q;
+  const float* k;
+  const float* out_grad;        // dO
+  Tensor key_panels, value_panels;
+  const float* log_sum_exp;     // per query row
+  const float* out_dot_grad;    // D_i = dO_i·o_i per query row
+  float* key_grad;              // dK, accumulated into
+  float* value_grad;            // dV, accumulated into
+};
+
+// One thread's tiles for the backward pass.
+struct BackwardScratch {
+  explicit BackwardScratch(int64_t dim)
+      : probabilities(kTile * kTile), score_grads(kTile * kTile), key_grads(kTile * dim), value_grads(kTile * dim),
+        query_grads(kTile * dim) {}
+  std::vector<float> probabilities;  // S, then A = exp(s·S − lse) in place
+  std::vector<float> score_grads;    // dP = dO Vᵀ, then dS = A ∘ (dP − D) in place
+  std::vector<float> key_grads;      // Σ_i dS_ijᵀ q_i for the key tile walked (dK / s)
+  std::vector<float> value_grads;    // Σ_i A_ijᵀ dO_i for the key tile walked (dV)
+  // dS K for one query tile, added to the chunk's dQ buffer afterwards: a
+  // product accumulating straight into that buffer would wait on the cache
+  // misses of its rows, while a sequential add streams them.
+  std::vector<float> query_grads;
+};
+
+void add_into(float* target, const float* source, int64_t count) {
+  for (int64_t e = 0; e < count; ++e) target[e] += source[e];
+}
+
+// The key tiles of a head are split into chunks: each (head, chunk) is one
+// work item of the backward pass that owns dK and dV of its keys and writes
+// its dQ contributions to a buffer of its own; the buffers are summed in
+// chunk order afterwards. The chunk count depends only on the shape, never
+// on the thread count, so results are bit-identical for any thread count;
+// it gives at least kBackwardItems items, enough to keep 8 threads busy.
+constexpr int64_t kBackwardItems = 8;
+
+int64_t chunks_per_head(const Geometry& g) {
+  return std::clamp((kBackwardItems + g.heads - 1) / g.heads, int64_t{1}, g.tiles());
+}
+
+// Chunk c covers key tiles [bounds[c], bounds[c + 1]), the chunks of about
+// equal work: key tile kt meets tiles() − first_query_tile_seeing(kt) query tiles.
+std::vector<int64_t> split_key_tiles(const Geometry& g, int64_t chunks) {
+  const auto work = [&](int64_t key_tile) { return g.tiles() - g.first_query_tile_seeing(key_tile); };
+  int64_t total = 0;
+  for (int64_t key_tile = 0; key_tile < g.tiles(); ++key_tile) total += work(key_tile);
+  std::vector<int64_t> bounds{0};
+  int64_t done = 0;
+  for (int64_t key_tile = 0; key_tile < g.tiles(); ++key_tile) {
+    done += work(key_tile);
+    const auto next_chunk = static_cast<int64_t>(bounds.size());
+    if (next_chunk <= chunks && done * chunks >= total * next_chunk) bounds.push_back(key_tile + 1);
+  }
+  while (static_cast<int64_t>(bounds.size()) <= chunks) bounds.push_back(g.tiles());
+  return bounds;
+}
+
+// dS = A ∘ (dP − D_i) row by row; masked and padding columns have A = 0.
+void score_grad_tile(const float* probabilities, const float* out_dot_grad, int64_t rows, float* score_grads) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* a = probabilities + r * kTile;
+    float* ds = score_grads + r * kTile;
+    for (int64_t j = 0; j < kTile; ++j) ds[j] = a[j] * (ds[j] - out_dot_grad[r]);
+  }
+}
+
+// One key tile of one head against every query tile that sees it (DESIGN.md
+// §4): recompute A from the saved log-sum-exp, then
+//   dV_j += Σ_i A_ij dO_i,  dS_ij = A_ij (dO_i·v_j − D_i),
+//   dK_j += s Σ_i dS_ij q_i,  dQ_i += s Σ_j dS_ij k_j (into this chunk's buffer, unscaled).
+void backward_key_tile(const BackwardOperands& in, const Geometry& g, int64_t head, int64_t key_tile,
+                       float* query_grads, BackwardScratch& scratch) {
+  const int64_t key0 = key_tile * kTile, keys = g.rows_in_tile(key_tile);
+  const int64_t head_offset = head * g.head_size();
+  float* probabilities = scratch.probabilities.data();
+  float* score_grads = scratch.score_grads.data();
+  std::fill(scratch.key_grads.begin(), scratch.key_grads.end(), 0.0f);
+  std::fill(scratch.value_grads.begin(), scratch.value_grads.end(), 0.0f);
+
+  for (int64_t query_tile = g.first_query_tile_seeing(key_tile); query_tile < g.tiles(); ++query_tile) {
+    const int64_t query0 = query_tile * kTile, rows = g.rows_in_tile(query_tile);
+    const float* queries = in.q + head_offset + query0 * g.dim;
+    const float* out_grads = in.out_grad + head_offset + query0 * g.dim;
+    const float* log_sum_exp = in.log_sum_exp + head * g.time + query0;
+
+    score_tile(queries, rows, panel_of(in.key_panels, g, head, key_tile), g, probabilities);
+    for (int64_t r = 0; r < rows; ++r) {
+      float* row = probabilities + r * kTile;
+      const int64_t candidates = g.candidates_in_tile(query0 + r, key0);
+      tiles::exp_row(row, candidates, g.scale, log_sum_exp[r] / g.scale, row);
+      std::fill(row + candidates, row + kTile, 0.0f);
+    }
+    // dV += Aᵀ dO
+    multiply_tile({.rows = keys, .inner = rows, .width = g.dim,
+                   .a = probabilities, .a_row_stride = 1, .a_inner_stride = kTile,
+                   .b = out_grads, .b_row_stride = g.dim,
+                   .c = scratch.value_grads.data(), .c_row_stride = g.dim, .accumulate = true});
+    // dP = dO Vᵀ, then dS
+    score_tile(out_grads, rows, panel_of(in.value_panels, g, head, key_tile), g, score_grads);
+    score_grad_tile(probabilities, in.out_dot_grad + head * g.time + query0, rows, score_grads);
+    // dK += dSᵀ Q
+    multiply_tile({.rows = keys, .inner = rows, .width = g.dim,
+                   .a = score_grads, .a_row_stride = 1, .a_inner_stride = kTile,
+                   .b = queries, .b_row_stride = g.dim,
+                   .c = scratch.key_grads.data(), .c_row_stride = g.dim, .accumulate = true});
+    // dQ += dS K
+    multiply_tile({.rows = rows, .inner = keys, .width = g.dim,
+                   .a = score_grads, .a_row_stride = kTile, .a_inner_stride = 1,
+                   .b = in.k + head_offset + key0 * g.dim, .b_row_stride = g.dim,
+                   .c = scratch.query_grads.data(), .c_row_stride = g.dim, .accumulate = false});
+    add_into(query_grads + query0 * g.dim, scratch.query_grads.data(), rows * g.dim);
+  }
+
+  float* key_grad = in.key_grad + head_offset + key0 * g.dim;
+  float* value_grad = in.value_grad + head_offset + key0 * g.dim;
+  for (int64_t e = 0; e < keys * g.dim; ++e) {
+    key_grad[e] += g.scale * scratch.key_grads[e];
+    value_grad[e] += scratch.value_grads[e];
+  }
+}
+
+// D_i = dO_i·o_i for every query row of every head.
+std::vector<float> out_dot_grads(const float* out, const float* out_grad, const Geometry& g) {
+  std::vector<float> dots(g.heads * g.time);
+  parallel_for(0, g.heads * g.time, [&](int64_t row) {
+    float dot = 0.0f;
+    for (int64_t c = 0; c < g.dim; ++c) dot += out[row * g.dim + c] * out_grad[row * g.dim + c];
+    dots[row] = dot;
+  });
+  return dots;
+}
+
+void backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out, const Tensor& log_sum_exp,
+              const Geometry& g) {
+  const std::vector<float> out_dots = out_dot_grads(out.data(), out.grad(), g);
+  const BackwardOperands in{.q = q.data(), .k = k.data(), .out_grad = out.grad(),
+                            .key_panels = pack_transposed_panels(k.data(), g),
+                            .value_panels = pack_transposed_panels(v.data(), g),
+                            .log_sum_exp = log_sum_exp.data(), .out_dot_grad = out_dots.data(),
+                            .key_grad = k.grad(), .value_grad = v.grad()};
+  const int64_t chunks = chunks_per_head(g);
+  const std::vector<int64_t> bounds = split_key_tiles(g, chunks);
+  // query_grad_parts[chunk][head] holds that chunk's Σ_j dS_ij k_j for the head's rows.
+  const Tensor query_grad_parts = Tensor::zeros({chunks, g.heads, g.time, g.dim});
+
+  const int64_t items = chunks * g.heads;
+#pragma omp parallel
+  {
+    BackwardScratch scratch(g.dim);
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t item = 0; item < items; ++item) {
+      const int64_t chunk = item / g.heads, head = item % g.heads;
+      float* query_grads = query_grad_parts.data() + (chunk * g.heads + head) * g.head_size();
+      for (int64_t key_tile = bounds[chunk]; key_tile < bounds[chunk + 1]; ++key_tile)
+        backward_key_tile(in, g, head, key_tile, query_grads, scratch);
+    }
+  }
+
+  // dQ = s Σ_chunks part, summed in chunk order.
+  float* query_grad = q.grad();
+  const float* parts = query_grad_parts.data();
+  const int64_t elements = g.heads * g.head_size();
+  parallel_for(0, elements / g.dim, [&](int64_t row) {
+    for (int64_t e = row * g.dim; e < (row + 1) * g.dim; ++e) {
+      float total = 0.0f;
+      for (int64_t chunk = 0; chunk < chunks; ++chunk) total += parts[chunk * elements + e];
+      query_grad[e] += g.scale * total;
+    }
+  });
+}
+
+struct ExactAttentionNode : Node {
+  ExactAttentionNode(Tensor q_, Tensor k_, Tensor v_, Tensor out_, Tensor log_sum_exp_, Geometry geometry_)
+      : q(std::move(q_)), k(std::move(k_)), v(std::move(v_)), out(std::move(out_)),
+        log_sum_exp(std::move(log_sum_exp_)), geometry(geometry_) {}
+  void backward() override {
+    if (out.has_grad()) attention::backward(q, k, v, out, log_sum_exp, geometry);
+  }
+  std::string_view name() const override { return "exact_attention"; }
+  Tensor q, k, v, out, log_sum_exp;
+  Geometry geometry;
+};
+
+}  // namespace
+
+Tensor exact_attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal) {
+  const Shape& shape = q.shape();
+  require(shape.rank() == 4 && shape[2] >= 1 && shape[3] >= 1,
+          "exact_attention: need q of shape [B, H, T, d] with T, d >= 1, got " + shape.to_string());
+  require(k.shape() == shape && v.shape() == shape,
+          "exact_attention: q, k, v must share one shape, got " + shape.to_string() + ", " + k.shape().to_string() +
+              ", " + v.shape().to_string());
+  const Geometry g{.heads = shape[0] * shape[1], .time = shape[2], .dim = shape[3], .causal = causal,
+                   .scale = 1.0f / std::sqrt(static_cast<float>(shape[3]))};
+
+  Tensor out = Tensor::empty(shape);
+  Tensor log_sum_exp = Tensor::empty({shape[0], shape[1], shape[2]});
+  forward({.q = q.data(), .v = v.data(), .key_panels = pack_transposed_panels(k.data(), g), .out = out.data(),
+           .log_sum_exp = log_sum_exp.data()},
+          g);
+  if (needs_grad({&q, &k, &v})) record<ExactAttentionNode>(out, q, k, v, out, log_sum_exp, g);
+  return out;
+}
+
+}  // namespace knnformer::attention

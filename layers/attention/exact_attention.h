@@ -1,0 +1,29 @@
+#pragma once
+// Exact softmax attention as one fused op (DESIGN.md §4, mode `exact`).
+//
+// Per batch entry and head, with queries Q, keys K, values V (T × d) and
+// scale s = 1/sqrt(d): S_ij = s·q_i·k_j, A = softmax_j(S) over the candidates
+// of query i (keys 0..i when causal, all keys otherwise), O = A V.
+//
+//   Tensor q = ..., k = ..., v = ...;              // each [B, H, T, d], contiguous
+//   Tensor o = attention::exact_attention(q, k, v);  // causal; [B, H, T, d]
+//   ...                                            // backward() fills q, k, v grads
+//
+// Flash-style: the forward pass walks tiles of 64 keys for each tile of 64
+// queries, keeping a running maximum and sum per query row, and saves only
+// the row log-sum-exp; the backward pass recomputes the score tiles. Memory
+// is O(B·H·T·d): no T × T matrix exists, only per-thread tiles. Causal tiles
+// above the diagonal are skipped and only the diagonal tile is masked.
+//
+// Results do not depend on the thread count: every parallel work item owns
+// its outputs, and the few sums across items run in a fixed order.
+#include "core/tensor.h"
+
+namespace knnformer::attention {
+
+// O = softmax(s·Q Kᵀ) V with s = 1/sqrt(d), causal unless told otherwise.
+// Throws Error unless q, k, v share one shape [B, H, T, d] with T, d ≥ 1.
+// Records its backward when any input requires grad.
+Tensor exact_attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal = true);
+
+}  // namespace knnformer::attention

@@ -1,0 +1,48 @@
+#pragma once
+// The inner kernels of fused attention: what one tile of queries does with
+// one tile of keys. Each has a SIMD version (AVX-512, used when the compiler
+// targets it) and a plain scalar reference; the tests compare the two, and
+// builds without AVX-512 run the reference.
+//
+// multiply_tile is one small dense product, C (+)= A·B, whose left operand is
+// read through two strides. That single kernel serves every product of
+// flash-style attention (tiles of Br queries by Bc keys, head width d):
+//
+//   S   = Q Kᵀ    A = Q tile [Br × d],         B = a packed panel of Kᵀ [d × Bc]
+//   O  += P V     A = P tile [Br × Bc],        B = V rows [Bc × d]
+//   dV += Pᵀ dO   A = P tile read transposed,  B = dO rows [Br × d]
+//
+// exp_row and max_row are the softmax's row passes over a score tile.
+#include <cstdint>
+
+namespace knnformer::attention::tiles {
+
+// C[r][c] = (accumulate ? C[r][c] : 0) + Σ_t a(r, t)·B[t][c]
+// for r < rows, c < width, t < inner, where a(r, t) = a[r·a_row_stride + t·a_inner_stride]
+// and B, C are row-major with leading dimensions b_row_stride, c_row_stride.
+struct TileProduct {
+  int64_t rows = 0, inner = 0, width = 0;
+  const float* a = nullptr;
+  int64_t a_row_stride = 0, a_inner_stride = 1;
+  const float* b = nullptr;
+  int64_t b_row_stride = 0;
+  float* c = nullptr;
+  int64_t c_row_stride = 0;
+  bool accumulate = false;
+};
+
+void multiply_tile(const TileProduct& product);
+void multiply_tile_reference(const TileProduct& product);
+
+// y[j] = exp(scale·(x[j] − shift)) for j < count, scale > 0; returns Σ_j y[j].
+// For softmax weights, whose exponent is ≤ 0 but for rounding: the exponent
+// is clamped to [−87, 0], so y ∈ [0, 1] and nothing overflows or turns NaN
+// however large the scores (exp(−87) ≈ 1.6e-38 is negligible against a
+// softmax sum ≥ 1). x and y may be the same array.
+float exp_row(const float* x, int64_t count, float scale, float shift, float* y);
+float exp_row_reference(const float* x, int64_t count, float scale, float shift, float* y);
+
+// The largest of x[0..count), count ≥ 1.
+float max_row(const float* x, int64_t count);
+
+}  // namespace knnformer::attention::tiles
