@@ -133,7 +133,10 @@ void layer_norm_backward(const float* x, const float* weight, const float* mean,
     float* out = dx + r * cols;
     map_row(out, cols, [&](__m256 xj, __m256 dyj, __m256 wj, __m256 dxj) {
       const __m256 xhat = _mm256_mul_ps(_mm256_sub_ps(xj, centre), scale);
-      const __m256 centred_g = _mm256_sub_ps(_mm256_fmsub_ps(dyj, wj, mean_g), _mm256_mul_ps(xhat, mean_g_xhat));
+      // g is rounded as in the sums above (no fused dy·w − mean(g)), so that a row of one
+      // element or of equal values, where g − mean(g) is exactly 0, gives exactly 0.
+      const __m256 g = _mm256_mul_ps(dyj, wj);
+      const __m256 centred_g = _mm256_fnmadd_ps(xhat, mean_g_xhat, _mm256_sub_ps(g, mean_g));
       return _mm256_fmadd_ps(scale, centred_g, dxj);
     }, in, grad, weight, out);
   });
