@@ -9,6 +9,9 @@
 
 namespace knnformer::kernels {
 
+// Forward: loss_r = (max_r − x_{r,t}) + log Σ_j exp(x_{r,j} − max_r), which keeps the
+// loss accurate when the logits are large (1e4 has an ulp of 1e-3, the loss
+// may be far smaller): max_r − x_{r,t} is exact for nearby values.
 // Backward: loss_r = lse_r − x_{r,t}, and ∂lse_r/∂x_{r,j} = exp(x_{r,j} − lse_r) = softmax_j,
 // so ∂loss_r/∂x_{r,j} = softmax_j − [j = t]; the caller's scale carries dloss (and 1/N for a mean).
 
@@ -21,9 +24,9 @@ void cross_entropy_forward(const float* logits, const int32_t* targets, float* l
     const float shift = *std::max_element(x, x + vocab);
     double total = 0.0;
     for (int64_t j = 0; j < vocab; ++j) total += std::exp(x[j] - shift);
-    const double lse = shift + std::log(total);
-    log_sum_exp[r] = static_cast<float>(lse);
-    losses[r] = static_cast<float>(lse - x[targets[r]]);
+    const double log_total = std::log(total);
+    log_sum_exp[r] = static_cast<float>(shift + log_total);
+    losses[r] = static_cast<float>((double(shift) - x[targets[r]]) + log_total);
   });
 }
 
@@ -46,9 +49,9 @@ void cross_entropy_forward(const float* logits, const int32_t* targets, float* l
   parallel_for(0, rows, [&](int64_t r) {
     const float* x = logits + r * vocab;
     const float shift = simd::row_max(x, vocab);
-    const float lse = shift + std::log(simd::row_sum_exp(x, vocab, shift, nullptr));
-    log_sum_exp[r] = lse;
-    losses[r] = lse - x[targets[r]];
+    const float log_total = std::log(simd::row_sum_exp(x, vocab, shift, nullptr));
+    log_sum_exp[r] = shift + log_total;
+    losses[r] = (shift - x[targets[r]]) + log_total;
   });
 }
 
