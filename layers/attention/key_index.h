@@ -1,0 +1,106 @@
+#pragma once
+// KeyIndex: what the approximate attention modes know of one head's keys.
+//
+// For query i of a head (queries Q, keys K, T × d, scale s = 1/sqrt(d)) the
+// candidates are C_i = {0..i} when causal, all T keys otherwise, with scaled
+// scores S_ij = s·q_i·k_j. An index splits C_i into
+//   - the head N_i: the k candidates of largest score that the index found
+//     (all of C_i when |C_i| <= k), with their scores; and
+//   - the tail C_i \ N_i, as groups, each with an upper bound on the scores
+//     of its members. The exact index has one group whose bound is the
+//     head's smallest score s_min. The clustered index has one group for the
+//     scanned keys outside the head (bound s_min) and one per unscanned
+//     cluster c (bound U_c = s·(q·μ_c + ‖q‖·r_c), Cauchy–Schwarz).
+// Lazy Gumbel sampling (DESIGN.md §4) stays an exact sample from softmax(S_i)
+// with any index that keeps these bounds true: every tail candidate that
+// could still win is given a chance through its group's bound.
+//
+// An index is built once per call for all B·H heads from q and k, by
+// build_key_index(); then any thread may query it (all methods are const).
+//
+//   auto index = build_key_index(options, q, k, causal);   // q, k: [B, H, T, d]
+//   const Neighbours head = index->neighbours(h, i);       // h in [0, B·H)
+//   for (int64_t g = 0; g < index->tail_group_count(h, i); ++g) {
+//     const TailGroup group = index->tail_group(h, i, g);
+//     index->sample_tail_group(h, i, g, m, rng, members);  // m distinct, uniform
+//   }
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "core/rng.h"
+#include "core/tensor.h"
+
+namespace knnformer::attention {
+
+// The head N_i of one query: key positions and their scaled scores, in no
+// particular order; min_score is the smallest of them (s_min).
+struct Neighbours {
+  std::span<const int32_t> keys;
+  std::span<const float> scores;
+  float min_score = 0.0f;
+};
+
+// One group of a query's tail: `size` candidates outside the head whose
+// scaled scores are all <= bound.
+struct TailGroup {
+  float bound = 0.0f;
+  int64_t size = 0;
+};
+
+// What an index did, summed over all queries of a call (for diagnostics).
+struct IndexStatistics {
+  double queries = 0;
+  double keys_scored = 0;     // scores computed while searching
+  double candidates = 0;      // Σ_i |C_i|
+};
+
+class KeyIndex {
+ public:
+  virtual ~KeyIndex() = default;
+
+  int64_t heads() const { return heads_; }  // B·H
+  int64_t time() const { return time_; }    // T
+  int64_t dim() const { return dim_; }      // d
+  bool causal() const { return causal_; }
+  float scale() const { return scale_; }    // s
+  int64_t candidates(int64_t query) const { return causal_ ? query + 1 : time_; }  // |C_i|
+
+  virtual Neighbours neighbours(int64_t head, int64_t query) const = 0;
+
+  virtual int64_t tail_group_count(int64_t head, int64_t query) const = 0;
+  virtual TailGroup tail_group(int64_t head, int64_t query, int64_t group) const = 0;
+  // Writes `count` distinct members of the group (key positions), each set of
+  // `count` equally likely; count <= the group's size.
+  virtual void sample_tail_group(int64_t head, int64_t query, int64_t group, int64_t count, CounterRng& rng,
+                                 int32_t* members) const = 0;
+  // Writes `count` distinct members of the whole tail C_i \ N_i, uniformly (knn-tail).
+  virtual void sample_tail(int64_t head, int64_t query, int64_t count, CounterRng& rng, int32_t* members) const = 0;
+
+  virtual IndexStatistics statistics() const = 0;
+
+ protected:
+  KeyIndex(int64_t heads, int64_t time, int64_t dim, bool causal)
+      : heads_(heads), time_(time), dim_(dim), causal_(causal), scale_(1.0f / std::sqrt(float(dim))) {}
+
+ private:
+  int64_t heads_, time_, dim_;
+  bool causal_;
+  float scale_;
+};
+
+struct KeyIndexOptions {
+  std::string kind = "exact";  // "exact" or "clustered"
+  int64_t k = 8;               // head size
+  int64_t clusters = 0;        // clustered: 0 means about sqrt(T)
+  int64_t probes = 0;          // clustered: clusters scanned per query; 0 means a default
+  uint64_t seed = 0;           // clustered: k-means initialisation
+};
+
+// q, k: [B, H, T, d], contiguous. Throws Error on bad options (k < 1, unknown kind).
+std::unique_ptr<KeyIndex> build_key_index(const KeyIndexOptions& options, const Tensor& q, const Tensor& k,
+                                          bool causal);
+
+}  // namespace knnformer::attention
