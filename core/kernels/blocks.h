@@ -31,8 +31,8 @@ inline int64_t block_count(int64_t count, int64_t block_size) { return (count + 
 template <class Body>
 void for_each_block(int64_t count, int64_t block_size, Body&& body) {
   const int64_t blocks = block_count(count, block_size);
-  if (blocks == 1) {
-    body(int64_t{0}, count);  // no parallel region for work that is one block
+  if (blocks <= 1) {  // no parallel region for work of one block or none
+    if (count > 0) body(int64_t{0}, count);
     return;
   }
   parallel_for(0, blocks, [&](int64_t block) {
