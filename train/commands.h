@@ -20,4 +20,7 @@ struct Command {
 // Every subcommand, in the order --help lists them.
 const std::vector<Command>& commands();
 
+int run_prepare(const Arguments& arguments);  // train/command_prepare.cpp
+int run_inspect(const Arguments& arguments);  // train/command_inspect.cpp
+
 }  // namespace knnformer

@@ -1,0 +1,71 @@
+#include "data/batch_loader.h"
+
+#include <algorithm>
+
+#include "core/rng.h"
+
+namespace knnformer {
+namespace {
+
+// Separates the loader's random stream from every other (seed, step, ...)
+// stream of a run, such as dropout's. ASCII "windows".
+constexpr uint64_t kWindowStream = 0x77696E646F7773ull;
+
+uint64_t count_windows(const TokenDataset& dataset, Split split, const BatchShape& shape) {
+  const std::string where = dataset.path().string() + ": " + split_name(split) + " split";
+  require(shape.rows >= 1, "batch size must be at least 1, got " + std::to_string(shape.rows));
+  require(shape.context >= 1, "context must be at least 1 token, got " + std::to_string(shape.context));
+  const uint64_t size = dataset.size(split), window = static_cast<uint64_t>(shape.context) + 1;
+  require(window <= size, where + " has " + std::to_string(size) + " tokens, fewer than context + 1 = " +
+                              std::to_string(window) + " (use a shorter context)");
+  return shape.order == WindowOrder::random ? size - window + 1 : (size - 1) / static_cast<uint64_t>(shape.context);
+}
+
+}  // namespace
+
+BatchLoader::BatchLoader(std::shared_ptr<const TokenDataset> dataset, Split split, const BatchShape& shape)
+    : dataset_(std::move(dataset)), split_(split), shape_(shape), window_count_(count_windows(*dataset_, split, shape)) {}
+
+uint64_t BatchLoader::window_start(int64_t step, int64_t row) const {
+  if (shape_.order == WindowOrder::random)
+    return CounterRng(shape_.seed, {kWindowStream, static_cast<uint64_t>(step), static_cast<uint64_t>(row)})
+        .below(window_count_);
+  const uint64_t window = (static_cast<uint64_t>(step) * shape_.rows + row) % window_count_;
+  return window * static_cast<uint64_t>(shape_.context);
+}
+
+Batch BatchLoader::read(int64_t step) const {
+  require(step >= 0, "batch step must be >= 0, got " + std::to_string(step));
+  const auto context = static_cast<size_t>(shape_.context);
+  Batch batch{.step = step,
+              .rows = shape_.rows,
+              .context = shape_.context,
+              .inputs = std::vector<int32_t>(shape_.rows * context),
+              .targets = std::vector<int32_t>(shape_.rows * context),
+              .starts = std::vector<uint64_t>(shape_.rows)};
+  std::vector<int32_t> window(context + 1);
+  for (int64_t row = 0; row < shape_.rows; ++row) {
+    batch.starts[row] = window_start(step, row);
+    dataset_->read(split_, batch.starts[row], window);
+    std::copy(window.begin(), window.end() - 1, batch.inputs.begin() + row * context);
+    std::copy(window.begin() + 1, window.end(), batch.targets.begin() + row * context);
+  }
+  return batch;
+}
+
+Batch BatchLoader::get(int64_t step) {
+  const bool was_prefetched = prefetched_.valid() && prefetched_step_ == step;
+  // A prefetch of another step is simply dropped (its thread is joined when replaced).
+  Batch batch = was_prefetched ? prefetched_.get() : read(step);
+  start_prefetch(step + 1);
+  return batch;
+}
+
+void BatchLoader::start_prefetch(int64_t step) {
+  std::packaged_task<Batch()> task([this, step] { return read(step); });
+  prefetched_ = task.get_future();
+  prefetched_step_ = step;
+  prefetcher_ = std::jthread(std::move(task));  // joins the previous prefetch thread first
+}
+
+}  // namespace knnformer

@@ -1,0 +1,92 @@
+#pragma once
+// BatchLoader: batches of training windows from a token dataset.
+//
+//   const auto dataset = std::make_shared<const TokenDataset>("data.h5");
+//   BatchLoader train(dataset, Split::train, {.rows = 8, .context = 1024, .seed = 1337});
+//   for (int64_t step = start; step < steps; ++step) {
+//     const Batch batch = train.get(step);  // inputs and targets, [8, 1024] int32
+//     ...
+//   }
+//   BatchLoader val(dataset, Split::val, {.rows = 8, .context = 1024, .order = WindowOrder::sequential});
+//
+// A window is T+1 consecutive tokens read by one hyperslab: its first T are
+// a row of inputs and its last T the row of targets (each input's next token).
+//
+// Random order (training): the window of (step, row) starts at a position
+// drawn by CounterRng keyed by (seed, step, row). The loader's whole state is
+// therefore (seed, step): get(s) returns the same batch every time it is
+// asked, on any machine and thread count, and a resumed run continues the
+// very sequence of batches the interrupted run would have seen.
+//
+// Sequential order (evaluation): the split is cut into consecutive,
+// non-overlapping windows (stride T), and step s takes windows
+// s·B .. s·B+B−1, wrapping around at the end. Evaluating steps 0..N−1 thus
+// always measures the same fixed set of windows.
+//
+// After returning batch s, get() starts reading batch s+1 on a background
+// thread, so that a training loop asking for consecutive steps finds its
+// next batch ready. Asking for any other step just reads it directly: the
+// prefetch is an optimisation, never a change in what is returned.
+#include <cstdint>
+#include <future>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "data/token_dataset.h"
+
+namespace knnformer {
+
+enum class WindowOrder { random, sequential };
+
+struct BatchShape {
+  int64_t rows = 8;         // B
+  int64_t context = 1024;   // T
+  uint64_t seed = 0;        // random order only
+  WindowOrder order = WindowOrder::random;
+};
+
+struct Batch {
+  int64_t step = 0;
+  int64_t rows = 0;
+  int64_t context = 0;
+  std::vector<int32_t> inputs{};   // [rows, context], row-major
+  std::vector<int32_t> targets{};  // [rows, context]: targets[r][t] = token after inputs[r][t]
+  std::vector<uint64_t> starts{};  // [rows]: where each row's window starts in the split
+};
+
+class BatchLoader {
+ public:
+  // Throws Error (naming the file and split) when T+1 tokens do not fit in the split.
+  BatchLoader(std::shared_ptr<const TokenDataset> dataset, Split split, const BatchShape& shape);
+  ~BatchLoader() = default;  // joins the prefetch thread (std::jthread)
+  BatchLoader(const BatchLoader&) = delete;
+  BatchLoader& operator=(const BatchLoader&) = delete;
+
+  // The batch of a step (>= 0), then starts prefetching step + 1.
+  Batch get(int64_t step);
+
+  // The batch of a step, read now on the calling thread; what get(step) returns.
+  Batch read(int64_t step) const;
+
+  // Where the window of (step, row) starts in the split.
+  uint64_t window_start(int64_t step, int64_t row) const;
+
+  // Distinct window starts: size − T for random order; floor((size − 1) / T) windows for sequential.
+  uint64_t window_count() const { return window_count_; }
+
+  const BatchShape& shape() const { return shape_; }
+
+ private:
+  void start_prefetch(int64_t step);
+
+  std::shared_ptr<const TokenDataset> dataset_;
+  Split split_;
+  BatchShape shape_;
+  uint64_t window_count_;
+  int64_t prefetched_step_ = -1;
+  std::future<Batch> prefetched_;
+  std::jthread prefetcher_;  // declared last: joined before the members it uses go away
+};
+
+}  // namespace knnformer

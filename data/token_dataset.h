@@ -1,0 +1,55 @@
+#pragma once
+// TokenDataset: read access to a token dataset file (layout in data/token_format.h).
+//
+//   const TokenDataset dataset("data.h5");          // validates the format
+//   dataset.header().vocab_size;
+//   std::vector<int32_t> window(1025);
+//   dataset.read(Split::train, offset, window);     // one hyperslab read
+//
+// Opening checks everything a reader relies on, and names the file and the
+// field at fault: that it is HDF5, its format and format_version, the root
+// attributes, and that both splits exist, are 1-D integer datasets and hold
+// tokens. Ids themselves are checked against vocab_size when written, not on
+// every read.
+//
+// read() is const and may be called from several threads at once (the batch
+// loader's prefetch thread): the HDF5 build is thread-safe, and each call
+// uses its own dataspaces.
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+
+#include "data/hdf5_handle.h"
+#include "data/token_format.h"
+
+namespace knnformer {
+
+class TokenDataset {
+ public:
+  explicit TokenDataset(const std::filesystem::path& path);
+
+  const std::filesystem::path& path() const { return path_; }
+  const TokenDatasetHeader& header() const { return header_; }
+  int64_t format_version() const { return format_version_; }
+
+  // Tokens in a split.
+  uint64_t size(Split split) const { return sizes_[static_cast<size_t>(split)]; }
+
+  // Copies tokens [offset, offset + out.size()) of a split into out.
+  void read(Split split, uint64_t offset, std::span<int32_t> out) const;
+
+ private:
+  void read_header(hid_t file);
+  void open_split(Split split);
+  std::string read_tokenizer_model() const;
+
+  std::filesystem::path path_;
+  FileHandle file_;
+  int64_t format_version_ = 0;
+  TokenDatasetHeader header_;
+  std::array<DatasetHandle, kSplits.size()> datasets_;
+  std::array<uint64_t, kSplits.size()> sizes_{};
+};
+
+}  // namespace knnformer

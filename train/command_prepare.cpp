@@ -1,0 +1,179 @@
+// `knnformer prepare`: builds a token dataset from text files, or imports
+// nanoGPT / llm.c token files (the work itself lives in data/prepare.h).
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iomanip>
+#include <functional>
+#include <iostream>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+
+#include "core/error.h"
+#include "data/prepare.h"
+#include "data/sentencepiece_training.h"
+#include "train/commands.h"
+
+namespace knnformer {
+namespace {
+
+namespace po = boost::program_options;
+using Clock = std::chrono::steady_clock;
+
+constexpr int64_t kDefaultSentencePieceVocab = 4096;
+
+po::options_description prepare_options() {
+  po::options_description text("prepare from text");
+  text.add_options()
+      ("input", po::value<std::vector<std::string>>()->multitoken(),
+       "text files, or folders of them (*.txt, *.text, *.md, searched recursively); each file is one document")
+      ("tokenizer", po::value<std::string>()->default_value("byte"), "byte or sentencepiece")
+      ("vocab-size", po::value<int64_t>(),
+       "vocabulary size: of the SentencePiece model to train (default 4096), or of the imported ids (required)")
+      ("sentencepiece-type", po::value<std::string>()->default_value("bpe"), "bpe or unigram")
+      ("seed", po::value<uint64_t>()->default_value(0), "seed of SentencePiece's sampling of training lines");
+  po::options_description import("import token files");
+  import.add_options()
+      ("import-bin", po::value<std::string>(), "nanoGPT or llm.c .bin file of train tokens")
+      ("import-bin-val", po::value<std::string>(),
+       "its val tokens (without it, val is the last --val-fraction of --import-bin)")
+      ("import-format", po::value<std::string>()->default_value("auto"),
+       "auto (llm.c when the file starts with its magic, else nanoGPT), nanogpt or llmc")
+      ("eot-token", po::value<int64_t>()->default_value(-1), "end-of-text id of the imported ids (-1: none)");
+  po::options_description output("output");
+  output.add_options()
+      ("output", po::value<std::string>(), "the dataset file to write (.h5)")
+      ("val-fraction", po::value<double>()->default_value(0.1), "final fraction of the tokens that forms val, in (0, 1)")
+      ("compression", po::value<int>()->default_value(0), "deflate level 1-9 for the tokens; 0 stores them uncompressed")
+      ("force", po::bool_switch(), "replace the output file if it exists")
+      ("help", "this text");
+  po::options_description all;
+  all.add(text).add(import).add(output);
+  return all;
+}
+
+// One line on stderr, rewritten in place on a terminal, for work that takes
+// more than a couple of seconds: phase, percentage, speed, time left. Speed
+// and time left count from the start of the phase (training a SentencePiece
+// model reports no progress of its own and would skew them).
+class ProgressLine {
+ public:
+  ProgressLine() : terminal_(isatty(fileno(stderr))) {}
+  ~ProgressLine() {
+    if (shown_ && terminal_) std::cerr << "\n";
+  }
+
+  void operator()(const std::string& phase, uint64_t done, uint64_t total) {
+    if (phase != phase_) {
+      phase_ = phase;
+      phase_start_ = Clock::now();
+      phase_done_at_start_ = done;
+    }
+    const double quiet = terminal_ ? 0.5 : 10.0;
+    if (seconds_since(start_) < 2.0 || seconds_since(last_) < quiet) return;
+    last_ = Clock::now();
+    shown_ = true;
+    const double mb = 1e-6, rate = (done - phase_done_at_start_) * mb / seconds_since(phase_start_);
+    std::ostringstream line;
+    line << std::fixed << std::setprecision(1) << "prepare: " << phase;
+    if (total > 0)
+      line << " " << 100.0 * done / total << "% (" << done * mb << " of " << total * mb << " MB), " << rate
+           << " MB/s, ETA " << (rate > 0 ? (total - done) * mb / rate : 0.0) << " s";
+    std::cerr << (terminal_ ? "\r" : "") << line.str() << (terminal_ ? "\033[K" : "\n") << std::flush;
+  }
+
+ private:
+  static double seconds_since(Clock::time_point then) {
+    return std::chrono::duration<double>(Clock::now() - then).count();
+  }
+
+  bool terminal_;
+  bool shown_ = false;
+  std::string phase_;
+  uint64_t phase_done_at_start_ = 0;
+  Clock::time_point start_ = Clock::now();
+  Clock::time_point phase_start_ = start_;
+  Clock::time_point last_ = start_;
+};
+
+DatasetOutput output_of(const po::variables_map& flags) {
+  require(flags.count("output"), "--output FILE.h5 is required");
+  return DatasetOutput{.path = flags["output"].as<std::string>(),
+                       .write = {.overwrite = flags["force"].as<bool>(),
+                                 .compression_level = flags["compression"].as<int>()},
+                       .val_fraction = flags["val-fraction"].as<double>()};
+}
+
+PrepareSummary prepare_text(const po::variables_map& flags, ProgressLine& progress) {
+  const std::vector<std::string> inputs = flags["input"].as<std::vector<std::string>>();
+  const std::string tokenizer = flags["tokenizer"].as<std::string>();
+  require(tokenizer == "byte" || tokenizer == "sentencepiece",
+          "--tokenizer '" + tokenizer + "' is unknown (expected byte or sentencepiece)");
+  require(tokenizer == "sentencepiece" || !flags.count("vocab-size"),
+          "--vocab-size applies to --tokenizer sentencepiece and imports; the byte vocabulary is 257");
+  TextPrepareOptions options{.inputs = {inputs.begin(), inputs.end()},
+                             .output = output_of(flags),
+                             .tokenizer = tokenizer,
+                             .sentencepiece = {.model_type = flags["sentencepiece-type"].as<std::string>(),
+                                               .seed = flags["seed"].as<uint64_t>()},
+                             .progress = std::ref(progress)};
+  options.sentencepiece.vocab_size =
+      flags.count("vocab-size") ? flags["vocab-size"].as<int64_t>() : kDefaultSentencePieceVocab;
+  return prepare_text_dataset(options);
+}
+
+PrepareSummary import_tokens(const po::variables_map& flags, ProgressLine& progress) {
+  require(flags.count("vocab-size"), "--vocab-size N is required with --import-bin (ids must lie below it)");
+  BinImportOptions options{.train_file = flags["import-bin"].as<std::string>(),
+                           .val_file = std::nullopt,
+                           .format = parse_bin_format(flags["import-format"].as<std::string>()),
+                           .vocab_size = flags["vocab-size"].as<int64_t>(),
+                           .eot_token = flags["eot-token"].as<int64_t>(),
+                           .output = output_of(flags),
+                           .progress = std::ref(progress)};
+  if (flags.count("import-bin-val")) options.val_file = flags["import-bin-val"].as<std::string>();
+  return import_bin_dataset(options);
+}
+
+void print_summary(const std::string& output, const PrepareSummary& summary, double seconds) {
+  const double megabytes = summary.input_bytes * 1e-6;
+  std::cout << std::fixed << std::setprecision(2) << "wrote " << output << ": " << summary.input_files
+            << (summary.input_files == 1 ? " file, " : " files, ") << megabytes << " MB in " << seconds << " s ("
+            << (seconds > 0 ? megabytes / seconds : 0.0) << " MB/s)\n"
+            << "  tokenizer " << summary.tokenizer << ", vocab " << summary.vocab_size << "\n"
+            << "  train " << summary.train_tokens << " tokens\n"
+            << "  val   " << summary.val_tokens << " tokens\n";
+}
+
+}  // namespace
+
+int run_prepare(const Arguments& arguments) {
+  const po::options_description options = prepare_options();
+  po::variables_map flags;
+  po::store(po::command_line_parser(arguments).options(options).run(), flags);
+  po::notify(flags);
+  if (flags.count("help")) {
+    std::cout << "usage: knnformer prepare --input PATH [PATH...] --output FILE.h5 [options]\n"
+                 "       knnformer prepare --import-bin train.bin [--import-bin-val val.bin] --vocab-size N "
+                 "--output FILE.h5 [options]\n"
+              << options;
+    return 0;
+  }
+  const bool text = flags.count("input") > 0, import = flags.count("import-bin") > 0;
+  require(text != import, "give either --input (text) or --import-bin (token files), not both or neither");
+  require(import || !flags.count("import-bin-val"), "--import-bin-val needs --import-bin");
+
+  const auto start = Clock::now();
+  PrepareSummary summary;
+  {
+    ProgressLine progress;
+    summary = text ? prepare_text(flags, progress) : import_tokens(flags, progress);
+  }
+  print_summary(flags["output"].as<std::string>(), summary,
+                std::chrono::duration<double>(Clock::now() - start).count());
+  return 0;
+}
+
+}  // namespace knnformer
