@@ -29,7 +29,7 @@ TEST_CASE("Arena: tensors made in a scope come from the arena, aligned, and rese
   CHECK(arena.peak_bytes() >= 1000 * sizeof(float));
 }
 
-TEST_CASE("Arena: parameters and HeapScope allocations bypass the arena; reset with live buffers is an error") {
+TEST_CASE("Arena: parameters and HeapScope allocations bypass the arena, and reset with live buffers is an error") {
   Arena arena;
   const ArenaScope scope(arena);
   const Tensor parameter = Tensor::parameter({4});
