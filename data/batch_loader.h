@@ -75,8 +75,6 @@ class BatchLoader {
   // Distinct window starts: size − T for random order; floor((size − 1) / T) windows for sequential.
   uint64_t window_count() const { return window_count_; }
 
-  const BatchShape& shape() const { return shape_; }
-
  private:
   void start_prefetch(int64_t step);
 

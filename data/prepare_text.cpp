@@ -11,7 +11,7 @@
 namespace knnformer {
 namespace {
 
-// "3 files: a.txt, b.txt, c.txt" (at most three names), for the dataset's source attribute.
+// "text, 2 files: a.txt, b.txt" (at most three names), for the dataset's source attribute.
 std::string describe(const TextCorpus& corpus) {
   const auto& files = corpus.files();
   std::string text = "text, " + std::to_string(files.size()) + (files.size() == 1 ? " file: " : " files: ");

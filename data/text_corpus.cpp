@@ -61,10 +61,8 @@ TextCorpus::TextCorpus(const std::vector<std::filesystem::path>& inputs) {
 
 void TextCorpus::add_file(const std::filesystem::path& file) {
   require_readable(file);
-  const uint64_t size = std::filesystem::file_size(file);
   files_.push_back(file);
-  sizes_.push_back(size);
-  total_bytes_ += size;
+  total_bytes_ += std::filesystem::file_size(file);
 }
 
 void TextCorpus::add_folder(const std::filesystem::path& folder) {

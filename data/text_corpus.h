@@ -24,7 +24,6 @@ class TextCorpus {
   explicit TextCorpus(const std::vector<std::filesystem::path>& inputs);
 
   const std::vector<std::filesystem::path>& files() const { return files_; }
-  const std::vector<uint64_t>& file_sizes() const { return sizes_; }
   uint64_t total_bytes() const { return total_bytes_; }
 
  private:
@@ -32,7 +31,6 @@ class TextCorpus {
   void add_folder(const std::filesystem::path& folder);
 
   std::vector<std::filesystem::path> files_;
-  std::vector<uint64_t> sizes_;
   uint64_t total_bytes_ = 0;
 };
 

@@ -20,13 +20,13 @@ namespace po = boost::program_options;
 po::options_description inspect_options() {
   po::options_description options("options");
   options.add_options()
-      ("file", po::value<std::string>(), "the dataset file (may also be given without --file)")
-      ("tokens", po::value<int64_t>()->default_value(64), "how many of the first tokens to show")
-      ("split", po::value<std::string>()->default_value("train"), "the split to show: train or val")
-      ("context", po::value<int64_t>(), "show the batch the loader draws for --step, with windows of this length")
-      ("batch", po::value<int64_t>()->default_value(4), "rows of that batch")
-      ("step", po::value<int64_t>()->default_value(0), "step of that batch")
-      ("seed", po::value<uint64_t>()->default_value(0), "seed of that batch's random window positions")
+      ("file", po::value<std::string>()->value_name("FILE"), "the dataset file (may also be given without --file)")
+      ("tokens", po::value<int64_t>()->default_value(64)->value_name("N"), "how many of the first tokens to show")
+      ("split", po::value<std::string>()->default_value("train")->value_name("NAME"), "the split to show: train or val")
+      ("context", po::value<int64_t>()->value_name("T"), "show the batch the loader draws for --step, with windows of this length")
+      ("batch", po::value<int64_t>()->default_value(4)->value_name("B"), "rows of that batch")
+      ("step", po::value<int64_t>()->default_value(0)->value_name("S"), "step of that batch")
+      ("seed", po::value<uint64_t>()->default_value(0)->value_name("S"), "seed of that batch's random window positions")
       ("sequential", po::bool_switch(), "walk the split in order (evaluation) instead of random windows")
       ("help", "this text");
   return options;
