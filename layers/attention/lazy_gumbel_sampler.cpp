@@ -1,0 +1,124 @@
+#include "layers/attention/lazy_gumbel_sampler.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+
+#include <omp.h>
+
+#include "core/error.h"
+#include "layers/attention/gumbel_kernels.h"
+
+namespace knnformer::attention {
+
+CounterRng query_rng(const SamplingKey& key, SampleStream stream, int64_t head, int64_t query) {
+  return CounterRng(key.seed, {key.step, key.micro_step, key.layer, static_cast<uint64_t>(stream),
+                               static_cast<uint64_t>(head), static_cast<uint64_t>(query)});
+}
+
+SamplingStatistics& SamplingStatistics::operator+=(const SamplingStatistics& other) {
+  samples += other.samples;
+  tail_members += other.tail_members;
+  tail_winners += other.tail_winners;
+  return *this;
+}
+
+LazyGumbelSampler::LazyGumbelSampler(const KeyIndex& index, const float* q, const float* k, HeadDraw head_draw)
+    : index_(index), queries_(q), keys_(k), head_draw_(head_draw) {}
+
+void LazyGumbelSampler::start_query(int64_t head, int64_t query) {
+  head_ = head;
+  query_ = query;
+  query_vector_ = queries_ + (head * index_.time() + query) * index_.dim();
+  neighbours_ = index_.neighbours(head, query);
+  assert(!neighbours_.keys.empty());
+
+  // The head's softmax, shifted by its largest score so that no exp overflows.
+  const int64_t size = static_cast<int64_t>(neighbours_.scores.size());
+  const float largest = *std::max_element(neighbours_.scores.begin(), neighbours_.scores.end());
+  head_weights_.resize(size);
+  gumbel_kernels::exp_shifted(neighbours_.scores.data(), size, largest, head_weights_.data());
+  cumulative_weight_.resize(size);
+  double total = 0.0;
+  for (int64_t j = 0; j < size; ++j) cumulative_weight_[j] = total += head_weights_[j];
+  head_log_partition_ = largest + std::log(total);
+
+  tail_groups_.resize(index_.tail_group_count(head, query));
+  for (size_t g = 0; g < tail_groups_.size(); ++g) tail_groups_[g] = index_.tail_group(head, query, g);
+}
+
+LazyGumbelSampler::Candidate LazyGumbelSampler::draw_from_head(CounterRng& rng) const {
+  // Max-stability: argmax ~ softmax over the head, max ~ LSE + Gumbel, independent.
+  const double target = rng.uniform_double() * cumulative_weight_.back();
+  const auto chosen = std::upper_bound(cumulative_weight_.begin(), cumulative_weight_.end(), target);
+  const size_t position = std::min<size_t>(chosen - cumulative_weight_.begin(), cumulative_weight_.size() - 1);
+  return {neighbours_.keys[position], head_log_partition_ + rng.gumbel()};
+}
+
+LazyGumbelSampler::Candidate LazyGumbelSampler::draw_from_head_per_candidate(CounterRng& rng) const {
+  Candidate best{-1, -HUGE_VAL};
+  for (size_t j = 0; j < neighbours_.keys.size(); ++j) {
+    const double perturbed = neighbours_.scores[j] + rng.gumbel();
+    if (perturbed > best.perturbed_score) best = {neighbours_.keys[j], perturbed};
+  }
+  return best;
+}
+
+float LazyGumbelSampler::score(int32_t key) const {
+  const int64_t dim = index_.dim();
+  return index_.scale() * gumbel_kernels::dot(query_vector_, keys_ + (head_ * index_.time() + key) * dim, dim);
+}
+
+int32_t LazyGumbelSampler::draw(CounterRng& rng) {
+  Candidate best = head_draw_ == HeadDraw::max_stable ? draw_from_head(rng) : draw_from_head_per_candidate(rng);
+  bool from_tail = false;
+  for (size_t g = 0; g < tail_groups_.size(); ++g) {
+    const TailGroup& group = tail_groups_[g];
+    // Only members whose Gumbel exceeds B = M − b can reach M (step 2).
+    const double threshold = best.perturbed_score - group.bound;
+    const double chance = -std::expm1(-std::exp(-threshold));  // P(G > B), precise when tiny
+    const int64_t count = static_cast<int64_t>(rng.binomial(group.size, chance));
+    if (count == 0) continue;
+    members_.resize(count);
+    index_.sample_tail_group(head_, query_, g, count, rng, members_.data());
+    for (const int32_t member : members_) {
+      const double perturbed = score(member) + rng.truncated_gumbel(threshold);
+      if (perturbed > best.perturbed_score) {
+        best = {member, perturbed};
+        from_tail = true;
+      }
+    }
+    statistics_.tail_members += count;
+  }
+  statistics_.samples += 1;
+  statistics_.tail_winners += from_tail;
+  return best.key;
+}
+
+void draw_attention_samples(const KeyIndex& index, const float* q, const float* k, int64_t samples_per_query,
+                            const SamplingKey& key, SampleStream stream, int32_t* samples,
+                            SamplingStatistics* statistics, HeadDraw head_draw) {
+  require(samples_per_query >= 1, "draw_attention_samples: samples per query must be at least 1, got " +
+                                      std::to_string(samples_per_query));
+  const int64_t time = index.time(), queries = index.heads() * time;
+  SamplingStatistics total;
+#pragma omp parallel if (queries > 1)
+  {
+    LazyGumbelSampler sampler(index, q, k, head_draw);
+    // Causal rows differ in cost (tail size grows with i): hand out small chunks.
+#pragma omp for schedule(dynamic, 16)
+    for (int64_t item = 0; item < queries; ++item) {
+      const int64_t head = item / time, query = item % time;
+      sampler.start_query(head, query);
+      CounterRng rng = query_rng(key, stream, head, query);
+      int32_t* out = samples + item * samples_per_query;
+      for (int64_t l = 0; l < samples_per_query; ++l) out[l] = sampler.draw(rng);
+    }
+    // Counts are whole numbers in doubles: their sum is exact in any order.
+#pragma omp critical
+    total += sampler.statistics();
+  }
+  if (statistics) *statistics += total;
+}
+
+}  // namespace knnformer::attention

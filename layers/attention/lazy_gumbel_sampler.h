@@ -1,0 +1,130 @@
+#pragma once
+// Lazy Gumbel sampling (Mussmann, Levy, Ermon, UAI 2017; DESIGN.md §4): exact
+// samples j ~ A_i = softmax_j(S_ij) over a query's candidates C_i, at a cost
+// of O(k) per query plus O(|C_i|/k) scored tail keys per sample, given a
+// KeyIndex that splits C_i into a head N_i and bounded tail groups.
+//
+// One sample, with the Gumbel-max trick j = argmax_j (S_ij + G_j):
+//   1. The head's maximum M = max_{j∈N_i} (S_ij + G_j) and its argmax j*.
+//   2. For each tail group with bound b (every member has S_ij <= b), only
+//      members with G_j > B = M − b can beat M. Their number is
+//      m ~ Binomial(size, P(G > B)), P(G > B) = 1 − exp(−exp(−B)), and given
+//      m they are m distinct members chosen uniformly, each with a Gumbel
+//      truncated to (B, ∞).
+//   3. Each of them is scored, S_ij = s·q_i·k_j; if S_ij + G_j > M it becomes
+//      j* and M = S_ij + G_j.
+// Step 2 uses the running M, not the head's: the groups' Gumbels are
+// independent of everything drawn before them, so asking group g only for
+// members above the current M is again an exact lazy draw of that group, and
+// a member that is not drawn has S + G <= b + B = M and cannot win. A larger
+// M only saves tail work.
+//
+// Step 1 costs no L·k Gumbel draws. By max-stability, over the head the pair
+// (argmax, max) of S_j + G_j is distributed as (j ~ softmax(S over N_i),
+// LSE + G) with LSE = log Σ_{N_i} e^{S_j}, G ~ Gumbel(0, 1) independent of
+// j. So each sample draws one uniform (an index into the head's cumulative
+// softmax weights, computed once per query) and one Gumbel, exactly as if it
+// had drawn a Gumbel per head member. HeadDraw::per_candidate draws the k
+// Gumbels literally; it is the reference that the tests compare with and that
+// bench_sampling times.
+//
+//   const SamplingKey key{seed, step, micro_step, layer};
+//   std::vector<int32_t> samples(heads * T * L);
+//   SamplingStatistics statistics;
+//   draw_attention_samples(*index, q, k, L, key, SampleStream::forward, samples.data(), &statistics);
+//   // samples[(h·T + i)·L + l] is the l-th key drawn for query i of head h.
+//
+// All randomness comes from CounterRng streams keyed by (seed, step,
+// micro_step, layer, stream, head, query), one stream per query: the samples
+// do not depend on the thread count or on the order of the work.
+#include <cstdint>
+#include <vector>
+
+#include "core/rng.h"
+#include "layers/attention/key_index.h"
+
+namespace knnformer::attention {
+
+// Which call of the training run a random draw belongs to.
+struct SamplingKey {
+  uint64_t seed = 0;
+  uint64_t step = 0;
+  uint64_t micro_step = 0;
+  uint64_t layer = 0;
+};
+
+// What the draw is for, so that the forward's samples, the backward's fresh
+// ones and the knn-tail members come from independent streams.
+enum class SampleStream : uint64_t {
+  forward = 1,
+  backward = 2,
+  knn_tail = 3,
+  importance = 4,  // the sampled backward's allocation of start rows
+};
+
+// The random stream of one query of one head for one purpose.
+CounterRng query_rng(const SamplingKey& key, SampleStream stream, int64_t head, int64_t query);
+
+enum class HeadDraw {
+  max_stable,     // one uniform and one Gumbel per sample (the default)
+  per_candidate,  // one Gumbel per head member per sample (the literal algorithm; reference)
+};
+
+// Work done while sampling, summed over the queries of a call.
+struct SamplingStatistics {
+  double samples = 0;
+  double tail_members = 0;  // tail keys drawn and scored (step 3)
+  double tail_winners = 0;  // samples whose key came from the tail
+
+  double tail_members_per_sample() const { return samples > 0 ? tail_members / samples : 0.0; }
+  SamplingStatistics& operator+=(const SamplingStatistics& other);
+};
+
+// Draws samples for one query at a time. Not thread-safe: use one per thread.
+// q and k are the index's queries and keys, [heads, T, d] contiguous (the
+// [B, H, T, d] tensors the index was built from).
+class LazyGumbelSampler {
+ public:
+  LazyGumbelSampler(const KeyIndex& index, const float* q, const float* k, HeadDraw head_draw = HeadDraw::max_stable);
+
+  // Reads the query's head and tail groups from the index and prepares the
+  // head's softmax; draw() then samples for this query.
+  void start_query(int64_t head, int64_t query);
+  // One exact sample j ~ A_i: a key position in C_i.
+  int32_t draw(CounterRng& rng);
+
+  const SamplingStatistics& statistics() const { return statistics_; }
+
+ private:
+  struct Candidate {
+    int32_t key;
+    double perturbed_score;  // S_ij + G_j
+  };
+  Candidate draw_from_head(CounterRng& rng) const;
+  Candidate draw_from_head_per_candidate(CounterRng& rng) const;
+  float score(int32_t key) const;
+
+  const KeyIndex& index_;
+  const float* queries_;
+  const float* keys_;
+  const HeadDraw head_draw_;
+
+  int64_t head_ = 0, query_ = 0;
+  const float* query_vector_ = nullptr;
+  Neighbours neighbours_;
+  std::vector<float> head_weights_;       // exp(S_ij − max S) over N_i
+  std::vector<double> cumulative_weight_;  // running sums of head_weights_
+  double head_log_partition_ = 0.0;       // LSE = log Σ_{N_i} e^{S_ij}
+  std::vector<TailGroup> tail_groups_;
+  std::vector<int32_t> members_;
+  SamplingStatistics statistics_;
+};
+
+// Draws samples_per_query samples for every query of every head of the
+// index, in parallel over queries, into samples[(h·T + i)·L + l]. Adds the
+// work done to *statistics unless it is null.
+void draw_attention_samples(const KeyIndex& index, const float* q, const float* k, int64_t samples_per_query,
+                            const SamplingKey& key, SampleStream stream, int32_t* samples,
+                            SamplingStatistics* statistics, HeadDraw head_draw = HeadDraw::max_stable);
+
+}  // namespace knnformer::attention

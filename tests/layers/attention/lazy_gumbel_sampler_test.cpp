@@ -1,0 +1,190 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <numbers>
+#include <vector>
+
+#include "core/parallel.h"
+#include "layers/attention/gumbel_kernels.h"
+#include "layers/attention/lazy_gumbel_sampler.h"
+#include "lazy_gumbel_test_index.h"
+#include "statistics.h"
+
+using namespace knnformer;
+using namespace knnformer::attention;
+using namespace knnformer::testing;
+
+namespace {
+
+constexpr int64_t kDraws = 100000;
+
+struct Fit {
+  ChiSquare chi_square;
+  SamplingStatistics statistics;
+};
+
+// kDraws samples of one query through the sampler, against its exact softmax
+// row. The chi-square threshold (statistics.h) fails a correct sampler with
+// probability 1e-4; a sampler that ignores the tail, or draws it with a wrong
+// threshold, misses probability mass of order 1/k and fails by far.
+Fit fit_query(const Problem& problem, const KeyIndex& index, int64_t query, HeadDraw head_draw = HeadDraw::max_stable,
+              uint64_t seed = 1) {
+  const int64_t head = problem.shape.heads - 1;
+  LazyGumbelSampler sampler(index, problem.q.data(), problem.k.data(), head_draw);
+  sampler.start_query(head, query);
+  CounterRng rng = query_rng({seed, 0, 0, 0}, SampleStream::forward, head, query);
+  std::vector<double> counts(problem.candidates(query));
+  int64_t outside = 0;  // draws that are not candidates of the query
+  for (int64_t n = 0; n < kDraws; ++n) {
+    const int32_t key = sampler.draw(rng);
+    if (key < 0 || key >= static_cast<int32_t>(counts.size())) ++outside;
+    else counts[key] += 1;
+  }
+  REQUIRE(outside == 0);
+  return {chi_square(counts, softmax_row(problem, head, query)), sampler.statistics()};
+}
+
+// The law of the tail work m per sample for an index with one tail group of
+// n members and bound b: given the head maximum M = LSE + G', m is
+// Binomial(n, p) with p = 1 − exp(−e^{b−M}) = 1 − exp(−c·X), c = e^{b − LSE},
+// X = e^{−G'} ~ Exp(1). Over X: E[p] = c/(1 + c), E[p²] = 1 − 2/(1 + c) + 1/(1 + 2c),
+// and Var(m) = n(E[p] − E[p²]) + n²(E[p²] − E[p]²).
+struct TailWork {
+  double mean = 0, variance = 0;
+};
+
+TailWork tail_work(const KeyIndex& index, int64_t head, int64_t query) {
+  const Neighbours neighbours = index.neighbours(head, query);
+  double total = 0.0;
+  for (const float score : neighbours.scores) total += std::exp(double(score));
+  const TailGroup group = index.tail_group(head, query, 0);
+  const double c = std::exp(double(group.bound)) / total, n = double(group.size);
+  const double p = c / (1 + c), p2 = 1 - 2 / (1 + c) + 1 / (1 + 2 * c);
+  return {n * p, n * (p - p2) + n * n * (p2 - p * p)};
+}
+
+// The mean tail work of kDraws samples within 5 standard errors of its law.
+void check_tail_work(const Fit& fit, const TailWork& law) {
+  INFO("tail members per sample ", fit.statistics.tail_members_per_sample(), ", expected ", law.mean);
+  CHECK(std::abs(fit.statistics.tail_members_per_sample() - law.mean) <= 5 * std::sqrt(law.variance / kDraws));
+}
+
+void check_fit(const Fit& fit) {
+  INFO("chi-square ", fit.chi_square.statistic, " on ", fit.chi_square.degrees_of_freedom, " dof, tail members per sample ",
+       fit.statistics.tail_members_per_sample());
+  CHECK(fit.chi_square.degrees_of_freedom >= 1);
+  CHECK(fit.chi_square.passes());
+}
+
+}  // namespace
+
+TEST_CASE("Gumbel kernels: vector paths agree with their scalar references") {
+  for (const int64_t n : {1, 7, 8, 13, 64, 67}) {
+    std::vector<float> a(n), b(n), y(n), y_reference(n), e(n), e_reference(n);
+    CounterRng rng(3, {uint64_t(n)});
+    rng.fill_normal(a.data(), n, 0.0f, 3.0f);
+    rng.fill_normal(b.data(), n, 0.0f, 1.0f);
+    rng.fill_normal(y.data(), n, 0.0f, 1.0f);
+    y_reference = y;
+    double magnitude = 0.0;
+    for (int64_t c = 0; c < n; ++c) magnitude += std::abs(a[c] * b[c]);
+    // Sums of n products in another order: within n·ε·Σ|a_c b_c|.
+    CHECK(std::abs(gumbel_kernels::dot(a.data(), b.data(), n) - gumbel_kernels::reference::dot(a.data(), b.data(), n)) <=
+          n * 1.2e-7 * magnitude + 1e-30);
+    gumbel_kernels::add_scaled(0.7f, a.data(), y.data(), n);
+    gumbel_kernels::reference::add_scaled(0.7f, a.data(), y_reference.data(), n);
+    gumbel_kernels::exp_shifted(a.data(), n, 2.0f, e.data());
+    gumbel_kernels::reference::exp_shifted(a.data(), n, 2.0f, e_reference.data());
+    for (int64_t c = 0; c < n; ++c) {
+      CHECK(y[c] == doctest::Approx(y_reference[c]).epsilon(1e-6).scale(1.0));  // one FMA rounding
+      CHECK(e[c] == doctest::Approx(e_reference[c]).epsilon(3e-7));             // 1 ulp
+    }
+  }
+}
+
+TEST_CASE("Lazy Gumbel sampler: exact on peaked, flat, tied and short causal rows (chi-square, 100k draws)") {
+  const AttentionShape shape{1, 200, 16};
+  const int64_t last = shape.time - 1;
+  SUBCASE("peaked: scores with standard deviation 3") {
+    const Problem p = random_problem(shape, 11, true, 3.0f);
+    check_fit(fit_query(p, SortedKeyIndex(p, {.k = 16}), last));
+  }
+  SUBCASE("moderate: scores with standard deviation 1, the tail carries much of the mass") {
+    const Problem p = random_problem(shape, 12);
+    check_fit(fit_query(p, SortedKeyIndex(p, {.k = 16}), last));
+  }
+  SUBCASE("flat: all scores equal, so the sample is uniform over C_i") {
+    Problem p = random_problem(shape, 13);
+    std::fill(p.q.begin(), p.q.end(), 0.0f);
+    const SortedKeyIndex index(p, {.k = 16});
+    const Fit fit = fit_query(p, index, last);
+    check_fit(fit);
+    // Every tail key ties with s_min, so a tail member is drawn when its
+    // Gumbel beats the head's 16: E[m] = 184/17.
+    CHECK(tail_work(index, 0, last).mean == doctest::Approx(184.0 / 17.0));
+    check_tail_work(fit, tail_work(index, 0, last));
+  }
+  SUBCASE("tied scores: keys repeat every 10 positions, ties straddle the head's edge") {
+    Problem p = random_problem(shape, 14);
+    for (int64_t j = 10; j < shape.time; ++j)
+      std::copy_n(&p.k[(j % 10) * shape.dim], shape.dim, &p.k[j * shape.dim]);
+    check_fit(fit_query(p, SortedKeyIndex(p, {.k = 16}), last));
+  }
+  SUBCASE("short causal rows: i + 1 <= k, the head is the whole row") {
+    const Problem p = random_problem(shape, 15, true, 2.0f);
+    for (const int64_t query : {0, 5, 15}) {
+      const Fit fit = fit_query(p, SortedKeyIndex(p, {.k = 16}), query);
+      CHECK(fit.statistics.tail_members == 0);
+      if (query > 0) check_fit(fit);
+    }
+  }
+  SUBCASE("non-causal: a query early in the sequence sees every key") {
+    const Problem p = random_problem(shape, 16, false);
+    check_fit(fit_query(p, SortedKeyIndex(p, {.k = 16}), 3));
+  }
+}
+
+TEST_CASE("Lazy Gumbel sampler: exact with many bounded tail groups and loose bounds (clustered-like)") {
+  const Problem p = random_problem({1, 300, 16}, 21, true, 1.5f);
+  const SortedKeyIndex index(p, {.k = 8, .tail_groups = 12, .bound_slack = 0.5f});
+  const Fit fit = fit_query(p, index, 299);
+  check_fit(fit);
+  // Loose bounds cost work, not exactness: more members are drawn and lose.
+  const Fit tight = fit_query(p, SortedKeyIndex(p, {.k = 8, .tail_groups = 12}), 299);
+  CHECK(fit.statistics.tail_members_per_sample() > tight.statistics.tail_members_per_sample());
+}
+
+TEST_CASE("Lazy Gumbel sampler: the literal per-candidate head draw gives the same distribution") {
+  const Problem p = random_problem({1, 200, 16}, 31, true, 2.0f);
+  const SortedKeyIndex index(p, {.k = 16});
+  const Fit literal = fit_query(p, index, 199, HeadDraw::per_candidate);
+  check_fit(literal);
+  // Both draw the head maximum M from the same law, so the tail work follows its law too.
+  check_tail_work(literal, tail_work(index, 0, 199));
+  check_tail_work(fit_query(p, index, 199), tail_work(index, 0, 199));
+}
+
+TEST_CASE("draw_attention_samples: every query's samples are valid candidates and the same for 1 and 2 threads") {
+  const Problem p = random_problem({3, 97, 8}, 41, true, 1.5f);
+  const SortedKeyIndex index(p, {.k = 8, .tail_groups = 3});
+  const int64_t samples_per_query = 6;
+  const auto draw = [&](int threads) {
+    set_num_threads(threads);
+    std::vector<int32_t> samples(p.q.size() / p.shape.dim * samples_per_query);
+    SamplingStatistics statistics;
+    draw_attention_samples(index, p.q.data(), p.k.data(), samples_per_query, {5, 6, 7, 8}, SampleStream::forward,
+                           samples.data(), &statistics);
+    set_num_threads(0);
+    return std::make_pair(samples, statistics);
+  };
+  const auto [one, one_statistics] = draw(1);
+  const auto [two, two_statistics] = draw(2);
+  CHECK(one == two);
+  CHECK(one_statistics.tail_members == two_statistics.tail_members);
+  CHECK(one_statistics.samples == double(one.size()));
+  for (size_t s = 0; s < one.size(); ++s) {
+    const int64_t query = s / samples_per_query % p.shape.time;
+    CHECK(one[s] >= 0);
+    CHECK(one[s] <= query);  // causal
+  }
+}
