@@ -2,7 +2,9 @@
 """Exact causal attention: knnformer against PyTorch, in the same run.
 
 One layer, B=1, H=4, d=64, causal, for each T: forward and forward+backward
-wall time (best of --repeats after a warm-up) and peak memory. Every
+wall time and process CPU time (each the best of --repeats after a warm-up)
+and peak memory. On a machine shared with other work wall times follow its
+load, while CPU time (all threads) shows the work each system does. Every
 measurement runs in a fresh process, so that each peak resident set is its
 own, and the runs for one T follow each other, so that load from elsewhere on
 the machine hits them alike. Compared:
@@ -95,20 +97,23 @@ def worker_measure(torch, kind, time, repeats):
         attention().backward(out_grad)
 
     def best_of(work):
+        """(best wall seconds, best CPU seconds) of the runs after a warm-up."""
         start = clock.perf_counter()
-        work()  # warm-up
+        work()
         warm_up = clock.perf_counter() - start
-        times = []
+        walls, cpus = [], []
         for _ in range(repeats if warm_up < 5 else 1):  # long runs vary little: one is enough
-            start = clock.perf_counter()
+            start, cpu_start = clock.perf_counter(), clock.process_time()
             work()
-            times.append(clock.perf_counter() - start)
-        return min(times)
+            walls.append(clock.perf_counter() - start)
+            cpus.append(clock.process_time() - cpu_start)
+        return min(walls), min(cpus)
 
     baseline = resident_bytes("VmRSS")
-    forward_seconds = best_of(forward)
-    step_seconds = best_of(step)
-    print(f"{time},{forward_seconds:.6f},{step_seconds:.6f},0,{resident_bytes('VmHWM') - baseline}")
+    forward_wall, forward_cpu = best_of(forward)
+    step_wall, step_cpu = best_of(step)
+    peak = resident_bytes("VmHWM") - baseline
+    print(f"{time},{forward_wall:.6f},{step_wall:.6f},0,{peak},{forward_cpu:.6f},{step_cpu:.6f}")
 
 
 def worker(args):
@@ -141,11 +146,12 @@ def run(command, threads):
 
 
 def parse_row(line):
-    """(forward s, fwd+bwd s, peak bytes) from a CSV line T,forward,step,arena,rss."""
+    """A measurement from a CSV line T,forward,step,arena bytes,rss bytes,forward cpu,step cpu."""
     if line is None:
         return None
-    _, forward, step, arena, rss = line.split(",")
-    return float(forward), float(step), max(int(arena), int(rss))
+    _, forward, step, arena, rss, forward_cpu, step_cpu = line.split(",")
+    return {"forward": float(forward), "step": float(step), "bytes": max(int(arena), int(rss)),
+            "forward cpu": float(forward_cpu), "step cpu": float(step_cpu)}
 
 
 def available_bytes():
@@ -189,24 +195,26 @@ def measure_all(args):
     return systems, results
 
 
-def print_table(systems, results, args):
-    print(f"\nexact causal attention, B={BATCH} H={HEADS} d={DIM}, {args.threads} threads, best of {args.repeats}")
-    print("time in ms (fwd / fwd+bwd), peak memory in MB above the inputs; "
-          "ratio = PyTorch time / knnformer time (fwd+bwd)")
-    header = f"{'T':>6} | {'knnformer':>22}"
+def print_table(systems, results, args, clock):
+    """One table: fwd and fwd+bwd ms by `clock` (wall or cpu), peak MB, and ratios PyTorch / knnformer."""
+    forward, step = ("forward", "step") if clock == "wall" else ("forward cpu", "step cpu")
+    print(f"\n{clock} time in ms (fwd, fwd+bwd) and peak MB above the inputs; "
+          "ratios = PyTorch time / knnformer time (fwd, fwd+bwd)")
+    header = f"{'T':>6} | {'knnformer':>20}"
     for system in systems[1:]:
-        header += f" | {system:>22} {'ratio':>7}"
+        header += f" | {system:>20} {'ratios':>11}"
     print(header)
     for time in args.T:
         ours = results[("knnformer", time)]
-        line = f"{time:>6} | " + (f"{ours[0] * 1e3:7.0f} {ours[1] * 1e3:7.0f} {ours[2] / 1e6:6.0f}" if ours else f"{'failed':>22}")
+        line = f"{time:>6} | "
+        line += f"{ours[forward] * 1e3:6.0f} {ours[step] * 1e3:6.0f} {ours['bytes'] / 1e6:6.0f}" if ours else f"{'failed':>20}"
         for system in systems[1:]:
             theirs = results[(system, time)]
             if theirs is None:
-                line += f" | {'skipped':>22} {'':>7}"
-            else:
-                ratio = f"{theirs[1] / ours[1]:6.1f}x" if ours else ""
-                line += f" | {theirs[0] * 1e3:7.0f} {theirs[1] * 1e3:7.0f} {theirs[2] / 1e6:6.0f} {ratio:>7}"
+                line += f" | {'skipped':>20} {'':>11}"
+                continue
+            ratios = f"{theirs[forward] / ours[forward]:4.1f}x {theirs[step] / ours[step]:4.1f}x" if ours else ""
+            line += f" | {theirs[forward] * 1e3:6.0f} {theirs[step] * 1e3:6.0f} {theirs['bytes'] / 1e6:6.0f} {ratios:>11}"
         print(line)
 
 
@@ -224,7 +232,10 @@ def main():
     if args.worker:
         worker(args)
     else:
-        print_table(*measure_all(args), args)
+        systems, results = measure_all(args)
+        print(f"\nexact causal attention, B={BATCH} H={HEADS} d={DIM}, {args.threads} threads, best of {args.repeats}")
+        print_table(systems, results, args, "wall")
+        print_table(systems, results, args, "cpu")
 
 
 if __name__ == "__main__":

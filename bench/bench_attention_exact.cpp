@@ -4,7 +4,10 @@
 // Each T runs in a child process of its own, so that its peak resident set
 // (VmHWM) is its own; the parent never starts OpenMP, which must not be
 // running across fork(). Reported per T:
-//   forward, fwd+bwd   best wall time of `repeats` runs after a warm-up
+//   forward, fwd+bwd   best wall time of `repeats` runs after a warm-up, and
+//                      best process CPU time (all threads): on a machine shared
+//                      with other work, wall time varies with its load, while
+//                      CPU time shows the work done
 //   GF/s               useful flops of causal attention (the T²/2 half) per second:
 //                      forward 4·(T²/2)·d per head, backward 10·(T²/2)·d
 //   arena MB           peak bytes of the step's tensors (output, log-sum-exp,
@@ -14,8 +17,10 @@
 // and, for scale, oneDNN's sgemm GF/s on 1024³ in the same process.
 //
 // usage: bench_attention_exact [--threads 2] [--repeats 3] [--T 1024,2048,...] [--csv]
-//   --csv prints one line per T: T,forward_s,fwd_bwd_s,arena_bytes,rss_bytes
+//   --csv prints one line per T:
+//   T,forward_s,fwd_bwd_s,arena_bytes,rss_bytes,forward_cpu_s,fwd_bwd_cpu_s
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -78,16 +83,28 @@ size_t status_bytes(const std::string& field) {
   return 0;
 }
 
-double seconds_of(const auto& work) {
-  const auto start = std::chrono::steady_clock::now();
-  work();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+double cpu_seconds() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return double(now.tv_sec) + 1e-9 * double(now.tv_nsec);
 }
 
-double best_of(int repeats, const auto& work) {
+struct Timing {
+  double wall = std::numeric_limits<double>::infinity();
+  double cpu = std::numeric_limits<double>::infinity();
+};
+
+// The best wall and the best CPU time of `repeats` runs after a warm-up.
+Timing best_of(int repeats, const auto& work) {
   work();  // warm-up: page faults, thread start
-  double best = std::numeric_limits<double>::infinity();
-  for (int r = 0; r < repeats; ++r) best = std::min(best, seconds_of(work));
+  Timing best;
+  for (int r = 0; r < repeats; ++r) {
+    const double cpu_start = cpu_seconds();
+    const auto start = std::chrono::steady_clock::now();
+    work();
+    best.wall = std::min(best.wall, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    best.cpu = std::min(best.cpu, cpu_seconds() - cpu_start);
+  }
   return best;
 }
 
@@ -96,14 +113,14 @@ double sgemm_gflops() {
   std::vector<float> a(n * n), b(n * n), c(n * n);
   CounterRng(3, {}).fill_normal(a.data(), n * n, 0, 1);
   CounterRng(4, {}).fill_normal(b.data(), n * n, 0, 1);
-  const double seconds = best_of(5, [&] {
+  const Timing timing = best_of(5, [&] {
     gemm::sgemm(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
   });
-  return 2.0 * n * n * n / seconds * 1e-9;
+  return 2.0 * n * n * n / timing.wall * 1e-9;
 }
 
 struct Measurement {
-  double forward_seconds, step_seconds;
+  Timing forward, step;
   size_t arena_bytes, rss_bytes;
 };
 
@@ -118,13 +135,13 @@ Measurement measure(int64_t time, int repeats) {
   const size_t rss_before = status_bytes("VmRSS");
 
   Arena arena;
-  const double forward_seconds = best_of(repeats, [&] {
+  const Timing forward = best_of(repeats, [&] {
     const ArenaScope scope(arena);
     const NoGrad no_grad;
     attention::exact_attention(q, k, v);
   });
   arena.reset();
-  const double step_seconds = best_of(repeats, [&] {
+  const Timing step = best_of(repeats, [&] {
     {
       const ArenaScope scope(arena);
       const Tensor out = attention::exact_attention(q, k, v);
@@ -133,19 +150,20 @@ Measurement measure(int64_t time, int repeats) {
     }
     arena.reset();
   });
-  return {forward_seconds, step_seconds, arena.peak_bytes(), status_bytes("VmHWM") - rss_before};
+  return {forward, step, arena.peak_bytes(), status_bytes("VmHWM") - rss_before};
 }
 
 void report(int64_t time, const Measurement& m, const Options& options) {
   if (options.csv) {
-    std::printf("%ld,%.6f,%.6f,%zu,%zu\n", long(time), m.forward_seconds, m.step_seconds, m.arena_bytes, m.rss_bytes);
+    std::printf("%ld,%.6f,%.6f,%zu,%zu,%.6f,%.6f\n", long(time), m.forward.wall, m.step.wall, m.arena_bytes,
+                m.rss_bytes, m.forward.cpu, m.step.cpu);
     return;
   }
   const double half_scores = 0.5 * double(time) * double(time) * kDim * kBatch * kHeads;
   const double forward_flops = 4.0 * half_scores, step_flops = 14.0 * half_scores;
-  std::printf("%6ld %10.1f %8.1f %11.1f %8.1f %10.1f %10.1f\n", long(time), m.forward_seconds * 1e3,
-              forward_flops / m.forward_seconds * 1e-9, m.step_seconds * 1e3, step_flops / m.step_seconds * 1e-9,
-              m.arena_bytes / 1e6, m.rss_bytes / 1e6);
+  std::printf("%6ld %8.1f %8.1f %7.1f %10.1f %10.1f %7.1f %9.1f %8.1f\n", long(time), m.forward.wall * 1e3,
+              m.forward.cpu * 1e3, forward_flops / m.forward.wall * 1e-9, m.step.wall * 1e3, m.step.cpu * 1e3,
+              step_flops / m.step.wall * 1e-9, m.arena_bytes / 1e6, m.rss_bytes / 1e6);
 }
 
 // Runs body in a child process and waits for it (stdout flushed first).
@@ -172,8 +190,8 @@ int main(int argc, char** argv) {
       std::printf("exact attention, causal, B=%ld H=%ld d=%ld, %d threads, best of %d; oneDNN sgemm 1024^3: %.1f GF/s\n",
                   long(kBatch), long(kHeads), long(kDim), options.threads, options.repeats, sgemm_gflops());
     });
-    std::printf("%6s %10s %8s %11s %8s %10s %10s\n", "T", "fwd ms", "GF/s", "fwd+bwd ms", "GF/s", "arena MB",
-                "RSS MB");
+    std::printf("%6s %8s %8s %7s %10s %10s %7s %9s %8s\n", "T", "fwd ms", "cpu ms", "GF/s", "fwd+bwd ms", "cpu ms",
+                "GF/s", "arena MB", "RSS MB");
   }
   for (const int64_t time : options.lengths)
     in_child_process([&] {

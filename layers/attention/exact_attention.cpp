@@ -196,17 +196,30 @@ void add_into(float* target, const float* source, int64_t count) {
 // work item of the backward pass that owns dK and dV of its keys and writes
 // its dQ contributions to a buffer of its own; the buffers are summed in
 // chunk order afterwards. The chunk count depends only on the shape, never
-// on the thread count, so results are bit-identical for any thread count;
-// it gives at least kBackwardItems items, enough to keep 8 threads busy.
-constexpr int64_t kBackwardItems = 8;
+// on the thread count, so results are bit-identical for any thread count.
+// It gives at least kBackwardItems items: enough for a few threads to even
+// out, under dynamic scheduling, the uneven speed of cores shared with other
+// work, at the price of one T × d buffer per chunk and head.
+constexpr int64_t kBackwardItems = 16;
+
+struct KeyChunks {
+  std::vector<int64_t> bounds;  // chunk c covers key tiles [bounds[c], bounds[c + 1])
+
+  int64_t count() const { return static_cast<int64_t>(bounds.size()) - 1; }
+  // Whether chunk c has dQ contributions for query tile qt. Its first key tile
+  // meets every query tile that its later ones meet, and writes them first,
+  // so the rows a chunk never meets need no zeroing.
+  bool meets(const Geometry& g, int64_t chunk, int64_t query_tile) const {
+    return bounds[chunk] < bounds[chunk + 1] && g.first_query_tile_seeing(bounds[chunk]) <= query_tile;
+  }
+};
 
 int64_t chunks_per_head(const Geometry& g) {
   return std::clamp((kBackwardItems + g.heads - 1) / g.heads, int64_t{1}, g.tiles());
 }
 
-// Chunk c covers key tiles [bounds[c], bounds[c + 1]), the chunks of about
-// equal work: key tile kt meets tiles() − first_query_tile_seeing(kt) query tiles.
-std::vector<int64_t> split_key_tiles(const Geometry& g, int64_t chunks) {
+// Chunks of about equal work: key tile kt meets tiles() − first_query_tile_seeing(kt) query tiles.
+KeyChunks split_key_tiles(const Geometry& g, int64_t chunks) {
   const auto work = [&](int64_t key_tile) { return g.tiles() - g.first_query_tile_seeing(key_tile); };
   int64_t total = 0;
   for (int64_t key_tile = 0; key_tile < g.tiles(); ++key_tile) total += work(key_tile);
@@ -218,7 +231,7 @@ std::vector<int64_t> split_key_tiles(const Geometry& g, int64_t chunks) {
     if (next_chunk <= chunks && done * chunks >= total * next_chunk) bounds.push_back(key_tile + 1);
   }
   while (static_cast<int64_t>(bounds.size()) <= chunks) bounds.push_back(g.tiles());
-  return bounds;
+  return {bounds};
 }
 
 // dS = A ∘ (dP − D_i) row by row; masked and padding columns have A = 0.
@@ -233,9 +246,10 @@ void score_grad_tile(const float* probabilities, const float* out_dot_grad, int6
 // One key tile of one head against every query tile that sees it (DESIGN.md
 // §4): recompute A from the saved log-sum-exp, then
 //   dV_j += Σ_i A_ij dO_i,  dS_ij = A_ij (dO_i·v_j − D_i),
-//   dK_j += s Σ_i dS_ij q_i,  dQ_i += s Σ_j dS_ij k_j (into this chunk's buffer, unscaled).
+//   dK_j += s Σ_i dS_ij q_i,  dQ_i += s Σ_j dS_ij k_j (into this chunk's buffer, unscaled;
+//   the chunk's first key tile writes the buffer's rows rather than adding to them).
 void backward_key_tile(const BackwardOperands& in, const Geometry& g, int64_t head, int64_t key_tile,
-                       float* query_grads, BackwardScratch& scratch) {
+                       bool first_of_chunk, float* query_grads, BackwardScratch& scratch) {
   const int64_t key0 = key_tile * kTile, keys = g.rows_in_tile(key_tile);
   const int64_t head_offset = head * g.head_size();
   float* probabilities = scratch.probabilities.data();
@@ -274,7 +288,10 @@ void backward_key_tile(const BackwardOperands& in, const Geometry& g, int64_t he
                    .a = score_grads, .a_row_stride = kTile, .a_inner_stride = 1,
                    .b = in.k + head_offset + key0 * g.dim, .b_row_stride = g.dim,
                    .c = scratch.query_grads.data(), .c_row_stride = g.dim, .accumulate = false});
-    add_into(query_grads + query0 * g.dim, scratch.query_grads.data(), rows * g.dim);
+    if (first_of_chunk)
+      std::copy_n(scratch.query_grads.data(), rows * g.dim, query_grads + query0 * g.dim);
+    else
+      add_into(query_grads + query0 * g.dim, scratch.query_grads.data(), rows * g.dim);
   }
 
   float* key_grad = in.key_grad + head_offset + key0 * g.dim;
@@ -304,32 +321,35 @@ void backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& o
                             .value_panels = pack_transposed_panels(v.data(), g),
                             .log_sum_exp = log_sum_exp.data(), .out_dot_grad = out_dots.data(),
                             .key_grad = k.grad(), .value_grad = v.grad()};
-  const int64_t chunks = chunks_per_head(g);
-  const std::vector<int64_t> bounds = split_key_tiles(g, chunks);
-  // query_grad_parts[chunk][head] holds that chunk's Σ_j dS_ij k_j for the head's rows.
-  const Tensor query_grad_parts = Tensor::zeros({chunks, g.heads, g.time, g.dim});
+  const KeyChunks chunks = split_key_tiles(g, chunks_per_head(g));
+  // query_grad_parts[chunk][head] holds that chunk's Σ_j dS_ij k_j for the head's rows it meets.
+  const Tensor query_grad_parts = Tensor::empty({chunks.count(), g.heads, g.time, g.dim});
+  const int64_t elements = g.heads * g.head_size();
 
-  const int64_t items = chunks * g.heads;
+  const int64_t items = chunks.count() * g.heads;
 #pragma omp parallel
   {
     BackwardScratch scratch(g.dim);
 #pragma omp for schedule(dynamic, 1)
     for (int64_t item = 0; item < items; ++item) {
       const int64_t chunk = item / g.heads, head = item % g.heads;
-      float* query_grads = query_grad_parts.data() + (chunk * g.heads + head) * g.head_size();
-      for (int64_t key_tile = bounds[chunk]; key_tile < bounds[chunk + 1]; ++key_tile)
-        backward_key_tile(in, g, head, key_tile, query_grads, scratch);
+      float* query_grads = query_grad_parts.data() + chunk * elements + head * g.head_size();
+      for (int64_t key_tile = chunks.bounds[chunk]; key_tile < chunks.bounds[chunk + 1]; ++key_tile)
+        backward_key_tile(in, g, head, key_tile, key_tile == chunks.bounds[chunk], query_grads, scratch);
     }
   }
 
-  // dQ = s Σ_chunks part, summed in chunk order.
+  // dQ = s Σ_chunks part, summed in chunk order over the chunks that met each query tile.
   float* query_grad = q.grad();
   const float* parts = query_grad_parts.data();
-  const int64_t elements = g.heads * g.head_size();
-  parallel_for(0, elements / g.dim, [&](int64_t row) {
-    for (int64_t e = row * g.dim; e < (row + 1) * g.dim; ++e) {
+  parallel_for(0, g.heads * g.tiles(), [&](int64_t item) {
+    const int64_t query_tile = item % g.tiles();
+    const int64_t begin = (item / g.tiles()) * g.head_size() + query_tile * kTile * g.dim;
+    const int64_t end = begin + g.rows_in_tile(query_tile) * g.dim;
+    for (int64_t e = begin; e < end; ++e) {
       float total = 0.0f;
-      for (int64_t chunk = 0; chunk < chunks; ++chunk) total += parts[chunk * elements + e];
+      for (int64_t chunk = 0; chunk < chunks.count(); ++chunk)
+        if (chunks.meets(g, chunk, query_tile)) total += parts[chunk * elements + e];
       query_grad[e] += g.scale * total;
     }
   });
