@@ -1,5 +1,9 @@
 #include "layers/attention/attention_mode.h"
 
+#include <algorithm>
+#include <cmath>
+#include <initializer_list>
+
 #include "core/error.h"
 #include "layers/attention/exact_attention.h"
 
@@ -7,23 +11,72 @@ namespace knnformer {
 
 namespace {
 
-// Exact causal softmax attention through the fused flash-style op.
 class ExactAttentionMode : public AttentionMode {
  public:
+  explicit ExactAttentionMode(bool causal) : causal_(causal) {}
   Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionCall&) const override {
-    return attention::exact_attention(q, k, v, true);
+    return attention::exact_attention(q, k, v, causal_);
   }
+
+ private:
+  bool causal_;
 };
+
+void require_one_of(const std::string& value, const char* option, std::initializer_list<const char*> allowed) {
+  std::string list;
+  for (const char* name : allowed) {
+    if (value == name) return;
+    list += list.empty() ? name : std::string(", ") + name;
+  }
+  throw Error(std::string("unknown ") + option + " '" + value + "' (expected one of: " + list + ")");
+}
+
+void require_at_least(int64_t value, int64_t minimum, const char* option) {
+  require(value >= minimum, std::string(option) + " must be at least " + std::to_string(minimum) + ", got " +
+                                std::to_string(value));
+}
 
 }  // namespace
 
+std::string AttentionOptions::effective_backward() const {
+  if (backward != "auto") return backward;
+  if (mode == "exact") return "exact";
+  if (mode == "knn") return "sparse";
+  return "sampled";
+}
+
+int64_t choose_knn_k(const AttentionOptions& options, int64_t time, int64_t dim) {
+  const auto round_up_to_8 = [](double k) { return static_cast<int64_t>(std::ceil(k / 8.0)) * 8; };
+  int64_t k = options.knn_k;
+  if (k == 0) k = round_up_to_8(std::sqrt(static_cast<double>(time)));
+  // The cost model of DESIGN.md §4: per sample, the head costs k Gumbel
+  // draws (about 10 flops each, vectorised) and the tail about T/k scored keys
+  // of 2d flops each; their sum is least at k = sqrt(2 d T / 10) = sqrt(T·d/5).
+  if (k < 0) k = round_up_to_8(std::sqrt(static_cast<double>(time) * static_cast<double>(dim) / 5.0));
+  return std::clamp<int64_t>(k, 1, time);
+}
+
 void validate(const AttentionOptions& options) {
-  require(options.mode == "exact", "unknown attention mode '" + options.mode + "' (expected: exact)");
+  require_one_of(options.mode, "attention mode", {"exact"});
+  require_one_of(options.backward, "attention-backward", {"auto", "sparse"});
+  require_one_of(options.knn_index, "knn-index", {"exact", "clustered"});
+  require_one_of(options.sampled_start, "sampled-start", {"uniform", "importance"});
+  require(options.knn_k >= -1, "knn-k must be at least 1 (or 0 for the default, -1 for auto), got " +
+                                   std::to_string(options.knn_k));
+  require_at_least(options.samples, 1, "samples");
+  require_at_least(options.mom_groups, 1, "mom-groups");
+  require(options.samples % options.mom_groups == 0,
+          "samples (" + std::to_string(options.samples) + ") must be a multiple of mom-groups (" +
+              std::to_string(options.mom_groups) + ")");
+  require_at_least(options.clusters, 0, "clusters");
+  require_at_least(options.probes, 0, "probes");
+  require(options.mode != "exact" || options.effective_backward() == "exact",
+          "attention-backward '" + options.backward + "' needs an approximate attention mode (knn, gumbel, knn-tail)");
 }
 
 std::unique_ptr<AttentionMode> make_attention_mode(const AttentionOptions& options) {
   validate(options);
-  return std::make_unique<ExactAttentionMode>();
+  return std::make_unique<ExactAttentionMode>(options.causal);
 }
 
 }  // namespace knnformer

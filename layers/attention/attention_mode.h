@@ -6,6 +6,7 @@
 // Every mode takes q, k, v of shape [B, H, T, d] and returns [B, H, T, d],
 // records its own backward on the tape, and draws any randomness from the
 // counter RNG keyed by the call's (seed, step, micro_step, layer).
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -14,10 +15,28 @@
 
 namespace knnformer {
 
-// The attention part of a model's configuration (DESIGN.md section 4).
+// The attention part of a model's configuration (DESIGN.md §4); the names
+// are those of the command-line options.
 struct AttentionOptions {
-  std::string mode = "exact";
+  std::string mode = "exact";          // --attention: exact | knn | gumbel | knn-tail
+  std::string backward = "auto";       // --attention-backward: auto | exact | sparse | sampled
+                                       //   (auto: exact for exact, sparse for knn, sampled otherwise)
+  int64_t knn_k = 0;                   // --knn-k: 0 = ceil(sqrt(T)) rounded up to a multiple of 8,
+                                       //   -1 = auto (the cost model of choose_knn_k)
+  int64_t samples = 32;                // --samples: L per query (gumbel, sampled); m tail keys (knn-tail)
+  int64_t mom_groups = 1;              // --mom-groups: median of this many group means (gumbel)
+  std::string knn_index = "exact";     // --knn-index: exact | clustered
+  int64_t clusters = 0;                // --clusters: 0 = about sqrt(T)
+  int64_t probes = 0;                  // --probes: 0 = the index's default
+  std::string sampled_start = "uniform";  // --sampled-start: uniform | importance
+  bool causal = true;                  // a decoder's attention; false for an encoder
+
+  // The backward mode that "auto" stands for with this forward mode.
+  std::string effective_backward() const;
 };
+
+// The head size k for sequences of length T and head width d.
+int64_t choose_knn_k(const AttentionOptions& options, int64_t time, int64_t dim);
 
 struct AttentionCall {
   ForwardContext context;
@@ -30,7 +49,7 @@ class AttentionMode {
   virtual Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionCall& call) const = 0;
 };
 
-// The mode the options name; an unknown name is an Error listing the known ones.
+// The mode the options name; bad options are an Error naming the option.
 std::unique_ptr<AttentionMode> make_attention_mode(const AttentionOptions& options);
 
 // Checks the options as make_attention_mode would, without building anything.
