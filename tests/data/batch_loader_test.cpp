@@ -37,7 +37,7 @@ bool same_batch(const Batch& a, const Batch& b) {
   return a.step == b.step && a.inputs == b.inputs && a.targets == b.targets && a.starts == b.starts;
 }
 
-TEST_CASE("every window lies in the split and its targets are its inputs shifted by one") {
+TEST_CASE("BatchLoader: every window lies in the split and its targets are its inputs shifted by one") {
   const TemporaryFolder folder;
   const auto dataset = counting_dataset(folder, 20000, 3000);
   BatchLoader loader(dataset, Split::train, {.rows = 8, .context = 64, .seed = 1});
@@ -55,7 +55,7 @@ TEST_CASE("every window lies in the split and its targets are its inputs shifted
   }
 }
 
-TEST_CASE("the batch of a step depends on (seed, step) only") {
+TEST_CASE("BatchLoader: the batch of a step depends on (seed, step) only") {
   const TemporaryFolder folder;
   const auto dataset = counting_dataset(folder, 20000, 3000);
   const BatchShape shape{.rows = 4, .context = 32, .seed = 42};
@@ -71,7 +71,7 @@ TEST_CASE("the batch of a step depends on (seed, step) only") {
   CHECK(rows.size() == 4);  // rows of one batch are drawn independently
 }
 
-TEST_CASE("random windows cover every start of a small split") {
+TEST_CASE("BatchLoader: random windows cover every start of a small split") {
   const TemporaryFolder folder;
   const auto dataset = counting_dataset(folder, 200, 100);
   const BatchLoader loader(dataset, Split::val, {.rows = 16, .context = 10, .seed = 5});
@@ -86,7 +86,7 @@ TEST_CASE("random windows cover every start of a small split") {
   CHECK(last.inputs[0] == static_cast<int32_t>(30000 + last.starts[0]));
 }
 
-TEST_CASE("prefetched batches equal direct reads, in order and out of order") {
+TEST_CASE("BatchLoader: prefetched batches equal direct reads, in order and out of order") {
   const TemporaryFolder folder;
   const auto dataset = counting_dataset(folder, 20000, 3000);
   BatchLoader loader(dataset, Split::train, {.rows = 8, .context = 128, .seed = 9});
@@ -96,7 +96,7 @@ TEST_CASE("prefetched batches equal direct reads, in order and out of order") {
   }
 }
 
-TEST_CASE("sequential order walks fixed, consecutive windows and wraps around") {
+TEST_CASE("BatchLoader: sequential order walks fixed, consecutive windows and wraps around") {
   const TemporaryFolder folder;
   const auto dataset = counting_dataset(folder, 20000, 1000);
   BatchLoader loader(dataset, Split::val, {.rows = 4, .context = 100, .order = WindowOrder::sequential});
@@ -110,7 +110,7 @@ TEST_CASE("sequential order walks fixed, consecutive windows and wraps around") 
   CHECK(same_batch(loader.get(0), first));  // every evaluation sees the same windows
 }
 
-TEST_CASE("a context longer than the split is refused, naming the file and split") {
+TEST_CASE("BatchLoader: a context longer than the split is refused, naming the file and split") {
   const TemporaryFolder folder;
   const auto dataset = counting_dataset(folder, 2000, 100);
   CHECK_NOTHROW(BatchLoader(dataset, Split::val, {.rows = 1, .context = 99}));

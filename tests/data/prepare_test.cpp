@@ -29,7 +29,7 @@ void write_uint16(const std::filesystem::path& path, const std::vector<int32_t>&
   out.write(reinterpret_cast<const char*>(tokens.data()), static_cast<std::streamsize>(tokens.size() * 2));
 }
 
-TEST_CASE("byte round trip: text → HDF5 → decode equals the input, val is nanoGPT's final 10%") {
+TEST_CASE("prepare: byte round trip, text → HDF5 → decode equals the input, val is nanoGPT's final 10%") {
   const TemporaryFolder folder;
   std::string text;
   for (int line = 0; line < 3000; ++line)
@@ -46,7 +46,7 @@ TEST_CASE("byte round trip: text → HDF5 → decode equals the input, val is na
   CHECK(load_tokenizer(dataset)->decode(all_tokens(dataset)) == text);
 }
 
-TEST_CASE("a folder's text files are documents in path order, separated by end of text") {
+TEST_CASE("prepare: a folder's text files are documents in path order, separated by end of text") {
   const TemporaryFolder folder;
   testing::write_file(folder / "in" / "b.txt", "bee\n");
   testing::write_file(folder / "in" / "a" / "z.md", "zed\n");
@@ -65,7 +65,7 @@ TEST_CASE("a folder's text files are documents in path order, separated by end o
   CHECK(dataset.size(Split::val) == 7);
 }
 
-TEST_CASE("files are read in pieces cut after a newline, or between UTF-8 characters in long lines") {
+TEST_CASE("prepare: files are read in pieces cut after a newline, or between UTF-8 characters in long lines") {
   const TemporaryFolder folder;
   std::string text = "short line\nanother\n";
   for (int i = 0; i < 40; ++i) text += "\xc3\xa9\xe2\x82\xac";  // a long line of 2- and 3-byte characters
@@ -82,7 +82,7 @@ TEST_CASE("files are read in pieces cut after a newline, or between UTF-8 charac
   CHECK(joined == text);
 }
 
-TEST_CASE("bad text inputs fail before any output exists") {
+TEST_CASE("prepare: bad text inputs fail before any output exists") {
   const TemporaryFolder folder;
   testing::write_file(folder / "empty" / "notes.pdf", "x");
   CHECK_THROWS_WITH_AS(TextCorpus({folder / "empty"}), doctest::Contains("folder has no text files"), Error);
@@ -94,7 +94,7 @@ TEST_CASE("bad text inputs fail before any output exists") {
   CHECK_FALSE(std::filesystem::exists(folder / "o.h5"));
 }
 
-TEST_CASE("progress is reported in input bytes up to the total") {
+TEST_CASE("prepare: progress is reported in input bytes up to the total") {
   const TemporaryFolder folder;
   testing::write_file(folder / "big.txt", std::string(3'000'000, 'a') + "\n");
   uint64_t last_done = 0, last_total = 0;
@@ -109,7 +109,7 @@ TEST_CASE("progress is reported in input bytes up to the total") {
   CHECK(last_total == 3'000'001);
 }
 
-TEST_CASE("import: nanoGPT and llm.c files give the same dataset; bad files are named") {
+TEST_CASE("prepare: importing nanoGPT and llm.c files gives the same dataset, and bad files are named") {
   const TemporaryFolder folder;
   std::vector<uint16_t> train(10'000), val(999);
   for (size_t i = 0; i < train.size(); ++i) train[i] = static_cast<uint16_t>((i * 7919) % 50257);

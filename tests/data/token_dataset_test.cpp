@@ -57,7 +57,7 @@ void write_raw_dataset(const std::filesystem::path& path, const std::string& for
   if (with_val) add_split("/val");
 }
 
-TEST_CASE("writer streams splits in blocks and the reader returns them, uint16 when the vocabulary fits") {
+TEST_CASE("TokenDataset: writer streams splits in blocks and the reader returns them, uint16 when the vocabulary fits") {
   const TemporaryFolder folder;
   const auto path = folder / "tokens.h5";
   std::vector<int32_t> train(50'000), val(3'000);
@@ -87,7 +87,7 @@ TEST_CASE("writer streams splits in blocks and the reader returns them, uint16 w
   CHECK_THROWS_WITH_AS(dataset.read(Split::train, 49'996, slice), doctest::Contains("runs past the end"), Error);
 }
 
-TEST_CASE("writer stores uint32 ids when the vocabulary exceeds 65536, compressed if asked") {
+TEST_CASE("TokenDataset: writer stores uint32 ids when the vocabulary exceeds 65536, compressed if asked") {
   const TemporaryFolder folder;
   const auto path = folder / "wide.h5";
   const std::vector<int32_t> tokens = {0, 65535, 65536, 99'999, 12};
@@ -102,7 +102,7 @@ TEST_CASE("writer stores uint32 ids when the vocabulary exceeds 65536, compresse
   CHECK(stored_bytes_per_token(path, Split::val) == 4);
 }
 
-TEST_CASE("writer rejects ids outside the vocabulary and leaves no file behind") {
+TEST_CASE("TokenDataset: writer rejects ids outside the vocabulary and leaves no file behind") {
   const TemporaryFolder folder;
   const auto path = folder / "bad.h5";
   {
@@ -115,7 +115,7 @@ TEST_CASE("writer rejects ids outside the vocabulary and leaves no file behind")
   CHECK_FALSE(std::filesystem::exists(folder / "bad.h5.tmp"));
 }
 
-TEST_CASE("commit refuses an empty split; nothing appears under the real name") {
+TEST_CASE("TokenDataset: commit refuses an empty split, and nothing appears under the real name") {
   const TemporaryFolder folder;
   const auto path = folder / "half.h5";
   {
@@ -127,7 +127,7 @@ TEST_CASE("commit refuses an empty split; nothing appears under the real name") 
   CHECK(std::filesystem::is_empty(folder.path()));
 }
 
-TEST_CASE("an existing output is kept unless overwrite is set") {
+TEST_CASE("TokenDataset: an existing output is kept unless overwrite is set") {
   const TemporaryFolder folder;
   const auto path = folder / "existing.h5";
   testing::write_file(path, "precious");
@@ -143,7 +143,7 @@ TEST_CASE("an existing output is kept unless overwrite is set") {
   CHECK(TokenDataset(path).size(Split::val) == 3);
 }
 
-TEST_CASE("reader names the file and the problem for files of another format, version or layout") {
+TEST_CASE("TokenDataset: reader names the file and the problem for files of another format, version or layout") {
   const TemporaryFolder folder;
   testing::write_file(folder / "text.h5", "plain text");
   CHECK_THROWS_WITH_AS(TokenDataset(folder / "text.h5"), doctest::Contains("text.h5: not an HDF5 file"), Error);

@@ -38,7 +38,7 @@ std::string train_small_model(const TemporaryFolder& folder, int64_t vocab_size,
   return train_sentencepiece(corpus, {.vocab_size = vocab_size, .model_type = type, .seed = 7, .max_sentences = 1000});
 }
 
-TEST_CASE("byte tokenizer: every byte round-trips, end of text decodes to its marker") {
+TEST_CASE("Tokenizer: ByteTokenizer round-trips every byte, and end of text decodes to its marker") {
   const ByteTokenizer tokenizer;
   std::string all_bytes;
   for (int byte = 0; byte < 256; ++byte) all_bytes += static_cast<char>(byte);
@@ -54,7 +54,7 @@ TEST_CASE("byte tokenizer: every byte round-trips, end of text decodes to its ma
   CHECK_THROWS_AS(tokenizer.decode(outside), Error);
 }
 
-TEST_CASE("sentencepiece: a BPE model trained on a small corpus round-trips text exactly") {
+TEST_CASE("Tokenizer: a SentencePiece BPE model trained on a small corpus round-trips text exactly") {
   const TemporaryFolder folder;
   const SentencePieceTokenizer tokenizer(train_small_model(folder, 400, "bpe"));
   CHECK(tokenizer.vocab_size() == 400);
@@ -77,7 +77,7 @@ TEST_CASE("sentencepiece: a BPE model trained on a small corpus round-trips text
   CHECK(tokenizer.decode(joined) == "first\n<|endoftext|>second");
 }
 
-TEST_CASE("sentencepiece: text encoded in pieces cut after newlines decodes to the whole") {
+TEST_CASE("Tokenizer: SentencePiece ids of text encoded in pieces cut after newlines decode to the whole") {
   const TemporaryFolder folder;
   const SentencePieceTokenizer tokenizer(train_small_model(folder, 400, "unigram"));
   std::vector<int32_t> ids;
@@ -93,7 +93,7 @@ TEST_CASE("sentencepiece: text encoded in pieces cut after newlines decodes to t
   CHECK(tokenizer.decode(ids) == small_corpus());
 }
 
-TEST_CASE("sentencepiece: a vocabulary too small is refused with the flag's name") {
+TEST_CASE("Tokenizer: a SentencePiece vocabulary too small is refused with the flag's name") {
   const TemporaryFolder folder;
   CHECK_THROWS_WITH_AS(train_small_model(folder, 100, "bpe"),
                        doctest::Contains("--vocab-size 100 is too small for SentencePiece"), Error);
@@ -104,7 +104,7 @@ TEST_CASE("sentencepiece: a vocabulary too small is refused with the flag's name
   CHECK_THROWS_AS(SentencePieceTokenizer("not a model"), Error);
 }
 
-TEST_CASE("prepare with sentencepiece stores the model; the dataset's tokenizer decodes it back to the text") {
+TEST_CASE("Tokenizer: prepare with sentencepiece stores the model, and the dataset's tokenizer decodes it back to the text") {
   const TemporaryFolder folder;
   testing::write_file(folder / "corpus" / "a.txt", small_corpus());
   testing::write_file(folder / "corpus" / "b.txt", "A second, short document.\n");
