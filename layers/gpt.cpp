@@ -1,7 +1,9 @@
 #include "layers/gpt.h"
 
+#include <algorithm>
 #include <cmath>
 
+#include "core/autograd.h"
 #include "core/error.h"
 #include "core/ops/cross_entropy.h"
 #include "core/ops/dropout.h"
@@ -20,6 +22,26 @@ bool ends_with(const std::string& text, const std::string& suffix) {
 
 constexpr uint64_t kEmbeddingDropoutSite = 0;
 constexpr float kInitStddev = 0.02f;
+
+// One head of one new query against the cached keys and values 0..length-1:
+// out = softmax(scale · q·k_j) · v, in double for the running sums.
+void attend_cached(const float* q, const float* keys, const float* values, int64_t length, int64_t head_dim,
+                   float* out) {
+  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
+  std::vector<double> scores(length);
+  for (int64_t j = 0; j < length; ++j) {
+    double dot = 0;
+    for (int64_t c = 0; c < head_dim; ++c) dot += double(q[c]) * keys[j * head_dim + c];
+    scores[j] = scale * dot;
+  }
+  const double max_score = *std::max_element(scores.begin(), scores.end());
+  double total = 0;
+  for (double& score : scores) total += (score = std::exp(score - max_score));
+  std::vector<double> sum(head_dim, 0.0);
+  for (int64_t j = 0; j < length; ++j)
+    for (int64_t c = 0; c < head_dim; ++c) sum[c] += scores[j] * values[j * head_dim + c];
+  for (int64_t c = 0; c < head_dim; ++c) out[c] = static_cast<float>(sum[c] / total);
+}
 
 }  // namespace
 
@@ -82,6 +104,43 @@ Tensor GPT::loss(std::span<const int32_t> tokens, std::span<const int32_t> targe
                  const ForwardContext& context) const {
   const Tensor logits = forward(tokens, batch, time, context);
   return ops::cross_entropy(ops::reshape(logits, {batch * time, config_.vocab_size}), targets);
+}
+
+KvCache GPT::make_cache() const {
+  const auto per_layer = static_cast<size_t>(config_.n_head * config_.context * config_.head_dim());
+  KvCache cache;
+  cache.keys.assign(config_.n_layer, std::vector<float>(per_layer));
+  cache.values.assign(config_.n_layer, std::vector<float>(per_layer));
+  return cache;
+}
+
+std::vector<float> GPT::next_token_logits(int32_t token, KvCache& cache) const {
+  const int64_t position = cache.length;
+  require(position < config_.context, "GPT: the cache is full (context=" + std::to_string(config_.context) + ")");
+  require(token >= 0 && token < config_.vocab_size, "GPT: token " + std::to_string(token) + " outside the vocabulary [0, " +
+                                                         std::to_string(config_.vocab_size) + ")");
+  const NoGrad inference;
+  const int64_t width = config_.n_embd, heads = config_.n_head, head_dim = config_.head_dim();
+  Tensor x = Tensor::empty({1, width});
+  for (int64_t c = 0; c < width; ++c) x.data()[c] = wte.data()[token * width + c] + wpe.data()[position * width + c];
+
+  for (size_t layer = 0; layer < blocks_.size(); ++layer) {
+    const Block& block = blocks_[layer];
+    const Tensor packed = block.attn.qkv.forward(block.ln_1.forward(x));  // [1, 3C]: q, k, v
+    const float* qkv = packed.data();
+    const Tensor attended = Tensor::empty({1, width});
+    for (int64_t h = 0; h < heads; ++h) {
+      float* keys = cache.keys[layer].data() + h * config_.context * head_dim;
+      float* values = cache.values[layer].data() + h * config_.context * head_dim;
+      std::copy_n(qkv + width + h * head_dim, head_dim, keys + position * head_dim);
+      std::copy_n(qkv + 2 * width + h * head_dim, head_dim, values + position * head_dim);
+      attend_cached(qkv + h * head_dim, keys, values, position + 1, head_dim, attended.data() + h * head_dim);
+    }
+    x = ops::add(x, block.attn.proj.forward(attended));
+    x = ops::add(x, block.mlp.forward(block.ln_2.forward(x)));
+  }
+  ++cache.length;
+  return ops::linear(ln_f_.forward(x), wte, Tensor()).to_vector();
 }
 
 }  // namespace knnformer

@@ -24,6 +24,14 @@
 
 namespace knnformer {
 
+// The keys and values of the tokens a model has read so far, per layer, so
+// that generating a token costs one position's work instead of a whole
+// forward pass. Made by GPT::make_cache; positions 0..length-1 are filled.
+struct KvCache {
+  int64_t length = 0;
+  std::vector<std::vector<float>> keys, values;  // per layer: [n_head, context, head_dim]
+};
+
 class GPT {
  public:
   GPT(const ModelConfig& config, uint64_t seed);
@@ -33,6 +41,13 @@ class GPT {
   // Mean cross-entropy of predicting targets (B·T ids) from tokens.
   Tensor loss(std::span<const int32_t> tokens, std::span<const int32_t> targets, int64_t batch, int64_t time,
               const ForwardContext& context) const;
+
+  // Generation. An empty cache for this model; then the logits [V] of the
+  // token after `token`, read at position cache.length (< context), whose
+  // keys and values join the cache. No autograd, no dropout; attention is
+  // exact softmax attention over the cached positions.
+  KvCache make_cache() const;
+  std::vector<float> next_token_logits(int32_t token, KvCache& cache) const;
 
   // The weight-decay rule: decay the matrices of the linear layers; not
   // biases, LayerNorm parameters or the embeddings (wte, wpe).

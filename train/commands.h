@@ -22,5 +22,8 @@ const std::vector<Command>& commands();
 
 int run_prepare(const Arguments& arguments);  // train/command_prepare.cpp
 int run_inspect(const Arguments& arguments);  // train/command_inspect.cpp
+int run_train(const Arguments& arguments);     // train/command_train.cpp
+int run_eval(const Arguments& arguments);      // train/command_eval.cpp
+int run_generate(const Arguments& arguments);  // train/command_generate.cpp
 
 }  // namespace knnformer

@@ -1,0 +1,67 @@
+# Shared by the train/eval/generate CLI tests (sourced; not a test itself).
+# Each test runs as `bash tests/cli/NAME.sh /path/to/knnformer` from the
+# project root, in a temporary folder removed at exit.
+set -euo pipefail
+
+knnformer="$(realpath "$1")"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# A byte-level dataset of a small, repetitive English text (about 60 KB).
+make_dataset() {
+  for i in $(seq 1 600); do
+    echo "In the beginning the cat sat on the mat, and the dog sat on the log; line $i."
+  done > corpus.txt
+  "$knnformer" prepare --input corpus.txt --output data.h5 > /dev/null
+}
+
+# A model small enough that a step takes milliseconds on one thread.
+write_tiny_config() {
+  cat > tiny.ini <<'INI'
+data = data.h5
+threads = 1
+n-layer = 1
+n-head = 2
+n-embd = 16
+context = 16
+dropout = 0.1
+batch = 4
+grad-accum = 2
+lr = 0.01
+warmup = 2
+log-every = 2
+eval-every = 4
+eval-batches = 2
+checkpoint-every = 4
+keep-checkpoints = 2
+INI
+}
+
+# The metrics without the timing columns (ms_per_step, tokens_per_s).
+without_timing() { cut -d, -f1-6 "$1"; }
+
+# A listing of every file under the folder with its checksum.
+snapshot() { find . -type f -print0 | sort -z | xargs -0 md5sum; }
+
+# expect_error PATTERN COMMAND...: the command fails with one line on stderr
+# that matches PATTERN, and changes no file.
+expect_error() {
+  local pattern="$1"
+  shift
+  local before after status=0
+  before="$(snapshot)"
+  "$@" > stdout.log 2> stderr.log || status=$?
+  after="$(snapshot | grep -v ' ./std\(out\|err\)\.log$' || true)"
+  before="$(echo "$before" | grep -v ' ./std\(out\|err\)\.log$' || true)"
+  [ "$status" -ne 0 ] || fail "expected an error from: $*"
+  [ "$(wc -l < stderr.log)" -eq 1 ] || { cat stderr.log >&2; fail "expected one line on stderr from: $*"; }
+  grep -q -- "$pattern" stderr.log || { cat stderr.log >&2; fail "expected '$pattern' from: $*"; }
+  [ "$before" = "$after" ] || fail "files changed after the failed command: $*"
+  echo "ok: $(cat stderr.log)"
+}

@@ -1,0 +1,101 @@
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "core/error.h"
+#include "train/run_config.h"
+
+using namespace knnformer;
+
+namespace {
+
+std::string error_of(const auto& action) {
+  try {
+    action();
+  } catch (const Error& error) {
+    return error.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("run config: a setting converts and checks its value, naming where it came from") {
+  RunConfig config;
+  apply_setting(config, "lr", "3e-4", "--lr");
+  apply_setting(config, "n-layer", "6", "--n-layer");
+  apply_setting(config, "optimizer", "sgd", "x.ini");
+  apply_setting(config, "nesterov", "true", "x.ini");
+  CHECK(config.lr == 3e-4);
+  CHECK(config.n_layer == 6);
+  CHECK(config.optimizer == "sgd");
+  CHECK(config.nesterov);
+
+  CHECK(error_of([&] { apply_setting(config, "lr", "-1", "--lr"); }) ==
+        "--lr: -1 is out of range (expected in (0, 10])");
+  CHECK(error_of([&] { apply_setting(config, "batch", "0", "x.ini"); }) ==
+        "x.ini: batch: 0 is out of range (expected in [1, 1048576])");
+  CHECK(error_of([&] { apply_setting(config, "batch", "eight", "--batch"); }) ==
+        "--batch: 'eight' is not an integer");
+  CHECK(error_of([&] { apply_setting(config, "lr", "1e-3x", "--lr"); }) == "--lr: '1e-3x' is not a number");
+  CHECK(error_of([&] { apply_setting(config, "knn-k", "-2", "--knn-k"); }) ==
+        "--knn-k: -2 is out of range (expected at least -1)");
+  CHECK(error_of([&] { apply_setting(config, "colour", "red", "x.ini"); }) == "x.ini: unknown option 'colour'");
+  CHECK(config.lr == 3e-4);  // failed settings change nothing
+}
+
+TEST_CASE("run config: INI text applies every line; unknown and repeated keys are errors naming the file") {
+  RunConfig config;
+  apply_config_text(config, "# a comment\nsteps = 50\ncontext=64\n", "a.ini");
+  CHECK(config.steps == 50);
+  CHECK(config.context == 64);
+  CHECK(error_of([&] { apply_config_text(config, "steps = 5\nlearning-rate = 1\n", "b.ini"); }) ==
+        "b.ini: unknown option 'learning-rate'");
+  CHECK(error_of([&] { apply_config_text(config, "steps = 5\nsteps = 6\n", "c.ini"); }) ==
+        "c.ini: option 'steps' is given more than once");
+  CHECK(error_of([] { RunConfig c; apply_config_file(c, "/nonexistent/x.ini"); }).starts_with("/nonexistent/x.ini"));
+}
+
+TEST_CASE("run config: to_ini lists every option and reads back to the same config") {
+  RunConfig config;
+  config.data = "d.h5";
+  config.out = "runs/x";
+  config.lr = 6e-4;
+  config.dropout = 0.2;
+  config.seed = 18446744073709551615ull;
+  const std::string ini = to_ini(config);
+  for (const auto& option : run_options()) {
+    std::string line = "\n";
+    line.append(option.name).append(" = ");
+    CHECK(ini.find(line) != std::string::npos);
+  }
+  RunConfig read_back;
+  apply_config_text(read_back, ini, "saved");
+  CHECK(to_ini(read_back) == ini);
+  CHECK(read_back.lr == 6e-4);
+  CHECK(read_back.seed == config.seed);
+  CHECK(ini.find("lr = 0.0006\n") != std::string::npos);
+}
+
+TEST_CASE("run config: validate checks the fields together") {
+  RunConfig config;
+  apply_config_text(config, "data = d.h5\nout = r\n", "test");
+  config.validate();
+  config.n_embd = 100;
+  config.n_head = 3;
+  CHECK(error_of([&] { config.validate(); }).find("not divisible") != std::string::npos);
+  config.n_head = 4;
+  config.min_lr = 1.0;
+  CHECK(error_of([&] { config.validate(); }) == "min-lr 1 is larger than lr 0.001");
+  config.min_lr = 0;
+  config.out = "";
+  CHECK(error_of([&] { config.validate(); }).starts_with("no run directory given"));
+}
+
+TEST_CASE("run config: the schedule decays over lr-decay-steps, else over steps") {
+  RunConfig config;
+  config.steps = 100;
+  CHECK(config.schedule().total_steps == 100);
+  config.lr_decay_steps = 300;
+  CHECK(config.schedule().total_steps == 300);
+}

@@ -1,0 +1,54 @@
+#pragma once
+// Fixtures of the train tests: a temporary folder and a small byte-level
+// token dataset in it.
+#include <filesystem>
+#include <random>
+#include <string>
+
+#include "data/byte_tokenizer.h"
+#include "data/token_dataset_writer.h"
+
+namespace knnformer::testing {
+
+// A fresh folder under the system's temporary folder, removed with everything in it.
+class TemporaryFolder {
+ public:
+  TemporaryFolder() {
+    std::random_device entropy;
+    std::string name = "knnformer-train-test-";
+    name += std::to_string(entropy());
+    path_ = std::filesystem::temp_directory_path() / name;
+    std::filesystem::create_directories(path_);
+  }
+  ~TemporaryFolder() { std::filesystem::remove_all(path_); }
+  TemporaryFolder(const TemporaryFolder&) = delete;
+  TemporaryFolder& operator=(const TemporaryFolder&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A byte-level dataset of a repetitive English text: easy to learn, so a few
+// steps of a tiny model visibly lower its loss.
+inline std::filesystem::path write_tiny_dataset(const std::filesystem::path& folder) {
+  const std::filesystem::path path = folder / "tiny.h5";
+  const ByteTokenizer tokenizer;
+  std::string text;
+  for (int i = 0; i < 400; ++i) text += "the cat sat on the mat and the dog sat on the log. ";
+  const std::vector<int32_t> tokens = tokenizer.encode(text);
+  const size_t val_start = tokens.size() * 9 / 10;
+  TokenDatasetHeader header;
+  header.vocab_size = tokenizer.vocab_size();
+  header.tokenizer = tokenizer.name();
+  header.eot_token = tokenizer.eot_token();
+  header.source = "train tests";
+  TokenDatasetWriter writer(path, header);
+  writer.append(Split::train, std::span(tokens).first(val_start));
+  writer.append(Split::val, std::span(tokens).subspan(val_start));
+  writer.commit();
+  return path;
+}
+
+}  // namespace knnformer::testing

@@ -1,0 +1,161 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <fstream>
+#include <memory>
+
+#include "train/run_directory.h"
+#include "train/saved_model.h"
+#include "train/trainer.h"
+#include "train_test_files.h"
+
+using namespace knnformer;
+using knnformer::testing::TemporaryFolder;
+
+namespace {
+
+RunConfig tiny_config(const std::filesystem::path& data, const std::filesystem::path& out) {
+  RunConfig config;
+  config.data = data.string();
+  config.out = out.string();
+  config.threads = 1;
+  config.steps = 12;
+  config.n_layer = 1;
+  config.n_head = 2;
+  config.n_embd = 16;
+  config.context = 16;
+  config.batch = 4;
+  config.grad_accum = 2;
+  config.dropout = 0.1;
+  config.warmup = 2;
+  config.lr = 1e-2;
+  config.eval_batches = 2;
+  return config;
+}
+
+std::vector<StepResult> run_steps(Trainer& trainer, int64_t count) {
+  std::vector<StepResult> results;
+  for (int64_t i = 0; i < count; ++i) results.push_back(trainer.train_step());
+  return results;
+}
+
+void check_same(const std::vector<StepResult>& a, const std::vector<StepResult>& b) {
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    CHECK(a[i].step == b[i].step);
+    CHECK(a[i].train_loss == b[i].train_loss);  // bit for bit
+    CHECK(a[i].grad_norm == b[i].grad_norm);
+    CHECK(a[i].lr == b[i].lr);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("trainer: a tiny model's loss falls, and evaluation is repeatable") {
+  const TemporaryFolder folder;
+  const auto dataset = std::make_shared<const TokenDataset>(knnformer::testing::write_tiny_dataset(folder.path()));
+  Trainer trainer(tiny_config(dataset->path(), folder.path() / "run"), dataset);
+  const double before = trainer.evaluate();
+  CHECK(before == doctest::Approx(std::log(257.0)).epsilon(0.05));
+  const std::vector<StepResult> results = run_steps(trainer, 12);
+  CHECK(results.back().step == 12);
+  CHECK(trainer.tokens() == 12 * 2 * 4 * 16);
+  CHECK(results.back().train_loss < results.front().train_loss - 1.0);
+  const double after = trainer.evaluate();
+  CHECK(after < before - 1.0);
+  CHECK(trainer.evaluate() == after);
+}
+
+TEST_CASE("trainer: restoring a checkpoint continues bit for bit") {
+  const TemporaryFolder folder;
+  const auto dataset = std::make_shared<const TokenDataset>(knnformer::testing::write_tiny_dataset(folder.path()));
+  const RunConfig config = tiny_config(dataset->path(), folder.path() / "run");
+
+  Trainer straight(config, dataset);
+  const std::vector<StepResult> first = run_steps(straight, 5);
+  const std::filesystem::path checkpoint = folder.path() / "step-5.h5";
+  straight.save(checkpoint);
+  const std::vector<StepResult> rest = run_steps(straight, 5);
+
+  Trainer resumed(config, dataset);
+  resumed.restore(CheckpointReader(checkpoint));
+  CHECK(resumed.step() == 5);
+  check_same(run_steps(resumed, 5), rest);
+  CHECK(resumed.evaluate() == straight.evaluate());
+}
+
+TEST_CASE("checkpoint: info round-trips; a model of another shape is IncompatibleCheckpoint") {
+  const TemporaryFolder folder;
+  const auto dataset = std::make_shared<const TokenDataset>(knnformer::testing::write_tiny_dataset(folder.path()));
+  RunConfig config = tiny_config(dataset->path(), folder.path() / "run");
+  Trainer trainer(config, dataset);
+  run_steps(trainer, 2);
+  const std::filesystem::path path = folder.path() / "c.h5";
+  trainer.save(path);
+  CHECK_FALSE(std::filesystem::exists(folder.path() / "c.h5.tmp"));
+
+  const CheckpointReader reader(path);
+  CHECK(reader.info().step == 2);
+  CHECK(reader.info().tokens == trainer.tokens());
+  CHECK(reader.info().seed == config.seed);
+  CHECK(reader.info().optimizer_steps == 2);
+  CHECK(reader.info().loader_step == 4);
+  CHECK(reader.info().vocab_size == 257);
+  CHECK(reader.info().config == to_ini(config));
+
+  const SavedModel saved = load_saved_model(path);
+  CHECK(saved.model.parameters()[0].tensor.to_vector() == trainer.model().parameters()[0].tensor.to_vector());
+
+  config.n_embd = 32;
+  Trainer wider(config, dataset);
+  CHECK_THROWS_AS(wider.restore(reader), IncompatibleCheckpoint);
+}
+
+TEST_CASE("checkpoint: a flipped byte in the tensor data fails its checksum") {
+  const TemporaryFolder folder;
+  const auto dataset = std::make_shared<const TokenDataset>(knnformer::testing::write_tiny_dataset(folder.path()));
+  const RunConfig config = tiny_config(dataset->path(), folder.path() / "run");
+  Trainer trainer(config, dataset);
+  const std::filesystem::path path = folder.path() / "c.h5";
+  trainer.save(path);
+  {
+    // The wte matrix (257 × 16 floats) fills most of the middle of the file.
+    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+    const auto size = static_cast<std::streamoff>(std::filesystem::file_size(path));
+    file.seekg(size / 2);
+    char byte = 0;
+    file.read(&byte, 1);
+    byte = static_cast<char>(byte ^ 0x5a);
+    file.seekp(size / 2);
+    file.write(&byte, 1);
+  }
+  Trainer fresh(config, dataset);
+  bool failed = false;
+  try {
+    fresh.restore(CheckpointReader(path));
+  } catch (const Error& error) {
+    failed = true;
+    CHECK(std::string(error.what()).starts_with(path.string()));
+  }
+  CHECK(failed);
+}
+
+TEST_CASE("run directory: newest-first listing, pruning, and restore_newest skipping a corrupt file") {
+  const TemporaryFolder folder;
+  const RunDirectory run(folder.path() / "run");
+  CHECK_FALSE(run.holds_run());
+  run.create();
+  CHECK(run.holds_run());
+  for (const int step : {5, 20, 10}) std::ofstream(run.checkpoint_path(step)) << "not hdf5";
+  std::ofstream(run.checkpoint_folder() / "step-00000030.h5.tmp") << "half";
+  REQUIRE(run.checkpoints().size() == 3);
+  CHECK(run.checkpoints()[0] == run.checkpoint_path(20));
+  CHECK(run.checkpoints()[2] == run.checkpoint_path(5));
+  CHECK_THROWS_WITH_AS(run.restore_newest([](const CheckpointReader&) {}),
+                       doctest::Contains("no valid checkpoint"), Error);
+  run.prune_checkpoints(2);
+  CHECK(run.checkpoints().size() == 2);
+  CHECK_FALSE(std::filesystem::exists(run.checkpoint_folder() / "step-00000030.h5.tmp"));
+  run.remove_run();
+  CHECK_FALSE(run.holds_run());
+}

@@ -1,0 +1,64 @@
+// `knnformer eval --checkpoint FILE|RUN_DIR [--data FILE.h5]`: the val loss
+// and perplexity of a trained model, on the same fixed val batches as the
+// run's evaluations (or on --batches of them).
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+#include <boost/program_options.hpp>
+
+#include "core/error.h"
+#include "core/parallel.h"
+#include "train/commands.h"
+#include "train/evaluation.h"
+#include "train/saved_model.h"
+
+namespace knnformer {
+
+namespace {
+
+namespace po = boost::program_options;
+
+po::options_description eval_options() {
+  po::options_description options("eval");
+  options.add_options()
+      ("checkpoint", po::value<std::string>(), "checkpoint file, or run directory (its newest valid checkpoint)")
+      ("data", po::value<std::string>(), "token dataset (default: the one the run trained on)")
+      ("batches", po::value<int64_t>(), "val batches to average (default: the run's eval-batches)")
+      ("threads", po::value<int64_t>()->default_value(0), "threads (0: every core)")
+      ("help", "this text");
+  return options;
+}
+
+}  // namespace
+
+int run_eval(const Arguments& arguments) {
+  const po::options_description options = eval_options();
+  po::variables_map flags;
+  po::store(po::command_line_parser(arguments).options(options).run(), flags);
+  if (flags.count("help")) {
+    std::cout << "usage: knnformer eval --checkpoint FILE|RUN_DIR [--data FILE.h5] [--batches N]\n" << options;
+    return 0;
+  }
+  require(flags.count("checkpoint"), "no checkpoint given (--checkpoint FILE|RUN_DIR)");
+  set_num_threads(static_cast<int>(flags["threads"].as<int64_t>()));
+  const SavedModel saved = load_saved_model(flags["checkpoint"].as<std::string>());
+  const std::string data = flags.count("data") ? flags["data"].as<std::string>() : saved.config.data;
+  const int64_t batches = flags.count("batches") ? flags["batches"].as<int64_t>() : saved.config.eval_batches;
+  require(batches >= 1, "--batches " + std::to_string(batches) + " is out of range (expected at least 1)");
+
+  const auto dataset = std::make_shared<const TokenDataset>(data);
+  require(dataset->header().vocab_size == saved.model.config().vocab_size,
+          data + ": vocab_size " + std::to_string(dataset->header().vocab_size) + " does not match the model's " +
+              std::to_string(saved.model.config().vocab_size) + " (" + saved.checkpoint.string() + ")");
+  Arena arena;
+  const double loss = mean_loss(saved.model, read_eval_batches(dataset, saved.config.batch, saved.config.context,
+                                                               batches), arena);
+  char line[256];
+  std::snprintf(line, sizeof line, "val_loss %.6f  perplexity %.4f", loss, std::exp(loss));
+  std::cout << line << "  (" << batches << " batches of " << saved.config.batch << " x " << saved.config.context
+            << " tokens of " << data << "; " << saved.checkpoint.string() << ", step " << saved.info.step << ")\n";
+  return 0;
+}
+
+}  // namespace knnformer

@@ -1,0 +1,98 @@
+// `knnformer generate --checkpoint FILE|RUN_DIR --prompt TEXT`: text sampled
+// from a trained model, printed as it is drawn, decoded with the tokenizer of
+// the dataset the run trained on.
+#include <iostream>
+
+#include <boost/program_options.hpp>
+
+#include "core/error.h"
+#include "core/parallel.h"
+#include "data/token_dataset.h"
+#include "data/tokenizer.h"
+#include "train/commands.h"
+#include "train/generation.h"
+#include "train/saved_model.h"
+
+namespace knnformer {
+
+namespace {
+
+namespace po = boost::program_options;
+
+po::options_description generate_options() {
+  po::options_description options("generate");
+  options.add_options()
+      ("checkpoint", po::value<std::string>(), "checkpoint file, or run directory (its newest valid checkpoint)")
+      ("prompt", po::value<std::string>()->default_value(""), "text to continue (empty: start a new document)")
+      ("tokens", po::value<int64_t>()->default_value(256), "tokens to generate")
+      ("temperature", po::value<double>()->default_value(0.8), "softmax temperature (0: always the likeliest token)")
+      ("top-k", po::value<int64_t>()->default_value(0), "sample among the k likeliest tokens (0: all)")
+      ("seed", po::value<uint64_t>()->default_value(0), "seed of the sampling")
+      ("data", po::value<std::string>(), "dataset whose tokenizer to use (default: the one the run trained on)")
+      ("threads", po::value<int64_t>()->default_value(1), "threads (0: every core)")
+      ("help", "this text");
+  return options;
+}
+
+// Prints the text of the tokens drawn so far as it grows. A SentencePiece
+// piece may render differently once the next one follows, so the whole
+// output is decoded each time and only a grown tail is printed.
+class TextStream {
+ public:
+  explicit TextStream(const Tokenizer& tokenizer) : tokenizer_(tokenizer) {}
+  void add(int32_t token) {
+    tokens_.push_back(token);
+    const std::string text = tokenizer_.decode(tokens_);
+    if (text.size() <= printed_.size() || text.compare(0, printed_.size(), printed_) != 0) return;
+    std::cout << text.substr(printed_.size()) << std::flush;
+    printed_ = text;
+  }
+
+ private:
+  const Tokenizer& tokenizer_;
+  std::vector<int32_t> tokens_;
+  std::string printed_;
+};
+
+}  // namespace
+
+int run_generate(const Arguments& arguments) {
+  const po::options_description options = generate_options();
+  po::variables_map flags;
+  po::store(po::command_line_parser(arguments).options(options).run(), flags);
+  if (flags.count("help")) {
+    std::cout << "usage: knnformer generate --checkpoint FILE|RUN_DIR --prompt TEXT [options]\n" << options;
+    return 0;
+  }
+  require(flags.count("checkpoint"), "no checkpoint given (--checkpoint FILE|RUN_DIR)");
+  const SamplingOptions sampling{.temperature = flags["temperature"].as<double>(),
+                                 .top_k = flags["top-k"].as<int64_t>(),
+                                 .seed = flags["seed"].as<uint64_t>()};
+  const int64_t count = flags["tokens"].as<int64_t>();
+  require(sampling.temperature >= 0, "--temperature must be at least 0");
+  require(sampling.top_k >= 0, "--top-k must be at least 0");
+  require(count >= 0, "--tokens must be at least 0");
+  set_num_threads(static_cast<int>(flags["threads"].as<int64_t>()));
+
+  const SavedModel saved = load_saved_model(flags["checkpoint"].as<std::string>());
+  const std::string data = flags.count("data") ? flags["data"].as<std::string>() : saved.config.data;
+  const TokenDataset dataset(data);
+  const std::unique_ptr<Tokenizer> tokenizer = load_tokenizer(dataset);
+  require(tokenizer->vocab_size() == saved.model.config().vocab_size,
+          data + ": its tokenizer has " + std::to_string(tokenizer->vocab_size()) + " tokens, the model " +
+              std::to_string(saved.model.config().vocab_size));
+
+  const std::string prompt = flags["prompt"].as<std::string>();
+  std::vector<int32_t> prompt_tokens = tokenizer->encode(prompt);
+  if (prompt_tokens.empty()) {
+    require(tokenizer->eot_token() >= 0, "--prompt is empty and the tokenizer has no end-of-text token to start from");
+    prompt_tokens.push_back(tokenizer->eot_token());
+  }
+  std::cout << prompt << std::flush;
+  TextStream stream(*tokenizer);
+  generate(saved.model, prompt_tokens, count, sampling, [&](int32_t token) { stream.add(token); });
+  std::cout << "\n";
+  return 0;
+}
+
+}  // namespace knnformer

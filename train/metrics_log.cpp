@@ -1,0 +1,54 @@
+#include "train/metrics_log.h"
+
+#include <cstdio>
+#include <sstream>
+
+#include "core/error.h"
+#include "train/atomic_file.h"
+
+namespace knnformer {
+
+namespace {
+
+std::string printed(const char* format, double value) {
+  char text[64];
+  std::snprintf(text, sizeof text, format, value);
+  return text;
+}
+
+}  // namespace
+
+std::string to_csv(const MetricsRow& row) {
+  return std::to_string(row.step) + "," + std::to_string(row.tokens) + "," + printed("%.6f", row.train_loss) + "," +
+         (row.val_loss ? printed("%.6f", *row.val_loss) : "") + "," + printed("%.6e", row.lr) + "," +
+         printed("%.6f", row.grad_norm) + "," + printed("%.2f", row.ms_per_step) + "," +
+         printed("%.1f", row.tokens_per_s);
+}
+
+MetricsLog::MetricsLog(const std::filesystem::path& path) : path_(path) {
+  const bool is_new = !std::filesystem::exists(path);
+  file_.open(path, std::ios::app);
+  require(file_.good(), path.string() + ": cannot open for writing");
+  if (is_new) file_ << kMetricsHeader << "\n" << std::flush;
+}
+
+void MetricsLog::append(const MetricsRow& row) {
+  file_ << to_csv(row) << "\n" << std::flush;
+  require(file_.good(), path_.string() + ": write failed");
+}
+
+void keep_rows_up_to(const std::filesystem::path& path, int64_t step) {
+  if (!std::filesystem::exists(path)) return;
+  const std::string text = read_file(path);
+  std::string kept;
+  size_t begin = 0;
+  for (size_t end = text.find('\n'); end != std::string::npos; begin = end + 1, end = text.find('\n', begin)) {
+    const std::string line = text.substr(begin, end - begin);
+    const bool is_header = begin == 0;
+    if (!is_header && std::stoll(line) > step) break;
+    kept += line + "\n";
+  }
+  write_file_atomically(path, kept);
+}
+
+}  // namespace knnformer

@@ -1,0 +1,68 @@
+#include "train/progress.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace knnformer {
+
+namespace {
+
+std::string printed(const char* format, double value) {
+  char text[64];
+  std::snprintf(text, sizeof text, format, value);
+  return text;
+}
+
+}  // namespace
+
+std::string clock_text(double seconds) {
+  const auto total = static_cast<long long>(std::llround(std::max(0.0, seconds)));
+  char text[32];
+  if (total >= 3600)
+    std::snprintf(text, sizeof text, "%lld:%02lld:%02lld", total / 3600, total / 60 % 60, total % 60);
+  else
+    std::snprintf(text, sizeof text, "%lld:%02lld", total / 60, total % 60);
+  return text;
+}
+
+Progress::Progress(std::ostream& out, int64_t first_step, int64_t last_step, bool terminal)
+    : out_(out), first_step_(first_step), last_step_(last_step), terminal_(terminal) {}
+
+std::string Progress::timing(int64_t step) const {
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const int64_t done = step - first_step_;
+  const double eta = done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(last_step_ - step) : 0.0;
+  return "elapsed " + clock_text(elapsed) + "  ETA " + clock_text(eta);
+}
+
+void Progress::clear_line() {
+  if (!line_open_) return;
+  out_ << "\r\033[K";
+  line_open_ = false;
+}
+
+void Progress::step(const StepResult& result, double tokens_per_s) {
+  if (!terminal_) return;
+  clear_line();
+  out_ << "step " << result.step << "/" << last_step_ << "  loss " << printed("%.4f", result.train_loss) << "  "
+       << printed("%.0f", tokens_per_s) << " tok/s  " << timing(result.step) << std::flush;
+  line_open_ = true;
+}
+
+void Progress::row(const MetricsRow& row) {
+  if (terminal_ && !row.val_loss) return;
+  clear_line();
+  out_ << "step " << row.step << "/" << last_step_ << "  train_loss " << printed("%.4f", row.train_loss);
+  if (row.val_loss) out_ << "  val_loss " << printed("%.4f", *row.val_loss);
+  out_ << "  lr " << printed("%.2e", row.lr) << "  grad_norm " << printed("%.3f", row.grad_norm) << "  "
+       << printed("%.0f", row.tokens_per_s) << " tok/s  " << timing(row.step) << "\n"
+       << std::flush;
+}
+
+void Progress::finish() {
+  clear_line();
+  out_ << std::flush;
+}
+
+}  // namespace knnformer

@@ -1,0 +1,117 @@
+#pragma once
+// RunConfig: everything that defines a training run, and the one option table
+// that reads it from the command line and from INI files.
+//
+//   RunConfig config;                                       // the defaults
+//   apply_config_file(config, "configs/kjv-char.ini");      // name = value lines
+//   apply_setting(config, "lr", "3e-4", "--lr");            // one --name value
+//   config.validate();                                      // the fields together
+//   std::cout << to_ini(config);                            // the effective config
+//
+// Every option has one name (DESIGN.md section 6) that works both as
+// `--name value` and as `name = value`; users' scripts and saved runs depend
+// on these names. A setting of an unknown name, a value of the wrong type or
+// out of range is an Error that names where it came from (the file or the
+// flag), the option and what was expected.
+//
+// The attention options are checked by the attention layer's own validate(),
+// which knows the modes; the table checks only their types.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/program_options/options_description.hpp>
+
+#include "layers/model_config.h"
+#include "optim/schedule.h"
+
+namespace knnformer {
+
+struct RunConfig {
+  // run
+  std::string data;            // the token dataset (HDF5)
+  std::string out;             // the run directory
+  uint64_t seed = 1337;        // initialisation, batches, dropout
+  int64_t threads = 0;         // 0: every core
+  int64_t steps = 1000;        // optimizer steps of the whole run
+
+  // model (the vocabulary comes from the data)
+  int64_t n_layer = 4;
+  int64_t n_head = 4;
+  int64_t n_embd = 256;
+  int64_t context = 256;       // T
+  double dropout = 0.0;
+
+  // attention (defaults and meaning: AttentionOptions, layers/attention/attention_mode.h)
+  std::string attention = AttentionOptions{}.mode;
+  std::string attention_backward = AttentionOptions{}.backward;
+  int64_t knn_k = AttentionOptions{}.knn_k;
+  int64_t samples = AttentionOptions{}.samples;
+  int64_t mom_groups = AttentionOptions{}.mom_groups;
+  std::string knn_index = AttentionOptions{}.knn_index;
+  int64_t clusters = AttentionOptions{}.clusters;
+  int64_t probes = AttentionOptions{}.probes;
+  std::string sampled_start = AttentionOptions{}.sampled_start;
+
+  // optimisation
+  int64_t batch = 8;           // rows of one micro-batch
+  int64_t grad_accum = 1;      // micro-batches per optimizer step
+  std::string optimizer = "adamw";
+  double lr = 1e-3;
+  double min_lr = 1e-4;
+  int64_t warmup = 100;
+  int64_t lr_decay_steps = 0;  // where the cosine reaches min-lr; 0: at `steps`
+  double weight_decay = 0.1;
+  double beta1 = 0.9;
+  double beta2 = 0.95;
+  double momentum = 0.9;
+  bool nesterov = false;
+  double grad_clip = 1.0;      // 0: no clipping
+
+  // logging
+  int64_t log_every = 10;
+  int64_t eval_every = 100;
+  int64_t eval_batches = 20;
+  int64_t checkpoint_every = 500;
+  int64_t keep_checkpoints = 3;
+
+  // Cross-field checks (n-embd divisible by n-head, min-lr <= lr, ...); Error on the first failure.
+  void validate() const;
+
+  ModelConfig model(int64_t vocab_size) const;
+  LearningRateSchedule schedule() const;
+  int64_t tokens_per_step() const { return batch * grad_accum * context; }
+};
+
+// One entry of the option table.
+struct OptionInfo {
+  std::string_view name;
+  std::string_view group;
+  std::string_view help;
+};
+
+// Every option of a RunConfig, in the order of --help and of config.ini.
+const std::vector<OptionInfo>& run_options();
+
+// The option table for Boost.Program_options: every option takes one value
+// (text, converted by apply_setting) and shows its default in --help.
+boost::program_options::options_description run_options_description();
+
+// Sets one option from its text. `source` says where the setting came from
+// ("--lr", "configs/x.ini") for the error message.
+void apply_setting(RunConfig& config, std::string_view name, const std::string& value, const std::string& source);
+
+// The option's value as text (what config.ini holds).
+std::string setting_text(const RunConfig& config, std::string_view name);
+
+// Applies every `name = value` line of an INI file. Unknown names, repeated
+// names and unreadable files are Errors naming the file.
+void apply_config_file(RunConfig& config, const std::filesystem::path& path);
+void apply_config_text(RunConfig& config, const std::string& text, const std::string& source);
+
+// The config as an INI file, grouped, with the options' help as comments.
+std::string to_ini(const RunConfig& config);
+
+}  // namespace knnformer

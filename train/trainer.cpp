@@ -1,0 +1,94 @@
+#include "train/trainer.h"
+
+#include "core/autograd.h"
+#include "core/ops/elementwise.h"
+#include "optim/gradient_clipping.h"
+#include "train/evaluation.h"
+
+namespace knnformer {
+
+namespace {
+
+std::unique_ptr<Optimizer> make_optimizer(const RunConfig& config, const ParameterList& parameters) {
+  if (config.optimizer == "sgd")
+    return make_sgd(parameters,
+                    {.momentum = config.momentum, .weight_decay = config.weight_decay, .nesterov = config.nesterov},
+                    GPT::is_decayed);
+  return make_adamw(parameters, {.beta1 = config.beta1, .beta2 = config.beta2, .weight_decay = config.weight_decay},
+                    GPT::is_decayed);
+}
+
+}  // namespace
+
+Trainer::Trainer(const RunConfig& config, std::shared_ptr<const TokenDataset> dataset)
+    : config_(config),
+      dataset_(std::move(dataset)),
+      model_((config.validate(), config.model(dataset_->header().vocab_size)), config.seed),
+      optimizer_(make_optimizer(config, model_.parameters())),
+      schedule_(config.schedule()),
+      train_batches_(dataset_, Split::train, {.rows = config.batch, .context = config.context, .seed = config.seed}),
+      eval_batches_(read_eval_batches(dataset_, config.batch, config.context, config.eval_batches)) {}
+
+double Trainer::micro_step(const Batch& batch, int64_t micro) {
+  double loss_value = 0;
+  {
+    const ArenaScope activations(arena_);
+    const ForwardContext context{.seed = config_.seed,
+                                 .step = static_cast<uint64_t>(step_),
+                                 .micro_step = static_cast<uint64_t>(micro),
+                                 .training = true};
+    const Tensor loss = model_.loss(batch.inputs, batch.targets, batch.rows, batch.context, context);
+    loss_value = loss.item();
+    backward(config_.grad_accum == 1 ? loss : ops::scale(loss, 1.0f / static_cast<float>(config_.grad_accum)));
+  }
+  arena_.reset();
+  return loss_value;
+}
+
+StepResult Trainer::train_step() {
+  double loss_sum = 0;
+  for (int64_t micro = 0; micro < config_.grad_accum; ++micro)
+    loss_sum += micro_step(train_batches_.get(step_ * config_.grad_accum + micro), micro);
+  const ParameterList& parameters = model_.parameters();
+  const double grad_norm = clip_gradients(parameters, config_.grad_clip);
+  const double lr = schedule_.at(step_);
+  optimizer_->step(lr);
+  for (const auto& parameter : parameters) parameter.tensor.zero_grad();
+  ++step_;
+  return {.step = step_, .train_loss = loss_sum / static_cast<double>(config_.grad_accum), .grad_norm = grad_norm,
+          .lr = lr};
+}
+
+double Trainer::evaluate() { return mean_loss(model_, eval_batches_, arena_); }
+
+void Trainer::save(const std::filesystem::path& path) const {
+  const CheckpointInfo info{.step = step_,
+                            .tokens = tokens(),
+                            .seed = config_.seed,
+                            .optimizer_steps = optimizer_->steps_taken(),
+                            .loader_seed = config_.seed,
+                            .loader_step = step_ * config_.grad_accum,
+                            .vocab_size = model_.config().vocab_size,
+                            .data = config_.data,
+                            .config = to_ini(config_)};
+  save_checkpoint(path, info, model_.parameters(), optimizer_->state());
+}
+
+void Trainer::restore(const CheckpointReader& reader) {
+  const CheckpointInfo& info = reader.info();
+  const std::string where = reader.path().string();
+  require_fit(info.vocab_size == model_.config().vocab_size,
+          where + ": the model's vocabulary is " + std::to_string(info.vocab_size) + " but " + config_.data +
+              " has vocab_size " + std::to_string(model_.config().vocab_size));
+  require_fit(info.seed == config_.seed && info.loader_seed == config_.seed,
+          where + ": seed " + std::to_string(info.seed) + " differs from the config's " + std::to_string(config_.seed));
+  require_fit(info.loader_step == info.step * config_.grad_accum,
+          where + ": loader_step " + std::to_string(info.loader_step) + " does not match step " +
+              std::to_string(info.step) + " × grad-accum " + std::to_string(config_.grad_accum));
+  reader.load("parameters", model_.parameters());
+  reader.load("optimizer", optimizer_->state());
+  optimizer_->set_steps_taken(info.optimizer_steps);
+  step_ = info.step;
+}
+
+}  // namespace knnformer

@@ -1,0 +1,78 @@
+#pragma once
+// Trainer: a GPT model, its optimizer and its data, stepped one optimizer
+// step at a time. It knows nothing of files besides its checkpoints; the
+// training loop (train/training_loop.h) decides when to log, evaluate and save.
+//
+//   Trainer trainer(config, dataset);
+//   while (trainer.step() < config.steps) {
+//     const StepResult result = trainer.train_step();
+//     if (...) const double val_loss = trainer.evaluate();
+//   }
+//
+// One step: grad-accum micro-batches of `batch` rows each run forward and
+// backward (each micro-batch's loss scaled by 1/grad-accum, so the gradients
+// add up to the gradient of the mean loss); the global gradient norm is
+// clipped to grad-clip; the optimizer steps with the schedule's learning
+// rate; the gradients are zeroed. Activations live in an arena reset after
+// every micro-batch.
+//
+// Determinism: micro-batch m of step s is the loader's batch s·grad-accum + m
+// and its dropout is keyed by (seed, s, m); so the state of a run is its
+// parameters, optimizer state and step, all of which a checkpoint holds, and a
+// restored trainer continues exactly as the original would have.
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/arena.h"
+#include "data/batch_loader.h"
+#include "layers/gpt.h"
+#include "optim/optimizer.h"
+#include "train/checkpoint.h"
+#include "train/run_config.h"
+
+namespace knnformer {
+
+struct StepResult {
+  int64_t step = 0;        // the steps done after this one (1 for the first)
+  double train_loss = 0;   // mean loss of its micro-batches
+  double grad_norm = 0;    // before clipping
+  double lr = 0;
+};
+
+class Trainer {
+ public:
+  // Builds the model (vocabulary from the dataset) and the optimizer from the config.
+  Trainer(const RunConfig& config, std::shared_ptr<const TokenDataset> dataset);
+
+  StepResult train_step();
+
+  // Mean loss over the config's eval-batches val batches: always the same
+  // windows (the val split walked in order), dropout off.
+  double evaluate();
+
+  int64_t step() const { return step_; }
+  int64_t tokens() const { return step_ * config_.tokens_per_step(); }
+  const GPT& model() const { return model_; }
+  const RunConfig& config() const { return config_; }
+
+  void save(const std::filesystem::path& path) const;
+  // Loads parameters, optimizer state and step; Error if the checkpoint does
+  // not fit this trainer's model, data or seed.
+  void restore(const CheckpointReader& reader);
+
+ private:
+  double micro_step(const Batch& batch, int64_t micro);
+
+  RunConfig config_;
+  std::shared_ptr<const TokenDataset> dataset_;
+  GPT model_;
+  std::unique_ptr<Optimizer> optimizer_;
+  LearningRateSchedule schedule_;
+  BatchLoader train_batches_;
+  std::vector<Batch> eval_batches_;
+  Arena arena_;
+  int64_t step_ = 0;
+};
+
+}  // namespace knnformer

@@ -1,0 +1,72 @@
+#include "train/training_loop.h"
+
+#include <chrono>
+
+#include "train/metrics_log.h"
+#include "train/stop_signal.h"
+
+namespace knnformer {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// Training time since the last metrics row (evaluations and checkpoints excluded).
+struct RowTimer {
+  double seconds = 0;
+  int64_t steps = 0;
+};
+
+void save(const Trainer& trainer, const RunDirectory& run, RunOutcome& outcome) {
+  outcome.last_checkpoint = run.checkpoint_path(trainer.step());
+  trainer.save(outcome.last_checkpoint);
+  run.prune_checkpoints(trainer.config().keep_checkpoints);
+}
+
+}  // namespace
+
+RunOutcome run_training(Trainer& trainer, const RunDirectory& run, Progress& progress) {
+  const RunConfig& config = trainer.config();
+  const StopSignal stop;
+  MetricsLog metrics(run.metrics_file());
+  RowTimer timer;
+  RunOutcome outcome;
+  const int64_t first_step = trainer.step();
+  while (trainer.step() < config.steps && !stop.requested()) {
+    const auto step_start = Clock::now();
+    const StepResult result = trainer.train_step();
+    const double step_seconds = seconds_since(step_start);
+    timer.seconds += step_seconds;
+    ++timer.steps;
+    progress.step(result, static_cast<double>(config.tokens_per_step()) / step_seconds);
+
+    const int64_t s = result.step;
+    const bool last = s == config.steps;
+    const bool evaluate = last || s % config.eval_every == 0;
+    if (evaluate || s % config.log_every == 0) {
+      const MetricsRow row{.step = s,
+                           .tokens = trainer.tokens(),
+                           .train_loss = result.train_loss,
+                           .val_loss = evaluate ? std::optional(trainer.evaluate()) : std::nullopt,
+                           .lr = result.lr,
+                           .grad_norm = result.grad_norm,
+                           .ms_per_step = 1000.0 * timer.seconds / static_cast<double>(timer.steps),
+                           .tokens_per_s = static_cast<double>(config.tokens_per_step() * timer.steps) / timer.seconds};
+      metrics.append(row);
+      progress.row(row);
+      timer = {};
+    }
+    if (last || s % config.checkpoint_every == 0) save(trainer, run, outcome);
+  }
+  // A stopped run keeps the step it finished (a signal may arrive any time).
+  if (stop.requested() && trainer.step() > first_step && outcome.last_checkpoint != run.checkpoint_path(trainer.step()))
+    save(trainer, run, outcome);
+  progress.finish();
+  outcome.step = trainer.step();
+  outcome.stop_signal = stop.signal_number();
+  return outcome;
+}
+
+}  // namespace knnformer

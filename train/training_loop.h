@@ -1,0 +1,32 @@
+#pragma once
+// The training loop: steps a Trainer to the config's last step, writing
+// metrics rows, evaluating and checkpointing on the config's schedule.
+//
+//   const RunOutcome outcome = run_training(trainer, run, progress);
+//
+// Step s (counted from 1) gets a metrics row when s is a multiple of
+// log-every or of eval-every, with val_loss when a multiple of eval-every;
+// a checkpoint when a multiple of checkpoint-every. The last step always
+// gets both. These depend on s alone, never on when the process started,
+// so a resumed run writes the same rows as an uninterrupted one.
+//
+// SIGINT or SIGTERM end the loop after the step in progress, which is then
+// checkpointed (no extra metrics row: the rows stay those of an
+// uninterrupted run), and the outcome says so.
+#include <cstdint>
+
+#include "train/progress.h"
+#include "train/run_directory.h"
+#include "train/trainer.h"
+
+namespace knnformer {
+
+struct RunOutcome {
+  int64_t step = 0;          // the step reached
+  int stop_signal = 0;       // the signal that stopped the run early, or 0
+  std::filesystem::path last_checkpoint;
+};
+
+RunOutcome run_training(Trainer& trainer, const RunDirectory& run, Progress& progress);
+
+}  // namespace knnformer
