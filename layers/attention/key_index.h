@@ -53,8 +53,9 @@ struct TailGroup {
 // What an index did, summed over all queries of a call (for diagnostics).
 struct IndexStatistics {
   double queries = 0;
-  double keys_scored = 0;     // scores computed while searching
-  double candidates = 0;      // Σ_i |C_i|
+  double keys_scored = 0;       // scores computed while searching
+  double candidates = 0;        // Σ_i |C_i|
+  double centroids_scored = 0;  // clustered index: query–centroid scores computed
 };
 
 class KeyIndex {

@@ -1,0 +1,395 @@
+#include "layers/attention/clustered_key_index.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "layers/attention/key_index_heads.h"
+#include "layers/attention/key_index_sampling.h"
+#include "layers/attention/key_index_search.h"
+#include "layers/attention/kmeans.h"
+
+namespace knnformer::attention {
+
+namespace {
+
+using key_search::HeadTable;
+using key_search::KeyPanels;
+using key_search::kTile;
+using key_search::StreamingTopK;
+using key_search::tiles_for;
+
+// Queries per work item: enough that the queries scanning one cluster fill
+// a good part of a tile product's rows (about kQueryBlock·probes/C of them),
+// few enough that their top-k buffers stay in a core's L2 cache.
+constexpr int64_t kQueryBlock = 256;
+
+// The stream id of the k-means initialisation, beside the head: "kmeans".
+constexpr uint64_t kKMeansStream = 0x6B6D65616E73;
+
+// --- one head's keys in clusters ------------------------------------------------------
+
+struct HeadClusters {
+  std::vector<float> centroids;       // C × d: μ_c
+  std::vector<double> radii;          // r_c = max ‖k_j − μ_c‖ over the members of c
+  std::vector<int32_t> cluster_of;    // per key position
+  std::vector<int32_t> offsets;       // the members of c are members[offsets[c] .. offsets[c + 1])
+  std::vector<int32_t> members;       // key positions, ascending within each cluster
+  std::vector<int64_t> first_panels;  // the keys of c fill panels [first_panels[c], first_panels[c + 1])
+  KeyPanels key_panels;               // keys cluster by cluster, each cluster from a fresh panel
+  KeyPanels centroid_panels;
+  double largest_key_norm = 0.0;
+
+  int64_t count() const { return static_cast<int64_t>(radii.size()); }
+  int64_t size(int64_t c) const { return offsets[c + 1] - offsets[c]; }
+  const int32_t* members_of(int64_t c) const { return members.data() + offsets[c]; }
+  // The members of c at positions below `end`: a prefix of members_of(c).
+  int64_t members_before(int64_t c, int64_t end) const {
+    return std::lower_bound(members_of(c), members_of(c) + size(c), end) - members_of(c);
+  }
+};
+
+// offsets and members of HeadClusters from the cluster of each key: a
+// counting sort, which keeps each cluster's members in position order.
+void group_by_cluster(const std::vector<int32_t>& cluster_of, int64_t clusters, HeadClusters& out) {
+  out.offsets.assign(clusters + 1, 0);
+  for (const int32_t c : cluster_of) ++out.offsets[c + 1];
+  for (int64_t c = 0; c < clusters; ++c) out.offsets[c + 1] += out.offsets[c];
+  std::vector<int32_t> next(out.offsets.begin(), out.offsets.end() - 1);
+  out.members.resize(cluster_of.size());
+  for (size_t j = 0; j < cluster_of.size(); ++j) out.members[next[cluster_of[j]]++] = static_cast<int32_t>(j);
+}
+
+// The radius of each cluster, in double against the stored (float) centroid,
+// so that Cauchy–Schwarz holds for exactly the μ_c the queries score.
+std::vector<double> cluster_radii(const float* keys, int64_t dim, const HeadClusters& clusters) {
+  std::vector<double> radii(clusters.offsets.size() - 1, 0.0);
+  for (size_t j = 0; j < clusters.cluster_of.size(); ++j) {
+    const int64_t c = clusters.cluster_of[j];
+    double squared = 0.0;
+    for (int64_t e = 0; e < dim; ++e) {
+      const double difference = double(keys[j * dim + e]) - clusters.centroids[c * dim + e];
+      squared += difference * difference;
+    }
+    radii[c] = std::max(radii[c], std::sqrt(squared));
+  }
+  return radii;
+}
+
+HeadClusters cluster_keys(const float* keys, int64_t time, int64_t dim, int64_t clusters, CounterRng rng) {
+  KMeans kmeans_result = kmeans(keys, time, dim, clusters, kLloydIterations, rng);
+  HeadClusters out{.centroids = std::move(kmeans_result.centroids), .radii = {},
+                   .cluster_of = std::move(kmeans_result.assignment), .offsets = {}, .members = {},
+                   .first_panels = std::vector<int64_t>(clusters + 1, 0), .key_panels = KeyPanels(0, dim),
+                   .centroid_panels = KeyPanels(tiles_for(clusters), dim), .largest_key_norm = 0.0};
+  group_by_cluster(out.cluster_of, clusters, out);
+  out.radii = cluster_radii(keys, dim, out);
+
+  for (int64_t c = 0; c < clusters; ++c) out.first_panels[c + 1] = out.first_panels[c] + tiles_for(out.size(c));
+  out.key_panels = KeyPanels(out.first_panels[clusters], dim);
+  for (int64_t c = 0; c < clusters; ++c) {
+    for (int64_t n = 0; n < out.size(c); ++n)
+      out.key_panels.store(out.first_panels[c] * kTile + n, keys + out.members_of(c)[n] * dim);
+    out.centroid_panels.store(c, out.centroids.data() + c * dim);
+  }
+  for (int64_t j = 0; j < time; ++j) out.largest_key_norm = std::max(out.largest_key_norm, key_search::norm(keys + j * dim, dim));
+  return out;
+}
+
+// --- what each query saw ------------------------------------------------------------
+
+// A cluster as one query sees it: one that it scanned, or a group of its tail.
+struct ClusterSpan {
+  int32_t cluster = 0;  // kScannedRemainder: the tail group of scanned keys left out of the head
+  int32_t size = 0;     // the cluster's members among the query's candidates (the group's size)
+  float bound = 0.0f;   // tail groups: an upper bound on their members' scores
+};
+constexpr int32_t kScannedRemainder = -1;
+
+// Where a query's spans end: its scanned clusters come first, then its tail groups.
+struct SpanCounts {
+  int32_t scanned = 0;
+  int32_t groups = 0;
+};
+
+// A query of the current block that scans a cluster.
+struct Visit {
+  int32_t row;         // the query's row in the block
+  int32_t candidates;  // the cluster's members among its candidates: a prefix of them
+  int32_t first_slot;  // the slot of that prefix's first key in the query's scan
+};
+
+// One thread's working set for one block of queries.
+struct Scratch {
+  Scratch(int64_t clusters, int64_t dim, int64_t head_size)
+      : centroid_scores(kQueryBlock * tiles_for(clusters) * kTile), candidates(clusters), scanned(clusters),
+        visits(clusters), best(kQueryBlock, StreamingTopK(head_size)), scanned_keys(kQueryBlock),
+        query_tile(kTile * dim), scores(kTile * kTile) {}
+  std::vector<float> centroid_scores;      // per query row: q·μ_c, raw
+  std::vector<int32_t> candidates;         // per cluster: its members among the current query's candidates
+  std::vector<char> scanned;               // per cluster: whether the current query scans it
+  std::vector<std::vector<Visit>> visits;  // per cluster: the queries of the block that scan it
+  std::vector<StreamingTopK> best;         // per query row
+  std::vector<int64_t> scanned_keys;       // per query row
+  std::vector<float> query_tile;           // the rows of up to kTile queries scanning one cluster
+  std::vector<float> scores;               // their score tile
+};
+
+class ClusteredKeyIndex final : public KeyIndex {
+ public:
+  ClusteredKeyIndex(const KeyIndexOptions& options, const Tensor& q, const Tensor& k, bool causal)
+      : KeyIndex(q.size(0) * q.size(1), q.size(2), q.size(3), causal), head_size_(options.k),
+        probes_(options.probes > 0 ? options.probes : kDefaultProbes),
+        cluster_count_(std::min(time(), options.clusters > 0 ? options.clusters : default_cluster_count(time()))),
+        heads_(heads(), time(), head_size_, /*slots_are_keys=*/false, scale()),
+        spans_(heads() * time() * (cluster_count_ + 1)), span_counts_(heads() * time()) {
+    clusters_.reserve(heads());
+    for (int64_t head = 0; head < heads(); ++head)
+      clusters_.push_back(cluster_keys(k.data() + head * time() * dim(), time(), dim(), cluster_count_,
+                                       CounterRng(options.seed, {kKMeansStream, uint64_t(head)})));
+    search(q.data());
+  }
+
+  Neighbours neighbours(int64_t head, int64_t query) const override { return heads_.neighbours(head, query); }
+
+  int64_t tail_group_count(int64_t head, int64_t query) const override {
+    return span_counts_[head * time() + query].groups;
+  }
+
+  TailGroup tail_group(int64_t head, int64_t query, int64_t group) const override {
+    const ClusterSpan& span = tail_span(head, query, group);
+    return {.bound = span.bound, .size = span.size};
+  }
+
+  void sample_tail_group(int64_t head, int64_t query, int64_t group, int64_t count, CounterRng& rng,
+                         int32_t* members) const override {
+    const ClusterSpan& span = tail_span(head, query, group);
+    key_search::require_sample_count(count, span.size);
+    key_search::sample_distinct_ranks(span.size, count, rng, members);
+    for (int64_t n = 0; n < count; ++n) members[n] = member_of(head, query, span, members[n]);
+  }
+
+  // Ranks over the tail groups laid end to end; sorted, they are mapped to
+  // members in one sweep over the groups.
+  void sample_tail(int64_t head, int64_t query, int64_t count, CounterRng& rng, int32_t* members) const override {
+    const std::span<const ClusterSpan> groups = tail_spans(head, query);
+    int64_t tail_size = 0;
+    for (const ClusterSpan& group : groups) tail_size += group.size;
+    key_search::require_sample_count(count, tail_size);
+    key_search::sample_distinct_ranks(tail_size, count, rng, members);
+    std::sort(members, members + count);
+    size_t group = 0;
+    int64_t first_rank = 0;  // of the current group
+    for (int64_t n = 0; n < count; ++n) {
+      while (members[n] >= first_rank + groups[group].size) first_rank += groups[group++].size;
+      members[n] = member_of(head, query, groups[group], members[n] - first_rank);
+    }
+  }
+
+  IndexStatistics statistics() const override {
+    const double per_head = causal() ? 0.5 * double(time()) * double(time() + 1) : double(time()) * double(time());
+    return {.queries = double(heads() * time()), .keys_scored = keys_scored_,
+            .candidates = double(heads()) * per_head,
+            .centroids_scored = double(heads() * time() * cluster_count_)};
+  }
+
+ private:
+  // --- the stored spans ---
+
+  ClusterSpan* spans_of(int64_t head, int64_t query) {
+    return spans_.data() + (head * time() + query) * (cluster_count_ + 1);
+  }
+  const ClusterSpan* spans_of(int64_t head, int64_t query) const {
+    return spans_.data() + (head * time() + query) * (cluster_count_ + 1);
+  }
+  std::span<const ClusterSpan> scanned_spans(int64_t head, int64_t query) const {
+    return {spans_of(head, query), static_cast<size_t>(span_counts_[head * time() + query].scanned)};
+  }
+  std::span<const ClusterSpan> tail_spans(int64_t head, int64_t query) const {
+    const SpanCounts counts = span_counts_[head * time() + query];
+    return {spans_of(head, query) + counts.scanned, static_cast<size_t>(counts.groups)};
+  }
+  const ClusterSpan& tail_span(int64_t head, int64_t query, int64_t group) const {
+    const std::span<const ClusterSpan> groups = tail_spans(head, query);
+    if (group < 0 || group >= static_cast<int64_t>(groups.size()))
+      throw Error("clustered KeyIndex: query " + std::to_string(query) + " of head " + std::to_string(head) +
+                  " has no tail group " + std::to_string(group));
+    return groups[group];
+  }
+
+  // The rank-th member of a tail group. An unscanned cluster's members are
+  // its candidates in position order; the scanned remainder's are the
+  // query's scan slots outside its head, each in one of the scanned clusters.
+  int32_t member_of(int64_t head, int64_t query, const ClusterSpan& group, int64_t rank) const {
+    const HeadClusters& clusters = clusters_[head];
+    if (group.cluster != kScannedRemainder) return clusters.members_of(group.cluster)[rank];
+    int64_t slot = key_search::nth_slot_outside(heads_.slots(head, query), rank);
+    for (const ClusterSpan& scanned : scanned_spans(head, query)) {
+      if (slot < scanned.size) return clusters.members_of(scanned.cluster)[slot];
+      slot -= scanned.size;
+    }
+    assert(false && "a scan slot beyond the keys scanned");
+    return -1;
+  }
+
+  // --- the search ---
+
+  void search(const float* q) {
+    const int64_t blocks = (time() + kQueryBlock - 1) / kQueryBlock, items = blocks * heads();
+    std::vector<int64_t> scanned_keys(items);
+    // Work items are (query block, head), the costliest causal blocks (the last) first.
+#pragma omp parallel
+    {
+      Scratch scratch(cluster_count_, dim(), head_size_);
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t item = 0; item < items; ++item)
+        scanned_keys[item] = search_block(q, item % heads(), blocks - 1 - item / heads(), scratch);
+    }
+    for (const int64_t keys : scanned_keys) keys_scored_ += double(keys);
+  }
+
+  // The heads and tail groups of one block of queries; returns the keys scanned.
+  int64_t search_block(const float* q, int64_t head, int64_t block, Scratch& scratch) {
+    const HeadClusters& clusters = clusters_[head];
+    const int64_t first_query = block * kQueryBlock, rows = std::min(kQueryBlock, time() - first_query);
+    const float* queries = q + (head * time() + first_query) * dim();
+    const int64_t scores_stride = tiles_for(cluster_count_) * kTile;
+    score_centroids(queries, rows, clusters, scratch.centroid_scores.data(), scores_stride);
+
+    for (int64_t c = 0; c < cluster_count_; ++c) {
+      scratch.candidates[c] = static_cast<int32_t>(causal() ? clusters.members_before(c, first_query) : clusters.size(c));
+      scratch.visits[c].clear();
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+      scratch.best[r].clear();
+      // Causally, query i sees its own key for the first time.
+      if (causal()) ++scratch.candidates[clusters.cluster_of[first_query + r]];
+      plan_scan(head, first_query + r, queries + r * dim(), scratch.centroid_scores.data() + r * scores_stride,
+                r, scratch);
+    }
+    scan_clusters(queries, clusters, scratch);
+
+    int64_t scanned_keys = 0;
+    for (int64_t r = 0; r < rows; ++r) {
+      add_scanned_remainder(head, first_query + r, queries + r * dim(), scratch.best[r].best(), scratch.scanned_keys[r]);
+      scanned_keys += scratch.scanned_keys[r];
+    }
+    return scanned_keys;
+  }
+
+  // Raw q·μ_c of every query row against every centroid.
+  void score_centroids(const float* queries, int64_t rows, const HeadClusters& clusters, float* scores,
+                       int64_t scores_stride) const {
+    for (int64_t first_row = 0; first_row < rows; first_row += kTile)
+      for (int64_t panel = 0; panel < tiles_for(cluster_count_); ++panel)
+        key_search::score_tile(queries + first_row * dim(), std::min(kTile, rows - first_row), dim(),
+                               clusters.centroid_panels.panel(panel),
+                               scores + first_row * scores_stride + panel * kTile, scores_stride);
+  }
+
+  // The unscanned cluster with candidates whose centroid scores highest (ties
+  // to the lower index), or −1 when there is none.
+  int64_t best_unscanned_cluster(const float* centroid_scores, const Scratch& scratch) const {
+    int64_t best = -1;
+    for (int64_t c = 0; c < cluster_count_; ++c)
+      if (!scratch.scanned[c] && scratch.candidates[c] > 0 && (best < 0 || centroid_scores[c] > centroid_scores[best]))
+        best = c;
+    return best;
+  }
+
+  // Chooses the clusters query `query` scans (queued as visits) and records
+  // them and its unscanned clusters' tail groups.
+  void plan_scan(int64_t head, int64_t query, const float* query_row, const float* centroid_scores, int64_t row,
+                 Scratch& scratch) {
+    ClusterSpan* spans = spans_of(head, query);
+    int32_t scanned = 0, scanned_keys = 0;
+    while (scanned < probes_ || scanned_keys < head_size_) {
+      const int64_t c = best_unscanned_cluster(centroid_scores, scratch);
+      if (c < 0) break;
+      scratch.scanned[c] = 1;
+      scratch.visits[c].push_back({.row = int32_t(row), .candidates = scratch.candidates[c], .first_slot = scanned_keys});
+      spans[scanned++] = {.cluster = int32_t(c), .size = scratch.candidates[c], .bound = 0.0f};
+      scanned_keys += scratch.candidates[c];
+    }
+
+    const HeadClusters& clusters = clusters_[head];
+    const double query_norm = key_search::norm(query_row, dim());
+    const double slack = key_search::score_rounding_slack(dim(), scale(), query_norm, clusters.largest_key_norm);
+    int32_t groups = 0;
+    for (int64_t c = 0; c < cluster_count_; ++c) {
+      if (scratch.scanned[c] || scratch.candidates[c] == 0) continue;
+      // U_c = s·(q·μ_c + ‖q‖·r_c), Cauchy–Schwarz.
+      const double bound = scale() * (double(centroid_scores[c]) + query_norm * clusters.radii[c]) + slack;
+      spans[scanned + groups++] = {.cluster = int32_t(c), .size = scratch.candidates[c],
+                                   .bound = key_search::round_up_to_float(bound)};
+    }
+    for (int32_t n = 0; n < scanned; ++n) scratch.scanned[spans[n].cluster] = 0;
+    span_counts_[head * time() + query] = {.scanned = scanned, .groups = groups};
+    scratch.scanned_keys[row] = scanned_keys;
+  }
+
+  // Scores every cluster's visiting queries against the cluster's keys, a
+  // tile at a time, and offers each query its candidates among them.
+  void scan_clusters(const float* queries, const HeadClusters& clusters, Scratch& scratch) const {
+    for (int64_t c = 0; c < cluster_count_; ++c) {
+      const std::vector<Visit>& visits = scratch.visits[c];
+      for (size_t first = 0; first < visits.size(); first += kTile) {
+        const int64_t rows = std::min<int64_t>(kTile, visits.size() - first);
+        int64_t longest = 0;
+        for (int64_t v = 0; v < rows; ++v) {
+          std::copy_n(queries + visits[first + v].row * dim(), dim(), scratch.query_tile.begin() + v * dim());
+          longest = std::max<int64_t>(longest, visits[first + v].candidates);
+        }
+        for (int64_t tile = 0; tile < tiles_for(longest); ++tile) {
+          key_search::score_tile(scratch.query_tile.data(), rows, dim(),
+                                 clusters.key_panels.panel(clusters.first_panels[c] + tile), scratch.scores.data());
+          for (int64_t v = 0; v < rows; ++v) {
+            const Visit& visit = visits[first + v];
+            const int64_t visible = std::min(kTile, visit.candidates - tile * kTile);
+            if (visible > 0)
+              scratch.best[visit.row].offer(scratch.scores.data() + v * kTile, visible,
+                                            clusters.members_of(c) + tile * kTile, visit.first_slot + tile * kTile);
+          }
+        }
+      }
+    }
+  }
+
+  // Stores the head and adds the last tail group: the scanned keys left out of the head.
+  void add_scanned_remainder(int64_t head, int64_t query, const float* query_row,
+                             std::span<const key_search::Candidate> best, int64_t scanned_keys) {
+    heads_.store(head, query, best);
+    const int64_t remainder = scanned_keys - static_cast<int64_t>(best.size());
+    if (remainder == 0) return;
+    const double slack = key_search::score_rounding_slack(dim(), scale(), key_search::norm(query_row, dim()),
+                                                          clusters_[head].largest_key_norm);
+    const double bound = double(heads_.neighbours(head, query).min_score) + slack;
+    SpanCounts& counts = span_counts_[head * time() + query];
+    spans_of(head, query)[counts.scanned + counts.groups++] = {
+        .cluster = kScannedRemainder, .size = static_cast<int32_t>(remainder),
+        .bound = key_search::round_up_to_float(bound)};
+  }
+
+  int64_t head_size_, probes_, cluster_count_;
+  std::vector<HeadClusters> clusters_;  // per head
+  HeadTable heads_;
+  std::vector<ClusterSpan> spans_;        // cluster_count_ + 1 per query: scanned clusters, then tail groups
+  std::vector<SpanCounts> span_counts_;   // per query
+  double keys_scored_ = 0.0;
+};
+
+}  // namespace
+
+int64_t default_cluster_count(int64_t time) {
+  return std::max<int64_t>(1, std::llround(std::sqrt(double(time))));
+}
+
+std::unique_ptr<KeyIndex> build_clustered_key_index(const KeyIndexOptions& options, const Tensor& q, const Tensor& k,
+                                                    bool causal) {
+  return std::make_unique<ClusteredKeyIndex>(options, q, k, causal);
+}
+
+}  // namespace knnformer::attention

@@ -1,0 +1,26 @@
+#pragma once
+// The exact kNN index (DESIGN.md §4, `--knn-index exact`): for every query i
+// of every head, its head N_i is the top k of C_i by score, ties going to the
+// lower key position. All of C_i is scored, in 64 × 64 tiles of Q·Kᵀ at the
+// speed of the AVX-512 tile product, and each query row keeps a streaming
+// top-k: O(T²·d) flops, O(T·k) memory, never a T × T matrix.
+//
+// The tail C_i \ N_i is one group whose bound is the head's smallest score
+// s_min, raised by the rounding slack of key_index_search.h so that it bounds
+// the tail's scores however they are evaluated. Sampling from it is Floyd's
+// algorithm over the tail's ranks, each mapped to a key position by a binary
+// search in the head; no rejection loop, however small the tail.
+//
+// Reached through build_key_index() with options.kind = "exact", which checks
+// the arguments.
+#include <memory>
+
+#include "core/tensor.h"
+#include "layers/attention/key_index.h"
+
+namespace knnformer::attention {
+
+// q, k: [B, H, T, d], contiguous; head_size >= 1.
+std::unique_ptr<KeyIndex> build_exact_key_index(const Tensor& q, const Tensor& k, bool causal, int64_t head_size);
+
+}  // namespace knnformer::attention
