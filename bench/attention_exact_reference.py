@@ -207,14 +207,16 @@ def print_table(systems, results, args, clock):
     for time in args.T:
         ours = results[("knnformer", time)]
         line = f"{time:>6} | "
-        line += f"{ours[forward] * 1e3:6.0f} {ours[step] * 1e3:6.0f} {ours['bytes'] / 1e6:6.0f}" if ours else f"{'failed':>20}"
+        line += (f"{ours[forward] * 1e3:6.0f} {ours[step] * 1e3:6.0f} {ours['bytes'] / 1e6:6.0f}" if ours
+                 else f"{'failed':>20}")
         for system in systems[1:]:
             theirs = results[(system, time)]
             if theirs is None:
                 line += f" | {'skipped':>20} {'':>11}"
                 continue
             ratios = f"{theirs[forward] / ours[forward]:4.1f}x {theirs[step] / ours[step]:4.1f}x" if ours else ""
-            line += f" | {theirs[forward] * 1e3:6.0f} {theirs[step] * 1e3:6.0f} {theirs['bytes'] / 1e6:6.0f} {ratios:>11}"
+            line += (f" | {theirs[forward] * 1e3:6.0f} {theirs[step] * 1e3:6.0f} {theirs['bytes'] / 1e6:6.0f}"
+                     f" {ratios:>11}")
         print(line)
 
 

@@ -187,7 +187,8 @@ int main(int argc, char** argv) {
   if (!options.csv) {
     in_child_process([&] {
       set_num_threads(options.threads);
-      std::printf("exact attention, causal, B=%ld H=%ld d=%ld, %d threads, best of %d; oneDNN sgemm 1024^3: %.1f GF/s\n",
+      std::printf("exact attention, causal, B=%ld H=%ld d=%ld, %d threads, best of %d; "
+                  "oneDNN sgemm 1024^3: %.1f GF/s\n",
                   long(kBatch), long(kHeads), long(kDim), options.threads, options.repeats, sgemm_gflops());
     });
     std::printf("%6s %8s %8s %7s %10s %10s %7s %9s %8s\n", "T", "fwd ms", "cpu ms", "GF/s", "fwd+bwd ms", "cpu ms",

@@ -6,7 +6,6 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
-#include "core/parallel.h"
 #include "layers/attention/tile_kernels.h"
 
 namespace knnformer::attention {
@@ -49,22 +48,19 @@ struct Geometry {
 // Kᵀ (or Vᵀ) cut into panels of kTile columns, each a d × kTile row-major
 // block, zero past T: the right operand of S = Q Kᵀ and dP = dO Vᵀ, so that
 // each step of the inner dimension reads one contiguous row of 64 keys.
-Tensor pack_transposed_panels(const float* x, const Geometry& g) {
-  Tensor panels = Tensor::empty({g.heads, g.tiles(), g.dim, kTile});
-  parallel_for(0, g.heads * g.tiles(), [&](int64_t item) {
-    const int64_t tile = item % g.tiles();
-    const float* rows = x + (item / g.tiles()) * g.head_size() + tile * kTile * g.dim;
-    float* panel = panels.data() + item * g.dim * kTile;
-    const int64_t keys = g.rows_in_tile(tile);
-    std::fill(panel, panel + g.dim * kTile, 0.0f);
-    for (int64_t j = 0; j < keys; ++j)
-      for (int64_t c = 0; c < g.dim; ++c) panel[c * kTile + j] = rows[j * g.dim + c];
-  });
-  return panels;
+// Panel p = head·tiles() + tile, stored [B·H, tiles, d, kTile].
+Tensor empty_panels(const Geometry& g) { return Tensor::empty({g.heads, g.tiles(), g.dim, kTile}); }
+
+float* panel_of(const Tensor& panels, const Geometry& g, int64_t head, int64_t tile) {
+  return panels.data() + (head * g.tiles() + tile) * g.dim * kTile;
 }
 
-const float* panel_of(const Tensor& panels, const Geometry& g, int64_t head, int64_t tile) {
-  return panels.data() + (head * g.tiles() + tile) * g.dim * kTile;
+void pack_transposed_panel(const float* x, const Geometry& g, int64_t head, int64_t tile, const Tensor& panels) {
+  const float* rows = x + head * g.head_size() + tile * kTile * g.dim;
+  float* panel = panel_of(panels, g, head, tile);
+  std::fill(panel, panel + g.dim * kTile, 0.0f);
+  for (int64_t j = 0; j < g.rows_in_tile(tile); ++j)
+    for (int64_t c = 0; c < g.dim; ++c) panel[c * kTile + j] = rows[j * g.dim + c];
 }
 
 // S = Q_tile Kᵀ_tile: raw dot products q_i·k_j (the scale enters the exponent).
@@ -79,8 +75,9 @@ void score_tile(const float* queries, int64_t rows, const float* key_panel, cons
 
 struct ForwardOperands {
   const float* q;
+  const float* k;
   const float* v;
-  Tensor key_panels;
+  Tensor key_panels;  // filled by forward()
   float* out;
   float* log_sum_exp;
 };
@@ -148,11 +145,15 @@ void forward_query_tile(const ForwardOperands& in, const Geometry& g, int64_t he
   }
 }
 
+// One parallel region: the Kᵀ panels, which every query tile reads, then the
+// work items (query tile, head), the costliest causal tiles (the last) first.
 void forward(const ForwardOperands& in, const Geometry& g) {
-  // Work items are (query tile, head), the costliest causal tiles (the last) first.
   const int64_t items = g.tiles() * g.heads;
 #pragma omp parallel
   {
+#pragma omp for schedule(static)
+    for (int64_t item = 0; item < items; ++item)
+      pack_transposed_panel(in.k, g, item / g.tiles(), item % g.tiles(), in.key_panels);
     ForwardScratch scratch(g.dim);
 #pragma omp for schedule(dynamic, 1)
     for (int64_t item = 0; item < items; ++item)
@@ -165,10 +166,14 @@ void forward(const ForwardOperands& in, const Geometry& g) {
 struct BackwardOperands {
   const float* q;
   const float* k;
+  const float* v;
+  const float* out;
   const float* out_grad;        // dO
-  Tensor key_panels, value_panels;
   const float* log_sum_exp;     // per query row
-  const float* out_dot_grad;    // D_i = dO_i·o_i per query row
+  Tensor key_panels, value_panels;  // filled by backward()
+  float* out_dot_grad;          // D_i = dO_i·o_i per query row, filled by backward()
+  float* query_grad_parts;      // [chunk][head] Σ_j dS_ij k_j over the chunk's key tiles
+  float* query_grad;            // dQ, accumulated into
   float* key_grad;              // dK, accumulated into
   float* value_grad;            // dV, accumulated into
 };
@@ -182,9 +187,9 @@ struct BackwardScratch {
   std::vector<float> score_grads;    // dP = dO Vᵀ, then dS = A ∘ (dP − D) in place
   std::vector<float> key_grads;      // Σ_i dS_ijᵀ q_i for the key tile walked (dK / s)
   std::vector<float> value_grads;    // Σ_i A_ijᵀ dO_i for the key tile walked (dV)
-  // dS K for one query tile, added to the chunk's dQ buffer afterwards: a
-  // product accumulating straight into that buffer would wait on the cache
-  // misses of its rows, while a sequential add streams them.
+  // dS K for one query tile, then written or added to the chunk's dQ buffer:
+  // a product accumulating straight into that buffer would wait on the cache
+  // misses of its rows, while a sequential pass streams them.
   std::vector<float> query_grads;
 };
 
@@ -243,6 +248,18 @@ void score_grad_tile(const float* probabilities, const float* out_dot_grad, int6
   }
 }
 
+// A = exp(s·S − lse) for one tile, S = Q Kᵀ recomputed; masked columns get 0.
+void probability_tile(const float* queries, int64_t rows, int64_t query0, const float* key_panel, int64_t key0,
+                      const float* log_sum_exp, const Geometry& g, float* probabilities) {
+  score_tile(queries, rows, key_panel, g, probabilities);
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = probabilities + r * kTile;
+    const int64_t candidates = g.candidates_in_tile(query0 + r, key0);
+    tiles::exp_row(row, candidates, g.scale, log_sum_exp[r] / g.scale, row);
+    std::fill(row + candidates, row + kTile, 0.0f);
+  }
+}
+
 // One key tile of one head against every query tile that sees it (DESIGN.md
 // §4): recompute A from the saved log-sum-exp, then
 //   dV_j += Σ_i A_ij dO_i,  dS_ij = A_ij (dO_i·v_j − D_i),
@@ -261,15 +278,8 @@ void backward_key_tile(const BackwardOperands& in, const Geometry& g, int64_t he
     const int64_t query0 = query_tile * kTile, rows = g.rows_in_tile(query_tile);
     const float* queries = in.q + head_offset + query0 * g.dim;
     const float* out_grads = in.out_grad + head_offset + query0 * g.dim;
-    const float* log_sum_exp = in.log_sum_exp + head * g.time + query0;
-
-    score_tile(queries, rows, panel_of(in.key_panels, g, head, key_tile), g, probabilities);
-    for (int64_t r = 0; r < rows; ++r) {
-      float* row = probabilities + r * kTile;
-      const int64_t candidates = g.candidates_in_tile(query0 + r, key0);
-      tiles::exp_row(row, candidates, g.scale, log_sum_exp[r] / g.scale, row);
-      std::fill(row + candidates, row + kTile, 0.0f);
-    }
+    probability_tile(queries, rows, query0, panel_of(in.key_panels, g, head, key_tile), key0,
+                     in.log_sum_exp + head * g.time + query0, g, probabilities);
     // dV += Aᵀ dO
     multiply_tile({.rows = keys, .inner = rows, .width = g.dim,
                    .a = probabilities, .a_row_stride = 1, .a_inner_stride = kTile,
@@ -302,57 +312,67 @@ void backward_key_tile(const BackwardOperands& in, const Geometry& g, int64_t he
   }
 }
 
-// D_i = dO_i·o_i for every query row of every head.
-std::vector<float> out_dot_grads(const float* out, const float* out_grad, const Geometry& g) {
-  std::vector<float> dots(g.heads * g.time);
-  parallel_for(0, g.heads * g.time, [&](int64_t row) {
+// What the key-tile items read besides the inputs, for one tile of one head:
+// the Kᵀ and Vᵀ panels, and D_i = dO_i·o_i for the tile's rows.
+void prepare_tile(const BackwardOperands& in, const Geometry& g, int64_t head, int64_t tile) {
+  pack_transposed_panel(in.k, g, head, tile, in.key_panels);
+  pack_transposed_panel(in.v, g, head, tile, in.value_panels);
+  const int64_t row0 = head * g.time + tile * kTile;
+  for (int64_t row = row0; row < row0 + g.rows_in_tile(tile); ++row) {
     float dot = 0.0f;
-    for (int64_t c = 0; c < g.dim; ++c) dot += out[row * g.dim + c] * out_grad[row * g.dim + c];
-    dots[row] = dot;
-  });
-  return dots;
+    for (int64_t c = 0; c < g.dim; ++c) dot += in.out[row * g.dim + c] * in.out_grad[row * g.dim + c];
+    in.out_dot_grad[row] = dot;
+  }
 }
 
-void backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out, const Tensor& log_sum_exp,
-              const Geometry& g) {
-  const std::vector<float> out_dots = out_dot_grads(out.data(), out.grad(), g);
-  const BackwardOperands in{.q = q.data(), .k = k.data(), .out_grad = out.grad(),
-                            .key_panels = pack_transposed_panels(k.data(), g),
-                            .value_panels = pack_transposed_panels(v.data(), g),
-                            .log_sum_exp = log_sum_exp.data(), .out_dot_grad = out_dots.data(),
-                            .key_grad = k.grad(), .value_grad = v.grad()};
-  const KeyChunks chunks = split_key_tiles(g, chunks_per_head(g));
-  // query_grad_parts[chunk][head] holds that chunk's Σ_j dS_ij k_j for the head's rows it meets.
-  const Tensor query_grad_parts = Tensor::empty({chunks.count(), g.heads, g.time, g.dim});
+// dQ += s Σ_chunks part for one query tile of one head, summed in chunk
+// order over the chunks that met the tile.
+void sum_query_grads(const BackwardOperands& in, const Geometry& g, const KeyChunks& chunks, int64_t head,
+                     int64_t query_tile) {
   const int64_t elements = g.heads * g.head_size();
+  const int64_t begin = head * g.head_size() + query_tile * kTile * g.dim;
+  const int64_t end = begin + g.rows_in_tile(query_tile) * g.dim;
+  for (int64_t e = begin; e < end; ++e) {
+    float total = 0.0f;
+    for (int64_t chunk = 0; chunk < chunks.count(); ++chunk)
+      if (chunks.meets(g, chunk, query_tile)) total += in.query_grad_parts[chunk * elements + e];
+    in.query_grad[e] += g.scale * total;
+  }
+}
 
-  const int64_t items = chunks.count() * g.heads;
+// One parallel region, its steps separated by the barriers of its loops:
+// prepare every tile, run the (chunk, head) items, sum the dQ parts.
+void backward(const BackwardOperands& in, const Geometry& g, const KeyChunks& chunks) {
+  const int64_t tiles = g.heads * g.tiles(), items = chunks.count() * g.heads;
 #pragma omp parallel
   {
+#pragma omp for schedule(static)
+    for (int64_t tile = 0; tile < tiles; ++tile) prepare_tile(in, g, tile / g.tiles(), tile % g.tiles());
+
     BackwardScratch scratch(g.dim);
 #pragma omp for schedule(dynamic, 1)
     for (int64_t item = 0; item < items; ++item) {
       const int64_t chunk = item / g.heads, head = item % g.heads;
-      float* query_grads = query_grad_parts.data() + chunk * elements + head * g.head_size();
+      float* query_grads = in.query_grad_parts + (chunk * g.heads + head) * g.head_size();
       for (int64_t key_tile = chunks.bounds[chunk]; key_tile < chunks.bounds[chunk + 1]; ++key_tile)
         backward_key_tile(in, g, head, key_tile, key_tile == chunks.bounds[chunk], query_grads, scratch);
     }
-  }
 
-  // dQ = s Σ_chunks part, summed in chunk order over the chunks that met each query tile.
-  float* query_grad = q.grad();
-  const float* parts = query_grad_parts.data();
-  parallel_for(0, g.heads * g.tiles(), [&](int64_t item) {
-    const int64_t query_tile = item % g.tiles();
-    const int64_t begin = (item / g.tiles()) * g.head_size() + query_tile * kTile * g.dim;
-    const int64_t end = begin + g.rows_in_tile(query_tile) * g.dim;
-    for (int64_t e = begin; e < end; ++e) {
-      float total = 0.0f;
-      for (int64_t chunk = 0; chunk < chunks.count(); ++chunk)
-        if (chunks.meets(g, chunk, query_tile)) total += parts[chunk * elements + e];
-      query_grad[e] += g.scale * total;
-    }
-  });
+#pragma omp for schedule(static)
+    for (int64_t tile = 0; tile < tiles; ++tile) sum_query_grads(in, g, chunks, tile / g.tiles(), tile % g.tiles());
+  }
+}
+
+void backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out, const Tensor& log_sum_exp,
+              const Geometry& g) {
+  const KeyChunks chunks = split_key_tiles(g, chunks_per_head(g));
+  std::vector<float> out_dot_grads(g.heads * g.time);
+  const Tensor query_grad_parts = Tensor::empty({chunks.count(), g.heads, g.time, g.dim});
+  backward({.q = q.data(), .k = k.data(), .v = v.data(), .out = out.data(), .out_grad = out.grad(),
+            .log_sum_exp = log_sum_exp.data(), .key_panels = empty_panels(g), .value_panels = empty_panels(g),
+            .out_dot_grad = out_dot_grads.data(), .query_grad_parts = query_grad_parts.data(),
+            .query_grad = q.grad(), .key_grad = k.grad(), .value_grad = v.grad()},
+           g, chunks);
 }
 
 struct ExactAttentionNode : Node {
@@ -381,7 +401,7 @@ Tensor exact_attention(const Tensor& q, const Tensor& k, const Tensor& v, bool c
 
   Tensor out = Tensor::empty(shape);
   Tensor log_sum_exp = Tensor::empty({shape[0], shape[1], shape[2]});
-  forward({.q = q.data(), .v = v.data(), .key_panels = pack_transposed_panels(k.data(), g), .out = out.data(),
+  forward({.q = q.data(), .k = k.data(), .v = v.data(), .key_panels = empty_panels(g), .out = out.data(),
            .log_sum_exp = log_sum_exp.data()},
           g);
   if (needs_grad({&q, &k, &v})) record<ExactAttentionNode>(out, q, k, v, out, log_sum_exp, g);

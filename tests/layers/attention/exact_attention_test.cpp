@@ -99,7 +99,8 @@ double scaled_error(const std::vector<float>& got, const std::vector<double>& wa
   return error / (1.0 + size);
 }
 
-void check_against_naive(int64_t batch, int64_t heads, int64_t time, int64_t dim, bool causal, float input_scale = 1.0f) {
+void check_against_naive(int64_t batch, int64_t heads, int64_t time, int64_t dim, bool causal,
+                         float input_scale = 1.0f) {
   INFO("B ", batch, " H ", heads, " T ", time, " d ", dim, " causal ", causal, " input scale ", input_scale);
   const Shape shape{batch, heads, time, dim};
   const Tensor q = random_input(shape, 11, input_scale), k = random_input(shape, 12, input_scale),
@@ -174,6 +175,6 @@ TEST_CASE("exact attention: large scores stay finite and exact") {
 TEST_CASE("exact attention: bad shapes are errors that name them") {
   CHECK_THROWS_WITH_AS(exact_attention(Tensor::zeros({2, 3}), Tensor::zeros({2, 3}), Tensor::zeros({2, 3})),
                        "exact_attention: need q of shape [B, H, T, d] with T, d >= 1, got [2, 3]", Error);
-  CHECK_THROWS_AS(exact_attention(Tensor::zeros({1, 1, 4, 8}), Tensor::zeros({1, 1, 5, 8}), Tensor::zeros({1, 1, 4, 8})),
-                  Error);
+  const Tensor four_rows = Tensor::zeros({1, 1, 4, 8}), five_rows = Tensor::zeros({1, 1, 5, 8});
+  CHECK_THROWS_AS(exact_attention(four_rows, five_rows, four_rows), Error);
 }
