@@ -43,10 +43,16 @@ void Progress::clear_line() {
 }
 
 void Progress::step(const StepResult& result, double tokens_per_s) {
-  if (!terminal_) return;
+  constexpr double kSmoothing = 0.1;
+  smoothed_tokens_per_s_ = smoothed_tokens_per_s_ == 0
+                               ? tokens_per_s
+                               : (1 - kSmoothing) * smoothed_tokens_per_s_ + kSmoothing * tokens_per_s;
+  const auto now = std::chrono::steady_clock::now();
+  if (!terminal_ || now - last_drawn_ < std::chrono::milliseconds(100)) return;
+  last_drawn_ = now;
   clear_line();
   out_ << "step " << result.step << "/" << last_step_ << "  loss " << printed("%.4f", result.train_loss) << "  "
-       << printed("%.0f", tokens_per_s) << " tok/s  " << timing(result.step) << std::flush;
+       << printed("%.0f", smoothed_tokens_per_s_) << " tok/s  " << timing(result.step) << std::flush;
   line_open_ = true;
 }
 

@@ -6,8 +6,8 @@
 //   progress.row(row);                     // after every metrics row
 //   progress.finish();
 //
-// On a terminal, one line rewritten in place after every step (step, loss,
-// tokens/s, elapsed, ETA), with a permanent line for each evaluation. When
+// On a terminal, one line rewritten in place (step, loss, tokens/s, elapsed,
+// ETA; at most ten times a second), with a permanent line for each evaluation. When
 // the output is a file or a pipe, one plain line per metrics row and no
 // carriage returns, so logs stay readable.
 #include <chrono>
@@ -37,7 +37,9 @@ class Progress {
   int64_t first_step_, last_step_;
   bool terminal_;
   bool line_open_ = false;
+  double smoothed_tokens_per_s_ = 0;  // an exponential moving average: steps vary
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_drawn_;
 };
 
 // Seconds as "m:ss", or "h:mm:ss" from an hour on.

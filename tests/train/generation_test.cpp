@@ -4,6 +4,7 @@
 
 #include "core/autograd.h"
 #include "train/generation.h"
+#include "train_test_files.h"
 
 using namespace knnformer;
 

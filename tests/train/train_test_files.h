@@ -1,14 +1,19 @@
 #pragma once
-// Fixtures of the train tests: a temporary folder and a small byte-level
-// token dataset in it.
+// Fixtures of the train tests: one thread, a temporary folder and a small
+// byte-level token dataset in it.
 #include <filesystem>
 #include <random>
 #include <string>
 
+#include "core/parallel.h"
 #include "data/byte_tokenizer.h"
 #include "data/token_dataset_writer.h"
 
 namespace knnformer::testing {
+
+// The tests' models are tiny: one thread is fastest, and never waits for a
+// core that other processes keep busy.
+inline const bool single_threaded = (set_num_threads(1), true);
 
 // A fresh folder under the system's temporary folder, removed with everything in it.
 class TemporaryFolder {
