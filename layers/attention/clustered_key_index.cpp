@@ -222,16 +222,20 @@ class ClusteredKeyIndex final : public KeyIndex {
 
   // The rank-th member of a tail group. An unscanned cluster's members are
   // its candidates in position order; the scanned remainder's are the
-  // query's scan slots outside its head, each in one of the scanned clusters.
+  // query's scan slots outside its head.
   int32_t member_of(int64_t head, int64_t query, const ClusterSpan& group, int64_t rank) const {
-    const HeadClusters& clusters = clusters_[head];
-    if (group.cluster != kScannedRemainder) return clusters.members_of(group.cluster)[rank];
-    int64_t slot = key_search::nth_slot_outside(heads_.slots(head, query), rank);
+    if (group.cluster != kScannedRemainder) return clusters_[head].members_of(group.cluster)[rank];
+    return key_at_slot(head, query, key_search::nth_slot_outside(heads_.slots(head, query), rank));
+  }
+
+  // The key a query met at a slot of its scan: the scanned clusters' causal
+  // prefixes laid end to end, in cluster order.
+  int32_t key_at_slot(int64_t head, int64_t query, int64_t slot) const {
     for (const ClusterSpan& scanned : scanned_spans(head, query)) {
-      if (slot < scanned.size) return clusters.members_of(scanned.cluster)[slot];
+      if (slot < scanned.size) return clusters_[head].members_of(scanned.cluster)[slot];
       slot -= scanned.size;
     }
-    assert(false && "a scan slot beyond the keys scanned");
+    assert(false && "a slot beyond the keys scanned");
     return -1;
   }
 
@@ -300,35 +304,44 @@ class ClusteredKeyIndex final : public KeyIndex {
     return best;
   }
 
-  // Chooses the clusters query `query` scans (queued as visits) and records
-  // them and its unscanned clusters' tail groups.
+  // Chooses the clusters query `query` scans, queues its visits to them, and
+  // records them and the tail groups of the clusters it does not scan.
   void plan_scan(int64_t head, int64_t query, const float* query_row, const float* centroid_scores, int64_t row,
                  Scratch& scratch) {
-    ClusterSpan* spans = spans_of(head, query);
-    int32_t scanned = 0, scanned_keys = 0;
-    while (scanned < probes_ || scanned_keys < head_size_) {
+    int32_t chosen = 0, chosen_keys = 0;
+    while (chosen < probes_ || chosen_keys < head_size_) {
       const int64_t c = best_unscanned_cluster(centroid_scores, scratch);
       if (c < 0) break;
       scratch.scanned[c] = 1;
-      scratch.visits[c].push_back({.row = int32_t(row), .candidates = scratch.candidates[c], .first_slot = scanned_keys});
-      spans[scanned++] = {.cluster = int32_t(c), .size = scratch.candidates[c], .bound = 0.0f};
-      scanned_keys += scratch.candidates[c];
+      ++chosen;
+      chosen_keys += scratch.candidates[c];
     }
 
+    // In cluster order: the scanned clusters, their candidates laid end to
+    // end as the query's slots (scan_clusters then offers them in slot
+    // order), and the tail groups, after the scanned clusters' spans.
     const HeadClusters& clusters = clusters_[head];
     const double query_norm = key_search::norm(query_row, dim());
     const double slack = key_search::score_rounding_slack(dim(), scale(), query_norm, clusters.largest_key_norm);
-    int32_t groups = 0;
+    ClusterSpan* spans = spans_of(head, query);
+    int32_t scanned = 0, groups = 0, slot = 0;
     for (int64_t c = 0; c < cluster_count_; ++c) {
-      if (scratch.scanned[c] || scratch.candidates[c] == 0) continue;
-      // U_c = s·(q·μ_c + ‖q‖·r_c), Cauchy–Schwarz.
-      const double bound = scale() * (double(centroid_scores[c]) + query_norm * clusters.radii[c]) + slack;
-      spans[scanned + groups++] = {.cluster = int32_t(c), .size = scratch.candidates[c],
-                                   .bound = key_search::round_up_to_float(bound)};
+      const int32_t candidates = scratch.candidates[c];
+      if (candidates == 0) continue;
+      if (scratch.scanned[c]) {
+        scratch.scanned[c] = 0;
+        scratch.visits[c].push_back({.row = int32_t(row), .candidates = candidates, .first_slot = slot});
+        spans[scanned++] = {.cluster = int32_t(c), .size = candidates, .bound = 0.0f};
+        slot += candidates;
+      } else {
+        // U_c = s·(q·μ_c + ‖q‖·r_c), Cauchy–Schwarz.
+        const double bound = scale() * (double(centroid_scores[c]) + query_norm * clusters.radii[c]) + slack;
+        spans[chosen + groups++] = {.cluster = int32_t(c), .size = candidates,
+                                    .bound = key_search::round_up_to_float(bound)};
+      }
     }
-    for (int32_t n = 0; n < scanned; ++n) scratch.scanned[spans[n].cluster] = 0;
     span_counts_[head * time() + query] = {.scanned = scanned, .groups = groups};
-    scratch.scanned_keys[row] = scanned_keys;
+    scratch.scanned_keys[row] = slot;
   }
 
   // Scores every cluster's visiting queries against the cluster's keys, a
@@ -350,8 +363,7 @@ class ClusteredKeyIndex final : public KeyIndex {
             const Visit& visit = visits[first + v];
             const int64_t visible = std::min(kTile, visit.candidates - tile * kTile);
             if (visible > 0)
-              scratch.best[visit.row].offer(scratch.scores.data() + v * kTile, visible,
-                                            clusters.members_of(c) + tile * kTile, visit.first_slot + tile * kTile);
+              scratch.best[visit.row].offer(scratch.scores.data() + v * kTile, visible, visit.first_slot + tile * kTile);
           }
         }
       }
@@ -361,7 +373,7 @@ class ClusteredKeyIndex final : public KeyIndex {
   // Stores the head and adds the last tail group: the scanned keys left out of the head.
   void add_scanned_remainder(int64_t head, int64_t query, const float* query_row,
                              std::span<const key_search::Candidate> best, int64_t scanned_keys) {
-    heads_.store(head, query, best);
+    heads_.store(head, query, best, [&](int32_t slot) { return key_at_slot(head, query, slot); });
     const int64_t remainder = scanned_keys - static_cast<int64_t>(best.size());
     if (remainder == 0) return;
     const double slack = key_search::score_rounding_slack(dim(), scale(), key_search::norm(query_row, dim()),

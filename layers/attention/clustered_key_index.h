@@ -13,7 +13,7 @@
 // q_i·μ_c (ties to the lower index), each only as far as its candidates for
 // i: the best `probes` clusters that have candidates, and more while fewer
 // than k keys have been scanned, so that |N_i| = min(k, |C_i|) always. The
-// head N_i is the top k of the scanned keys (ties to the lower position).
+// head N_i is the top k of the scanned keys (ties to the key scanned first).
 // Scans are batched: within a block of queries, the queries that scan one
 // cluster are scored against its keys by tile products.
 //

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cassert>
-#include <numeric>
 #include <string>
 #include <vector>
 
@@ -76,8 +75,7 @@ class ExactKeyIndex final : public KeyIndex {
 
   struct Operands {
     const float* queries;
-    KeyPanels key_panels;            // Kᵀ of every head, tiles() panels per head
-    std::vector<int32_t> positions;  // 0, 1, ..., T − 1: the key of each slot
+    KeyPanels key_panels;                   // Kᵀ of every head, tiles() panels per head
     std::vector<double> largest_key_norms;  // per head
   };
 
@@ -93,8 +91,7 @@ class ExactKeyIndex final : public KeyIndex {
 
   Operands pack(const float* q, const float* k) const {
     Operands operands{.queries = q, .key_panels = KeyPanels(heads() * tiles(), dim()),
-                      .positions = std::vector<int32_t>(time()), .largest_key_norms = std::vector<double>(heads())};
-    std::iota(operands.positions.begin(), operands.positions.end(), 0);
+                      .largest_key_norms = std::vector<double>(heads())};
     parallel_for(0, heads() * tiles(), [&](int64_t panel) {
       const int64_t head = panel / tiles(), tile = panel % tiles();
       for (int64_t j = 0; j < rows_in_tile(tile); ++j)
@@ -137,13 +134,13 @@ class ExactKeyIndex final : public KeyIndex {
       for (int64_t r = 0; r < rows; ++r) {
         const int64_t visible = std::min(kTile, candidates(first_query + r) - first_key);
         assert(visible >= 1);  // the diagonal tile holds key i for query i
-        scratch.best[r].offer(scratch.scores.data() + r * kTile, visible, in.positions.data() + first_key, first_key);
+        scratch.best[r].offer(scratch.scores.data() + r * kTile, visible, first_key);
       }
     }
 
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t query = first_query + r;
-      heads_.store(head, query, scratch.best[r].best());
+      heads_.store(head, query, scratch.best[r].best(), [](int32_t position) { return position; });
       const double slack = key_search::score_rounding_slack(dim(), scale(), key_search::norm(queries + r * dim(), dim()),
                                                             in.largest_key_norms[head]);
       tail_bounds_[head * time() + query] =

@@ -1,30 +1,11 @@
 #include "layers/attention/key_index_heads.h"
 
-#include <algorithm>
-#include <cassert>
-#include <cmath>
-
 namespace knnformer::attention::key_search {
 
 HeadTable::HeadTable(int64_t heads, int64_t time, int64_t k, bool slots_are_keys, float scale)
     : time_(time), k_(k), slots_are_keys_(slots_are_keys), scale_(scale), keys_(heads * time * k),
       slots_(slots_are_keys ? 0 : heads * time * k), scores_(heads * time * k), sizes_(heads * time),
       min_scores_(heads * time) {}
-
-void HeadTable::store(int64_t head, int64_t query, std::span<const Candidate> best) {
-  assert(!best.empty() && static_cast<int64_t>(best.size()) <= k_);
-  const int64_t r = row(head, query);
-  float min_score = INFINITY;
-  for (size_t n = 0; n < best.size(); ++n) {
-    const float score = scale_ * best[n].score;
-    keys_[r * k_ + n] = best[n].key;
-    scores_[r * k_ + n] = score;
-    if (!slots_are_keys_) slots_[r * k_ + n] = best[n].slot;
-    min_score = std::min(min_score, score);
-  }
-  sizes_[r] = static_cast<int32_t>(best.size());
-  min_scores_[r] = min_score;
-}
 
 Neighbours HeadTable::neighbours(int64_t head, int64_t query) const {
   const int64_t r = row(head, query);

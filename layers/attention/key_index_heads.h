@@ -9,6 +9,9 @@
 // the head's sorted slots by one binary search (nth_slot_outside).
 //
 // Internal to the key indexes; the attention modes see only KeyIndex.
+#include <algorithm>
+#include <cassert>
+#include <cmath>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -24,9 +27,25 @@ class HeadTable {
   // slots_are_keys (the exact index), slots are not stored twice.
   HeadTable(int64_t heads, int64_t time, int64_t k, bool slots_are_keys, float scale);
 
-  // Stores the head of (head, query): the best candidates of its search, raw
-  // scores and ascending slots as StreamingTopK::best() gives them; at least one.
-  void store(int64_t head, int64_t query, std::span<const Candidate> best);
+  // Stores the head of (head, query): the best candidates of its search, at
+  // least one, in ascending slot order (as StreamingTopK::best() gives them
+  // when offered in slot order); key_of(slot) is the key position at a slot.
+  template <class KeyOfSlot>
+  void store(int64_t head, int64_t query, std::span<const Candidate> best, const KeyOfSlot& key_of) {
+    const int64_t r = row(head, query);
+    float min_score = INFINITY;
+    for (size_t n = 0; n < best.size(); ++n) {
+      const int32_t slot = slot_of(best[n]);
+      assert(n == 0 || slot > slot_of(best[n - 1]));
+      const float score = scale_ * score_of(best[n]);
+      keys_[r * k_ + n] = key_of(slot);
+      scores_[r * k_ + n] = score;
+      if (!slots_are_keys_) slots_[r * k_ + n] = slot;
+      min_score = std::min(min_score, score);
+    }
+    sizes_[r] = static_cast<int32_t>(best.size());
+    min_scores_[r] = min_score;
+  }
 
   Neighbours neighbours(int64_t head, int64_t query) const;
   int64_t size(int64_t head, int64_t query) const { return sizes_[row(head, query)]; }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <functional>
 
 #include "layers/attention/tile_kernels.h"
 
@@ -23,37 +24,45 @@ void score_tile(const float* queries, int64_t rows, int64_t dim, const float* pa
 
 // --- streaming top-k ------------------------------------------------------------------
 
-StreamingTopK::StreamingTopK(int64_t k) : k_(k) { buffer_.reserve(2 * k + kTile); }
+StreamingTopK::StreamingTopK(int64_t k) : k_(k), buffer_(2 * k + kTile), selection_(2 * k + kTile) {}
 
 void StreamingTopK::clear() {
-  buffer_.clear();
-  has_threshold_ = false;
+  size_ = 0;
+  threshold_ = 0;
+  threshold_score_ = -INFINITY;
 }
 
-void StreamingTopK::offer(const float* scores, int64_t count, const int32_t* keys, int64_t first_slot) {
+void StreamingTopK::offer(const float* scores, int64_t count, int64_t first_slot) {
   assert(count >= 1 && count <= kTile);
-  if (has_threshold_ && tiles::max_row(scores, count) < threshold_.score) return;
+  if (tiles::max_row(scores, count) < threshold_score_) return;
+  // Branch-free: every candidate is written, and kept when it beats the threshold.
   for (int64_t j = 0; j < count; ++j) {
-    const Candidate candidate{scores[j], keys[j], static_cast<int32_t>(first_slot + j)};
-    if (!has_threshold_ || ranks_above(candidate, threshold_)) buffer_.push_back(candidate);
+    const Candidate candidate = pack_candidate(scores[j], first_slot + j);
+    buffer_[size_] = candidate;
+    size_ += candidate > threshold_;
   }
-  // The buffer holds < 2k entries before an offer of <= kTile, so it never
-  // outgrows the capacity reserved and never reallocates.
-  if (static_cast<int64_t>(buffer_.size()) >= 2 * k_) cut_to_best_k();
+  // Below 2k entries before an offer of at most kTile: the buffer never overflows.
+  if (size_ >= 2 * k_) cut_to_best_k();
 }
 
 void StreamingTopK::cut_to_best_k() {
-  const auto kth = buffer_.begin() + (k_ - 1);
-  std::nth_element(buffer_.begin(), kth, buffer_.end(), ranks_above);
+  const auto kth = selection_.begin() + (k_ - 1);
+  std::copy_n(buffer_.begin(), size_, selection_.begin());
+  std::nth_element(selection_.begin(), kth, selection_.begin() + size_, std::greater<>());
   threshold_ = *kth;
-  has_threshold_ = true;
-  buffer_.resize(k_);
+  threshold_score_ = score_of(threshold_);
+  // Candidates are distinct (their slots are), so exactly k rank at or above the k-th.
+  int64_t kept = 0;
+  for (int64_t n = 0; n < size_; ++n) {
+    buffer_[kept] = buffer_[n];
+    kept += buffer_[n] >= threshold_;
+  }
+  size_ = kept;
 }
 
 std::span<const Candidate> StreamingTopK::best() {
-  if (static_cast<int64_t>(buffer_.size()) > k_) cut_to_best_k();
-  std::sort(buffer_.begin(), buffer_.end(), [](const Candidate& a, const Candidate& b) { return a.slot < b.slot; });
-  return buffer_;
+  if (size_ > k_) cut_to_best_k();
+  return {buffer_.data(), static_cast<size_t>(size_)};
 }
 
 // --- rounding --------------------------------------------------------------------------
@@ -61,11 +70,6 @@ std::span<const Candidate> StreamingTopK::best() {
 double score_rounding_slack(int64_t dim, double scale, double query_norm, double largest_key_norm) {
   constexpr double kUnitRoundoff = 0x1.0p-24;
   return 4.0 * static_cast<double>(dim + 2) * kUnitRoundoff * scale * query_norm * largest_key_norm;
-}
-
-float round_up_to_float(double value) {
-  const auto rounded = static_cast<float>(value);
-  return static_cast<double>(rounded) >= value ? rounded : std::nextafter(rounded, INFINITY);
 }
 
 double norm(const float* x, int64_t dim) {

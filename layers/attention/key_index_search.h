@@ -6,6 +6,8 @@
 // that keeps an index's score bounds true upper bounds.
 //
 // Internal to the key indexes; the attention modes see only KeyIndex.
+#include <bit>
+#include <cmath>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -40,47 +42,57 @@ class KeyPanels {
 void score_tile(const float* queries, int64_t rows, int64_t dim, const float* panel, float* scores,
                 int64_t scores_row_stride = kTile);
 
-// A key met while searching: its raw score q·k, its position, and its slot:
-// where the search met it among this query's candidates (the position itself
-// for the exact index), which is how an index enumerates the candidates it
-// scanned but left out of the head.
-struct Candidate {
-  float score = 0.0f;
-  int32_t key = 0;
-  int32_t slot = 0;
-};
+// A key met while searching, packed into 64 bits so that ranking two is one
+// integer comparison: the high half is its raw score q·k in an order-
+// preserving encoding, the low half the complement of its slot (where the
+// search met it among this query's candidates: the key position itself for
+// the exact index). A larger value ranks above a smaller one: the higher
+// score, and on a tie the lower slot. A total order, so the head is a
+// function of the scores alone, whatever order the search offers them in and
+// whatever thread runs it.
+using Candidate = uint64_t;
 
-// Whether a belongs above b in a top-k: the higher score, and on a tie the
-// lower key position. A total order, so the head is a function of the scores
-// alone, whatever order the search offers them in and whatever thread runs it.
-inline bool ranks_above(const Candidate& a, const Candidate& b) {
-  return a.score > b.score || (a.score == b.score && a.key < b.key);
+inline Candidate pack_candidate(float score, int64_t slot) {
+  // + 0.0f turns −0 into +0, which must tie with it.
+  const auto bits = std::bit_cast<uint32_t>(score + 0.0f);
+  const uint32_t ordered = (bits & 0x80000000u) ? ~bits : bits | 0x80000000u;
+  return uint64_t{ordered} << 32 | uint32_t(~static_cast<uint32_t>(slot));
 }
+inline float score_of(Candidate candidate) {
+  const auto ordered = static_cast<uint32_t>(candidate >> 32);
+  return std::bit_cast<float>((ordered & 0x80000000u) ? ordered & 0x7FFFFFFFu : ~ordered);
+}
+inline int32_t slot_of(Candidate candidate) { return static_cast<int32_t>(~static_cast<uint32_t>(candidate)); }
 
-// The k best candidates (by ranks_above) of everything offered to one query
-// row. Offers are appended to a buffer that is cut back to its best k by a
-// linear-time selection whenever it reaches 2k entries, so memory stays O(k)
-// and each admitted candidate costs O(1) amortised. After the first cut, the
-// k-th best is a threshold that most offers fail, and a tile row whose
-// largest score is below it is dismissed with one SIMD pass.
+// The k best candidates of everything offered to one query row. Offers are
+// appended to a buffer that is cut back to its best k whenever it reaches 2k
+// entries: a linear-time selection finds the k-th best, and a pass keeps
+// what ranks at or above it, in the order offered. Memory stays O(k), each
+// admitted candidate costs O(1) amortised, and candidates offered in slot
+// order come out in slot order, with no sort. After the first cut, the k-th
+// best is a threshold that most offers fail, and a tile row whose largest
+// score is below it is dismissed with one SIMD pass.
 class StreamingTopK {
  public:
   explicit StreamingTopK(int64_t k);
 
   void clear();
-  // Offers the keys keys[j] with raw scores scores[j] at slots first_slot + j,
-  // for j < count <= kTile.
-  void offer(const float* scores, int64_t count, const int32_t* keys, int64_t first_slot);
-  // The best min(k, offered) candidates, in ascending slot order.
+  // Offers the raw scores scores[j] of the keys at slots first_slot + j, for
+  // j < count <= kTile.
+  void offer(const float* scores, int64_t count, int64_t first_slot);
+  // The best min(k, offered) candidates, in the order offered; the row's
+  // search is over (clear() starts the next).
   std::span<const Candidate> best();
 
  private:
   void cut_to_best_k();
 
   int64_t k_;
-  std::vector<Candidate> buffer_;
-  bool has_threshold_ = false;
-  Candidate threshold_;  // the k-th best at the last cut: nothing below it can enter the top k
+  std::vector<Candidate> buffer_;  // [0, size_) in use, room for 2k + kTile
+  std::vector<Candidate> selection_;  // a copy of the buffer for the selection
+  int64_t size_ = 0;
+  Candidate threshold_ = 0;        // the k-th best at the last cut: 0 (below all) before the first
+  float threshold_score_ = -INFINITY;
 };
 
 // Score bounds must hold for the real score s·q·k and for any fp32
@@ -93,8 +105,13 @@ class StreamingTopK {
 // which covers both its own rounding and that of the evaluation it bounds.
 double score_rounding_slack(int64_t dim, double scale, double query_norm, double largest_key_norm);
 
-// The smallest float >= value: a bound computed in double stays a bound in float.
-float round_up_to_float(double value);
+// A float >= value, at most 2⁻²² relative above it, for value zero or of
+// magnitude above 2⁻¹²⁶: a bound computed in double stays a bound in float.
+// (Moving value up by 2⁻²³ of its magnitude outruns the 2⁻²⁴ relative error
+// of rounding to nearest.)
+inline float round_up_to_float(double value) {
+  return static_cast<float>(value + std::abs(value) * 0x1.0p-23);
+}
 
 // ‖x‖ of a row of length dim, in double.
 double norm(const float* x, int64_t dim);

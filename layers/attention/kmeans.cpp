@@ -64,7 +64,7 @@ std::vector<int32_t> nearest_centroids(const float* points, int64_t count, int64
   {
     std::vector<float> scores(kTile * kTile);
     std::vector<float> best_values(kTile);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 4)
     for (int64_t tile = 0; tile < point_tiles; ++tile) {
       const int64_t first = tile * kTile, rows = std::min(kTile, count - first);
       std::fill(best_values.begin(), best_values.end(), -INFINITY);

@@ -1,0 +1,223 @@
+// kNN index benchmark (DESIGN.md §4, "kNN index"): build time of the exact
+// and the clustered index for one causal attention layer, B=1, H=4, d=64,
+// k = ceil(sqrt(T)) rounded up to a multiple of 8, for each T; the clustered
+// index's recall@k against the exact one and the keys it scans per query;
+// and the log-log slope of build time against T for each index.
+//
+// Reported per T and clustered probe count:
+//   exact ms, cpu ms   best wall and process CPU time (all threads) of the
+//                      exact index's build; on a machine shared with other
+//                      work wall time varies with its load, CPU time less
+//   clustered ms, cpu  the same for the clustered index (k-means included)
+//   recall@k           mean over queries of |N_i ∩ exact N_i| / |exact N_i|
+//   scanned/query      keys scored per query while searching (the exact
+//                      index scores all (T+1)/2 on average)
+//
+// --data gaussian (the default) draws Q and K with independent N(0, 1)
+// entries: no cluster structure, the hard case for the clustered index.
+// --data clustered draws them near sqrt(T)/2 shared random centres, so that
+// each centre holds about 2·sqrt(T) keys, more than k: data with clusters
+// coarser than the index's.
+//
+// usage: bench_key_index [--threads 2] [--repeats 2] [--T 1024,2048,...]
+//                        [--probes 0,2,8] [--data gaussian|clustered] [--non-causal]
+//                        [--clustered-only]
+//   --probes 0 is the default probe count (kDefaultProbes); --clustered-only
+//   skips the exact index (no recall, no speedup: printed as 0).
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/parallel.h"
+#include "core/rng.h"
+#include "core/tensor.h"
+#include "layers/attention/clustered_key_index.h"
+#include "layers/attention/key_index.h"
+
+using namespace knnformer;
+using attention::KeyIndex;
+
+namespace {
+
+constexpr int64_t kBatch = 1, kHeads = 4, kDim = 64;
+
+struct Options {
+  int threads = 2;
+  int repeats = 2;
+  std::vector<int64_t> lengths{1024, 2048, 4096, 8192, 16384, 32768};
+  std::vector<int64_t> probes{0};
+  std::string data = "gaussian";
+  bool causal = true;
+  bool clustered_only = false;  // skips the exact index, and so recall and speedup
+};
+
+std::vector<int64_t> parse_list(const char* value) {
+  std::vector<int64_t> list;
+  std::stringstream items(value);
+  for (std::string item; std::getline(items, item, ',');) list.push_back(std::stoll(item));
+  return list;
+}
+
+Options parse(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    const char* value = i + 1 < argc ? argv[i + 1] : "";
+    if (flag == "--threads") options.threads = std::atoi(value), ++i;
+    else if (flag == "--repeats") options.repeats = std::max(1, std::atoi(value)), ++i;
+    else if (flag == "--T") options.lengths = parse_list(value), ++i;
+    else if (flag == "--probes") options.probes = parse_list(value), ++i;
+    else if (flag == "--data" && (std::string(value) == "gaussian" || std::string(value) == "clustered"))
+      options.data = value, ++i;
+    else if (flag == "--non-causal") options.causal = false;
+    else if (flag == "--clustered-only") options.clustered_only = true;
+    else {
+      std::fprintf(stderr,
+                   "usage: %s [--threads N] [--repeats N] [--T 1024,2048,...] [--probes 0,2,8] "
+                   "[--data gaussian|clustered] [--non-causal] [--clustered-only]\n",
+                   argv[0]);
+      std::exit(2);
+    }
+  }
+  return options;
+}
+
+// The default head size of DESIGN.md §4: ceil(sqrt(T)) rounded up to a multiple of 8.
+int64_t default_k(int64_t time) {
+  const auto root = static_cast<int64_t>(std::ceil(std::sqrt(double(time))));
+  return (root + 7) / 8 * 8;
+}
+
+// Q or K: N(0, 1) entries, or (clustered) N(0, 0.3²) noise around one of
+// sqrt(T)/2 centres with N(0, 1) entries, the centres shared by Q and K.
+Tensor draw(const Shape& shape, const std::string& data, uint64_t seed) {
+  Tensor t = Tensor::empty(shape);
+  if (data == "gaussian") {
+    CounterRng(seed, {0}).fill_normal(t.data(), t.numel(), 0.0f, 1.0f);
+    return t;
+  }
+  const int64_t rows = shape.numel() / kDim, centres = std::max<int64_t>(1, std::llround(std::sqrt(double(shape[2])) / 2));
+  std::vector<float> centre_values(centres * kDim);
+  CounterRng(99, {1}).fill_normal(centre_values.data(), centres * kDim, 0.0f, 1.0f);
+  CounterRng(seed, {0}).fill_normal(t.data(), t.numel(), 0.0f, 0.3f);
+  CounterRng pick(seed, {2});
+  for (int64_t row = 0; row < rows; ++row) {
+    const auto centre = static_cast<int64_t>(pick.below(centres));
+    for (int64_t c = 0; c < kDim; ++c) t.data()[row * kDim + c] += centre_values[centre * kDim + c];
+  }
+  return t;
+}
+
+double cpu_seconds() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return double(now.tv_sec) + 1e-9 * double(now.tv_nsec);
+}
+
+struct Timed {
+  std::unique_ptr<KeyIndex> index;  // from the last run
+  double wall = std::numeric_limits<double>::infinity();
+  double cpu = std::numeric_limits<double>::infinity();
+};
+
+// The best wall and CPU time of `repeats` builds.
+Timed time_build(int repeats, const attention::KeyIndexOptions& options, const Tensor& q, const Tensor& k,
+                 bool causal) {
+  Timed timed;
+  for (int r = 0; r < repeats; ++r) {
+    timed.index.reset();
+    const double cpu_start = cpu_seconds();
+    const auto start = std::chrono::steady_clock::now();
+    timed.index = attention::build_key_index(options, q, k, causal);
+    timed.wall = std::min(timed.wall, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    timed.cpu = std::min(timed.cpu, cpu_seconds() - cpu_start);
+  }
+  return timed;
+}
+
+double recall(const KeyIndex& approximate, const KeyIndex& exact) {
+  double total = 0;
+  std::vector<int32_t> truth, found, common;
+  for (int64_t head = 0; head < exact.heads(); ++head)
+    for (int64_t query = 0; query < exact.time(); ++query) {
+      const auto a = exact.neighbours(head, query).keys, b = approximate.neighbours(head, query).keys;
+      truth.assign(a.begin(), a.end());
+      found.assign(b.begin(), b.end());
+      std::sort(truth.begin(), truth.end());
+      std::sort(found.begin(), found.end());
+      common.clear();
+      std::set_intersection(truth.begin(), truth.end(), found.begin(), found.end(), std::back_inserter(common));
+      total += double(common.size()) / double(truth.size());
+    }
+  return total / double(exact.heads() * exact.time());
+}
+
+// Least-squares slope of log(y) against log(x).
+double log_log_slope(const std::vector<double>& x, const std::vector<double>& y) {
+  double mean_x = 0, mean_y = 0;
+  for (size_t i = 0; i < x.size(); ++i) mean_x += std::log(x[i]) / x.size(), mean_y += std::log(y[i]) / y.size();
+  double covariance = 0, variance = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    covariance += (std::log(x[i]) - mean_x) * (std::log(y[i]) - mean_y);
+    variance += (std::log(x[i]) - mean_x) * (std::log(x[i]) - mean_x);
+  }
+  return covariance / variance;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options options = parse(argc, argv);
+  set_num_threads(options.threads);
+  std::printf("kNN index build, %s, B=%ld H=%ld d=%ld, %s data, %d threads, best of %d\n",
+              options.causal ? "causal" : "non-causal", long(kBatch), long(kHeads), long(kDim), options.data.c_str(),
+              options.threads, options.repeats);
+  std::printf("%6s %4s %9s %9s %6s %6s %9s %9s %9s %9s %13s\n", "T", "k", "exact ms", "cpu ms", "probes", "C",
+              "clust ms", "cpu ms", "speedup", "recall@k", "scanned/query");
+
+  std::vector<double> lengths, exact_times;
+  std::vector<std::vector<double>> clustered_times(options.probes.size());
+  for (const int64_t time : options.lengths) {
+    const Shape shape{kBatch, kHeads, time, kDim};
+    const Tensor q = draw(shape, options.data, 1), k = draw(shape, options.data, 2);
+    const int64_t head_size = default_k(time);
+    const Timed exact = options.clustered_only
+                            ? Timed{}
+                            : time_build(options.repeats, {.kind = "exact", .k = head_size}, q, k, options.causal);
+    lengths.push_back(double(time));
+    exact_times.push_back(exact.wall);
+    for (size_t p = 0; p < options.probes.size(); ++p) {
+      const Timed clustered = time_build(
+          options.repeats, {.kind = "clustered", .k = head_size, .probes = options.probes[p], .seed = 7}, q, k,
+          options.causal);
+      clustered_times[p].push_back(clustered.wall);
+      const attention::IndexStatistics statistics = clustered.index->statistics();
+      std::printf("%6ld %4ld %9.1f %9.1f %6ld %6ld %9.1f %9.1f %8.1fx %9.3f %13.1f\n", long(time), long(head_size),
+                  exact.index ? exact.wall * 1e3 : 0.0, exact.index ? exact.cpu * 1e3 : 0.0,
+                  long(options.probes[p] > 0 ? options.probes[p] : attention::kDefaultProbes),
+                  long(attention::default_cluster_count(time)), clustered.wall * 1e3, clustered.cpu * 1e3,
+                  exact.index ? exact.wall / clustered.wall : 0.0,
+                  exact.index ? recall(*clustered.index, *exact.index) : 0.0,
+                  statistics.keys_scored / statistics.queries);
+      std::fflush(stdout);
+    }
+  }
+  if (lengths.size() >= 2) {
+    std::printf("log-log slope of build time against T:");
+    if (!options.clustered_only) std::printf(" exact %.2f;", log_log_slope(lengths, exact_times));
+    for (size_t p = 0; p < options.probes.size(); ++p)
+      std::printf(" clustered (probes %ld) %.2f;",
+                  long(options.probes[p] > 0 ? options.probes[p] : attention::kDefaultProbes),
+                  log_log_slope(lengths, clustered_times[p]));
+    std::printf("\n");
+  }
+}
