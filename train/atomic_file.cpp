@@ -5,7 +5,6 @@
 
 #include <fstream>
 #include <sstream>
-#include <utility>
 
 #include "core/error.h"
 

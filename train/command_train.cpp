@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <iostream>
 #include <memory>
 
@@ -33,8 +34,8 @@ namespace po = boost::program_options;
 
 // What a resumed run may change: how long it runs and how it reports, never
 // what it computes.
-constexpr std::array kResumableOptions = {"steps",        "threads",          "data",
-                                          "log-every",    "eval-every",       "eval-batches",
+constexpr std::array kResumableOptions = {"steps",     "threads",      "data",
+                                          "log-every", "eval-every",   "eval-batches",
                                           "checkpoint-every", "keep-checkpoints"};
 
 struct Setting {

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <sstream>
 #include <variant>
@@ -12,6 +11,7 @@
 #include <boost/program_options/value_semantic.hpp>
 
 #include "core/error.h"
+#include "train/atomic_file.h"
 
 namespace knnformer {
 
@@ -259,11 +259,7 @@ void apply_config_text(RunConfig& config, const std::string& text, const std::st
 }
 
 void apply_config_file(RunConfig& config, const std::filesystem::path& path) {
-  std::ifstream file(path);
-  require(file.good(), path.string() + ": cannot read the config file");
-  std::ostringstream text;
-  text << file.rdbuf();
-  apply_config_text(config, text.str(), path.string());
+  apply_config_text(config, read_file(path), path.string());
 }
 
 std::string to_ini(const RunConfig& config) {

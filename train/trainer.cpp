@@ -20,14 +20,13 @@ std::unique_ptr<Optimizer> make_optimizer(const RunConfig& config, const Paramet
 
 }  // namespace
 
-Trainer::Trainer(const RunConfig& config, std::shared_ptr<const TokenDataset> dataset)
+Trainer::Trainer(const RunConfig& config, const std::shared_ptr<const TokenDataset>& dataset)
     : config_(config),
-      dataset_(std::move(dataset)),
-      model_((config.validate(), config.model(dataset_->header().vocab_size)), config.seed),
+      model_((config.validate(), config.model(dataset->header().vocab_size)), config.seed),
       optimizer_(make_optimizer(config, model_.parameters())),
       schedule_(config.schedule()),
-      train_batches_(dataset_, Split::train, {.rows = config.batch, .context = config.context, .seed = config.seed}),
-      eval_batches_(read_eval_batches(dataset_, config.batch, config.context, config.eval_batches)) {}
+      train_batches_(dataset, Split::train, {.rows = config.batch, .context = config.context, .seed = config.seed}),
+      eval_batches_(read_eval_batches(dataset, config.batch, config.context, config.eval_batches)) {}
 
 double Trainer::micro_step(const Batch& batch, int64_t micro) {
   double loss_value = 0;

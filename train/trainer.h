@@ -43,7 +43,7 @@ struct StepResult {
 class Trainer {
  public:
   // Builds the model (vocabulary from the dataset) and the optimizer from the config.
-  Trainer(const RunConfig& config, std::shared_ptr<const TokenDataset> dataset);
+  Trainer(const RunConfig& config, const std::shared_ptr<const TokenDataset>& dataset);
 
   StepResult train_step();
 
@@ -65,7 +65,6 @@ class Trainer {
   double micro_step(const Batch& batch, int64_t micro);
 
   RunConfig config_;
-  std::shared_ptr<const TokenDataset> dataset_;
   GPT model_;
   std::unique_ptr<Optimizer> optimizer_;
   LearningRateSchedule schedule_;
