@@ -5,6 +5,7 @@
 #include <initializer_list>
 
 #include "core/error.h"
+#include "layers/attention/approximate_attention.h"
 #include "layers/attention/exact_attention.h"
 
 namespace knnformer {
@@ -20,6 +21,17 @@ class ExactAttentionMode : public AttentionMode {
 
  private:
   bool causal_;
+};
+
+class ApproximateAttentionMode : public AttentionMode {
+ public:
+  explicit ApproximateAttentionMode(const AttentionOptions& options) : options_(options) {}
+  Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionCall& call) const override {
+    return attention::approximate_attention(q, k, v, options_, call);
+  }
+
+ private:
+  AttentionOptions options_;
 };
 
 void require_one_of(const std::string& value, const char* option, std::initializer_list<const char*> allowed) {
@@ -57,14 +69,16 @@ int64_t choose_knn_k(const AttentionOptions& options, int64_t time, int64_t dim)
 }
 
 void validate(const AttentionOptions& options) {
-  require_one_of(options.mode, "attention mode", {"exact"});
-  require_one_of(options.backward, "attention-backward", {"auto", "sparse"});
+  require_one_of(options.mode, "attention mode", {"exact", "knn", "gumbel", "knn-tail"});
+  require_one_of(options.backward, "attention-backward", {"auto", "exact", "sparse", "sampled"});
   require_one_of(options.knn_index, "knn-index", {"exact", "clustered"});
   require_one_of(options.sampled_start, "sampled-start", {"uniform", "importance"});
   require(options.knn_k >= -1, "knn-k must be at least 1 (or 0 for the default, -1 for auto), got " +
                                    std::to_string(options.knn_k));
   require_at_least(options.samples, 1, "samples");
   require_at_least(options.mom_groups, 1, "mom-groups");
+  if (options.effective_backward() == "sampled")
+    require_at_least(options.samples, 2, "samples (the sampled backward estimates D_i by leave-one-out)");
   require(options.samples % options.mom_groups == 0,
           "samples (" + std::to_string(options.samples) + ") must be a multiple of mom-groups (" +
               std::to_string(options.mom_groups) + ")");
@@ -76,7 +90,8 @@ void validate(const AttentionOptions& options) {
 
 std::unique_ptr<AttentionMode> make_attention_mode(const AttentionOptions& options) {
   validate(options);
-  return std::make_unique<ExactAttentionMode>(options.causal);
+  if (options.mode == "exact") return std::make_unique<ExactAttentionMode>(options.causal);
+  return std::make_unique<ApproximateAttentionMode>(options);
 }
 
 }  // namespace knnformer

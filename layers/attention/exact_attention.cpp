@@ -387,18 +387,23 @@ struct ExactAttentionNode : Node {
   Geometry geometry;
 };
 
-}  // namespace
-
-Tensor exact_attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal) {
+// The geometry of a call, after checking its shapes.
+Geometry geometry_of(const Tensor& q, const Tensor& k, const Tensor& v, bool causal) {
   const Shape& shape = q.shape();
   require(shape.rank() == 4 && shape[2] >= 1 && shape[3] >= 1,
           "exact_attention: need q of shape [B, H, T, d] with T, d >= 1, got " + shape.to_string());
   require(k.shape() == shape && v.shape() == shape,
           "exact_attention: q, k, v must share one shape, got " + shape.to_string() + ", " + k.shape().to_string() +
               ", " + v.shape().to_string());
-  const Geometry g{.heads = shape[0] * shape[1], .time = shape[2], .dim = shape[3], .causal = causal,
-                   .scale = 1.0f / std::sqrt(static_cast<float>(shape[3]))};
+  return {.heads = shape[0] * shape[1], .time = shape[2], .dim = shape[3], .causal = causal,
+          .scale = 1.0f / std::sqrt(static_cast<float>(shape[3]))};
+}
 
+}  // namespace
+
+Tensor exact_attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal) {
+  const Geometry g = geometry_of(q, k, v, causal);
+  const Shape& shape = q.shape();
   Tensor out = Tensor::empty(shape);
   Tensor log_sum_exp = Tensor::empty({shape[0], shape[1], shape[2]});
   forward({.q = q.data(), .k = k.data(), .v = v.data(), .key_panels = empty_panels(g), .out = out.data(),
@@ -406,6 +411,25 @@ Tensor exact_attention(const Tensor& q, const Tensor& k, const Tensor& v, bool c
           g);
   if (needs_grad({&q, &k, &v})) record<ExactAttentionNode>(out, q, k, v, out, log_sum_exp, g);
   return out;
+}
+
+void add_exact_attention_gradient(const Tensor& q, const Tensor& k, const Tensor& v, const float* out_grad,
+                                  bool causal, float* query_grad, float* key_grad, float* value_grad) {
+  const Geometry g = geometry_of(q, k, v, causal);
+  const Shape& shape = q.shape();
+  const Tensor out = Tensor::empty(shape);
+  const Tensor log_sum_exp = Tensor::empty({shape[0], shape[1], shape[2]});
+  forward({.q = q.data(), .k = k.data(), .v = v.data(), .key_panels = empty_panels(g), .out = out.data(),
+           .log_sum_exp = log_sum_exp.data()},
+          g);
+  const KeyChunks chunks = split_key_tiles(g, chunks_per_head(g));
+  std::vector<float> out_dot_grads(g.heads * g.time);
+  const Tensor query_grad_parts = Tensor::empty({chunks.count(), g.heads, g.time, g.dim});
+  backward({.q = q.data(), .k = k.data(), .v = v.data(), .out = out.data(), .out_grad = out_grad,
+            .log_sum_exp = log_sum_exp.data(), .key_panels = empty_panels(g), .value_panels = empty_panels(g),
+            .out_dot_grad = out_dot_grads.data(), .query_grad_parts = query_grad_parts.data(),
+            .query_grad = query_grad, .key_grad = key_grad, .value_grad = value_grad},
+           g, chunks);
 }
 
 }  // namespace knnformer::attention

@@ -26,4 +26,11 @@ namespace knnformer::attention {
 // Records its backward when any input requires grad.
 Tensor exact_attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal = true);
 
+// Adds the exact attention gradient for the upstream gradient out_grad
+// ([B, H, T, d]) into query_grad, key_grad and value_grad, recomputing the
+// exact forward pass: the `exact` backward of the approximate modes, which
+// is a straight-through choice when their output was approximate.
+void add_exact_attention_gradient(const Tensor& q, const Tensor& k, const Tensor& v, const float* out_grad,
+                                  bool causal, float* query_grad, float* key_grad, float* value_grad);
+
 }  // namespace knnformer::attention
