@@ -4,8 +4,6 @@
 #include <cassert>
 #include <cmath>
 
-#include <omp.h>
-
 #include "core/error.h"
 #include "layers/attention/gumbel_kernels.h"
 

@@ -5,8 +5,6 @@
 #include <string>
 #include <vector>
 
-#include <omp.h>
-
 #include "core/error.h"
 #include "core/parallel.h"
 #include "layers/attention/gumbel_kernels.h"

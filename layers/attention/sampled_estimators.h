@@ -72,7 +72,10 @@ enum class SampledStart {
 // at random with E[n_i] = λ_i = T·L·‖dO_i‖/Σ_r ‖dO_r‖, each weighted 1/λ_i
 // instead of 1/L (unbiased: E[n_i]/λ_i = 1). Their D_i is exact or the mean of
 // y over the row's L given samples, which are independent of the fresh ones.
-// Every estimate is unbiased for the exact gradient.
+// Every estimate is unbiased for the exact gradient, given dO. (When the
+// samples are the forward's, dO itself came from ô and so from the same
+// samples; the estimate is then unbiased only given that dO, a dependence of
+// order 1/L. Fresh samples, SampleStream::backward, avoid it.)
 //
 // dK and dV are scattered to keys deterministically: the sample list is
 // transposed by key (a counting sort per head) and each key sums its entries

@@ -1,0 +1,206 @@
+// Sampled attention benchmark: the `gumbel` forward with the `sampled`
+// backward (lazy Gumbel sampling, DESIGN.md §4) against exact attention's
+// forward + backward, one causal layer, B=1, H=4, d=64, Q, K, V, dO standard
+// normal, for each sequence length T.
+//
+// Reported per T and index (best wall time of `repeats` runs after a warm-up):
+//   exact ms      exact_attention forward + backward (autograd, flash-style)
+//   index ms      build_key_index (the head N_i of k keys and the tail groups)
+//   sample ms     draw_attention_samples, L samples per query
+//   output ms     gumbel_output (mean of the L sampled values)
+//   backward ms   sampled_attention_backward, reusing the forward's samples,
+//                 D_i leave-one-out, uniform starts
+//   total ms      index + sample + output + backward; speedup = exact / total
+//   tail/sample   tail keys drawn and scored per sample (step 3 of §4)
+//   literal ms    (with --literal) draw_attention_samples with one Gumbel per
+//                 head member per sample, the literal algorithm, for scale
+// k = ceil(sqrt(T)) rounded up to a multiple of 8 and L = 32 unless given.
+//
+// usage: bench_sampling [--threads 2] [--repeats 1] [--T 1024,2048,...]
+//                       [--index exact,clustered] [--samples 32] [--k K] [--literal]
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/arena.h"
+#include "core/autograd.h"
+#include "core/parallel.h"
+#include "core/rng.h"
+#include "layers/attention/exact_attention.h"
+#include "layers/attention/key_index.h"
+#include "layers/attention/lazy_gumbel_sampler.h"
+#include "layers/attention/sampled_estimators.h"
+
+using namespace knnformer;
+using namespace knnformer::attention;
+
+namespace {
+
+constexpr int64_t kBatch = 1, kHeads = 4, kDim = 64;
+
+struct Options {
+  int threads = 2;
+  int repeats = 1;
+  std::vector<int64_t> lengths{1024, 2048, 4096, 8192, 16384, 32768};
+  std::vector<std::string> indexes{"exact", "clustered"};
+  int64_t samples = 32;
+  int64_t k = 0;  // 0: the default ceil(sqrt(T)) rounded up to a multiple of 8
+  bool literal = false;
+};
+
+std::vector<std::string> split(const std::string& list) {
+  std::vector<std::string> items;
+  std::stringstream stream(list);
+  for (std::string item; std::getline(stream, item, ',');) items.push_back(item);
+  return items;
+}
+
+Options parse(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    const std::string value = i + 1 < argc ? argv[i + 1] : "";
+    if (flag == "--threads") options.threads = std::stoi(value), ++i;
+    else if (flag == "--repeats") options.repeats = std::max(1, std::stoi(value)), ++i;
+    else if (flag == "--samples") options.samples = std::stoll(value), ++i;
+    else if (flag == "--k") options.k = std::stoll(value), ++i;
+    else if (flag == "--literal") options.literal = true;
+    else if (flag == "--index") options.indexes = split(value), ++i;
+    else if (flag == "--T") {
+      options.lengths.clear();
+      for (const std::string& item : split(value)) options.lengths.push_back(std::stoll(item));
+      ++i;
+    } else {
+      std::fprintf(stderr,
+                   "usage: %s [--threads N] [--repeats N] [--T 1024,...] [--index exact,clustered] [--samples L] "
+                   "[--k K] [--literal]\n",
+                   argv[0]);
+      std::exit(2);
+    }
+  }
+  return options;
+}
+
+// The best wall time of `repeats` runs after a warm-up, in milliseconds.
+double best_ms(int repeats, const auto& work) {
+  work();
+  double best = std::numeric_limits<double>::infinity();
+  for (int r = 0; r < repeats; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    work();
+    best = std::min(best, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  return best;
+}
+
+int64_t default_k(int64_t time) {
+  const auto root = static_cast<int64_t>(std::ceil(std::sqrt(double(time))));
+  return (root + 7) / 8 * 8;
+}
+
+struct Inputs {
+  Tensor q, k, v;
+  std::vector<float> grad_output;
+};
+
+Inputs random_inputs(int64_t time) {
+  const Shape shape{kBatch, kHeads, time, kDim};
+  Inputs in{Tensor::parameter(shape), Tensor::parameter(shape), Tensor::parameter(shape), {}};
+  CounterRng(1, {0}).fill_normal(in.q.data(), in.q.numel(), 0, 1);
+  CounterRng(1, {1}).fill_normal(in.k.data(), in.k.numel(), 0, 1);
+  CounterRng(1, {2}).fill_normal(in.v.data(), in.v.numel(), 0, 1);
+  in.grad_output.resize(in.q.numel());
+  CounterRng(1, {3}).fill_normal(in.grad_output.data(), in.q.numel(), 0, 1);
+  return in;
+}
+
+double exact_forward_backward_ms(const Inputs& in, int repeats) {
+  Arena arena;
+  return best_ms(repeats, [&] {
+    {
+      const ArenaScope scope(arena);
+      const Tensor out = attention::exact_attention(in.q, in.k, in.v);
+      std::copy(in.grad_output.begin(), in.grad_output.end(), out.grad());
+      Tape::current().run_backward();
+    }
+    arena.reset();
+  });
+}
+
+struct SampledTiming {
+  double index = 0, sample = 0, output = 0, backward = 0, literal = 0;
+  double tail_per_sample = 0;
+  double total() const { return index + sample + output + backward; }
+};
+
+SampledTiming time_sampled(const Inputs& in, const std::string& kind, const Options& options) {
+  const int64_t time = in.q.size(2), samples_per_query = options.samples;
+  const AttentionShape shape{kBatch * kHeads, time, kDim};
+  const KeyIndexOptions index_options{.kind = kind, .k = options.k > 0 ? options.k : default_k(time)};
+  const SamplingKey key{1, 0, 0, 0};
+  std::vector<int32_t> samples(shape.heads * time * samples_per_query);
+  std::vector<float> out(in.q.numel()), grad_q(in.q.numel()), grad_k(in.q.numel()), grad_v(in.q.numel());
+
+  SampledTiming timing;
+  std::unique_ptr<KeyIndex> index;
+  timing.index = best_ms(options.repeats, [&] { index = build_key_index(index_options, in.q, in.k, true); });
+  SamplingStatistics statistics;
+  timing.sample = best_ms(options.repeats, [&] {
+    statistics = {};
+    draw_attention_samples(*index, in.q.data(), in.k.data(), samples_per_query, key, SampleStream::forward,
+                           samples.data(), &statistics);
+  });
+  timing.tail_per_sample = statistics.tail_members_per_sample();
+  timing.output = best_ms(options.repeats, [&] {
+    gumbel_output(shape, samples.data(), samples_per_query, in.v.data(), 1, out.data());
+  });
+  SampledBackward backward;  // uniform starts, D_i leave-one-out
+  backward.shape = shape;
+  backward.q = in.q.data();
+  backward.k = in.k.data();
+  backward.v = in.v.data();
+  backward.grad_output = in.grad_output.data();
+  backward.samples = samples.data();
+  backward.samples_per_query = samples_per_query;
+  timing.backward = best_ms(options.repeats, [&] {
+    sampled_attention_backward(backward, grad_q.data(), grad_k.data(), grad_v.data());
+  });
+  if (options.literal)
+    timing.literal = best_ms(options.repeats, [&] {
+      draw_attention_samples(*index, in.q.data(), in.k.data(), samples_per_query, key, SampleStream::forward,
+                             samples.data(), nullptr, HeadDraw::per_candidate);
+    });
+  return timing;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options options = parse(argc, argv);
+  set_num_threads(options.threads);
+  std::printf("gumbel forward + sampled backward vs exact attention, causal, B=%ld H=%ld d=%ld, L=%ld, %d threads, "
+              "best of %d\n",
+              long(kBatch), long(kHeads), long(kDim), long(options.samples), options.threads, options.repeats);
+  std::printf("%6s %5s %-9s %10s %9s %9s %9s %11s %9s %8s %11s%s\n", "T", "k", "index", "exact ms", "index ms",
+              "sample ms", "output ms", "backward ms", "total ms", "speedup", "tail/sample",
+              options.literal ? "  literal ms" : "");
+  for (const int64_t time : options.lengths) {
+    const Inputs in = random_inputs(time);
+    const double exact = exact_forward_backward_ms(in, options.repeats);
+    for (const std::string& kind : options.indexes) {
+      const SampledTiming t = time_sampled(in, kind, options);
+      std::printf("%6ld %5ld %-9s %10.1f %9.1f %9.1f %9.1f %11.1f %9.1f %8.2f %11.2f", long(time),
+                  long(options.k > 0 ? options.k : default_k(time)), kind.c_str(), exact, t.index, t.sample, t.output,
+                  t.backward, t.total(), exact / t.total(), t.tail_per_sample);
+      if (options.literal) std::printf("  %10.1f", t.literal);
+      std::printf("\n");
+      std::fflush(stdout);
+    }
+  }
+}

@@ -1,0 +1,70 @@
+// The lazy Gumbel sampler on the real kNN indexes (build_key_index): exact
+// samples whatever the index, the clustered one included when it probes few
+// clusters and so leaves most of the work to its Cauchy–Schwarz bounds.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "layers/attention/key_index.h"
+#include "layers/attention/lazy_gumbel_sampler.h"
+#include "lazy_gumbel_test_index.h"
+#include "statistics.h"
+
+using namespace knnformer;
+using namespace knnformer::attention;
+using namespace knnformer::testing;
+
+namespace {
+
+Tensor as_tensor(const Problem& p, const std::vector<float>& values) {
+  return Tensor::from_vector({1, p.shape.heads, p.shape.time, p.shape.dim}, values);
+}
+
+// Chi-square of 100k draws for each of a few queries of head 1 against the
+// exact softmax row (threshold at 1e-4, statistics.h); returns the tail work.
+double check_exact_sampling(const Problem& p, const KeyIndex& index, const std::vector<int64_t>& queries) {
+  constexpr int64_t kDraws = 100000;
+  LazyGumbelSampler sampler(index, p.q.data(), p.k.data());
+  for (const int64_t query : queries) {
+    sampler.start_query(1, query);
+    CounterRng rng = query_rng({3, 0, 0, 0}, SampleStream::forward, 1, query);
+    std::vector<double> counts(p.candidates(query));
+    int64_t outside = 0;
+    for (int64_t n = 0; n < kDraws; ++n) {
+      const int32_t key = sampler.draw(rng);
+      if (key < 0 || key >= static_cast<int32_t>(counts.size())) ++outside;
+      else counts[key] += 1;
+    }
+    const ChiSquare fit = chi_square(counts, softmax_row(p, 1, query));
+    CAPTURE(query);
+    INFO("chi-square ", fit.statistic, " on ", fit.degrees_of_freedom, " dof");
+    REQUIRE(outside == 0);
+    CHECK(fit.passes());
+  }
+  return sampler.statistics().tail_members_per_sample();
+}
+
+}  // namespace
+
+TEST_CASE("Lazy Gumbel sampler on build_key_index: exact samples from the exact and the clustered index") {
+  // T = 400 keys in 2 heads; k = 24; queries late (long tails), early (short), and i + 1 <= k.
+  const Problem p = random_problem({2, 400, 16}, 201, true, 1.5f);
+  const std::vector<int64_t> queries{399, 250, 60, 10};
+  for (const std::string kind : {"exact", "clustered"}) {
+    CAPTURE(kind);
+    // One probe of 20 clusters: most keys sit in unscanned clusters, sampled through their bounds.
+    const KeyIndexOptions options{.kind = kind, .k = 24, .clusters = 20, .probes = 1, .seed = 5};
+    const auto index = build_key_index(options, as_tensor(p, p.q), as_tensor(p, p.k), true);
+    const double tail_work = check_exact_sampling(p, *index, queries);
+    MESSAGE(kind, " index: ", tail_work, " tail members per sample");
+  }
+}
+
+TEST_CASE("Lazy Gumbel sampler on build_key_index: exact samples from a non-causal clustered index") {
+  const Problem p = random_problem({2, 300, 16}, 202, false, 1.5f);
+  const KeyIndexOptions options{.kind = "clustered", .k = 16, .clusters = 17, .probes = 1, .seed = 6};
+  const auto index = build_key_index(options, as_tensor(p, p.q), as_tensor(p, p.k), false);
+  check_exact_sampling(p, *index, {0, 150, 299});
+}
