@@ -279,8 +279,6 @@ void RunConfig::validate() const {
   require(!data.empty(), "no dataset given (--data FILE.h5, or data = FILE.h5 in the config file)");
   require(!out.empty(), "no run directory given (--out RUN_DIR, or out = RUN_DIR in the config file)");
   require(min_lr <= lr, "min-lr " + format_number(min_lr) + " is larger than lr " + format_number(lr));
-  require(lr_decay_steps == 0 || lr_decay_steps > warmup,
-          "lr-decay-steps " + std::to_string(lr_decay_steps) + " must be larger than warmup " + std::to_string(warmup));
   model(1).validate();
 }
 

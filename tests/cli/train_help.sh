@@ -18,3 +18,9 @@ grep -q "^optimizer = sgd$" first.log || fail "the effective config is printed"
 "$knnformer" train --config first/config.ini --out second > /dev/null
 diff <(without_timing first/metrics.csv) <(without_timing second/metrics.csv) || fail "a saved config reruns the run"
 echo "help and saved config: ok"
+
+# --force starts over in a folder that holds a run.
+"$knnformer" train --config tiny.ini --out first --steps 4 --force > /dev/null
+[ "$(tail -1 first/metrics.csv | cut -d, -f1)" = 4 ] || fail "--force should replace the run"
+[ "$(ls first/checkpoints)" = "step-00000004.h5" ] || fail "--force should remove the old checkpoints"
+echo "--force: ok"
