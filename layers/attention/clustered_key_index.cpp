@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -127,7 +128,9 @@ struct Scratch {
   Scratch(int64_t clusters, int64_t dim, int64_t head_size)
       : centroid_scores(kQueryBlock * tiles_for(clusters) * kTile), candidates(clusters), scanned(clusters),
         visits(clusters), best(kQueryBlock, StreamingTopK(head_size)), scanned_keys(kQueryBlock),
-        query_tile(kTile * dim), scores(kTile * kTile) {}
+        query_tile(kTile * dim), scores(kTile * kTile), tail_spans(clusters) {
+    ranked_clusters.reserve(clusters);
+  }
   std::vector<float> centroid_scores;      // per query row: q·μ_c, raw
   std::vector<int32_t> candidates;         // per cluster: its members among the current query's candidates
   std::vector<char> scanned;               // per cluster: whether the current query scans it
@@ -136,6 +139,8 @@ struct Scratch {
   std::vector<int64_t> scanned_keys;       // per query row
   std::vector<float> query_tile;           // the rows of up to kTile queries scanning one cluster
   std::vector<float> scores;               // their score tile
+  std::vector<key_search::Candidate> ranked_clusters;  // for choosing the clusters to scan
+  std::vector<ClusterSpan> tail_spans;     // one query's tail groups, until its scanned spans are known
 };
 
 class ClusteredKeyIndex final : public KeyIndex {
@@ -294,36 +299,42 @@ class ClusteredKeyIndex final : public KeyIndex {
                                scores + first_row * scores_stride + panel * kTile, scores_stride);
   }
 
-  // The unscanned cluster with candidates whose centroid scores highest (ties
-  // to the lower index), or −1 when there is none.
-  int64_t best_unscanned_cluster(const float* centroid_scores, const Scratch& scratch) const {
-    int64_t best = -1;
+  // Marks the clusters query `query` scans in scratch.scanned: those with
+  // candidates, best first by q·μ_c (ties to the lower index), the best
+  // `probes` of them and then more while fewer than k keys are chosen.
+  void choose_clusters(const float* centroid_scores, Scratch& scratch) const {
+    // Clusters packed as candidates (key_index_search.h): ranked by one comparison.
+    std::vector<key_search::Candidate>& ranked = scratch.ranked_clusters;
+    ranked.clear();
     for (int64_t c = 0; c < cluster_count_; ++c)
-      if (!scratch.scanned[c] && scratch.candidates[c] > 0 && (best < 0 || centroid_scores[c] > centroid_scores[best]))
-        best = c;
-    return best;
+      if (scratch.candidates[c] > 0) ranked.push_back(key_search::pack_candidate(centroid_scores[c], c));
+    const auto probes = std::min<size_t>(probes_, ranked.size());
+    std::nth_element(ranked.begin(), ranked.begin() + probes, ranked.end(), std::greater<>());
+    int64_t chosen_keys = 0;
+    for (size_t n = 0; n < ranked.size(); ++n) {
+      if (n >= probes && chosen_keys >= head_size_) break;
+      // Past the probes (early causal queries, tiny clusters): the next best.
+      if (n >= probes) std::swap(ranked[n], *std::max_element(ranked.begin() + n, ranked.end()));
+      const int32_t c = key_search::slot_of(ranked[n]);
+      scratch.scanned[c] = 1;
+      chosen_keys += scratch.candidates[c];
+    }
   }
 
   // Chooses the clusters query `query` scans, queues its visits to them, and
   // records them and the tail groups of the clusters it does not scan.
   void plan_scan(int64_t head, int64_t query, const float* query_row, const float* centroid_scores, int64_t row,
                  Scratch& scratch) {
-    int32_t chosen = 0, chosen_keys = 0;
-    while (chosen < probes_ || chosen_keys < head_size_) {
-      const int64_t c = best_unscanned_cluster(centroid_scores, scratch);
-      if (c < 0) break;
-      scratch.scanned[c] = 1;
-      ++chosen;
-      chosen_keys += scratch.candidates[c];
-    }
+    choose_clusters(centroid_scores, scratch);
 
     // In cluster order: the scanned clusters, their candidates laid end to
-    // end as the query's slots (scan_clusters then offers them in slot
-    // order), and the tail groups, after the scanned clusters' spans.
+    // end as the query's slots (so that scan_clusters offers them in slot
+    // order), and the tail groups, stored after the scanned clusters.
     const HeadClusters& clusters = clusters_[head];
     const double query_norm = key_search::norm(query_row, dim());
     const double slack = key_search::score_rounding_slack(dim(), scale(), query_norm, clusters.largest_key_norm);
     ClusterSpan* spans = spans_of(head, query);
+    std::vector<ClusterSpan>& tail_groups = scratch.tail_spans;
     int32_t scanned = 0, groups = 0, slot = 0;
     for (int64_t c = 0; c < cluster_count_; ++c) {
       const int32_t candidates = scratch.candidates[c];
@@ -336,10 +347,11 @@ class ClusteredKeyIndex final : public KeyIndex {
       } else {
         // U_c = s·(q·μ_c + ‖q‖·r_c), Cauchy–Schwarz.
         const double bound = scale() * (double(centroid_scores[c]) + query_norm * clusters.radii[c]) + slack;
-        spans[chosen + groups++] = {.cluster = int32_t(c), .size = candidates,
-                                    .bound = key_search::round_up_to_float(bound)};
+        tail_groups[groups++] = {.cluster = int32_t(c), .size = candidates,
+                                 .bound = key_search::round_up_to_float(bound)};
       }
     }
+    std::copy_n(tail_groups.begin(), groups, spans + scanned);
     span_counts_[head * time() + query] = {.scanned = scanned, .groups = groups};
     scratch.scanned_keys[row] = slot;
   }
