@@ -3,21 +3,25 @@
 // forward + backward, one causal layer, B=1, H=4, d=64, Q, K, V, dO standard
 // normal, for each sequence length T.
 //
-// Reported per T and index (best wall time of `repeats` runs after a warm-up):
+// Reported per T and index, as the best wall time of `repeats` runs after a
+// warm-up and, in parentheses, the best process CPU time (all threads):
 //   exact ms      exact_attention forward + backward (autograd, flash-style)
 //   index ms      build_key_index (the head N_i of k keys and the tail groups)
 //   sample ms     draw_attention_samples, L samples per query
 //   output ms     gumbel_output (mean of the L sampled values)
 //   backward ms   sampled_attention_backward, reusing the forward's samples,
 //                 D_i leave-one-out, uniform starts
-//   total ms      index + sample + output + backward; speedup = exact / total
+//   total ms      index + sample + output + backward; speedup = exact / total,
+//                 of wall times and (cpu) of CPU times
 //   tail/sample   tail keys drawn and scored per sample (step 3 of §4)
 //   literal ms    (with --literal) draw_attention_samples with one Gumbel per
 //                 head member per sample, the literal algorithm, for scale
 // k = ceil(sqrt(T)) rounded up to a multiple of 8 and L = 32 unless given.
 //
 // usage: bench_sampling [--threads 2] [--repeats 1] [--T 1024,2048,...]
-//                       [--index exact,clustered] [--samples 32] [--k K] [--literal]
+//                       [--index exact,clustered] [--samples 32] [--k K] [--literal] [--no-exact]
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -52,6 +56,7 @@ struct Options {
   int64_t samples = 32;
   int64_t k = 0;  // 0: the default ceil(sqrt(T)) rounded up to a multiple of 8
   bool literal = false;
+  bool exact = true;  // --no-exact: time the sampled path only
 };
 
 std::vector<std::string> split(const std::string& list) {
@@ -71,6 +76,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--samples") options.samples = std::stoll(value), ++i;
     else if (flag == "--k") options.k = std::stoll(value), ++i;
     else if (flag == "--literal") options.literal = true;
+    else if (flag == "--no-exact") options.exact = false;
     else if (flag == "--index") options.indexes = split(value), ++i;
     else if (flag == "--T") {
       options.lengths.clear();
@@ -79,7 +85,7 @@ Options parse(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: %s [--threads N] [--repeats N] [--T 1024,...] [--index exact,clustered] [--samples L] "
-                   "[--k K] [--literal]\n",
+                   "[--k K] [--literal] [--no-exact]\n",
                    argv[0]);
       std::exit(2);
     }
@@ -87,14 +93,33 @@ Options parse(int argc, char** argv) {
   return options;
 }
 
-// The best wall time of `repeats` runs after a warm-up, in milliseconds.
-double best_ms(int repeats, const auto& work) {
+double cpu_ms() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return 1e3 * double(now.tv_sec) + 1e-6 * double(now.tv_nsec);
+}
+
+// Wall time and process CPU time (all threads), in milliseconds: on a machine
+// shared with other work the wall time varies with its load, while the CPU
+// time shows the work done.
+struct Timing {
+  double wall = 0, cpu = 0;
+  Timing& operator+=(const Timing& other) {
+    wall += other.wall, cpu += other.cpu;
+    return *this;
+  }
+};
+
+// The best wall and the best CPU time of `repeats` runs after a warm-up.
+Timing best_of(int repeats, const auto& work) {
   work();
-  double best = std::numeric_limits<double>::infinity();
+  Timing best{std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity()};
   for (int r = 0; r < repeats; ++r) {
+    const double cpu_start = cpu_ms();
     const auto start = std::chrono::steady_clock::now();
     work();
-    best = std::min(best, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    best.wall = std::min(best.wall, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    best.cpu = std::min(best.cpu, cpu_ms() - cpu_start);
   }
   return best;
 }
@@ -120,9 +145,9 @@ Inputs random_inputs(int64_t time) {
   return in;
 }
 
-double exact_forward_backward_ms(const Inputs& in, int repeats) {
+Timing exact_forward_backward(const Inputs& in, int repeats) {
   Arena arena;
-  return best_ms(repeats, [&] {
+  return best_of(repeats, [&] {
     {
       const ArenaScope scope(arena);
       const Tensor out = attention::exact_attention(in.q, in.k, in.v);
@@ -134,9 +159,12 @@ double exact_forward_backward_ms(const Inputs& in, int repeats) {
 }
 
 struct SampledTiming {
-  double index = 0, sample = 0, output = 0, backward = 0, literal = 0;
+  Timing index, sample, output, backward, literal;
   double tail_per_sample = 0;
-  double total() const { return index + sample + output + backward; }
+  Timing total() const {
+    Timing sum = index;
+    return sum += sample, sum += output, sum += backward;
+  }
 };
 
 SampledTiming time_sampled(const Inputs& in, const std::string& kind, const Options& options) {
@@ -149,15 +177,15 @@ SampledTiming time_sampled(const Inputs& in, const std::string& kind, const Opti
 
   SampledTiming timing;
   std::unique_ptr<KeyIndex> index;
-  timing.index = best_ms(options.repeats, [&] { index = build_key_index(index_options, in.q, in.k, true); });
+  timing.index = best_of(options.repeats, [&] { index = build_key_index(index_options, in.q, in.k, true); });
   SamplingStatistics statistics;
-  timing.sample = best_ms(options.repeats, [&] {
+  timing.sample = best_of(options.repeats, [&] {
     statistics = {};
     draw_attention_samples(*index, in.q.data(), in.k.data(), samples_per_query, key, SampleStream::forward,
                            samples.data(), &statistics);
   });
   timing.tail_per_sample = statistics.tail_members_per_sample();
-  timing.output = best_ms(options.repeats, [&] {
+  timing.output = best_of(options.repeats, [&] {
     gumbel_output(shape, samples.data(), samples_per_query, in.v.data(), 1, out.data());
   });
   SampledBackward backward;  // uniform starts, D_i leave-one-out
@@ -168,11 +196,11 @@ SampledTiming time_sampled(const Inputs& in, const std::string& kind, const Opti
   backward.grad_output = in.grad_output.data();
   backward.samples = samples.data();
   backward.samples_per_query = samples_per_query;
-  timing.backward = best_ms(options.repeats, [&] {
+  timing.backward = best_of(options.repeats, [&] {
     sampled_attention_backward(backward, grad_q.data(), grad_k.data(), grad_v.data());
   });
   if (options.literal)
-    timing.literal = best_ms(options.repeats, [&] {
+    timing.literal = best_of(options.repeats, [&] {
       draw_attention_samples(*index, in.q.data(), in.k.data(), samples_per_query, key, SampleStream::forward,
                              samples.data(), nullptr, HeadDraw::per_candidate);
     });
@@ -185,20 +213,26 @@ int main(int argc, char** argv) {
   const Options options = parse(argc, argv);
   set_num_threads(options.threads);
   std::printf("gumbel forward + sampled backward vs exact attention, causal, B=%ld H=%ld d=%ld, L=%ld, %d threads, "
-              "best of %d\n",
+              "best of %d; wall ms (CPU ms of all threads)\n",
               long(kBatch), long(kHeads), long(kDim), long(options.samples), options.threads, options.repeats);
-  std::printf("%6s %5s %-9s %10s %9s %9s %9s %11s %9s %8s %11s%s\n", "T", "k", "index", "exact ms", "index ms",
-              "sample ms", "output ms", "backward ms", "total ms", "speedup", "tail/sample",
-              options.literal ? "  literal ms" : "");
+  std::printf("%6s %4s %-9s %17s %15s %17s %13s %15s %17s %7s %6s %8s%s\n", "T", "k", "index", "exact fwd+bwd",
+              "index", "sample", "output", "backward", "total", "speedup", "(cpu)", "tail/smp",
+              options.literal ? "  literal sample" : "");
+  const auto cell = [](const Timing& t, int width) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.1f (%.1f)", t.wall, t.cpu);
+    std::printf(" %*s", width, text);
+  };
   for (const int64_t time : options.lengths) {
     const Inputs in = random_inputs(time);
-    const double exact = exact_forward_backward_ms(in, options.repeats);
+    const Timing exact = options.exact ? exact_forward_backward(in, options.repeats) : Timing{NAN, NAN};
     for (const std::string& kind : options.indexes) {
       const SampledTiming t = time_sampled(in, kind, options);
-      std::printf("%6ld %5ld %-9s %10.1f %9.1f %9.1f %9.1f %11.1f %9.1f %8.2f %11.2f", long(time),
-                  long(options.k > 0 ? options.k : default_k(time)), kind.c_str(), exact, t.index, t.sample, t.output,
-                  t.backward, t.total(), exact / t.total(), t.tail_per_sample);
-      if (options.literal) std::printf("  %10.1f", t.literal);
+      std::printf("%6ld %4ld %-9s", long(time), long(options.k > 0 ? options.k : default_k(time)), kind.c_str());
+      cell(exact, 17), cell(t.index, 15), cell(t.sample, 17), cell(t.output, 13), cell(t.backward, 15);
+      cell(t.total(), 17);
+      std::printf(" %7.2f %6.2f %8.2f", exact.wall / t.total().wall, exact.cpu / t.total().cpu, t.tail_per_sample);
+      if (options.literal) cell(t.literal, 17);
       std::printf("\n");
       std::fflush(stdout);
     }

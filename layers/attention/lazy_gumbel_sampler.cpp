@@ -21,6 +21,25 @@ SamplingStatistics& SamplingStatistics::operator+=(const SamplingStatistics& oth
   return *this;
 }
 
+namespace {
+
+// Gumbels truncated to (lower, ∞), many for one bound: G = −log E with E ~
+// Exp(1) truncated to (0, e^{−lower}), by the inverse CDF of E as in
+// CounterRng::truncated_gumbel, but with the bound's exp and expm1 computed
+// once per group instead of once per member.
+class TruncatedGumbel {
+ public:
+  explicit TruncatedGumbel(double lower) : mass_(-std::expm1(-std::exp(-lower))) {}
+  // P(G > lower) = 1 − exp(−e^{−lower}), accurate when tiny.
+  double mass() const { return mass_; }
+  double operator()(CounterRng& rng) const { return -std::log(-std::log1p(-rng.uniform_double() * mass_)); }
+
+ private:
+  double mass_;
+};
+
+}  // namespace
+
 LazyGumbelSampler::LazyGumbelSampler(const KeyIndex& index, const float* q, const float* k, HeadDraw head_draw)
     : index_(index), queries_(q), keys_(k), head_draw_(head_draw) {}
 
@@ -73,14 +92,13 @@ int32_t LazyGumbelSampler::draw(CounterRng& rng) {
   for (size_t g = 0; g < tail_groups_.size(); ++g) {
     const TailGroup& group = tail_groups_[g];
     // Only members whose Gumbel exceeds B = M − b can reach M (step 2).
-    const double threshold = best.perturbed_score - group.bound;
-    const double chance = -std::expm1(-std::exp(-threshold));  // P(G > B), precise when tiny
-    const int64_t count = static_cast<int64_t>(rng.binomial(group.size, chance));
+    const TruncatedGumbel gumbel_above(best.perturbed_score - group.bound);
+    const int64_t count = static_cast<int64_t>(rng.binomial(group.size, gumbel_above.mass()));
     if (count == 0) continue;
     members_.resize(count);
     index_.sample_tail_group(head_, query_, g, count, rng, members_.data());
     for (const int32_t member : members_) {
-      const double perturbed = score(member) + rng.truncated_gumbel(threshold);
+      const double perturbed = score(member) + gumbel_above(rng);
       if (perturbed > best.perturbed_score) {
         best = {member, perturbed};
         from_tail = true;
