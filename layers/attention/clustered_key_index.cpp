@@ -385,7 +385,14 @@ class ClusteredKeyIndex final : public KeyIndex {
   // Stores the head and adds the last tail group: the scanned keys left out of the head.
   void add_scanned_remainder(int64_t head, int64_t query, const float* query_row,
                              std::span<const key_search::Candidate> best, int64_t scanned_keys) {
-    heads_.store(head, query, best, [&](int32_t slot) { return key_at_slot(head, query, slot); });
+    // Slots come in ascending order: one walk over the scanned clusters finds all their keys.
+    const std::span<const ClusterSpan> scanned = scanned_spans(head, query);
+    size_t span = 0;
+    int64_t first_slot = 0;  // of the span
+    heads_.store(head, query, best, [&](int32_t slot) {
+      while (slot >= first_slot + scanned[span].size) first_slot += scanned[span++].size;
+      return clusters_[head].members_of(scanned[span].cluster)[slot - first_slot];
+    });
     const int64_t remainder = scanned_keys - static_cast<int64_t>(best.size());
     if (remainder == 0) return;
     const double slack = key_search::score_rounding_slack(dim(), scale(), key_search::norm(query_row, dim()),

@@ -11,6 +11,9 @@
 //     head's smallest score s_min. The clustered index has one group for the
 //     scanned keys outside the head (bound s_min) and one per unscanned
 //     cluster c (bound U_c = s·(q·μ_c + ‖q‖·r_c), Cauchy–Schwarz).
+//     Groups are never empty. Each bound is raised by a small rounding
+//     slack (key_index_search.h), so it holds for the real scores and for
+//     any fp32 evaluation of them, whatever the summation order.
 // Lazy Gumbel sampling (DESIGN.md §4) stays an exact sample from softmax(S_i)
 // with any index that keeps these bounds true: every tail candidate that
 // could still win is given a chance through its group's bound.

@@ -29,7 +29,8 @@ class HeadTable {
 
   // Stores the head of (head, query): the best candidates of its search, at
   // least one, in ascending slot order (as StreamingTopK::best() gives them
-  // when offered in slot order); key_of(slot) is the key position at a slot.
+  // when offered in slot order); key_of(slot) is the key position at a slot,
+  // called for the slots in that order.
   template <class KeyOfSlot>
   void store(int64_t head, int64_t query, std::span<const Candidate> best, const KeyOfSlot& key_of) {
     const int64_t r = row(head, query);
