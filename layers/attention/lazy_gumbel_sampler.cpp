@@ -60,8 +60,12 @@ void LazyGumbelSampler::start_query(int64_t head, int64_t query) {
   for (int64_t j = 0; j < size; ++j) cumulative_weight_[j] = total += head_weights_[j];
   head_log_partition_ = largest + std::log(total);
 
+  // Groups of high bound first: they hold the likeliest winners, and a
+  // winner raises M, which shrinks the draws of every later group.
   tail_groups_.resize(index_.tail_group_count(head, query));
-  for (size_t g = 0; g < tail_groups_.size(); ++g) tail_groups_[g] = index_.tail_group(head, query, g);
+  for (size_t g = 0; g < tail_groups_.size(); ++g) tail_groups_[g] = {int64_t(g), index_.tail_group(head, query, g)};
+  std::stable_sort(tail_groups_.begin(), tail_groups_.end(),
+                   [](const NumberedGroup& a, const NumberedGroup& b) { return a.group.bound > b.group.bound; });
 }
 
 LazyGumbelSampler::Candidate LazyGumbelSampler::draw_from_head(CounterRng& rng) const {
@@ -89,14 +93,13 @@ float LazyGumbelSampler::score(int32_t key) const {
 int32_t LazyGumbelSampler::draw(CounterRng& rng) {
   Candidate best = head_draw_ == HeadDraw::max_stable ? draw_from_head(rng) : draw_from_head_per_candidate(rng);
   bool from_tail = false;
-  for (size_t g = 0; g < tail_groups_.size(); ++g) {
-    const TailGroup& group = tail_groups_[g];
+  for (const auto& [number, group] : tail_groups_) {
     // Only members whose Gumbel exceeds B = M − b can reach M (step 2).
     const TruncatedGumbel gumbel_above(best.perturbed_score - group.bound);
     const int64_t count = static_cast<int64_t>(rng.binomial(group.size, gumbel_above.mass()));
     if (count == 0) continue;
     members_.resize(count);
-    index_.sample_tail_group(head_, query_, g, count, rng, members_.data());
+    index_.sample_tail_group(head_, query_, number, count, rng, members_.data());
     for (const int32_t member : members_) {
       const double perturbed = score(member) + gumbel_above(rng);
       if (perturbed > best.perturbed_score) {

@@ -13,7 +13,8 @@
 //      truncated to (B, ∞).
 //   3. Each of them is scored, S_ij = s·q_i·k_j; if S_ij + G_j > M it becomes
 //      j* and M = S_ij + G_j.
-// Step 2 uses the running M, not the head's: the groups' Gumbels are
+// Step 2 uses the running M, not the head's, and visits the groups in order
+// of decreasing bound, where winners are likeliest: the groups' Gumbels are
 // independent of everything drawn before them, so asking group g only for
 // members above the current M is again an exact lazy draw of that group, and
 // a member that is not drawn has S + G <= b + B = M and cannot win. A larger
@@ -115,7 +116,11 @@ class LazyGumbelSampler {
   std::vector<float> head_weights_;       // exp(S_ij − max S) over N_i
   std::vector<double> cumulative_weight_;  // running sums of head_weights_
   double head_log_partition_ = 0.0;       // LSE = log Σ_{N_i} e^{S_ij}
-  std::vector<TailGroup> tail_groups_;
+  struct NumberedGroup {
+    int64_t number;  // the index's number for the group
+    TailGroup group;
+  };
+  std::vector<NumberedGroup> tail_groups_;  // by decreasing bound
   std::vector<int32_t> members_;
   SamplingStatistics statistics_;
 };

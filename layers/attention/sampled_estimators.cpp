@@ -34,7 +34,7 @@ float median(float* values, int64_t count) {
 
 void gumbel_output(const AttentionShape& shape, const int32_t* samples, int64_t samples_per_query, const float* v,
                    int64_t mom_groups, float* out) {
-  require(mom_groups >= 1 && samples_per_query % mom_groups == 0,
+  require(samples_per_query >= 1 && mom_groups >= 1 && samples_per_query % mom_groups == 0,
           "gumbel attention: --samples (" + std::to_string(samples_per_query) +
               ") must be a positive multiple of --mom-groups (" + std::to_string(mom_groups) + ")");
   const int64_t dim = shape.dim, group_size = samples_per_query / mom_groups;
