@@ -35,8 +35,9 @@ void StreamingTopK::clear() {
 void StreamingTopK::offer(const float* scores, int64_t count, int64_t first_slot) {
   assert(count >= 1 && count <= kTile);
   if (tiles::max_row(scores, count) < threshold_score_) return;
-  // Branch-free: every candidate is written, and kept when it beats the threshold.
+  // Once a threshold exists, few scores reach it: test the float first.
   for (int64_t j = 0; j < count; ++j) {
+    if (scores[j] < threshold_score_) continue;
     const Candidate candidate = pack_candidate(scores[j], first_slot + j);
     buffer_[size_] = candidate;
     size_ += candidate > threshold_;
