@@ -44,7 +44,6 @@ struct HeadClusters {
   KeyPanels centroid_panels;
   double largest_key_norm = 0.0;
 
-  int64_t count() const { return static_cast<int64_t>(radii.size()); }
   int64_t size(int64_t c) const { return offsets[c + 1] - offsets[c]; }
   const int32_t* members_of(int64_t c) const { return members.data() + offsets[c]; }
   // The members of c at positions below `end`: a prefix of members_of(c).
@@ -53,15 +52,15 @@ struct HeadClusters {
   }
 };
 
-// offsets and members of HeadClusters from the cluster of each key: a
-// counting sort, which keeps each cluster's members in position order.
-void group_by_cluster(const std::vector<int32_t>& cluster_of, int64_t clusters, HeadClusters& out) {
+// offsets and members from cluster_of: a counting sort, which keeps each
+// cluster's members in position order.
+void group_by_cluster(int64_t clusters, HeadClusters& out) {
   out.offsets.assign(clusters + 1, 0);
-  for (const int32_t c : cluster_of) ++out.offsets[c + 1];
+  for (const int32_t c : out.cluster_of) ++out.offsets[c + 1];
   for (int64_t c = 0; c < clusters; ++c) out.offsets[c + 1] += out.offsets[c];
   std::vector<int32_t> next(out.offsets.begin(), out.offsets.end() - 1);
-  out.members.resize(cluster_of.size());
-  for (size_t j = 0; j < cluster_of.size(); ++j) out.members[next[cluster_of[j]]++] = static_cast<int32_t>(j);
+  out.members.resize(out.cluster_of.size());
+  for (size_t j = 0; j < out.cluster_of.size(); ++j) out.members[next[out.cluster_of[j]]++] = static_cast<int32_t>(j);
 }
 
 // The radius of each cluster, in double against the stored (float) centroid,
@@ -80,23 +79,31 @@ std::vector<double> cluster_radii(const float* keys, int64_t dim, const HeadClus
   return radii;
 }
 
-HeadClusters cluster_keys(const float* keys, int64_t time, int64_t dim, int64_t clusters, CounterRng rng) {
-  KMeans kmeans_result = kmeans(keys, time, dim, clusters, kLloydIterations, rng);
-  HeadClusters out{.centroids = std::move(kmeans_result.centroids), .radii = {},
-                   .cluster_of = std::move(kmeans_result.assignment), .offsets = {}, .members = {},
-                   .first_panels = std::vector<int64_t>(clusters + 1, 0), .key_panels = KeyPanels(0, dim),
-                   .centroid_panels = KeyPanels(tiles_for(clusters), dim), .largest_key_norm = 0.0};
-  group_by_cluster(out.cluster_of, clusters, out);
-  out.radii = cluster_radii(keys, dim, out);
-
+// The panels of the tile products: each cluster's keys from a panel of their
+// own (so that a causal prefix is whole panels and a last partial one), and
+// the centroids.
+void pack_panels(const float* keys, int64_t dim, int64_t clusters, HeadClusters& out) {
+  out.first_panels.assign(clusters + 1, 0);
   for (int64_t c = 0; c < clusters; ++c) out.first_panels[c + 1] = out.first_panels[c] + tiles_for(out.size(c));
   out.key_panels = KeyPanels(out.first_panels[clusters], dim);
+  out.centroid_panels = KeyPanels(tiles_for(clusters), dim);
   for (int64_t c = 0; c < clusters; ++c) {
     for (int64_t n = 0; n < out.size(c); ++n)
       out.key_panels.store(out.first_panels[c] * kTile + n, keys + out.members_of(c)[n] * dim);
     out.centroid_panels.store(c, out.centroids.data() + c * dim);
   }
-  for (int64_t j = 0; j < time; ++j) out.largest_key_norm = std::max(out.largest_key_norm, key_search::norm(keys + j * dim, dim));
+}
+
+HeadClusters cluster_keys(const float* keys, int64_t time, int64_t dim, int64_t clusters, CounterRng rng) {
+  KMeans kmeans_result = kmeans(keys, time, dim, clusters, kLloydIterations, rng);
+  HeadClusters out;
+  out.centroids = std::move(kmeans_result.centroids);
+  out.cluster_of = std::move(kmeans_result.assignment);
+  group_by_cluster(clusters, out);
+  out.radii = cluster_radii(keys, dim, out);
+  pack_panels(keys, dim, clusters, out);
+  for (int64_t j = 0; j < time; ++j)
+    out.largest_key_norm = std::max(out.largest_key_norm, key_search::norm(keys + j * dim, dim));
   return out;
 }
 

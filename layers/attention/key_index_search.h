@@ -26,13 +26,14 @@ constexpr int64_t tiles_for(int64_t count) { return (count + kTile - 1) / kTile;
 // keys. Slots never stored read as zero keys.
 class KeyPanels {
  public:
+  KeyPanels() = default;  // no panels
   KeyPanels(int64_t panels, int64_t dim) : dim_(dim), values_(panels * dim * kTile, 0.0f) {}
 
   void store(int64_t slot, const float* key);
   const float* panel(int64_t index) const { return values_.data() + index * dim_ * kTile; }
 
  private:
-  int64_t dim_;
+  int64_t dim_ = 0;
   std::vector<float> values_;
 };
 
