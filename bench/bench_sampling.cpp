@@ -14,12 +14,14 @@
 //   total ms      index + sample + output + backward; speedup = exact / total,
 //                 of wall times and (cpu) of CPU times
 //   tail/sample   tail keys drawn and scored per sample (step 3 of §4)
-//   literal ms    (with --literal) draw_attention_samples with one Gumbel per
+//   --tail        the sampler's tail draw: race (default) or binomial (§4 as written)
+//   literal       (with --literal) draw_attention_samples with one Gumbel per
 //                 head member per sample, the literal algorithm, for scale
 // k = ceil(sqrt(T)) rounded up to a multiple of 8 and L = 32 unless given.
 //
 // usage: bench_sampling [--threads 2] [--repeats 1] [--T 1024,2048,...]
-//                       [--index exact,clustered] [--samples 32] [--k K] [--literal] [--no-exact]
+//                       [--index exact,clustered] [--samples 32] [--k K] [--tail race|binomial]
+//                       [--literal] [--no-exact]
 #include <time.h>
 
 #include <algorithm>
@@ -56,6 +58,7 @@ struct Options {
   int64_t samples = 32;
   int64_t k = 0;  // 0: the default ceil(sqrt(T)) rounded up to a multiple of 8
   bool literal = false;
+  TailDraw tail = TailDraw::race;
   bool exact = true;  // --no-exact: time the sampled path only
 };
 
@@ -76,6 +79,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--samples") options.samples = std::stoll(value), ++i;
     else if (flag == "--k") options.k = std::stoll(value), ++i;
     else if (flag == "--literal") options.literal = true;
+    else if (flag == "--tail") options.tail = value == "binomial" ? TailDraw::binomial : TailDraw::race, ++i;
     else if (flag == "--no-exact") options.exact = false;
     else if (flag == "--index") options.indexes = split(value), ++i;
     else if (flag == "--T") {
@@ -85,7 +89,7 @@ Options parse(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: %s [--threads N] [--repeats N] [--T 1024,...] [--index exact,clustered] [--samples L] "
-                   "[--k K] [--literal] [--no-exact]\n",
+                   "[--k K] [--tail race|binomial] [--literal] [--no-exact]\n",
                    argv[0]);
       std::exit(2);
     }
@@ -182,7 +186,7 @@ SampledTiming time_sampled(const Inputs& in, const std::string& kind, const Opti
   timing.sample = best_of(options.repeats, [&] {
     statistics = {};
     draw_attention_samples(*index, in.q.data(), in.k.data(), samples_per_query, key, SampleStream::forward,
-                           samples.data(), &statistics);
+                           samples.data(), &statistics, {.tail = options.tail});
   });
   timing.tail_per_sample = statistics.tail_members_per_sample();
   timing.output = best_of(options.repeats, [&] {
@@ -202,7 +206,7 @@ SampledTiming time_sampled(const Inputs& in, const std::string& kind, const Opti
   if (options.literal)
     timing.literal = best_of(options.repeats, [&] {
       draw_attention_samples(*index, in.q.data(), in.k.data(), samples_per_query, key, SampleStream::forward,
-                             samples.data(), nullptr, HeadDraw::per_candidate);
+                             samples.data(), nullptr, {.head = HeadDraw::per_candidate, .tail = options.tail});
     });
   return timing;
 }

@@ -40,8 +40,8 @@ class TruncatedGumbel {
 
 }  // namespace
 
-LazyGumbelSampler::LazyGumbelSampler(const KeyIndex& index, const float* q, const float* k, HeadDraw head_draw)
-    : index_(index), queries_(q), keys_(k), head_draw_(head_draw) {}
+LazyGumbelSampler::LazyGumbelSampler(const KeyIndex& index, const float* q, const float* k, SamplerOptions options)
+    : index_(index), queries_(q), keys_(k), options_(options), drawn_in_(index.time(), 0) {}
 
 void LazyGumbelSampler::start_query(int64_t head, int64_t query) {
   head_ = head;
@@ -91,39 +91,68 @@ float LazyGumbelSampler::score(int32_t key) const {
 }
 
 int32_t LazyGumbelSampler::draw(CounterRng& rng) {
-  Candidate best = head_draw_ == HeadDraw::max_stable ? draw_from_head(rng) : draw_from_head_per_candidate(rng);
-  bool from_tail = false;
-  for (const auto& [number, group] : tail_groups_) {
-    // Only members whose Gumbel exceeds B = M − b can reach M (step 2).
-    const TruncatedGumbel gumbel_above(best.perturbed_score - group.bound);
-    const int64_t count = static_cast<int64_t>(rng.binomial(group.size, gumbel_above.mass()));
-    if (count == 0) continue;
-    members_.resize(count);
-    index_.sample_tail_group(head_, query_, number, count, rng, members_.data());
-    for (const int32_t member : members_) {
-      const double perturbed = score(member) + gumbel_above(rng);
-      if (perturbed > best.perturbed_score) {
-        best = {member, perturbed};
-        from_tail = true;
-      }
-    }
-    statistics_.tail_members += count;
+  Candidate best = options_.head == HeadDraw::max_stable ? draw_from_head(rng) : draw_from_head_per_candidate(rng);
+  const int32_t head_winner = best.key;
+  for (const NumberedGroup& group : tail_groups_) {
+    if (options_.tail == TailDraw::race) race_group(group, rng, best);
+    else draw_group_binomially(group, rng, best);
   }
   statistics_.samples += 1;
-  statistics_.tail_winners += from_tail;
+  statistics_.tail_winners += best.key != head_winner;
   return best.key;
+}
+
+void LazyGumbelSampler::race_group(const NumberedGroup& numbered, CounterRng& rng, Candidate& best) {
+  const TailGroup& group = numbered.group;
+  if (++race_ == 0) {  // the stamp wrapped around: forget every mark
+    std::fill(drawn_in_.begin(), drawn_in_.end(), 0);
+    race_ = 1;
+  }
+  double smallest_exponential = 0.0;  // E_(r) = e^{−G} of the r-th member, increasing
+  for (int64_t r = 0; r < group.size; ++r) {
+    smallest_exponential -= std::log(rng.uniform_double()) / static_cast<double>(group.size - r);
+    const double gumbel = -std::log(smallest_exponential);
+    if (group.bound + gumbel <= best.perturbed_score) return;  // neither it nor any later member can win
+    const int32_t member = draw_new_member(numbered.number, rng);
+    const double perturbed = score(member) + gumbel;
+    statistics_.tail_members += 1;
+    if (perturbed > best.perturbed_score) best = {member, perturbed};
+  }
+}
+
+int32_t LazyGumbelSampler::draw_new_member(int64_t group_number, CounterRng& rng) {
+  // Uniform over the members not drawn yet in this race: redraw the drawn ones.
+  int32_t member;
+  do index_.sample_tail_group(head_, query_, group_number, 1, rng, &member);
+  while (drawn_in_[member] == race_);
+  drawn_in_[member] = race_;
+  return member;
+}
+
+void LazyGumbelSampler::draw_group_binomially(const NumberedGroup& numbered, CounterRng& rng, Candidate& best) {
+  const TailGroup& group = numbered.group;
+  const TruncatedGumbel gumbel_above(best.perturbed_score - group.bound);
+  const int64_t count = static_cast<int64_t>(rng.binomial(group.size, gumbel_above.mass()));
+  if (count == 0) return;
+  members_.resize(count);
+  index_.sample_tail_group(head_, query_, numbered.number, count, rng, members_.data());
+  for (const int32_t member : members_) {
+    const double perturbed = score(member) + gumbel_above(rng);
+    if (perturbed > best.perturbed_score) best = {member, perturbed};
+  }
+  statistics_.tail_members += count;
 }
 
 void draw_attention_samples(const KeyIndex& index, const float* q, const float* k, int64_t samples_per_query,
                             const SamplingKey& key, SampleStream stream, int32_t* samples,
-                            SamplingStatistics* statistics, HeadDraw head_draw) {
+                            SamplingStatistics* statistics, SamplerOptions options) {
   require(samples_per_query >= 1, "draw_attention_samples: samples per query must be at least 1, got " +
                                       std::to_string(samples_per_query));
   const int64_t time = index.time(), queries = index.heads() * time;
   SamplingStatistics total;
 #pragma omp parallel if (queries > 1)
   {
-    LazyGumbelSampler sampler(index, q, k, head_draw);
+    LazyGumbelSampler sampler(index, q, k, options);
     // Causal rows differ in cost (tail size grows with i): hand out small chunks.
 #pragma omp for schedule(dynamic, 16)
     for (int64_t item = 0; item < queries; ++item) {

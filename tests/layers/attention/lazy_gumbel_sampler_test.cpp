@@ -21,31 +21,41 @@ constexpr int64_t kDraws = 100000;
 struct Fit {
   ChiSquare chi_square;
   SamplingStatistics statistics;
+  double work_variance = 0;  // of the tail members scored per sample
+  double work_standard_error() const { return std::sqrt(work_variance / kDraws); }
 };
 
 // kDraws samples of one query through the sampler, against its exact softmax
 // row. The chi-square threshold (statistics.h) fails a correct sampler with
 // probability 1e-4; a sampler that ignores the tail, or draws it with a wrong
 // threshold, misses probability mass of order 1/k and fails by far.
-Fit fit_query(const Problem& problem, const KeyIndex& index, int64_t query, HeadDraw head_draw = HeadDraw::max_stable,
+Fit fit_query(const Problem& problem, const KeyIndex& index, int64_t query, SamplerOptions options = {},
               uint64_t seed = 1) {
   const int64_t head = problem.shape.heads - 1;
-  LazyGumbelSampler sampler(index, problem.q.data(), problem.k.data(), head_draw);
+  LazyGumbelSampler sampler(index, problem.q.data(), problem.k.data(), options);
   sampler.start_query(head, query);
   CounterRng rng = query_rng({seed, 0, 0, 0}, SampleStream::forward, head, query);
   std::vector<double> counts(problem.candidates(query));
   int64_t outside = 0;  // draws that are not candidates of the query
+  double work_squares = 0;
   for (int64_t n = 0; n < kDraws; ++n) {
+    const double work_before = sampler.statistics().tail_members;
     const int32_t key = sampler.draw(rng);
+    const double work = sampler.statistics().tail_members - work_before;
+    work_squares += work * work;
     if (key < 0 || key >= static_cast<int32_t>(counts.size())) ++outside;
     else counts[key] += 1;
   }
   REQUIRE(outside == 0);
-  return {chi_square(counts, softmax_row(problem, head, query)), sampler.statistics()};
+  const double mean_work = sampler.statistics().tail_members_per_sample();
+  return {chi_square(counts, softmax_row(problem, head, query)), sampler.statistics(),
+          work_squares / kDraws - mean_work * mean_work};
 }
 
-// The law of the tail work m per sample for an index with one tail group of
-// n members and bound b: given the head maximum M = LSE + G', m is
+constexpr SamplerOptions kBinomialTail{.tail = TailDraw::binomial};
+
+// The law of the tail work m per sample of TailDraw::binomial for an index
+// with one tail group of n members and bound b: given the head maximum M = LSE + G', m is
 // Binomial(n, p) with p = 1 − exp(−e^{b−M}) = 1 − exp(−c·X), c = e^{b − LSE},
 // X = e^{−G'} ~ Exp(1). Over X: E[p] = c/(1 + c), E[p²] = 1 − 2/(1 + c) + 1/(1 + 2c),
 // and Var(m) = n(E[p] − E[p²]) + n²(E[p²] − E[p]²).
@@ -117,12 +127,19 @@ TEST_CASE("Lazy Gumbel sampler: exact on peaked, flat, tied and short causal row
     Problem p = random_problem(shape, 13);
     std::fill(p.q.begin(), p.q.end(), 0.0f);
     const SortedKeyIndex index(p, {.k = 16});
-    const Fit fit = fit_query(p, index, last);
-    check_fit(fit);
-    // Every tail key ties with s_min, so a tail member is drawn when its
-    // Gumbel beats the head's 16: E[m] = 184/17.
+    const Fit race = fit_query(p, index, last);
+    check_fit(race);
+    // The race scores its first member when the tail's largest Gumbel beats
+    // the head's, and then stops, as no other can beat that member: one
+    // member with probability 184/200 (the chance that the largest of 200
+    // Gumbels is in the tail), else none; within 5 standard errors.
+    CHECK(std::abs(race.statistics.tail_members_per_sample() - 0.92) <= 5 * std::sqrt(0.92 * 0.08 / kDraws));
+    // Steps 2–3 as written draw every tail key whose Gumbel beats the
+    // head's 16: E[m] = 184/17.
+    const Fit binomial = fit_query(p, index, last, kBinomialTail);
+    check_fit(binomial);
     CHECK(tail_work(index, 0, last).mean == doctest::Approx(184.0 / 17.0));
-    check_tail_work(fit, tail_work(index, 0, last));
+    check_tail_work(binomial, tail_work(index, 0, last));
   }
   SUBCASE("tied scores: keys repeat every 10 positions, ties straddle the head's edge") {
     Problem p = random_problem(shape, 14);
@@ -152,16 +169,26 @@ TEST_CASE("Lazy Gumbel sampler: exact with many bounded tail groups and loose bo
   // Loose bounds cost work, not exactness: more members are drawn and lose.
   const Fit tight = fit_query(p, SortedKeyIndex(p, {.k = 8, .tail_groups = 12}), 299);
   CHECK(fit.statistics.tail_members_per_sample() > tight.statistics.tail_members_per_sample());
+  check_fit(fit_query(p, index, 299, kBinomialTail));
 }
 
-TEST_CASE("Lazy Gumbel sampler: the literal per-candidate head draw gives the same distribution") {
+TEST_CASE("Lazy Gumbel sampler: the reference head and tail draws give the same distribution") {
   const Problem p = random_problem({1, 200, 16}, 31, true, 2.0f);
   const SortedKeyIndex index(p, {.k = 16});
-  const Fit literal = fit_query(p, index, 199, HeadDraw::per_candidate);
-  check_fit(literal);
-  // Both draw the head maximum M from the same law, so the tail work follows its law too.
-  check_tail_work(literal, tail_work(index, 0, 199));
-  check_tail_work(fit_query(p, index, 199), tail_work(index, 0, 199));
+  const TailWork law = tail_work(index, 0, 199);
+  // Both head draws give the head maximum M the same law, so with the
+  // binomial tail the tail work follows the law of m in either case.
+  for (const HeadDraw head : {HeadDraw::per_candidate, HeadDraw::max_stable}) {
+    const Fit fit = fit_query(p, index, 199, {.head = head, .tail = TailDraw::binomial});
+    check_fit(fit);
+    check_tail_work(fit, law);
+  }
+  // The literal head with the race, and the race's work: never more than the
+  // binomial tail's (it scores a subset of the same candidates' chances).
+  const Fit race = fit_query(p, index, 199, {.head = HeadDraw::per_candidate});
+  check_fit(race);
+  MESSAGE("tail members per sample: race ", race.statistics.tail_members_per_sample(), ", binomial ", law.mean);
+  CHECK(race.statistics.tail_members_per_sample() < law.mean);
 }
 
 TEST_CASE("draw_attention_samples: every query's samples are valid candidates and the same for 1 and 2 threads") {
