@@ -40,7 +40,8 @@ Tensor gaussian(const Shape& shape, uint64_t seed, float scale = 1.0f) {
 // scores tie, which exercises the tie-break.
 Tensor integers(const Shape& shape, uint64_t seed) {
   Tensor t = gaussian(shape, seed, 2.0f);
-  for (int64_t e = 0; e < t.numel(); ++e) t.data()[e] = std::round(t.data()[e]);
+  float* values = t.data();
+  for (int64_t e = 0; e < shape.numel(); ++e) values[e] = std::round(values[e]);
   return t;
 }
 
@@ -51,21 +52,28 @@ Tensor clustered(const Shape& shape, uint64_t centre_seed, uint64_t seed, int64_
   std::vector<float> centre_values(centres * dim);
   CounterRng(centre_seed, {0xCE}).fill_normal(centre_values.data(), centres * dim, 0.0f, 3.0f);
   Tensor t = gaussian(shape, seed, 0.3f);
+  float* values = t.data();
   CounterRng pick(seed, {0x91C});
   for (int64_t row = 0; row < rows; ++row) {
     const auto centre = static_cast<int64_t>(pick.below(centres));
-    for (int64_t c = 0; c < dim; ++c) t.data()[row * dim + c] += centre_values[centre * dim + c];
+    for (int64_t c = 0; c < dim; ++c) values[row * dim + c] += centre_values[centre * dim + c];
   }
   return t;
 }
 
 struct Problem {
+  Problem(Tensor q_, Tensor k_, bool causal_)
+      : q(std::move(q_)), k(std::move(k_)), causal(causal_), shape{q.size(0) * q.size(1), q.size(2), q.size(3)} {}
+
   Tensor q, k;
   bool causal;
+  struct {
+    int64_t heads, time, dim;
+  } shape;  // read once: Tensor::size checks its argument every call
 
-  int64_t heads() const { return q.size(0) * q.size(1); }
-  int64_t time() const { return q.size(2); }
-  int64_t dim() const { return q.size(3); }
+  int64_t heads() const { return shape.heads; }
+  int64_t time() const { return shape.time; }
+  int64_t dim() const { return shape.dim; }
   int64_t candidates(int64_t query) const { return causal ? query + 1 : time(); }
 
   // s·q_i·k_j in double.
@@ -98,9 +106,9 @@ std::unique_ptr<KeyIndex> build(const Problem& p, const std::string& kind, int64
 // The top k of C_i by (double) score, ties to the lower position; ascending.
 std::vector<int32_t> brute_force_head(const Problem& p, int64_t head, int64_t query, int64_t k) {
   std::vector<int32_t> keys(p.candidates(query));
-  for (size_t j = 0; j < keys.size(); ++j) keys[j] = static_cast<int32_t>(j);
-  std::stable_sort(keys.begin(), keys.end(),
-                   [&](int32_t a, int32_t b) { return p.score(head, query, a) > p.score(head, query, b); });
+  std::vector<double> scores(keys.size());
+  for (size_t j = 0; j < keys.size(); ++j) keys[j] = static_cast<int32_t>(j), scores[j] = p.score(head, query, j);
+  std::stable_sort(keys.begin(), keys.end(), [&](int32_t a, int32_t b) { return scores[a] > scores[b]; });
   keys.resize(std::min<size_t>(keys.size(), k));
   std::sort(keys.begin(), keys.end());
   return keys;
