@@ -1,0 +1,232 @@
+// Attention benchmark (issue 6): every attention mode against exact attention,
+// one causal layer, B=1, H=4, d=64, Q, K, V and dO standard normal, for each
+// sequence length T: forward and forward + backward wall time, peak memory,
+// the relative L2 error of O, dQ, dK, dV against exact attention, and the
+// log-log slope of time against T.
+//
+// Each (mode, T) runs in a child process of its own, so that its peak
+// resident memory (getrusage's high-water mark) is its own; exact attention's
+// child also writes its O, dQ, dK, dV to a temporary file that the other
+// modes' children compare with. Defaults: k = ceil(sqrt(T)) rounded up to a
+// multiple of 8, L = 32.
+//
+// usage: bench_attention [--threads 2] [--T 1024,2048,...] [--modes NAME,...]
+//   modes: exact knn knn-clustered gumbel gumbel-clustered knn-tail
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/arena.h"
+#include "core/autograd.h"
+#include "core/parallel.h"
+#include "core/rng.h"
+#include "layers/attention/approximate_attention.h"
+#include "layers/attention/attention_diagnostics.h"
+#include "layers/attention/exact_attention.h"
+
+using namespace knnformer;
+
+namespace {
+
+constexpr int64_t kHeads = 4, kDim = 64;
+
+struct Mode {
+  std::string name;
+  AttentionOptions options;
+};
+
+std::vector<Mode> all_modes() {
+  const auto with = [](const char* mode, const char* index) {
+    AttentionOptions options;
+    options.mode = mode;
+    options.knn_index = index;
+    return options;
+  };
+  return {{"exact", with("exact", "exact")},
+          {"knn", with("knn", "exact")},
+          {"knn-clustered", with("knn", "clustered")},
+          {"gumbel", with("gumbel", "exact")},
+          {"gumbel-clustered", with("gumbel", "clustered")},
+          {"knn-tail", with("knn-tail", "exact")}};
+}
+
+// What one child measured, sent back through a pipe.
+struct Result {
+  double forward_ms = 0, step_ms = 0, peak_mb = 0;
+  double error[4] = {0, 0, 0, 0};  // O, dQ, dK, dV
+  double tail_per_sample = 0;
+  bool ok = false;
+};
+
+double now_ms() {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double peak_resident_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;
+}
+
+Tensor standard_normal(int64_t time, uint64_t stream) {
+  Tensor t = Tensor::parameter({1, kHeads, time, kDim});
+  CounterRng(2025, {stream, static_cast<uint64_t>(time)}).fill_normal(t.data(), t.numel(), 0, 1);
+  return t;
+}
+
+// Where exact attention's child leaves its results for the others: named
+// after the parent, whose pid every child shares as its parent pid.
+std::string reference_path(int64_t time, pid_t parent) {
+  return "/tmp/knnformer-bench-attention-" + std::to_string(parent) + "-" + std::to_string(time) + ".bin";
+}
+
+double relative_error(const float* value, const float* reference, int64_t count) {
+  double difference = 0, norm = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    difference += std::pow(double(value[i]) - reference[i], 2);
+    norm += std::pow(double(reference[i]), 2);
+  }
+  return std::sqrt(difference / norm);
+}
+
+Result measure(const Mode& mode, int64_t time) {
+  const Tensor q = standard_normal(time, 1), k = standard_normal(time, 2), v = standard_normal(time, 3);
+  const Tensor out_grad = standard_normal(time, 4);
+  const auto attend = [&] {
+    if (mode.options.mode == "exact") return attention::exact_attention(q, k, v);
+    return attention::approximate_attention(q, k, v, mode.options, {});
+  };
+  Result result;
+  {
+    const NoGrad no_grad;
+    const double start = now_ms();
+    attend();
+    result.forward_ms = now_ms() - start;
+  }
+  attention::take_attention_diagnostics();
+  const double start = now_ms();
+  const Tensor out = attend();
+  std::copy_n(out_grad.data(), out.numel(), out.grad());
+  Tape::current().run_backward();
+  result.step_ms = now_ms() - start;
+  result.peak_mb = peak_resident_mb();
+  result.tail_per_sample = attention::take_attention_diagnostics().tail_members_per_sample();
+
+  const int64_t count = out.numel();
+  const float* values[4] = {out.data(), q.grad(), k.grad(), v.grad()};
+  if (mode.options.mode == "exact") {
+    std::ofstream file(reference_path(time, getppid()), std::ios::binary);
+    for (const float* value : values) file.write(reinterpret_cast<const char*>(value), count * sizeof(float));
+  } else {
+    std::ifstream file(reference_path(time, getppid()), std::ios::binary);
+    std::vector<float> reference(count);
+    for (int which = 0; which < 4 && file; ++which) {
+      file.read(reinterpret_cast<char*>(reference.data()), count * sizeof(float));
+      result.error[which] = file ? relative_error(values[which], reference.data(), count) : NAN;
+    }
+  }
+  result.ok = true;
+  return result;
+}
+
+// Runs measure() in a child process and returns what it sent back.
+Result measure_in_child(const Mode& mode, int64_t time) {
+  int channel[2];
+  if (pipe(channel) != 0) return {};
+  const pid_t child = fork();
+  if (child == 0) {
+    close(channel[0]);
+    const Result result = measure(mode, time);
+    const ssize_t written = write(channel[1], &result, sizeof result);
+    _exit(written == sizeof result ? 0 : 1);
+  }
+  close(channel[1]);
+  Result result;
+  const ssize_t got = read(channel[0], &result, sizeof result);
+  close(channel[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  return got == sizeof result ? result : Result{};
+}
+
+std::vector<std::string> split(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream stream(text);
+  for (std::string part; std::getline(stream, part, ',');) parts.push_back(part);
+  return parts;
+}
+
+double log_log_slope(const std::vector<double>& x, const std::vector<double>& y) {
+  const size_t n = x.size();
+  double mean_x = 0, mean_y = 0;
+  for (size_t i = 0; i < n; ++i) mean_x += std::log(x[i]) / n, mean_y += std::log(y[i]) / n;
+  double covariance = 0, variance = 0;
+  for (size_t i = 0; i < n; ++i) {
+    covariance += (std::log(x[i]) - mean_x) * (std::log(y[i]) - mean_y);
+    variance += std::pow(std::log(x[i]) - mean_x, 2);
+  }
+  return covariance / variance;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int threads = 2;
+  std::vector<int64_t> lengths{1024, 2048, 4096, 8192, 16384, 32768};
+  std::vector<Mode> modes = all_modes();
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--threads") threads = std::atoi(value.c_str());
+    if (flag == "--T") {
+      lengths.clear();
+      for (const auto& part : split(value)) lengths.push_back(std::atoll(part.c_str()));
+    }
+    if (flag == "--modes") {
+      std::vector<Mode> chosen;
+      for (const auto& name : split(value))
+        for (const auto& mode : all_modes())
+          if (mode.name == name) chosen.push_back(mode);
+      modes = chosen;
+    }
+  }
+  set_num_threads(threads);
+  std::printf("attention, causal, B=1 H=%ld d=%ld, %d threads; k = ceil(sqrt(T)) to a multiple of 8, L = 32\n",
+              long(kHeads), long(kDim), threads);
+  std::printf("%-17s %6s %10s %10s %8s %8s %9s %9s %9s %9s %8s\n", "mode", "T", "fwd ms", "fwd+bwd ms", "peak MB",
+              "vs exact", "err O", "err dQ", "err dK", "err dV", "tail/smp");
+  std::map<std::string, std::vector<double>> step_times;
+  for (const int64_t time : lengths) {
+    double exact_ms = 0;
+    for (const Mode& mode : modes) {
+      const Result r = measure_in_child(mode, time);
+      if (!r.ok) {
+        std::printf("%-17s %6ld   failed\n", mode.name.c_str(), long(time));
+        continue;
+      }
+      if (mode.name == "exact") exact_ms = r.step_ms;
+      step_times[mode.name].push_back(r.step_ms);
+      std::printf("%-17s %6ld %10.1f %10.1f %8.0f %7.2fx %9.4f %9.4f %9.4f %9.4f %8.2f\n", mode.name.c_str(),
+                  long(time), r.forward_ms, r.step_ms, r.peak_mb, exact_ms > 0 ? exact_ms / r.step_ms : NAN,
+                  r.error[0], r.error[1], r.error[2], r.error[3], r.tail_per_sample);
+      std::fflush(stdout);
+    }
+    std::remove(reference_path(time, getpid()).c_str());
+  }
+  std::printf("log-log slope of forward+backward time against T:");
+  std::vector<double> x(lengths.begin(), lengths.end());
+  for (const Mode& mode : modes)
+    if (step_times[mode.name].size() == x.size()) std::printf("  %s %.2f", mode.name.c_str(), log_log_slope(x, step_times[mode.name]));
+  std::printf("\n");
+}
