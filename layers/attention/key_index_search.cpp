@@ -1,13 +1,45 @@
 #include "layers/attention/key_index_search.h"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cmath>
 #include <functional>
 
 #include "layers/attention/tile_kernels.h"
 
+#if defined(__AVX512F__)
+// GCC 12's AVX-512 header warns about its own code (see tile_kernels.cpp).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+#endif
+
 namespace knnformer::attention::key_search {
+
+namespace {
+
+// Bit j set when scores[j] >= threshold, for j < count <= 64: the offers
+// that reach the threshold, found 16 at a time with AVX-512 when the
+// compiler targets it (usually none or few once a threshold exists).
+uint64_t scores_reaching(const float* scores, int64_t count, float threshold) {
+  uint64_t reaching = 0;
+#if defined(__AVX512F__)
+  const __m512 thresholds = _mm512_set1_ps(threshold);
+  for (int64_t j = 0; j < count; j += 16) {
+    const auto lanes = static_cast<__mmask16>(count - j >= 16 ? 0xFFFF : (1u << (count - j)) - 1);
+    const __m512 values = _mm512_maskz_loadu_ps(lanes, scores + j);
+    reaching |= uint64_t{_mm512_mask_cmp_ps_mask(lanes, values, thresholds, _CMP_GE_OQ)} << j;
+  }
+#else
+  for (int64_t j = 0; j < count; ++j) reaching |= uint64_t{scores[j] >= threshold} << j;
+#endif
+  return reaching;
+}
+
+}  // namespace
 
 void KeyPanels::store(int64_t slot, const float* key) {
   float* column = values_.data() + (slot / kTile) * dim_ * kTile + slot % kTile;
@@ -34,10 +66,10 @@ void StreamingTopK::clear() {
 
 void StreamingTopK::offer(const float* scores, int64_t count, int64_t first_slot) {
   assert(count >= 1 && count <= kTile);
-  if (tiles::max_row(scores, count) < threshold_score_) return;
-  // Once a threshold exists, few scores reach it: test the float first.
-  for (int64_t j = 0; j < count; ++j) {
-    if (scores[j] < threshold_score_) continue;
+  // A score equal to the threshold's may still rank above it by its slot.
+  for (uint64_t reaching = scores_reaching(scores, count, threshold_score_); reaching != 0;
+       reaching &= reaching - 1) {
+    const int j = std::countr_zero(reaching);
     const Candidate candidate = pack_candidate(scores[j], first_slot + j);
     buffer_[size_] = candidate;
     size_ += candidate > threshold_;

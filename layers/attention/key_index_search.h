@@ -71,8 +71,8 @@ inline int32_t slot_of(Candidate candidate) { return static_cast<int32_t>(~stati
 // what ranks at or above it, in the order offered. Memory stays O(k), each
 // admitted candidate costs O(1) amortised, and candidates offered in slot
 // order come out in slot order, with no sort. After the first cut, the k-th
-// best is a threshold that most offers fail, and a tile row whose largest
-// score is below it is dismissed with one SIMD pass.
+// best is a threshold that most offers fail; a SIMD comparison of a tile row
+// against it finds the few that pass.
 class StreamingTopK {
  public:
   explicit StreamingTopK(int64_t k);
