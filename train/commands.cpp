@@ -9,6 +9,7 @@ const std::vector<Command>& commands() {
       {"train", "train a model from a config file and flags, or resume a run (--resume RUN_DIR)", run_train},
       {"eval", "val loss and perplexity of a checkpoint", run_eval},
       {"generate", "sample text from a checkpoint", run_generate},
+      {"compare", "compare runs: val loss and speed against the first run, and a plot of the loss curves", run_compare},
   };
   return all;
 }

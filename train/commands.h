@@ -25,5 +25,6 @@ int run_inspect(const Arguments& arguments);  // train/command_inspect.cpp
 int run_train(const Arguments& arguments);     // train/command_train.cpp
 int run_eval(const Arguments& arguments);      // train/command_eval.cpp
 int run_generate(const Arguments& arguments);  // train/command_generate.cpp
+int run_compare(const Arguments& arguments);   // train/command_compare.cpp
 
 }  // namespace knnformer

@@ -1,0 +1,91 @@
+#include <doctest/doctest.h>
+
+#include "core/error.h"
+#include "train/compare_alignment.h"
+
+using namespace knnformer;
+
+namespace {
+
+// A run logged at these steps with this many tokens per step, each step taking `ms`.
+std::vector<MetricsRow> rows_at(std::initializer_list<int64_t> steps, int64_t tokens_per_step, double ms = 10) {
+  std::vector<MetricsRow> rows;
+  for (const int64_t step : steps)
+    rows.push_back({.step = step, .tokens = step * tokens_per_step, .train_loss = 1.0 / static_cast<double>(step),
+                    .val_loss = std::nullopt, .lr = 0, .grad_norm = 0, .ms_per_step = ms, .tokens_per_s = 0});
+  return rows;
+}
+
+std::vector<int64_t> steps_of(const Curve& curve) {
+  std::vector<int64_t> steps;
+  for (const CurvePoint& point : curve) steps.push_back(point.step);
+  return steps;
+}
+
+}  // namespace
+
+TEST_CASE("compare alignment: the time up to a row adds its mean ms/step times the steps since the previous row") {
+  std::vector<MetricsRow> rows = rows_at({10, 20, 25}, 1);
+  rows[0].ms_per_step = 100;
+  rows[1].ms_per_step = 200;
+  rows[2].ms_per_step = 400;
+  const Curve curve = curve_of(rows);
+  CHECK(curve[0].seconds == doctest::Approx(1.0));
+  CHECK(curve[1].seconds == doctest::Approx(3.0));
+  CHECK(curve[2].seconds == doctest::Approx(5.0));
+  CHECK(position(curve[2], CompareAxis::step) == 25);
+  CHECK(position(curve[2], CompareAxis::tokens) == 25);
+  CHECK(position(curve[2], CompareAxis::time) == doctest::Approx(5.0));
+}
+
+TEST_CASE("compare alignment by step: up to the last step every run logged") {
+  SUBCASE("a shorter budget") {
+    const Alignment aligned = align_curves({curve_of(rows_at({10, 20, 30, 40, 50}, 8)), curve_of(rows_at({10, 20, 30}, 8))},
+                                           CompareAxis::step);
+    CHECK(aligned.limit == 30);
+    CHECK(steps_of(aligned.curves[0]) == std::vector<int64_t>{10, 20, 30});
+    CHECK(steps_of(aligned.curves[1]) == std::vector<int64_t>{10, 20, 30});
+  }
+  SUBCASE("different logging intervals: only steps present in all runs count") {
+    const Alignment aligned = align_curves(
+        {curve_of(rows_at({10, 20, 30, 40}, 8)), curve_of(rows_at({15, 30, 45}, 8)), curve_of(rows_at({30, 60}, 8))},
+        CompareAxis::step);
+    CHECK(aligned.limit == 30);
+    CHECK(steps_of(aligned.curves[0]) == std::vector<int64_t>{10, 20, 30});
+    CHECK(steps_of(aligned.curves[1]) == std::vector<int64_t>{15, 30});
+    CHECK(steps_of(aligned.curves[2]) == std::vector<int64_t>{30});
+  }
+  SUBCASE("no shared step") {
+    CHECK_THROWS_WITH_AS(align_curves({curve_of(rows_at({10, 20}, 8)), curve_of(rows_at({15, 25}, 8))}, CompareAxis::step),
+                         "the runs share no logged step: nothing to compare them at (try --by time)", Error);
+  }
+}
+
+TEST_CASE("compare alignment by tokens: runs of different batch sizes meet where their token counts agree") {
+  // 100 tokens per step against 200: step 40 of the first is step 20 of the second.
+  const Alignment aligned =
+      align_curves({curve_of(rows_at({10, 20, 30, 40, 50}, 100)), curve_of(rows_at({10, 20, 30}, 200))},
+                   CompareAxis::tokens);
+  CHECK(aligned.limit == 4000);
+  CHECK(steps_of(aligned.curves[0]) == std::vector<int64_t>{10, 20, 30, 40});
+  CHECK(steps_of(aligned.curves[1]) == std::vector<int64_t>{10, 20});
+  CHECK_THROWS_WITH_AS(align_curves({curve_of(rows_at({10}, 100)), curve_of(rows_at({10}, 200))}, CompareAxis::tokens),
+                       "the runs share no logged tokens: nothing to compare them at (try --by time)", Error);
+}
+
+TEST_CASE("compare alignment by time: up to where the shortest run stopped") {
+  const Alignment aligned = align_curves({curve_of(rows_at({10, 20, 30}, 8, 100)),  // 1, 2, 3 s
+                                          curve_of(rows_at({10, 20, 30}, 8, 50))},  // 0.5, 1, 1.5 s
+                                         CompareAxis::time);
+  CHECK(aligned.limit == doctest::Approx(1.5));
+  CHECK(steps_of(aligned.curves[0]) == std::vector<int64_t>{10});
+  CHECK(steps_of(aligned.curves[1]) == std::vector<int64_t>{10, 20, 30});
+}
+
+TEST_CASE("compare alignment: the axis by name") {
+  CHECK(parse_compare_axis("step") == CompareAxis::step);
+  CHECK(parse_compare_axis("tokens") == CompareAxis::tokens);
+  CHECK(parse_compare_axis("time") == CompareAxis::time);
+  CHECK(axis_name(CompareAxis::tokens) == "tokens");
+  CHECK_THROWS_WITH_AS(parse_compare_axis("epoch"), "--by 'epoch' is unknown (expected step, tokens or time)", Error);
+}

@@ -1,0 +1,134 @@
+#include <doctest/doctest.h>
+
+#include "train/compare_summary.h"
+#include "train/compare_table.h"
+
+using namespace knnformer;
+
+namespace {
+
+struct Logged {
+  int64_t step;
+  std::optional<double> val_loss;
+  double ms_per_step;
+};
+
+ComparedRun run_of(const std::string& name, const RunConfig& config, std::initializer_list<Logged> logged) {
+  ComparedRun run{.name = name, .directory = name, .config = config, .rows = {}, .metrics_cut_short = false};
+  for (const Logged& row : logged)
+    run.rows.push_back({.step = row.step, .tokens = row.step * 100, .train_loss = 2, .val_loss = row.val_loss,
+                        .lr = 0, .grad_norm = 0, .ms_per_step = row.ms_per_step, .tokens_per_s = 0});
+  return run;
+}
+
+RunConfig small_model(const std::string& attention) {
+  RunConfig config;
+  config.context = 64;
+  config.n_embd = 32;
+  config.n_head = 2;
+  config.attention = attention;
+  return config;
+}
+
+// exact (the reference), knn (worse at the end, better at its best, faster),
+// and gumbel (never evaluated, slower).
+std::vector<ComparedRun> three_runs() {
+  RunConfig gumbel = small_model("gumbel");
+  gumbel.samples = 16;
+  gumbel.knn_k = 5;
+  gumbel.knn_index = "clustered";
+  return {run_of("exact", small_model("exact"), {{100, {}, 10}, {200, 1.60, 20}, {300, {}, 30}, {400, 1.50, 40}}),
+          run_of("knn", small_model("knn"), {{100, {}, 5}, {200, 1.55, 5}, {300, {}, 100}, {400, 1.65, 10}}),
+          run_of("gumbel", gumbel, {{100, {}, 30}, {200, {}, 60}, {300, {}, 90}, {400, {}, 12}})};
+}
+
+std::vector<RunSummary> summaries_of(const std::vector<ComparedRun>& runs, CompareAxis axis = CompareAxis::step) {
+  std::vector<Curve> curves;
+  for (const ComparedRun& run : runs) curves.push_back(curve_of(run.rows));
+  return summarize_runs(runs, align_curves(curves, axis));
+}
+
+}  // namespace
+
+TEST_CASE("compare summary: final and best val loss, gaps to the first run, median ms/step and speed ratio") {
+  const std::vector<RunSummary> s = summaries_of(three_runs());
+  REQUIRE(s.size() == 3);
+
+  CHECK(s[0].steps == 400);
+  CHECK(s[0].final_val == 1.50);
+  CHECK(s[0].best_val == 1.50);
+  CHECK(s[0].best_step == 400);
+  CHECK(s[0].median_ms_per_step == 25);  // of 10, 20, 30, 40
+  CHECK(s[0].final_gap_percent == 0);
+  CHECK(s[0].speed_ratio == 1);
+
+  CHECK(s[1].final_val == 1.65);
+  CHECK(s[1].best_val == 1.55);
+  CHECK(s[1].best_step == 200);
+  CHECK(s[1].median_ms_per_step == 7.5);  // of 5, 5, 10, 100: a slow row does not move it
+  CHECK(*s[1].final_gap_percent == doctest::Approx(10.0));       // (1.65 - 1.50) / 1.50
+  CHECK(*s[1].best_gap_percent == doctest::Approx(100.0 / 30));  // (1.55 - 1.50) / 1.50
+  CHECK(s[1].speed_ratio == doctest::Approx(25 / 7.5));
+
+  CHECK_FALSE(s[2].final_val.has_value());
+  CHECK_FALSE(s[2].final_gap_percent.has_value());
+  CHECK(s[2].median_ms_per_step == 45);  // of 12, 30, 60, 90
+  CHECK(s[2].speed_ratio == doctest::Approx(25.0 / 45));
+}
+
+TEST_CASE("compare summary: only the common range counts") {
+  // The exact run went on to step 600 and a lower loss; knn stopped at 400.
+  std::vector<ComparedRun> runs = three_runs();
+  runs.pop_back();
+  runs[0].rows.push_back({.step = 600, .tokens = 60000, .train_loss = 1, .val_loss = 1.0, .lr = 0, .grad_norm = 0,
+                          .ms_per_step = 1000, .tokens_per_s = 0});
+  const std::vector<RunSummary> s = summaries_of(runs);
+  CHECK(s[0].steps == 400);
+  CHECK(s[0].final_val == 1.50);
+  CHECK(s[0].median_ms_per_step == 25);
+  CHECK(*s[1].final_gap_percent == doctest::Approx(10.0));
+
+  // By time: knn took 0.5 + 0.5 + 1 + 1 s, in which exact reached step 200 (1 + 2 s, then 3 s more).
+  runs[1].rows[2].ms_per_step = 10;
+  const std::vector<RunSummary> by_time = summaries_of(runs, CompareAxis::time);
+  CHECK(by_time[0].steps == 200);
+  CHECK(by_time[0].final_val == 1.60);
+  CHECK(by_time[1].steps == 400);
+  CHECK(*by_time[1].final_gap_percent == doctest::Approx(100 * (1.65 - 1.60) / 1.60));
+}
+
+TEST_CASE("compare summary: the attention setup, effective values and '-' where unused") {
+  const AttentionSetup exact = attention_setup(small_model("exact"));
+  CHECK(exact.mode == "exact");
+  CHECK(exact.backward == "exact");
+  CHECK(exact.k == "-");
+  CHECK(exact.samples == "-");
+  CHECK(exact.index == "-");
+
+  const AttentionSetup knn = attention_setup(small_model("knn"));
+  CHECK(knn.backward == "sparse");
+  CHECK(knn.k == "8");  // knn-k 0: sqrt(64), rounded up to a multiple of 8
+  CHECK(knn.samples == "-");
+  CHECK(knn.index == "exact");
+
+  RunConfig sampled_backward = small_model("knn");
+  sampled_backward.attention_backward = "sampled";
+  CHECK(attention_setup(sampled_backward).samples == "32");
+
+  RunConfig tail = small_model("knn-tail");
+  tail.knn_k = 12;
+  CHECK(attention_setup(tail).k == "12");
+  CHECK(attention_setup(tail).backward == "sampled");
+}
+
+TEST_CASE("compare table: exact text, numbers aligned right, '-' where a run has no val loss") {
+  CHECK(format_compare_table(summaries_of(three_runs())) ==
+        "run     attention  backward  k  samples  index      steps  final val  final ppl  final gap  best val  best ppl"
+        "  best at  best gap  ms/step  speed\n"
+        "exact   exact      exact     -        -  -            400     1.5000       4.48     +0.00%    1.5000      4.48"
+        "      400    +0.00%     25.0  1.00x\n"
+        "knn     knn        sparse    8        -  exact        400     1.6500       5.21    +10.00%    1.5500      4.71"
+        "      200    +3.33%      7.5  3.33x\n"
+        "gumbel  gumbel     sampled   5       16  clustered    400          -          -          -         -         -"
+        "        -         -     45.0  0.56x\n");
+}

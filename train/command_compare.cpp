@@ -1,0 +1,223 @@
+// `knnformer compare RUN_DIR [RUN_DIR...] [--plot FILE.png|FILE.svg] [--by step|tokens|time]`:
+// how runs that differ in their attention compare — a table of their val
+// losses and speeds against the first run, and a plot of their loss curves.
+//
+//   knnformer compare runs/exact runs/knn runs/gumbel --plot runs.png
+//
+// Runs are compared on the range all of them cover (see compare_alignment.h).
+// The plot is drawn by gnuplot from a data file kept next to it (runs.dat).
+// Bad options and an unwritable plot path are reported before anything is
+// read; the table is printed before the plot is drawn, so it is there even
+// when gnuplot is missing.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+
+#include <boost/program_options.hpp>
+
+#include "core/error.h"
+#include "train/atomic_file.h"
+#include "train/commands.h"
+#include "train/compare_alignment.h"
+#include "train/compare_run.h"
+#include "train/compare_summary.h"
+#include "train/compare_table.h"
+#include "train/plot_data.h"
+#include "train/plot_gnuplot.h"
+#include "train/plot_script.h"
+
+namespace knnformer {
+
+namespace {
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+struct CompareRequest {
+  std::vector<fs::path> runs;
+  CompareAxis axis = CompareAxis::step;
+  std::optional<fs::path> plot;
+};
+
+po::options_description compare_options() {
+  po::options_description options("compare");
+  options.add_options()
+      ("plot", po::value<std::string>()->value_name("FILE"),
+       "draw the loss curves into FILE.png or FILE.svg (with gnuplot), their points into FILE.dat")
+      ("by", po::value<std::string>()->default_value("step")->value_name("AXIS"),
+       "align the runs by step, tokens or time (wall-clock training time)")
+      ("help", "this text");
+  return options;
+}
+
+void print_usage(const po::options_description& options) {
+  std::cout << "usage: knnformer compare RUN_DIR [RUN_DIR...] [--plot FILE.png|FILE.svg] [--by step|tokens|time]\n"
+               "Compares runs against the first: val loss, perplexity, gap in %, median ms/step, speed ratio.\n"
+            << options;
+}
+
+// The path's folder must exist and take new files, and the file, if it exists, must be writable.
+void require_writable(const fs::path& file) {
+  const fs::path folder = file.has_parent_path() ? file.parent_path() : fs::path(".");
+  const std::string what = "--plot " + file.string() + ": cannot write there";
+  require(fs::is_directory(folder), what + " (no folder " + folder.string() + ")");
+  require(::access(folder.c_str(), W_OK) == 0, what + " (the folder " + folder.string() + " is not writable)");
+  require(!fs::exists(file) || (fs::is_regular_file(file) && ::access(file.c_str(), W_OK) == 0),
+          what + " (it is not a writable file)");
+}
+
+fs::path data_path(const fs::path& image) { return fs::path(image).replace_extension(".dat"); }
+
+std::optional<CompareRequest> parse_request(const Arguments& arguments) {
+  const po::options_description options = compare_options();
+  po::options_description all;
+  all.add(options).add_options()("run", po::value<std::vector<std::string>>());
+  po::positional_options_description positional;
+  positional.add("run", -1);
+  po::variables_map flags;
+  try {
+    po::store(po::command_line_parser(arguments).options(all).positional(positional).run(), flags);
+  } catch (const po::error& error) {
+    throw Error(std::string(error.what()) + " (see knnformer compare --help)");
+  }
+  if (flags.count("help")) {
+    print_usage(options);
+    return std::nullopt;
+  }
+  require(flags.count("run"), "no run directory given (knnformer compare RUN_DIR [RUN_DIR...])");
+  CompareRequest request;
+  for (const std::string& run : flags["run"].as<std::vector<std::string>>()) request.runs.emplace_back(run);
+  request.axis = parse_compare_axis(flags["by"].as<std::string>());
+  if (flags.count("plot")) {
+    request.plot = flags["plot"].as<std::string>();
+    image_format(*request.plot);
+    require_writable(*request.plot);
+    require_writable(data_path(*request.plot));
+  }
+  return request;
+}
+
+void warn(const std::string& message) { std::cerr << "knnformer compare: warning: " << message << "\n"; }
+
+// "exact: a.h5, knn: b.h5" when the runs' values differ; empty when they agree.
+template <typename Describe>
+std::string differences(const std::vector<ComparedRun>& runs, Describe describe) {
+  std::string listed;
+  bool differ = false;
+  for (const ComparedRun& run : runs) {
+    differ = differ || describe(run) != describe(runs.front());
+    listed += (listed.empty() ? "" : ", ") + run.name + ": " + describe(run);
+  }
+  return differ ? listed : "";
+}
+
+void warn_about_inputs(const std::vector<ComparedRun>& runs) {
+  for (const ComparedRun& run : runs)
+    if (run.metrics_cut_short)
+      warn((run.directory / "metrics.csv").string() + " ends in a row cut short (run killed or still writing): " +
+           "using its " + std::to_string(run.rows.size()) + " complete rows");
+  const std::string datasets = differences(runs, [](const ComparedRun& run) { return run.config.data; });
+  if (!datasets.empty()) warn("the runs train on different datasets (" + datasets + "); comparing on the common range");
+  const std::string budgets = differences(runs, [](const ComparedRun& run) {
+    return std::to_string(run.config.steps) + " steps of " + std::to_string(run.config.tokens_per_step()) + " tokens";
+  });
+  if (!budgets.empty()) warn("the runs have different token budgets (" + budgets + "); comparing on the common range");
+}
+
+std::string range_line(const Alignment& aligned, size_t runs) {
+  const std::string all = std::to_string(runs) + " runs";
+  switch (aligned.axis) {
+    case CompareAxis::step:
+      return "compared by step, up to step " + std::to_string(static_cast<int64_t>(aligned.limit)) +
+             " (the last step all " + all + " logged)";
+    case CompareAxis::tokens:
+      return "compared by tokens, up to " + std::to_string(static_cast<int64_t>(aligned.limit)) +
+             " tokens (the last count all " + all + " logged)";
+    case CompareAxis::time: {
+      char seconds[32];
+      std::snprintf(seconds, sizeof seconds, "%.1f", aligned.limit);
+      return "compared by time, up to " + std::string(seconds) +
+             " s of training (where the shortest of the " + all + " stopped)";
+    }
+  }
+  return "";
+}
+
+double longest_seconds(const Alignment& aligned) {
+  double longest = 0;
+  for (const Curve& curve : aligned.curves) longest = std::max(longest, curve.back().seconds);
+  return longest;
+}
+
+// A little above the highest first val loss of the runs: the plot shows
+// where the runs are compared, not the steep first steps.
+std::optional<double> loss_ceiling(const Alignment& aligned) {
+  std::optional<double> ceiling;
+  for (const Curve& curve : aligned.curves) {
+    const auto first_val = std::find_if(curve.begin(), curve.end(), [](const CurvePoint& p) { return p.val_loss; });
+    if (first_val != curve.end()) ceiling = std::max(ceiling.value_or(0.0), *first_val->val_loss * 1.05);
+  }
+  return ceiling;
+}
+
+// Whether each run has a val loss in the common range.
+std::vector<bool> runs_evaluated(const Alignment& aligned) {
+  std::vector<bool> evaluated;
+  for (const Curve& curve : aligned.curves)
+    evaluated.push_back(std::any_of(curve.begin(), curve.end(), [](const CurvePoint& p) { return p.val_loss; }));
+  return evaluated;
+}
+
+// The data file, then the picture, drawn under a temporary name and renamed
+// when gnuplot has finished: a failed plot never leaves a half-drawn image.
+void draw_plot(const fs::path& image, const std::vector<std::string>& names, const Alignment& aligned) {
+  const fs::path gnuplot = find_gnuplot();
+  write_file_atomically(data_path(image), plot_data_text(names, aligned));
+  const PlotRequest request{.image = fs::path(image) += ".tmp",
+                            .format = image_format(image),
+                            .data = data_path(image),
+                            .names = names,
+                            .has_val = runs_evaluated(aligned),
+                            .axis = aligned.axis == CompareAxis::tokens ? CompareAxis::tokens : CompareAxis::step,
+                            .longest_seconds = longest_seconds(aligned),
+                            .loss_ceiling = loss_ceiling(aligned)};
+  try {
+    run_gnuplot(gnuplot, gnuplot_script(request), fs::path(image).replace_extension(".gp"));
+  } catch (const Error&) {
+    std::error_code ignored;
+    fs::remove(request.image, ignored);
+    throw;
+  }
+  commit_file(request.image, image);
+}
+
+}  // namespace
+
+int run_compare(const Arguments& arguments) {
+  const std::optional<CompareRequest> request = parse_request(arguments);
+  if (!request) return 0;
+  const std::vector<ComparedRun> runs = load_compared_runs(request->runs);
+  warn_about_inputs(runs);
+
+  std::vector<Curve> curves;
+  std::vector<std::string> names;
+  for (const ComparedRun& run : runs) {
+    curves.push_back(curve_of(run.rows));
+    names.push_back(run.name);
+  }
+  const Alignment aligned = align_curves(curves, request->axis);
+  std::cout << range_line(aligned, runs.size()) << "\n\n" << format_compare_table(summarize_runs(runs, aligned));
+  std::cout.flush();  // the table stands even when the plot fails
+
+  if (request->plot) {
+    draw_plot(*request->plot, names, aligned);
+    std::cout << "\nplot: " << request->plot->string() << " (its points: " << data_path(*request->plot).string()
+              << ")\n";
+  }
+  return 0;
+}
+
+}  // namespace knnformer

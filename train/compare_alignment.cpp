@@ -1,0 +1,98 @@
+#include "train/compare_alignment.h"
+
+#include <algorithm>
+#include <cassert>
+#include <set>
+#include <string>
+
+#include "core/error.h"
+
+namespace knnformer {
+
+namespace {
+
+// The largest step (or token count) logged by every run, if any.
+std::optional<double> last_shared_position(const std::vector<Curve>& curves, CompareAxis axis) {
+  std::set<double> shared;
+  for (const CurvePoint& point : curves.front()) shared.insert(position(point, axis));
+  for (const Curve& curve : curves) {
+    std::set<double> in_both;
+    for (const CurvePoint& point : curve)
+      if (shared.count(position(point, axis))) in_both.insert(position(point, axis));
+    shared = std::move(in_both);
+  }
+  if (shared.empty()) return std::nullopt;
+  return *shared.rbegin();
+}
+
+double shortest_time(const std::vector<Curve>& curves) {
+  double shortest = curves.front().back().seconds;
+  for (const Curve& curve : curves) shortest = std::min(shortest, curve.back().seconds);
+  return shortest;
+}
+
+}  // namespace
+
+CompareAxis parse_compare_axis(std::string_view name) {
+  if (name == "step") return CompareAxis::step;
+  if (name == "tokens") return CompareAxis::tokens;
+  if (name == "time") return CompareAxis::time;
+  throw Error("--by '" + std::string(name) + "' is unknown (expected step, tokens or time)");
+}
+
+std::string_view axis_name(CompareAxis axis) {
+  switch (axis) {
+    case CompareAxis::step: return "step";
+    case CompareAxis::tokens: return "tokens";
+    case CompareAxis::time: return "time";
+  }
+  return "";
+}
+
+Curve curve_of(const std::vector<MetricsRow>& rows) {
+  Curve curve;
+  int64_t previous_step = 0;
+  double seconds = 0;
+  for (const MetricsRow& row : rows) {
+    seconds += row.ms_per_step / 1000.0 * static_cast<double>(row.step - previous_step);
+    previous_step = row.step;
+    curve.push_back({.step = row.step,
+                     .tokens = row.tokens,
+                     .seconds = seconds,
+                     .train_loss = row.train_loss,
+                     .val_loss = row.val_loss,
+                     .ms_per_step = row.ms_per_step});
+  }
+  return curve;
+}
+
+double position(const CurvePoint& point, CompareAxis axis) {
+  switch (axis) {
+    case CompareAxis::step: return static_cast<double>(point.step);
+    case CompareAxis::tokens: return static_cast<double>(point.tokens);
+    case CompareAxis::time: return point.seconds;
+  }
+  return 0;
+}
+
+Alignment align_curves(const std::vector<Curve>& curves, CompareAxis axis) {
+  assert(!curves.empty());
+  for (const Curve& curve : curves) assert(!curve.empty());
+  Alignment aligned{.axis = axis};
+  if (axis == CompareAxis::time) {
+    aligned.limit = shortest_time(curves);
+  } else {
+    const std::optional<double> limit = last_shared_position(curves, axis);
+    require(limit.has_value(), "the runs share no logged " + std::string(axis_name(axis)) +
+                                   ": nothing to compare them at (try --by time)");
+    aligned.limit = *limit;
+  }
+  for (const Curve& curve : curves) {
+    Curve& kept = aligned.curves.emplace_back();
+    for (const CurvePoint& point : curve)
+      if (position(point, axis) <= aligned.limit) kept.push_back(point);
+  }
+  return aligned;
+}
+
+}  // namespace knnformer

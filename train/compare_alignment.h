@@ -1,0 +1,56 @@
+#pragma once
+// Aligning runs for comparison: each run's logged points, with the
+// wall-clock training time up to each, cut to the range all runs cover.
+//
+//   std::vector<Curve> curves;
+//   for (const ComparedRun& run : runs) curves.push_back(curve_of(run.rows));
+//   const Alignment aligned = align_curves(curves, CompareAxis::tokens);
+//   aligned.limit       // the end of the common range: 614400 (tokens)
+//   aligned.curves[r]   // run r's points up to there
+//
+// By step or by tokens the common range ends at the largest position that
+// every run logged, so that runs of different budgets (or one still
+// training) are judged at the same point, and "final" means the same for
+// all. By time it ends where the shortest run stopped: an equal wall-clock
+// budget. Runs that share no logged step (or token count) are an Error.
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "train/metrics_log.h"
+
+namespace knnformer {
+
+enum class CompareAxis { step, tokens, time };
+
+// "step", "tokens" or "time"; Error naming --by otherwise.
+CompareAxis parse_compare_axis(std::string_view name);
+std::string_view axis_name(CompareAxis axis);
+
+// One logged row of a run, placed on all three axes.
+struct CurvePoint {
+  int64_t step = 0;
+  int64_t tokens = 0;
+  double seconds = 0;  // training time up to this step (evaluations and checkpoints excluded)
+  double train_loss = 0;
+  std::optional<double> val_loss;
+  double ms_per_step = 0;
+};
+using Curve = std::vector<CurvePoint>;
+
+// A row's ms_per_step is the mean over the steps since the previous row, so
+// the time up to a row adds ms_per_step times those steps.
+Curve curve_of(const std::vector<MetricsRow>& rows);
+
+double position(const CurvePoint& point, CompareAxis axis);
+
+struct Alignment {
+  CompareAxis axis = CompareAxis::step;
+  double limit = 0;           // the end of the common range, on the axis
+  std::vector<Curve> curves;  // per run, its points up to the limit
+};
+
+Alignment align_curves(const std::vector<Curve>& curves, CompareAxis axis);
+
+}  // namespace knnformer

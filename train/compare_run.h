@@ -1,0 +1,36 @@
+#pragma once
+// ComparedRun: a training run as `knnformer compare` reads it from its
+// directory — the effective config and the logged metrics.
+//
+//   const std::vector<ComparedRun> runs = load_compared_runs({"runs/exact", "runs/knn"});
+//   runs[1].name            // "knn": what the table and the legend call it
+//   runs[1].config.attention
+//   runs[1].rows.back().val_loss
+//
+// A folder without config.ini or metrics.csv, or whose metrics hold no
+// complete row, is an Error naming it. A run still training (or killed) may
+// end in a half-written row: that row is dropped and `metrics_cut_short`
+// says so, for the caller to warn about.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "train/metrics_log.h"
+#include "train/run_config.h"
+
+namespace knnformer {
+
+struct ComparedRun {
+  std::string name;                // the folder's name; its path when two folders share a name
+  std::filesystem::path directory;
+  RunConfig config;                // RUN_DIR/config.ini over the defaults
+  std::vector<MetricsRow> rows;    // RUN_DIR/metrics.csv, its complete rows
+  bool metrics_cut_short = false;  // its last line was incomplete and is not in rows
+};
+
+ComparedRun load_compared_run(const std::filesystem::path& directory);
+
+// Every run, in the order given; names made unique.
+std::vector<ComparedRun> load_compared_runs(const std::vector<std::filesystem::path>& directories);
+
+}  // namespace knnformer

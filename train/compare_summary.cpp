@@ -1,0 +1,74 @@
+#include "train/compare_summary.h"
+
+#include <algorithm>
+#include <cassert>
+
+#include "layers/attention/attention_mode.h"
+
+namespace knnformer {
+
+namespace {
+
+constexpr const char* kUnused = "-";
+
+double median(std::vector<double> values) {
+  assert(!values.empty());
+  const size_t middle = values.size() / 2;
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(middle), values.end());
+  const double upper = values[middle];
+  if (values.size() % 2 == 1) return upper;
+  const double lower = *std::max_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(middle));
+  return (lower + upper) / 2;
+}
+
+std::optional<double> gap_percent(std::optional<double> value, std::optional<double> reference) {
+  if (!value || !reference) return std::nullopt;
+  return 100.0 * (*value - *reference) / *reference;
+}
+
+// The figures of one run on its aligned curve; the gaps and ratio come later.
+RunSummary summarize_curve(const ComparedRun& run, const Curve& curve) {
+  RunSummary summary{.name = run.name, .attention = attention_setup(run.config), .steps = curve.back().step};
+  std::vector<double> ms_per_step;
+  for (const CurvePoint& point : curve) {
+    ms_per_step.push_back(point.ms_per_step);
+    if (!point.val_loss) continue;
+    summary.final_val = point.val_loss;
+    if (!summary.best_val || *point.val_loss < *summary.best_val) {
+      summary.best_val = point.val_loss;
+      summary.best_step = point.step;
+    }
+  }
+  summary.median_ms_per_step = median(std::move(ms_per_step));
+  return summary;
+}
+
+}  // namespace
+
+AttentionSetup attention_setup(const RunConfig& config) {
+  const AttentionOptions options = config.model(/*vocab_size=*/1).attention;  // the vocabulary plays no part
+  const bool approximate = options.mode != "exact";
+  const bool samples_used = options.mode == "gumbel" || options.mode == "knn-tail" ||
+                            options.effective_backward() == "sampled";
+  const int64_t head_dim = config.n_embd / config.n_head;
+  return {.mode = options.mode,
+          .backward = options.effective_backward(),
+          .k = approximate ? std::to_string(choose_knn_k(options, config.context, head_dim)) : kUnused,
+          .samples = samples_used ? std::to_string(options.samples) : kUnused,
+          .index = approximate ? options.knn_index : kUnused};
+}
+
+std::vector<RunSummary> summarize_runs(const std::vector<ComparedRun>& runs, const Alignment& aligned) {
+  assert(runs.size() == aligned.curves.size() && !runs.empty());
+  std::vector<RunSummary> summaries;
+  for (size_t r = 0; r < runs.size(); ++r) summaries.push_back(summarize_curve(runs[r], aligned.curves[r]));
+  const RunSummary first = summaries.front();
+  for (RunSummary& summary : summaries) {
+    summary.final_gap_percent = gap_percent(summary.final_val, first.final_val);
+    summary.best_gap_percent = gap_percent(summary.best_val, first.best_val);
+    summary.speed_ratio = first.median_ms_per_step / summary.median_ms_per_step;
+  }
+  return summaries;
+}
+
+}  // namespace knnformer

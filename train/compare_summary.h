@@ -1,0 +1,43 @@
+#pragma once
+// RunSummary: what compare's table says about one run — how its attention
+// was set up, and what it reached on the common range, against the first run.
+//
+//   const Alignment aligned = align_curves(curves, CompareAxis::step);
+//   const std::vector<RunSummary> summaries = summarize_runs(runs, aligned);
+//   summaries[1].final_gap_percent   // +1.5: its final val loss is 1.5% above the first run's
+//   summaries[1].speed_ratio         // 2.0: its steps take half the first run's time
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "train/compare_alignment.h"
+#include "train/compare_run.h"
+
+namespace knnformer {
+
+// The attention options as the table shows them: the effective values
+// (auto backward and k resolved), "-" for an option the mode does not use.
+struct AttentionSetup {
+  std::string mode, backward, k, samples, index;
+};
+
+AttentionSetup attention_setup(const RunConfig& config);
+
+struct RunSummary {
+  std::string name;
+  AttentionSetup attention;
+  int64_t steps = 0;                        // the last step compared
+  std::optional<double> final_val;          // the last val loss in the common range (none: never evaluated)
+  std::optional<double> best_val;           // the lowest one
+  int64_t best_step = 0;                    // where it was reached
+  double median_ms_per_step = 0;            // the median over the rows: robust to a slow first row
+  std::optional<double> final_gap_percent;  // 100 (final - first run's final) / first run's final
+  std::optional<double> best_gap_percent;   // the same for the best val loss
+  double speed_ratio = 1;                   // the first run's median ms/step over this run's
+};
+
+// One summary per run, in order; aligned.curves[r] belongs to runs[r].
+std::vector<RunSummary> summarize_runs(const std::vector<ComparedRun>& runs, const Alignment& aligned);
+
+}  // namespace knnformer

@@ -1,0 +1,22 @@
+#pragma once
+// The table `knnformer compare` prints: a header and one line per run, in
+// aligned columns (text left, numbers right).
+//
+//   std::cout << format_compare_table(summarize_runs(runs, aligned));
+//
+//   run    attention  backward  k   samples  index  steps  final val  final ppl  final gap  best val ...
+//   exact  exact      exact     -   -        -        300     1.8234       6.19     +0.00%    1.8100 ...
+//
+// Losses with 4 decimals, perplexities (exp of the loss) with 2, gaps to the
+// first run in % with a sign, the median ms/step with 1 decimal and the speed
+// ratio to the first run as "2.31x". "-" where a run has no val loss yet.
+#include <string>
+#include <vector>
+
+#include "train/compare_summary.h"
+
+namespace knnformer {
+
+std::string format_compare_table(const std::vector<RunSummary>& summaries);
+
+}  // namespace knnformer

@@ -1,0 +1,112 @@
+#include "train/plot_script.h"
+
+#include <cassert>
+#include <cstdio>
+
+#include "core/error.h"
+#include "train/plot_data.h"
+
+namespace knnformer {
+
+namespace {
+
+// Colours that stay apart for the colour-blind (Okabe and Ito), as ARGB:
+// the faint train lines are these at a third of the opacity.
+constexpr const char* kColours[] = {"0072b2", "d55e00", "009e73", "cc79a7", "e69f00", "56b4e9", "000000", "f0e442"};
+constexpr size_t kColourCount = std::size(kColours);
+
+// A gnuplot string literal: in single quotes, a quote is doubled.
+std::string quoted(const std::string& text) {
+  std::string out = "'";
+  for (const char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string terminal(ImageFormat format) {
+  switch (format) {
+    case ImageFormat::png: return "set terminal pngcairo size 1600,640 noenhanced font 'Sans,12'\n";
+    case ImageFormat::svg: return "set terminal svg size 1600,640 dynamic noenhanced font 'Sans,12' background rgb 'white'\n";
+  }
+  return "";
+}
+
+struct XAxis {
+  std::string label;
+  std::string column;  // a `using` expression
+  std::string format;  // of the tic labels
+};
+
+XAxis progress_axis(CompareAxis axis) {
+  if (axis == CompareAxis::tokens)
+    return {.label = "tokens", .column = std::to_string(plot_column::tokens), .format = "%.1s%c"};
+  return {.label = "step", .column = std::to_string(plot_column::step), .format = "%g"};
+}
+
+XAxis time_axis(double longest_seconds) {
+  const int seconds = plot_column::seconds;
+  if (longest_seconds > 600)
+    return {.label = "training time (minutes)", .column = "($" + std::to_string(seconds) + "/60)", .format = "%g"};
+  return {.label = "training time (seconds)", .column = std::to_string(seconds), .format = "%g"};
+}
+
+// One panel: both curves of every run against the x axis.
+std::string panel(const PlotRequest& request, const XAxis& x, const std::string& title, bool with_key) {
+  std::string text = "set title " + quoted(title) + "\nset xlabel " + quoted(x.label) + "\nset format x " +
+                     quoted(x.format) + "\n" + (with_key ? "set key top right Left reverse opaque box\n" : "unset key\n") +
+                     "plot ";
+  const std::string using_ = " using " + x.column + ":" + std::to_string(plot_column::loss);
+  std::string separator;
+  for (size_t r = 0; r < request.names.size(); ++r) {
+    const std::string colour = kColours[r % kColourCount];
+    text += separator + quoted(request.data.string()) + " index " + std::to_string(train_block(r)) + using_ +
+            " with lines lw 1.5 lc rgb '#55" + colour + "' title " + quoted(request.names[r] + " train");
+    separator = ", \\\n     ";
+    if (request.has_val[r])
+      text += separator + "'' index " + std::to_string(val_block(r)) + using_ +
+              " with linespoints lw 2.5 pt 7 ps 0.8 lc rgb '#" + colour + "' title " +
+              quoted(request.names[r] + " val");
+  }
+  return text + "\n";
+}
+
+// Up to the ceiling, if any: the first steps' high losses would squash the
+// end of the curves, where runs differ, into a thin band.
+std::string loss_range(std::optional<double> ceiling) {
+  if (!ceiling) return "";
+  char range[64];
+  std::snprintf(range, sizeof range, "set yrange [*:%.4g]\n", *ceiling);
+  return range;
+}
+
+std::string joined(const std::vector<std::string>& names, const std::string& separator) {
+  std::string out;
+  for (const std::string& name : names) out += (out.empty() ? "" : separator) + name;
+  return out;
+}
+
+}  // namespace
+
+ImageFormat image_format(const std::filesystem::path& image) {
+  const std::string extension = image.extension().string();
+  if (extension == ".png") return ImageFormat::png;
+  if (extension == ".svg") return ImageFormat::svg;
+  throw Error("--plot " + image.string() + ": expected a .png or .svg file");
+}
+
+std::string gnuplot_script(const PlotRequest& request) {
+  assert(request.names.size() == request.has_val.size());
+  const XAxis progress = progress_axis(request.axis);
+  return "# knnformer compare: train and val loss of " + std::to_string(request.names.size()) + " runs\n" +
+         terminal(request.format) + "set output " + quoted(request.image.string()) + "\n" +
+         "set multiplot layout 1,2 title " + quoted("train and val loss: " + joined(request.names, " vs ")) +
+         " font ',15'\n"
+         "set grid lc rgb '#dddddd'\n"
+         "set ylabel 'loss (cross-entropy, nats per token)'\n"
+         "set border lc rgb '#555555'\n"
+         "set xrange [0:*]\n" + loss_range(request.loss_ceiling) +
+         panel(request, progress, "loss against " + progress.label, true) +
+         panel(request, time_axis(request.longest_seconds), "loss against training time", false) +
+         "unset multiplot\nunset output\n";
+}
+
+}  // namespace knnformer
