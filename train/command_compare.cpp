@@ -127,21 +127,21 @@ void warn_about_inputs(const std::vector<ComparedRun>& runs) {
   if (!budgets.empty()) warn("the runs have different token budgets (" + budgets + "); comparing on the common range");
 }
 
-std::string range_line(const Alignment& aligned, size_t runs) {
-  const std::string all = std::to_string(runs) + " runs";
+// "0.15 s" or "12.5 min".
+std::string duration_text(double seconds) {
+  char text[32];
+  if (seconds < 100) std::snprintf(text, sizeof text, "%.2f s", seconds);
+  else std::snprintf(text, sizeof text, "%.1f min", seconds / 60);
+  return text;
+}
+
+std::string range_line(const Alignment& aligned) {
+  const auto limit = std::to_string(static_cast<int64_t>(aligned.limit));
   switch (aligned.axis) {
-    case CompareAxis::step:
-      return "compared by step, up to step " + std::to_string(static_cast<int64_t>(aligned.limit)) +
-             " (the last step all " + all + " logged)";
-    case CompareAxis::tokens:
-      return "compared by tokens, up to " + std::to_string(static_cast<int64_t>(aligned.limit)) +
-             " tokens (the last count all " + all + " logged)";
-    case CompareAxis::time: {
-      char seconds[32];
-      std::snprintf(seconds, sizeof seconds, "%.1f", aligned.limit);
-      return "compared by time, up to " + std::string(seconds) +
-             " s of training (where the shortest of the " + all + " stopped)";
-    }
+    case CompareAxis::step: return "compared by step, up to step " + limit + " (the last step every run logged)";
+    case CompareAxis::tokens: return "compared by tokens, up to " + limit + " tokens (the last count every run logged)";
+    case CompareAxis::time:
+      return "compared by time, up to " + duration_text(aligned.limit) + " of training (where the shortest run stopped)";
   }
   return "";
 }
@@ -209,7 +209,7 @@ int run_compare(const Arguments& arguments) {
     names.push_back(run.name);
   }
   const Alignment aligned = align_curves(curves, request->axis);
-  std::cout << range_line(aligned, runs.size()) << "\n\n" << format_compare_table(summarize_runs(runs, aligned));
+  std::cout << range_line(aligned) << "\n\n" << format_compare_table(summarize_runs(runs, aligned));
   std::cout.flush();  // the table stands even when the plot fails
 
   if (request->plot) {
