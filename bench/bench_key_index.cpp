@@ -2,13 +2,14 @@
 // and the clustered index for one causal attention layer, B=1, H=4, d=64,
 // k = ceil(sqrt(T)) rounded up to a multiple of 8, for each T; the clustered
 // index's recall@k against the exact one and the keys it scans per query;
-// and the log-log slope of build time against T for each index.
+// and the log-log slope of build time (wall and CPU) against T for each index.
 //
 // Reported per T and clustered probe count:
 //   exact ms, cpu ms   best wall and process CPU time (all threads) of the
 //                      exact index's build; on a machine shared with other
 //                      work wall time varies with its load, CPU time less
 //   clustered ms, cpu  the same for the clustered index (k-means included)
+//   speedup            exact CPU time / clustered CPU time (the work done)
 //   recall@k           mean over queries of |N_i ∩ exact N_i| / |exact N_i|
 //   scanned/query      keys scored per query while searching (the exact
 //                      index scores all (T+1)/2 on average)
@@ -105,7 +106,8 @@ Tensor draw(const Shape& shape, const std::string& data, uint64_t seed) {
     CounterRng(seed, {0}).fill_normal(t.data(), t.numel(), 0.0f, 1.0f);
     return t;
   }
-  const int64_t rows = shape.numel() / kDim, centres = std::max<int64_t>(1, std::llround(std::sqrt(double(shape[2])) / 2));
+  const int64_t rows = shape.numel() / kDim;
+  const int64_t centres = std::max<int64_t>(1, std::llround(std::sqrt(double(shape[2])) / 2));
   std::vector<float> centre_values(centres * kDim);
   CounterRng(99, {1}).fill_normal(centre_values.data(), centres * kDim, 0.0f, 1.0f);
   CounterRng(seed, {0}).fill_normal(t.data(), t.numel(), 0.0f, 0.3f);
@@ -127,6 +129,15 @@ struct Timed {
   std::unique_ptr<KeyIndex> index;  // from the last run
   double wall = std::numeric_limits<double>::infinity();
   double cpu = std::numeric_limits<double>::infinity();
+};
+
+// Build times against T, for the slopes.
+struct Series {
+  std::vector<double> wall, cpu;
+  void add(const Timed& timed) {
+    wall.push_back(timed.wall);
+    cpu.push_back(timed.cpu);
+  }
 };
 
 // The best wall and CPU time of `repeats` builds.
@@ -184,8 +195,9 @@ int main(int argc, char** argv) {
   std::printf("%6s %4s %9s %9s %6s %6s %9s %9s %9s %9s %13s\n", "T", "k", "exact ms", "cpu ms", "probes", "C",
               "clust ms", "cpu ms", "speedup", "recall@k", "scanned/query");
 
-  std::vector<double> lengths, exact_times;
-  std::vector<std::vector<double>> clustered_times(options.probes.size());
+  std::vector<double> lengths;
+  Series exact_series;
+  std::vector<Series> clustered_series(options.probes.size());
   for (const int64_t time : options.lengths) {
     const Shape shape{kBatch, kHeads, time, kDim};
     const Tensor q = draw(shape, options.data, 1), k = draw(shape, options.data, 2);
@@ -194,30 +206,31 @@ int main(int argc, char** argv) {
                             ? Timed{}
                             : time_build(options.repeats, {.kind = "exact", .k = head_size}, q, k, options.causal);
     lengths.push_back(double(time));
-    exact_times.push_back(exact.wall);
+    exact_series.add(exact);
     for (size_t p = 0; p < options.probes.size(); ++p) {
       const Timed clustered = time_build(
           options.repeats, {.kind = "clustered", .k = head_size, .probes = options.probes[p], .seed = 7}, q, k,
           options.causal);
-      clustered_times[p].push_back(clustered.wall);
+      clustered_series[p].add(clustered);
       const attention::IndexStatistics statistics = clustered.index->statistics();
       std::printf("%6ld %4ld %9.1f %9.1f %6ld %6ld %9.1f %9.1f %8.1fx %9.3f %13.1f\n", long(time), long(head_size),
                   exact.index ? exact.wall * 1e3 : 0.0, exact.index ? exact.cpu * 1e3 : 0.0,
                   long(options.probes[p] > 0 ? options.probes[p] : attention::kDefaultProbes),
                   long(attention::default_cluster_count(time)), clustered.wall * 1e3, clustered.cpu * 1e3,
-                  exact.index ? exact.wall / clustered.wall : 0.0,
+                  exact.index ? exact.cpu / clustered.cpu : 0.0,
                   exact.index ? recall(*clustered.index, *exact.index) : 0.0,
                   statistics.keys_scored / statistics.queries);
       std::fflush(stdout);
     }
   }
-  if (lengths.size() >= 2) {
-    std::printf("log-log slope of build time against T:");
-    if (!options.clustered_only) std::printf(" exact %.2f;", log_log_slope(lengths, exact_times));
-    for (size_t p = 0; p < options.probes.size(); ++p)
-      std::printf(" clustered (probes %ld) %.2f;",
-                  long(options.probes[p] > 0 ? options.probes[p] : attention::kDefaultProbes),
-                  log_log_slope(lengths, clustered_times[p]));
-    std::printf("\n");
-  }
+  if (lengths.size() < 2) return 0;
+  std::printf("log-log slope of build time against T (wall, cpu):");
+  if (!options.clustered_only)
+    std::printf(" exact %.2f, %.2f;", log_log_slope(lengths, exact_series.wall),
+                log_log_slope(lengths, exact_series.cpu));
+  for (size_t p = 0; p < options.probes.size(); ++p)
+    std::printf(" clustered (probes %ld) %.2f, %.2f;",
+                long(options.probes[p] > 0 ? options.probes[p] : attention::kDefaultProbes),
+                log_log_slope(lengths, clustered_series[p].wall), log_log_slope(lengths, clustered_series[p].cpu));
+  std::printf("\n");
 }

@@ -202,9 +202,8 @@ class ClusteredKeyIndex final : public KeyIndex {
   }
 
   IndexStatistics statistics() const override {
-    const double per_head = causal() ? 0.5 * double(time()) * double(time() + 1) : double(time()) * double(time());
     return {.queries = double(heads() * time()), .keys_scored = keys_scored_,
-            .candidates = double(heads()) * per_head,
+            .candidates = double(heads()) * key_search::total_candidates(time(), causal()),
             .centroids_scored = double(heads() * time() * cluster_count_)};
   }
 
@@ -276,7 +275,8 @@ class ClusteredKeyIndex final : public KeyIndex {
     score_centroids(queries, rows, clusters, scratch.centroid_scores.data(), scores_stride);
 
     for (int64_t c = 0; c < cluster_count_; ++c) {
-      scratch.candidates[c] = static_cast<int32_t>(causal() ? clusters.members_before(c, first_query) : clusters.size(c));
+      const int64_t candidates = causal() ? clusters.members_before(c, first_query) : clusters.size(c);
+      scratch.candidates[c] = static_cast<int32_t>(candidates);
       scratch.visits[c].clear();
     }
     for (int64_t r = 0; r < rows; ++r) {
@@ -290,7 +290,8 @@ class ClusteredKeyIndex final : public KeyIndex {
 
     int64_t scanned_keys = 0;
     for (int64_t r = 0; r < rows; ++r) {
-      add_scanned_remainder(head, first_query + r, queries + r * dim(), scratch.best[r].best(), scratch.scanned_keys[r]);
+      add_scanned_remainder(head, first_query + r, queries + r * dim(), scratch.best[r].best(),
+                            scratch.scanned_keys[r]);
       scanned_keys += scratch.scanned_keys[r];
     }
     return scanned_keys;
@@ -382,7 +383,8 @@ class ClusteredKeyIndex final : public KeyIndex {
             const Visit& visit = visits[first + v];
             const int64_t visible = std::min(kTile, visit.candidates - tile * kTile);
             if (visible > 0)
-              scratch.best[visit.row].offer(scratch.scores.data() + v * kTile, visible, visit.first_slot + tile * kTile);
+              scratch.best[visit.row].offer(scratch.scores.data() + v * kTile, visible,
+                                            visit.first_slot + tile * kTile);
           }
         }
       }

@@ -59,8 +59,7 @@ class ExactKeyIndex final : public KeyIndex {
   }
 
   IndexStatistics statistics() const override {
-    const double per_head = causal() ? 0.5 * double(time()) * double(time() + 1) : double(time()) * double(time());
-    const double candidates = double(heads()) * per_head;
+    const double candidates = double(heads()) * key_search::total_candidates(time(), causal());
     return {.queries = double(heads() * time()), .keys_scored = candidates, .candidates = candidates};
   }
 
@@ -141,8 +140,8 @@ class ExactKeyIndex final : public KeyIndex {
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t query = first_query + r;
       heads_.store(head, query, scratch.best[r].best(), [](int32_t position) { return position; });
-      const double slack = key_search::score_rounding_slack(dim(), scale(), key_search::norm(queries + r * dim(), dim()),
-                                                            in.largest_key_norms[head]);
+      const double query_norm = key_search::norm(queries + r * dim(), dim());
+      const double slack = key_search::score_rounding_slack(dim(), scale(), query_norm, in.largest_key_norms[head]);
       tail_bounds_[head * time() + query] =
           key_search::round_up_to_float(double(heads_.neighbours(head, query).min_score) + slack);
     }

@@ -114,6 +114,11 @@ inline float round_up_to_float(double value) {
   return static_cast<float>(value + std::abs(value) * 0x1.0p-23);
 }
 
+// Σ_i |C_i| over the T queries of one head: T(T+1)/2 causally, T² otherwise.
+inline double total_candidates(int64_t time, bool causal) {
+  return causal ? 0.5 * double(time) * double(time + 1) : double(time) * double(time);
+}
+
 // ‖x‖ of a row of length dim, in double.
 double norm(const float* x, int64_t dim);
 

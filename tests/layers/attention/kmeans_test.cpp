@@ -95,7 +95,8 @@ TEST_CASE("kmeans: separated blobs are recovered") {
   const int64_t per_blob = 60, blobs = 4, dim = 6, count = per_blob * blobs;
   std::vector<float> points = gaussian_points(count, dim, 7);
   for (int64_t j = 0; j < count; ++j)
-    for (int64_t e = 0; e < dim; ++e) points[j * dim + e] = 0.1f * points[j * dim + e] + (e == j / per_blob ? 50.0f : 0.0f);
+    for (int64_t e = 0; e < dim; ++e)
+      points[j * dim + e] = 0.1f * points[j * dim + e] + (e == j / per_blob ? 50.0f : 0.0f);
   CounterRng rng(8, {0});
   const KMeans result = kmeans(points.data(), count, dim, 24, 4, rng);
   std::vector<int> blob_of_cluster(24, -1);
