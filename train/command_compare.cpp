@@ -56,17 +56,19 @@ po::options_description compare_options() {
 void print_usage(const po::options_description& options) {
   std::cout << "usage: knnformer compare RUN_DIR [RUN_DIR...] [--plot FILE.png|FILE.svg] [--by step|tokens|time]\n"
                "Compares runs against the first: val loss, perplexity, gap in %, median ms/step, speed ratio.\n"
+               "--plot draws with gnuplot (Debian: apt-get install gnuplot-nox).\n"
             << options;
 }
 
-// The path's folder must exist and take new files, and the file, if it exists, must be writable.
-void require_writable(const fs::path& file) {
+// The file's folder must exist and take new files, and the file, if it
+// exists, must be writable. `what` names the file in the error.
+void require_writable(const fs::path& file, const std::string& what) {
   const fs::path folder = file.has_parent_path() ? file.parent_path() : fs::path(".");
-  const std::string what = "--plot " + file.string() + ": cannot write there";
-  require(fs::is_directory(folder), what + " (no folder " + folder.string() + ")");
-  require(::access(folder.c_str(), W_OK) == 0, what + " (the folder " + folder.string() + " is not writable)");
+  const std::string cannot = what + ": cannot write there";
+  require(fs::is_directory(folder), cannot + " (no folder " + folder.string() + ")");
+  require(::access(folder.c_str(), W_OK) == 0, cannot + " (the folder " + folder.string() + " is not writable)");
   require(!fs::exists(file) || (fs::is_regular_file(file) && ::access(file.c_str(), W_OK) == 0),
-          what + " (it is not a writable file)");
+          cannot + " (it is not a writable file)");
 }
 
 fs::path data_path(const fs::path& image) { return fs::path(image).replace_extension(".dat"); }
@@ -94,8 +96,8 @@ std::optional<CompareRequest> parse_request(const Arguments& arguments) {
   if (flags.count("plot")) {
     request.plot = flags["plot"].as<std::string>();
     image_format(*request.plot);
-    require_writable(*request.plot);
-    require_writable(data_path(*request.plot));
+    require_writable(*request.plot, "--plot " + request.plot->string());
+    require_writable(data_path(*request.plot), "the plot's data file " + data_path(*request.plot).string());
   }
   return request;
 }

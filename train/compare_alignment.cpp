@@ -78,9 +78,14 @@ double position(const CurvePoint& point, CompareAxis axis) {
 Alignment align_curves(const std::vector<Curve>& curves, CompareAxis axis) {
   assert(!curves.empty());
   for (const Curve& curve : curves) assert(!curve.empty());
-  Alignment aligned{.axis = axis};
+  Alignment aligned;
+  aligned.axis = axis;
   if (axis == CompareAxis::time) {
     aligned.limit = shortest_time(curves);
+    for (const Curve& curve : curves)
+      require(curve.front().seconds <= aligned.limit,
+              "the runs share no stretch of training time: one logged its first row after another had stopped "
+              "(try --by step)");
   } else {
     const std::optional<double> limit = last_shared_position(curves, axis);
     require(limit.has_value(), "the runs share no logged " + std::string(axis_name(axis)) +

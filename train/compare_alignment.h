@@ -12,7 +12,8 @@
 // every run logged, so that runs of different budgets (or one still
 // training) are judged at the same point, and "final" means the same for
 // all. By time it ends where the shortest run stopped: an equal wall-clock
-// budget. Runs that share no logged step (or token count) are an Error.
+// budget. Runs that share no logged step (or token count), or no stretch of
+// time, are an Error: every aligned curve holds at least one point.
 #include <cstdint>
 #include <optional>
 #include <string_view>

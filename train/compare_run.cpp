@@ -29,13 +29,15 @@ std::string folder_name(const std::filesystem::path& directory) {
 ComparedRun load_compared_run(const std::filesystem::path& directory) {
   const RunDirectory run(directory);
   require_run_directory(run);
-  ComparedRun compared{.name = folder_name(directory), .directory = directory};
-  apply_config_file(compared.config, run.config_file());
+  RunConfig config;
+  apply_config_file(config, run.config_file());
   MetricsFile metrics = parse_metrics_csv(read_file(run.metrics_file()), run.metrics_file().string());
   require(!metrics.rows.empty(), run.metrics_file().string() + " holds no complete row yet");
-  compared.rows = std::move(metrics.rows);
-  compared.metrics_cut_short = metrics.cut_short;
-  return compared;
+  return {.name = folder_name(directory),
+          .directory = directory,
+          .config = std::move(config),
+          .rows = std::move(metrics.rows),
+          .metrics_cut_short = metrics.cut_short};
 }
 
 std::vector<ComparedRun> load_compared_runs(const std::vector<std::filesystem::path>& directories) {

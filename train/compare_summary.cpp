@@ -28,7 +28,10 @@ std::optional<double> gap_percent(std::optional<double> value, std::optional<dou
 
 // The figures of one run on its aligned curve; the gaps and ratio come later.
 RunSummary summarize_curve(const ComparedRun& run, const Curve& curve) {
-  RunSummary summary{.name = run.name, .attention = attention_setup(run.config), .steps = curve.back().step};
+  RunSummary summary;
+  summary.name = run.name;
+  summary.attention = attention_setup(run.config);
+  summary.steps = curve.back().step;
   std::vector<double> ms_per_step;
   for (const CurvePoint& point : curve) {
     ms_per_step.push_back(point.ms_per_step);

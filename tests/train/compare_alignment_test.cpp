@@ -80,6 +80,13 @@ TEST_CASE("compare alignment by time: up to where the shortest run stopped") {
   CHECK(aligned.limit == doctest::Approx(1.5));
   CHECK(steps_of(aligned.curves[0]) == std::vector<int64_t>{10});
   CHECK(steps_of(aligned.curves[1]) == std::vector<int64_t>{10, 20, 30});
+
+  // The first row of one run (at 10 s) comes after the other stopped (at 1.5 s).
+  CHECK_THROWS_WITH_AS(align_curves({curve_of(rows_at({10}, 8, 1000)), curve_of(rows_at({10, 20, 30}, 8, 50))},
+                                    CompareAxis::time),
+                       "the runs share no stretch of training time: one logged its first row after another had "
+                       "stopped (try --by step)",
+                       Error);
 }
 
 TEST_CASE("compare alignment: the axis by name") {
