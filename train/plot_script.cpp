@@ -49,22 +49,27 @@ XAxis time_axis(double longest_seconds) {
   return {.label = "training time (seconds)", .column = std::to_string(seconds), .format = "%g"};
 }
 
+// One curve of run r, from its block of the data file.
+std::string curve(const PlotRequest& request, size_t r, int block, const std::string& using_, bool is_val) {
+  const std::string colour = kColours[r % kColourCount];
+  const std::string style = is_val ? "linespoints lw 2.5 pt 7 ps 0.8 lc rgb '#" + colour + "'"
+                                   : "lines lw 1.5 lc rgb '#55" + colour + "'";  // alpha 0x55: faint
+  // The key lists each run once: by its val curve, or its train curve when it has none.
+  const bool titled = is_val || !request.has_val[r];
+  return quoted(request.data.string()) + " index " + std::to_string(block) + using_ + " with " + style +
+         (titled ? " title " + quoted(request.names[r]) : " notitle");
+}
+
 // One panel: both curves of every run against the x axis.
 std::string panel(const PlotRequest& request, const XAxis& x, const std::string& title, bool with_key) {
   std::string text = "set title " + quoted(title) + "\nset xlabel " + quoted(x.label) + "\nset format x " +
-                     quoted(x.format) + "\n" + (with_key ? "set key top right Left reverse opaque box\n" : "unset key\n") +
-                     "plot ";
+                     quoted(x.format) + "\n" +
+                     (with_key ? "set key top right Left reverse opaque box samplen 3\n" : "unset key\n") + "plot ";
   const std::string using_ = " using " + x.column + ":" + std::to_string(plot_column::loss);
-  std::string separator;
+  const std::string separator = ", \\\n     ";
   for (size_t r = 0; r < request.names.size(); ++r) {
-    const std::string colour = kColours[r % kColourCount];
-    text += separator + quoted(request.data.string()) + " index " + std::to_string(train_block(r)) + using_ +
-            " with lines lw 1.5 lc rgb '#55" + colour + "' title " + quoted(request.names[r] + " train");
-    separator = ", \\\n     ";
-    if (request.has_val[r])
-      text += separator + "'' index " + std::to_string(val_block(r)) + using_ +
-              " with linespoints lw 2.5 pt 7 ps 0.8 lc rgb '#" + colour + "' title " +
-              quoted(request.names[r] + " val");
+    text += (r ? separator : "") + curve(request, r, train_block(r), using_, false);
+    if (request.has_val[r]) text += separator + curve(request, r, val_block(r), using_, true);
   }
   return text + "\n";
 }
@@ -104,8 +109,8 @@ std::string gnuplot_script(const PlotRequest& request) {
          "set ylabel 'loss (cross-entropy, nats per token)'\n"
          "set border lc rgb '#555555'\n"
          "set xrange [0:*]\n" + loss_range(request.loss_ceiling) +
-         panel(request, progress, "loss against " + progress.label, true) +
-         panel(request, time_axis(request.longest_seconds), "loss against training time", false) +
+         panel(request, progress, "val loss (dots) and train loss (faint) against " + progress.label, true) +
+         panel(request, time_axis(request.longest_seconds), "the same against training time", false) +
          "unset multiplot\nunset output\n";
 }
 

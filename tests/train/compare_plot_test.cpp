@@ -58,9 +58,11 @@ TEST_CASE("compare plot: the gnuplot script draws both panels, one labelled line
   CHECK(contains(script, "set yrange [*:2.5]\n"));
   CHECK(contains(script, "set xlabel 'tokens'\n"));
   CHECK(contains(script, "set xlabel 'training time (minutes)'\n"));
-  CHECK(contains(script, "'out/it''s.dat' index 0 using 2:4 with lines"));
-  CHECK(contains(script, "'' index 1 using 2:4 with linespoints"));
-  CHECK(contains(script, "title 'exact val'"));
+  // The key names each run once: by its val curve, or by its train curve when it was never evaluated.
+  CHECK(contains(script, "'out/it''s.dat' index 0 using 2:4 with lines lw 1.5 lc rgb '#550072b2' notitle"));
+  CHECK(contains(script, "'out/it''s.dat' index 1 using 2:4 with linespoints lw 2.5 pt 7 ps 0.8 lc rgb '#0072b2' "
+                         "title 'exact'"));
+  CHECK(contains(script, "'out/it''s.dat' index 2 using 2:4 with lines lw 1.5 lc rgb '#55d55e00' title 'knn'"));
   CHECK(contains(script, "'out/it''s.dat' index 2 using ($3/60):4 with lines"));
   CHECK_FALSE(contains(script, "index 3"));  // knn was never evaluated: no empty block to plot
   CHECK(contains(script, "unset multiplot\nunset output\n"));
