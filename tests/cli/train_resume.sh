@@ -14,8 +14,6 @@ diff <(without_timing straight/metrics.csv) <(without_timing halves/metrics.csv)
 head -1 straight/metrics.csv | grep -qx "step,tokens,train_loss,val_loss,lr,grad_norm,ms_per_step,tokens_per_s" ||
   fail "metrics header"
 grep -q "^steps = 24$" halves/config.ini || fail "config.ini of the resumed run should say steps = 24"
-cmp straight/checkpoints/step-00000024.h5 halves/checkpoints/step-00000024.h5 > /dev/null ||
-  echo "note: final checkpoints differ in bytes (paths in the config); comparing metrics only"
 
 "$knnformer" train --resume halves > out.log
 grep -q "nothing to do" out.log || fail "resuming a finished run should do nothing"
