@@ -4,6 +4,7 @@
 #include <cassert>
 #include <cmath>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -95,7 +96,7 @@ void pack_panels(const float* keys, int64_t dim, int64_t clusters, HeadClusters&
 }
 
 HeadClusters cluster_keys(const float* keys, int64_t time, int64_t dim, int64_t clusters, CounterRng rng) {
-  KMeans kmeans_result = kmeans(keys, time, dim, clusters, kLloydIterations, rng);
+  KMeans kmeans_result = kmeans(keys, time, dim, clusters, kLloydIterations, rng, kTrainingKeysPerCluster);
   HeadClusters out;
   out.centroids = std::move(kmeans_result.centroids);
   out.cluster_of = std::move(kmeans_result.assignment);
@@ -111,9 +112,9 @@ HeadClusters cluster_keys(const float* keys, int64_t time, int64_t dim, int64_t 
 
 // A cluster as one query sees it: one that it scanned, or a group of its tail.
 struct ClusterSpan {
-  int32_t cluster = 0;  // kScannedRemainder: the tail group of scanned keys left out of the head
-  int32_t size = 0;     // the cluster's members among the query's candidates (the group's size)
-  float bound = 0.0f;   // tail groups: an upper bound on their members' scores
+  int32_t cluster;  // kScannedRemainder: the tail group of scanned keys left out of the head
+  int32_t size;     // the cluster's members among the query's candidates (the group's size)
+  float bound;      // tail groups: an upper bound on their members' scores
 };
 constexpr int32_t kScannedRemainder = -1;
 
@@ -157,7 +158,8 @@ class ClusteredKeyIndex final : public KeyIndex {
         probes_(options.probes > 0 ? options.probes : kDefaultProbes),
         cluster_count_(std::min(time(), options.clusters > 0 ? options.clusters : default_cluster_count(time()))),
         heads_(heads(), time(), head_size_, /*slots_are_keys=*/false, scale()),
-        spans_(heads() * time() * (cluster_count_ + 1)), span_counts_(heads() * time()) {
+        spans_(std::make_unique_for_overwrite<ClusterSpan[]>(heads() * time() * (cluster_count_ + 1))),
+        span_counts_(heads() * time()) {
     clusters_.reserve(heads());
     for (int64_t head = 0; head < heads(); ++head)
       clusters_.push_back(cluster_keys(k.data() + head * time() * dim(), time(), dim(), cluster_count_,
@@ -211,10 +213,10 @@ class ClusteredKeyIndex final : public KeyIndex {
   // --- the stored spans ---
 
   ClusterSpan* spans_of(int64_t head, int64_t query) {
-    return spans_.data() + (head * time() + query) * (cluster_count_ + 1);
+    return spans_.get() + (head * time() + query) * (cluster_count_ + 1);
   }
   const ClusterSpan* spans_of(int64_t head, int64_t query) const {
-    return spans_.data() + (head * time() + query) * (cluster_count_ + 1);
+    return spans_.get() + (head * time() + query) * (cluster_count_ + 1);
   }
   std::span<const ClusterSpan> scanned_spans(int64_t head, int64_t query) const {
     return {spans_of(head, query), static_cast<size_t>(span_counts_[head * time() + query].scanned)};
@@ -416,7 +418,9 @@ class ClusteredKeyIndex final : public KeyIndex {
   int64_t head_size_, probes_, cluster_count_;
   std::vector<HeadClusters> clusters_;  // per head
   HeadTable heads_;
-  std::vector<ClusterSpan> spans_;        // cluster_count_ + 1 per query: scanned clusters, then tail groups
+  // cluster_count_ + 1 per query: scanned clusters, then tail groups; left
+  // uninitialised, as only the first span_counts_ of a query are read.
+  std::unique_ptr<ClusterSpan[]> spans_;
   std::vector<SpanCounts> span_counts_;   // per query
   double keys_scored_ = 0.0;
 };

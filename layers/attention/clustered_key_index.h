@@ -49,8 +49,10 @@ namespace knnformer::attention {
 // there the Cauchy–Schwarz bounds carry the tail instead, and lazy Gumbel
 // sampling stays exact at the cost of more tail work.
 constexpr int64_t kDefaultProbes = 4;
-// Lloyd steps of the k-means.
+// Lloyd steps of the k-means, on a sample of at most kTrainingKeysPerCluster
+// keys per cluster, then one step over all keys (kmeans.h).
 constexpr int kLloydIterations = 4;
+constexpr int64_t kTrainingKeysPerCluster = 64;
 
 // round(sqrt(T)), the cluster count when options.clusters is 0.
 int64_t default_cluster_count(int64_t time);

@@ -13,8 +13,8 @@
 #include <cassert>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <span>
-#include <vector>
 
 #include "layers/attention/key_index.h"
 #include "layers/attention/key_index_search.h"
@@ -58,10 +58,12 @@ class HeadTable {
   int64_t time_, k_;
   bool slots_are_keys_;
   float scale_;
-  std::vector<int32_t> keys_, slots_;  // k per query
-  std::vector<float> scores_;          // k per query, scaled
-  std::vector<int32_t> sizes_;         // per query
-  std::vector<float> min_scores_;      // per query
+  // Left uninitialised (zero-filling T·k entries would be a pass over
+  // memory for nothing): store() writes every entry that is read.
+  std::unique_ptr<int32_t[]> keys_, slots_;  // k per query
+  std::unique_ptr<float[]> scores_;          // k per query, scaled
+  std::unique_ptr<int32_t[]> sizes_;         // per query
+  std::unique_ptr<float[]> min_scores_;      // per query
 };
 
 // The rank-th (from 0) slot that is not in head_slots (ascending, distinct):

@@ -86,13 +86,28 @@ std::vector<int32_t> nearest_centroids(const float* points, int64_t count, int64
   return assignment;
 }
 
-KMeans kmeans(const float* points, int64_t count, int64_t dim, int64_t clusters, int iterations, CounterRng& rng) {
+KMeans kmeans(const float* points, int64_t count, int64_t dim, int64_t clusters, int iterations, CounterRng& rng,
+              int64_t max_points_per_centroid) {
   assert(clusters >= 1 && clusters <= count && iterations >= 1);
-  KMeans result{.centroids = initial_centroids(points, count, dim, clusters, rng), .assignment = {}};
-  for (int iteration = 0; iteration < iterations; ++iteration) {
-    result.assignment = nearest_centroids(points, count, dim, result.centroids);
-    move_to_means(points, count, dim, result.assignment, result.centroids);
+  const int64_t training_count =
+      max_points_per_centroid > 0 ? std::min(count, max_points_per_centroid * clusters) : count;
+  if (training_count == count) {
+    KMeans result{.centroids = initial_centroids(points, count, dim, clusters, rng), .assignment = {}};
+    for (int iteration = 0; iteration < iterations; ++iteration) {
+      result.assignment = nearest_centroids(points, count, dim, result.centroids);
+      move_to_means(points, count, dim, result.assignment, result.centroids);
+    }
+    return result;
   }
+  // Train on a uniform sample, then one step over all the points.
+  std::vector<int32_t> chosen(training_count);
+  key_search::sample_distinct_ranks(count, training_count, rng, chosen.data());
+  std::sort(chosen.begin(), chosen.end());
+  std::vector<float> training(training_count * dim);
+  for (int64_t n = 0; n < training_count; ++n) std::copy_n(points + chosen[n] * dim, dim, training.begin() + n * dim);
+  KMeans result = kmeans(training.data(), training_count, dim, clusters, iterations, rng, 0);
+  result.assignment = nearest_centroids(points, count, dim, result.centroids);
+  move_to_means(points, count, dim, result.assignment, result.centroids);
   return result;
 }
 

@@ -28,8 +28,13 @@ struct KMeans {
 // `iterations` Lloyd steps (assign, then update): the assignment returned is
 // that of the last step and each centroid is the mean of the points assigned
 // to it there; a cluster left without points keeps its previous centroid.
+// With max_points_per_centroid > 0 and more points than that many per
+// cluster, the Lloyd steps train on a uniform sample of that many per
+// cluster (as faiss does), and one last step runs over all the points: the
+// cost falls from iterations·n·C·d to about n·C·d.
 // points: count × dim, row-major; 1 <= clusters <= count; iterations >= 1.
-KMeans kmeans(const float* points, int64_t count, int64_t dim, int64_t clusters, int iterations, CounterRng& rng);
+KMeans kmeans(const float* points, int64_t count, int64_t dim, int64_t clusters, int iterations, CounterRng& rng,
+              int64_t max_points_per_centroid = 0);
 
 // Each point's nearest centroid, ties going to the lower index, as computed
 // by kmeans's assignment step. centroids: clusters × dim, row-major.
