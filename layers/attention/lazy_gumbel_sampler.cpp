@@ -43,22 +43,13 @@ class TruncatedGumbel {
 LazyGumbelSampler::LazyGumbelSampler(const KeyIndex& index, const float* q, const float* k, SamplerOptions options)
     : index_(index), queries_(q), keys_(k), options_(options), drawn_in_(index.time(), 0) {}
 
-void LazyGumbelSampler::start_query(int64_t head, int64_t query) {
+void LazyGumbelSampler::start_query(int64_t head, int64_t query, int64_t planned_draws) {
   head_ = head;
   query_ = query;
   query_vector_ = queries_ + (head * index_.time() + query) * index_.dim();
   neighbours_ = index_.neighbours(head, query);
   assert(!neighbours_.keys.empty());
-
-  // The head's softmax, shifted by its largest score so that no exp overflows.
-  const int64_t size = static_cast<int64_t>(neighbours_.scores.size());
-  const float largest = *std::max_element(neighbours_.scores.begin(), neighbours_.scores.end());
-  head_weights_.resize(size);
-  gumbel_kernels::exp_shifted(neighbours_.scores.data(), size, largest, head_weights_.data());
-  cumulative_weight_.resize(size);
-  double total = 0.0;
-  for (int64_t j = 0; j < size; ++j) cumulative_weight_[j] = total += head_weights_[j];
-  head_log_partition_ = largest + std::log(total);
+  prepare_softmax(neighbours_.keys, neighbours_.scores);
 
   // Groups of high bound first: they hold the likeliest winners, and a
   // winner raises M, which shrinks the draws of every later group.
@@ -66,14 +57,60 @@ void LazyGumbelSampler::start_query(int64_t head, int64_t query) {
   for (size_t g = 0; g < tail_groups_.size(); ++g) tail_groups_[g] = {int64_t(g), index_.tail_group(head, query, g)};
   std::stable_sort(tail_groups_.begin(), tail_groups_.end(),
                    [](const NumberedGroup& a, const NumberedGroup& b) { return a.group.bound > b.group.bound; });
+
+  const int64_t tail = index_.candidates(query) - static_cast<int64_t>(neighbours_.keys.size());
+  dense_ = options_.dense_when_cheaper && tail > 0 &&
+           static_cast<double>(planned_draws) * expected_binomial_work() >= 2.0 * static_cast<double>(tail);
+  if (dense_) prepare_whole_row(tail);
+}
+
+void LazyGumbelSampler::prepare_softmax(std::span<const int32_t> keys, std::span<const float> scores) {
+  // Shifted by the largest score, so that no exp overflows.
+  const int64_t size = static_cast<int64_t>(scores.size());
+  const float largest = *std::max_element(scores.begin(), scores.end());
+  weights_.resize(size);
+  gumbel_kernels::exp_shifted(scores.data(), size, largest, weights_.data());
+  cumulative_weight_.resize(size);
+  double total = 0.0;
+  for (int64_t j = 0; j < size; ++j) cumulative_weight_[j] = total += weights_[j];
+  softmax_keys_ = keys;
+  log_partition_ = largest + std::log(total);
+}
+
+double LazyGumbelSampler::expected_binomial_work() const {
+  // E[m] of a group = size·c/(1 + c), c = e^{b − LSE} (the head maximum M is LSE + Gumbel).
+  double work = 0.0;
+  for (const auto& [number, group] : tail_groups_) {
+    const double c = std::exp(static_cast<double>(group.bound) - log_partition_);
+    work += static_cast<double>(group.size) * c / (1.0 + c);
+  }
+  return work;
+}
+
+void LazyGumbelSampler::prepare_whole_row(int64_t tail) {
+  const size_t head_size = neighbours_.keys.size();
+  row_keys_.assign(neighbours_.keys.begin(), neighbours_.keys.end());
+  row_keys_.resize(head_size + tail);
+  // Asking for the whole tail returns every member in some order; any fixed order serves.
+  CounterRng any_order(0, {});
+  index_.sample_tail(head_, query_, tail, any_order, row_keys_.data() + head_size);
+  row_scores_.assign(neighbours_.scores.begin(), neighbours_.scores.end());
+  row_scores_.resize(head_size + tail);
+  for (size_t j = head_size; j < row_keys_.size(); ++j) row_scores_[j] = score(row_keys_[j]);
+  statistics_.tail_members += static_cast<double>(tail);
+  prepare_softmax(row_keys_, row_scores_);
+}
+
+size_t LazyGumbelSampler::draw_position(CounterRng& rng) const {
+  const double target = rng.uniform_double() * cumulative_weight_.back();
+  const auto chosen = std::upper_bound(cumulative_weight_.begin(), cumulative_weight_.end(), target);
+  return std::min<size_t>(chosen - cumulative_weight_.begin(), cumulative_weight_.size() - 1);
 }
 
 LazyGumbelSampler::Candidate LazyGumbelSampler::draw_from_head(CounterRng& rng) const {
   // Max-stability: argmax ~ softmax over the head, max ~ LSE + Gumbel, independent.
-  const double target = rng.uniform_double() * cumulative_weight_.back();
-  const auto chosen = std::upper_bound(cumulative_weight_.begin(), cumulative_weight_.end(), target);
-  const size_t position = std::min<size_t>(chosen - cumulative_weight_.begin(), cumulative_weight_.size() - 1);
-  return {neighbours_.keys[position], head_log_partition_ + rng.gumbel()};
+  const int32_t key = softmax_keys_[draw_position(rng)];
+  return {key, log_partition_ + rng.gumbel()};
 }
 
 LazyGumbelSampler::Candidate LazyGumbelSampler::draw_from_head_per_candidate(CounterRng& rng) const {
@@ -91,13 +128,18 @@ float LazyGumbelSampler::score(int32_t key) const {
 }
 
 int32_t LazyGumbelSampler::draw(CounterRng& rng) {
+  statistics_.samples += 1;
+  if (dense_) {
+    const size_t position = draw_position(rng);
+    statistics_.tail_winners += position >= neighbours_.keys.size();
+    return softmax_keys_[position];
+  }
   Candidate best = options_.head == HeadDraw::max_stable ? draw_from_head(rng) : draw_from_head_per_candidate(rng);
   const int32_t head_winner = best.key;
   for (const NumberedGroup& group : tail_groups_) {
     if (options_.tail == TailDraw::race) race_group(group, rng, best);
     else draw_group_binomially(group, rng, best);
   }
-  statistics_.samples += 1;
   statistics_.tail_winners += best.key != head_winner;
   return best.key;
 }
@@ -157,7 +199,7 @@ void draw_attention_samples(const KeyIndex& index, const float* q, const float* 
 #pragma omp for schedule(dynamic, 16)
     for (int64_t item = 0; item < queries; ++item) {
       const int64_t head = item / time, query = item % time;
-      sampler.start_query(head, query);
+      sampler.start_query(head, query, samples_per_query);
       CounterRng rng = query_rng(key, stream, head, query);
       int32_t* out = samples + item * samples_per_query;
       for (int64_t l = 0; l < samples_per_query; ++l) out[l] = sampler.draw(rng);

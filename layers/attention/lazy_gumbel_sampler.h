@@ -50,6 +50,7 @@
 // micro_step, layer, stream, head, query), one stream per query: the samples
 // do not depend on the thread count or on the order of the work.
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "core/rng.h"
@@ -90,6 +91,12 @@ enum class TailDraw {
 struct SamplerOptions {
   HeadDraw head = HeadDraw::max_stable;
   TailDraw tail = TailDraw::race;
+  // Score the whole tail once and draw from the exact softmax row instead,
+  // when the lazy draws of a query would score more than twice as many tail
+  // keys as there are (planned draws × E[m] by the binomial law, an upper
+  // bound for the race). Loose bounds (the clustered index's Cauchy–Schwarz
+  // bounds in high dimension) then cost at most one pass over C_i per query.
+  bool dense_when_cheaper = true;
 };
 
 // Work done while sampling, summed over the queries of a call.
@@ -110,8 +117,9 @@ class LazyGumbelSampler {
   LazyGumbelSampler(const KeyIndex& index, const float* q, const float* k, SamplerOptions options = {});
 
   // Reads the query's head and tail groups from the index and prepares the
-  // head's softmax; draw() then samples for this query.
-  void start_query(int64_t head, int64_t query);
+  // head's softmax (or the whole row's, see dense_when_cheaper, given the
+  // number of draws planned); draw() then samples for this query.
+  void start_query(int64_t head, int64_t query, int64_t planned_draws = 1);
   // One exact sample j ~ A_i: a key position in C_i.
   int32_t draw(CounterRng& rng);
 
@@ -126,6 +134,10 @@ class LazyGumbelSampler {
     int64_t number;  // the index's number for the group
     TailGroup group;
   };
+  void prepare_softmax(std::span<const int32_t> keys, std::span<const float> scores);
+  double expected_binomial_work() const;  // Σ over groups of E[m] for this query
+  void prepare_whole_row(int64_t tail);
+  size_t draw_position(CounterRng& rng) const;  // a position of softmax_keys_, by its weight
   Candidate draw_from_head(CounterRng& rng) const;
   Candidate draw_from_head_per_candidate(CounterRng& rng) const;
   // Steps 2–3 for one group: replaces best by a member whose S + G beats it, if any.
@@ -142,9 +154,15 @@ class LazyGumbelSampler {
   int64_t head_ = 0, query_ = 0;
   const float* query_vector_ = nullptr;
   Neighbours neighbours_;
-  std::vector<float> head_weights_;       // exp(S_ij − max S) over N_i
-  std::vector<double> cumulative_weight_;  // running sums of head_weights_
-  double head_log_partition_ = 0.0;       // LSE = log Σ_{N_i} e^{S_ij}
+  // The softmax drawn from directly: over the head N_i, or over all of C_i
+  // when dense_ (then row_keys_ and row_scores_ hold the row).
+  bool dense_ = false;
+  std::span<const int32_t> softmax_keys_;
+  std::vector<float> weights_;              // exp(S_ij − max S)
+  std::vector<double> cumulative_weight_;   // running sums of weights_
+  double log_partition_ = 0.0;              // LSE = log Σ e^{S_ij}
+  std::vector<int32_t> row_keys_;
+  std::vector<float> row_scores_;
   std::vector<NumberedGroup> tail_groups_;  // by decreasing bound
   std::vector<int32_t> members_;
   // Keys drawn in the current race: drawn_in_[key] == race_ (a stamp per key,

@@ -223,7 +223,7 @@ ScatterEntries importance_entries(const SampledBackward& b, const std::vector<do
       const int64_t head = item / shape.time, query = item % shape.time;
       const float* const grad_out = b.grad_output + item * dim;
       const float weight = static_cast<float>(1.0 / expected[item]);
-      sampler.start_query(head, query);
+      sampler.start_query(head, query, begin[item + 1] - begin[item]);
       CounterRng rng = query_rng(b.key, SampleStream::backward, head, query);
       for (int64_t e = begin[item]; e < begin[item + 1]; ++e) {
         const int32_t key = sampler.draw(rng);

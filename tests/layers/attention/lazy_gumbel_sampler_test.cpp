@@ -30,10 +30,10 @@ struct Fit {
 // probability 1e-4; a sampler that ignores the tail, or draws it with a wrong
 // threshold, misses probability mass of order 1/k and fails by far.
 Fit fit_query(const Problem& problem, const KeyIndex& index, int64_t query, SamplerOptions options = {},
-              uint64_t seed = 1) {
+              uint64_t seed = 1, int64_t planned_draws = 1) {
   const int64_t head = problem.shape.heads - 1;
   LazyGumbelSampler sampler(index, problem.q.data(), problem.k.data(), options);
-  sampler.start_query(head, query);
+  sampler.start_query(head, query, planned_draws);
   CounterRng rng = query_rng({seed, 0, 0, 0}, SampleStream::forward, head, query);
   std::vector<double> counts(problem.candidates(query));
   int64_t outside = 0;  // draws that are not candidates of the query
@@ -170,6 +170,19 @@ TEST_CASE("Lazy Gumbel sampler: exact with many bounded tail groups and loose bo
   const Fit tight = fit_query(p, SortedKeyIndex(p, {.k = 8, .tail_groups = 12}), 299);
   CHECK(fit.statistics.tail_members_per_sample() > tight.statistics.tail_members_per_sample());
   check_fit(fit_query(p, index, 299, kBinomialTail));
+}
+
+TEST_CASE("Lazy Gumbel sampler: with bounds too loose to pay, the whole row is scored once and drawn from exactly") {
+  const Problem p = random_problem({1, 300, 16}, 22, true, 1.5f);
+  const SortedKeyIndex index(p, {.k = 8, .tail_groups = 12, .bound_slack = 3.0f});
+  const Fit dense = fit_query(p, index, 299, {}, 1, kDraws);
+  check_fit(dense);
+  CHECK(dense.statistics.tail_members == 292);  // every tail key, once for all draws
+  // One planned draw keeps the lazy path: it scores less than the tail per draw.
+  const Fit lazy = fit_query(p, index, 299);
+  check_fit(lazy);
+  CHECK(lazy.statistics.tail_members_per_sample() < 292);
+  CHECK(lazy.statistics.tail_members_per_sample() > 2);
 }
 
 TEST_CASE("Lazy Gumbel sampler: the reference head and tail draws give the same distribution") {
