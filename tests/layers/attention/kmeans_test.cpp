@@ -79,6 +79,31 @@ TEST_CASE("kmeans: centroids are their points' means and the objective never ris
   }
 }
 
+TEST_CASE("kmeans: trained on a sample, it still assigns every point and ends on means") {
+  // 2000 points, 10 clusters, 20 training points per cluster: Lloyd runs on
+  // 200 of them, then one step covers all 2000. Its objective stays close to
+  // that of Lloyd on all points.
+  const int64_t count = 2000, clusters = 10, dim = 8;
+  const std::vector<float> points = gaussian_points(count, dim, 11);
+  CounterRng rng(12, {0});
+  const KMeans result = kmeans(points.data(), count, dim, clusters, 3, rng, /*max_points_per_centroid=*/20);
+  REQUIRE(static_cast<int64_t>(result.assignment.size()) == count);
+  std::vector<double> sums(clusters * dim, 0.0);
+  std::vector<int64_t> sizes(clusters, 0);
+  for (int64_t j = 0; j < count; ++j) {
+    ++sizes[result.assignment[j]];
+    for (int64_t e = 0; e < dim; ++e) sums[result.assignment[j] * dim + e] += points[j * dim + e];
+  }
+  CounterRng full_rng(12, {0});
+  const KMeans full = kmeans(points.data(), count, dim, clusters, 3, full_rng);
+  CHECK(objective(points, dim, result) <= 1.1 * objective(points, dim, full));
+  for (int64_t c = 0; c < clusters; ++c) {
+    REQUIRE(sizes[c] > 0);
+    for (int64_t e = 0; e < dim; ++e)
+      CHECK(result.centroids[c * dim + e] == doctest::Approx(sums[c * dim + e] / sizes[c]).epsilon(1e-5));
+  }
+}
+
 TEST_CASE("kmeans: as many clusters as points puts every point alone") {
   const int64_t count = 40, dim = 4;
   const std::vector<float> points = gaussian_points(count, dim, 5);
