@@ -61,7 +61,8 @@ Curve curve_of(const std::vector<MetricsRow>& rows) {
                      .seconds = seconds,
                      .train_loss = row.train_loss,
                      .val_loss = row.val_loss,
-                     .ms_per_step = row.ms_per_step});
+                     .ms_per_step = row.ms_per_step,
+                     .tokens_per_s = row.tokens_per_s});
   }
   return curve;
 }

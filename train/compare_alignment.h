@@ -37,6 +37,7 @@ struct CurvePoint {
   double train_loss = 0;
   std::optional<double> val_loss;
   double ms_per_step = 0;
+  double tokens_per_s = 0;
 };
 using Curve = std::vector<CurvePoint>;
 

@@ -32,9 +32,10 @@ RunSummary summarize_curve(const ComparedRun& run, const Curve& curve) {
   summary.name = run.name;
   summary.attention = attention_setup(run.config);
   summary.steps = curve.back().step;
-  std::vector<double> ms_per_step;
+  std::vector<double> ms_per_step, tokens_per_s;
   for (const CurvePoint& point : curve) {
     ms_per_step.push_back(point.ms_per_step);
+    tokens_per_s.push_back(point.tokens_per_s);
     if (!point.val_loss) continue;
     summary.final_val = point.val_loss;
     if (!summary.best_val || *point.val_loss < *summary.best_val) {
@@ -43,6 +44,7 @@ RunSummary summarize_curve(const ComparedRun& run, const Curve& curve) {
     }
   }
   summary.median_ms_per_step = median(std::move(ms_per_step));
+  summary.median_tokens_per_s = median(std::move(tokens_per_s));
   return summary;
 }
 

@@ -32,6 +32,7 @@ struct RunSummary {
   std::optional<double> best_val;           // the lowest one
   int64_t best_step = 0;                    // where it was reached
   double median_ms_per_step = 0;            // the median over the rows: robust to a slow first row
+  double median_tokens_per_s = 0;
   std::optional<double> final_gap_percent;  // 100 (final - first run's final) / first run's final
   std::optional<double> best_gap_percent;   // the same for the best val loss
   double speed_ratio = 1;                   // the first run's median ms/step over this run's

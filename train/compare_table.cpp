@@ -47,6 +47,7 @@ const std::vector<Column>& columns() {
       {"best at", true, [](const RunSummary& s) { return s.best_val ? std::to_string(s.best_step) : "-"; }},
       {"best gap", true, [](const RunSummary& s) { return printed("%+.2f%%", s.best_gap_percent); }},
       {"ms/step", true, [](const RunSummary& s) { return printed("%.1f", s.median_ms_per_step); }},
+      {"tokens/s", true, [](const RunSummary& s) { return printed("%.0f", s.median_tokens_per_s); }},
       {"speed", true, [](const RunSummary& s) { return printed("%.2fx", s.speed_ratio); }},
   };
   return all;

@@ -8,8 +8,9 @@
 //   exact  exact      exact     -   -        -        300     1.8234       6.19     +0.00%    1.8100 ...
 //
 // Losses with 4 decimals, perplexities (exp of the loss) with 2, gaps to the
-// first run in % with a sign, the median ms/step with 1 decimal and the speed
-// ratio to the first run as "2.31x". "-" where a run has no val loss yet.
+// first run in % with a sign, the median ms/step with 1 decimal, the median
+// tokens/s, and the speed ratio to the first run as "2.31x". "-" where a run
+// has no val loss yet.
 #include <string>
 #include <vector>
 

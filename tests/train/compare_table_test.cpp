@@ -17,7 +17,8 @@ ComparedRun run_of(const std::string& name, const RunConfig& config, std::initia
   ComparedRun run{.name = name, .directory = name, .config = config, .rows = {}, .metrics_cut_short = false};
   for (const Logged& row : logged)
     run.rows.push_back({.step = row.step, .tokens = row.step * 100, .train_loss = 2, .val_loss = row.val_loss,
-                        .lr = 0, .grad_norm = 0, .ms_per_step = row.ms_per_step, .tokens_per_s = 0});
+                        .lr = 0, .grad_norm = 0, .ms_per_step = row.ms_per_step,
+                        .tokens_per_s = 100 / (row.ms_per_step / 1000)});
   return run;
 }
 
@@ -59,6 +60,7 @@ TEST_CASE("compare summary: final and best val loss, gaps to the first run, medi
   CHECK(s[0].best_val == 1.50);
   CHECK(s[0].best_step == 400);
   CHECK(s[0].median_ms_per_step == 25);  // of 10, 20, 30, 40
+  CHECK(s[0].median_tokens_per_s == doctest::Approx((5000 + 10000 / 3.0) / 2));  // of 10000, 5000, 3333, 2500
   CHECK(s[0].final_gap_percent == 0);
   CHECK(s[0].speed_ratio == 1);
 
@@ -124,11 +126,11 @@ TEST_CASE("compare summary: the attention setup, effective values and '-' where 
 TEST_CASE("compare table: exact text, numbers aligned right, '-' where a run has no val loss") {
   CHECK(format_compare_table(summaries_of(three_runs())) ==
         "run     attention  backward  k  samples  index      steps  final val  final ppl  final gap  best val  best ppl"
-        "  best at  best gap  ms/step  speed\n"
+        "  best at  best gap  ms/step  tokens/s  speed\n"
         "exact   exact      exact     -        -  -            400     1.5000       4.48     +0.00%    1.5000      4.48"
-        "      400    +0.00%     25.0  1.00x\n"
+        "      400    +0.00%     25.0      4167  1.00x\n"
         "knn     knn        sparse    8        -  exact        400     1.6500       5.21    +10.00%    1.5500      4.71"
-        "      200    +3.33%      7.5  3.33x\n"
+        "      200    +3.33%      7.5     15000  3.33x\n"
         "gumbel  gumbel     sampled   5       16  clustered    400          -          -          -         -         -"
-        "        -         -     45.0  0.56x\n");
+        "        -         -     45.0      2500  0.56x\n");
 }
