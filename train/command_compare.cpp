@@ -11,7 +11,6 @@
 // when gnuplot is missing.
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -19,14 +18,12 @@
 #include <boost/program_options.hpp>
 
 #include "core/error.h"
-#include "train/atomic_file.h"
 #include "train/commands.h"
 #include "train/compare_alignment.h"
 #include "train/compare_run.h"
 #include "train/compare_summary.h"
 #include "train/compare_table.h"
-#include "train/plot_data.h"
-#include "train/plot_gnuplot.h"
+#include "train/plot.h"
 #include "train/plot_script.h"
 
 namespace knnformer {
@@ -71,8 +68,6 @@ void require_writable(const fs::path& file, const std::string& what) {
           cannot + " (it is not a writable file)");
 }
 
-fs::path data_path(const fs::path& image) { return fs::path(image).replace_extension(".dat"); }
-
 std::optional<CompareRequest> parse_request(const Arguments& arguments) {
   const po::options_description options = compare_options();
   po::options_description all;
@@ -97,7 +92,7 @@ std::optional<CompareRequest> parse_request(const Arguments& arguments) {
     request.plot = flags["plot"].as<std::string>();
     image_format(*request.plot);
     require_writable(*request.plot, "--plot " + request.plot->string());
-    require_writable(data_path(*request.plot), "the plot's data file " + data_path(*request.plot).string());
+    require_writable(plot_data_path(*request.plot), "the plot's data file " + plot_data_path(*request.plot).string());
   }
   return request;
 }
@@ -148,54 +143,6 @@ std::string range_line(const Alignment& aligned) {
   return "";
 }
 
-double longest_seconds(const Alignment& aligned) {
-  double longest = 0;
-  for (const Curve& curve : aligned.curves) longest = std::max(longest, curve.back().seconds);
-  return longest;
-}
-
-// A little above the highest first val loss of the runs: the plot shows
-// where the runs are compared, not the steep first steps.
-std::optional<double> loss_ceiling(const Alignment& aligned) {
-  std::optional<double> ceiling;
-  for (const Curve& curve : aligned.curves) {
-    const auto first_val = std::find_if(curve.begin(), curve.end(), [](const CurvePoint& p) { return p.val_loss; });
-    if (first_val != curve.end()) ceiling = std::max(ceiling.value_or(0.0), *first_val->val_loss * 1.05);
-  }
-  return ceiling;
-}
-
-// Whether each run has a val loss in the common range.
-std::vector<bool> runs_evaluated(const Alignment& aligned) {
-  std::vector<bool> evaluated;
-  for (const Curve& curve : aligned.curves)
-    evaluated.push_back(std::any_of(curve.begin(), curve.end(), [](const CurvePoint& p) { return p.val_loss; }));
-  return evaluated;
-}
-
-// The data file, then the picture, drawn under a temporary name and renamed
-// when gnuplot has finished: a failed plot never leaves a half-drawn image.
-void draw_plot(const fs::path& image, const std::vector<std::string>& names, const Alignment& aligned) {
-  const fs::path gnuplot = find_gnuplot();
-  write_file_atomically(data_path(image), plot_data_text(names, aligned));
-  const PlotRequest request{.image = fs::path(image) += ".tmp",
-                            .format = image_format(image),
-                            .data = data_path(image),
-                            .names = names,
-                            .has_val = runs_evaluated(aligned),
-                            .axis = aligned.axis == CompareAxis::tokens ? CompareAxis::tokens : CompareAxis::step,
-                            .longest_seconds = longest_seconds(aligned),
-                            .loss_ceiling = loss_ceiling(aligned)};
-  try {
-    run_gnuplot(gnuplot, gnuplot_script(request), fs::path(image).replace_extension(".gp"));
-  } catch (const Error&) {
-    std::error_code ignored;
-    fs::remove(request.image, ignored);
-    throw;
-  }
-  commit_file(request.image, image);
-}
-
 }  // namespace
 
 int run_compare(const Arguments& arguments) {
@@ -215,8 +162,8 @@ int run_compare(const Arguments& arguments) {
   std::cout.flush();  // the table stands even when the plot fails
 
   if (request->plot) {
-    draw_plot(*request->plot, names, aligned);
-    std::cout << "\nplot: " << request->plot->string() << " (its points: " << data_path(*request->plot).string()
+    draw_loss_plot(*request->plot, names, aligned);
+    std::cout << "\nplot: " << request->plot->string() << " (its points: " << plot_data_path(*request->plot).string()
               << ")\n";
   }
   return 0;

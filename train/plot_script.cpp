@@ -10,8 +10,8 @@ namespace knnformer {
 
 namespace {
 
-// Colours that stay apart for the colour-blind (Okabe and Ito), as ARGB:
-// the faint train lines are these at a third of the opacity.
+// Colours that stay apart for the colour-blind (Okabe and Ito). The faint
+// train lines are these with gnuplot's alpha byte (transparency) 0x55 in front.
 constexpr const char* kColours[] = {"0072b2", "d55e00", "009e73", "cc79a7", "e69f00", "56b4e9", "000000", "f0e442"};
 constexpr size_t kColourCount = std::size(kColours);
 
@@ -53,7 +53,7 @@ XAxis time_axis(double longest_seconds) {
 std::string curve(const PlotRequest& request, size_t r, int block, const std::string& using_, bool is_val) {
   const std::string colour = kColours[r % kColourCount];
   const std::string style = is_val ? "linespoints lw 2.5 pt 7 ps 0.8 lc rgb '#" + colour + "'"
-                                   : "lines lw 1.5 lc rgb '#55" + colour + "'";  // alpha 0x55: faint
+                                   : "lines lw 1.5 lc rgb '#55" + colour + "'";
   // The key lists each run once: by its val curve, or its train curve when it has none.
   const bool titled = is_val || !request.has_val[r];
   return quoted(request.data.string()) + " index " + std::to_string(block) + using_ + " with " + style +
