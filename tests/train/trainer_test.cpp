@@ -69,7 +69,12 @@ TEST_CASE("trainer: a tiny model's loss falls, and evaluation is repeatable") {
 TEST_CASE("trainer: restoring a checkpoint continues bit for bit") {
   const TemporaryFolder folder;
   const auto dataset = std::make_shared<const TokenDataset>(knnformer::testing::write_tiny_dataset(folder.path()));
-  const RunConfig config = tiny_config(dataset->path(), folder.path() / "run");
+  RunConfig config = tiny_config(dataset->path(), folder.path() / "run");
+  SUBCASE("AdamW") { config.optimizer = "adamw"; }
+  SUBCASE("SGD with Nesterov momentum") {
+    config.optimizer = "sgd";
+    config.nesterov = true;
+  }
 
   Trainer straight(config, dataset);
   const std::vector<StepResult> first = run_steps(straight, 5);
