@@ -91,6 +91,9 @@ void print_help() {
   all.add(command_only_options()).add(run_options_description());
   std::cout << "usage: knnformer train --config FILE.ini [--data FILE.h5] [--out RUN_DIR] [--name value ...]\n"
                "       knnformer train --resume RUN_DIR [--steps N]\n\n"
+               "A run keeps config.ini, metrics.csv and checkpoints/ in RUN_DIR. A resumed run continues\n"
+               "bit for bit from its newest valid checkpoint; it may change only steps, threads, data and\n"
+               "the logging options. SIGINT or SIGTERM end a run after its step, with a checkpoint.\n"
             << all;
 }
 
