@@ -30,6 +30,10 @@ po::options_description eval_options() {
   return options;
 }
 
+std::optional<std::string> optional_flag(const po::variables_map& flags, const char* name) {
+  return flags.count(name) ? std::optional(flags[name].as<std::string>()) : std::nullopt;
+}
+
 }  // namespace
 
 int run_eval(const Arguments& arguments) {
@@ -43,21 +47,17 @@ int run_eval(const Arguments& arguments) {
   require(flags.count("checkpoint"), "no checkpoint given (--checkpoint FILE|RUN_DIR)");
   set_num_threads(static_cast<int>(flags["threads"].as<int64_t>()));
   const SavedModel saved = load_saved_model(flags["checkpoint"].as<std::string>());
-  const std::string data = flags.count("data") ? flags["data"].as<std::string>() : saved.config.data;
   const int64_t batches = flags.count("batches") ? flags["batches"].as<int64_t>() : saved.config.eval_batches;
   require(batches >= 1, "--batches " + std::to_string(batches) + " is out of range (expected at least 1)");
-
-  const auto dataset = std::make_shared<const TokenDataset>(data);
-  require(dataset->header().vocab_size == saved.model.config().vocab_size,
-          data + ": vocab_size " + std::to_string(dataset->header().vocab_size) + " does not match the model's " +
-              std::to_string(saved.model.config().vocab_size) + " (" + saved.checkpoint.string() + ")");
+  const auto dataset = open_dataset(saved, optional_flag(flags, "data"));
   Arena arena;
   const double loss = mean_loss(saved.model, read_eval_batches(dataset, saved.config.batch, saved.config.context,
                                                                batches), arena);
   char line[256];
   std::snprintf(line, sizeof line, "val_loss %.6f  perplexity %.4f", loss, std::exp(loss));
   std::cout << line << "  (" << batches << " batches of " << saved.config.batch << " x " << saved.config.context
-            << " tokens of " << data << "; " << saved.checkpoint.string() << ", step " << saved.info.step << ")\n";
+            << " tokens of " << dataset->path().string() << "; " << saved.checkpoint.string() << ", step "
+            << saved.info.step << ")\n";
   return 0;
 }
 

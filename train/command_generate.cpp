@@ -7,7 +7,6 @@
 
 #include "core/error.h"
 #include "core/parallel.h"
-#include "data/token_dataset.h"
 #include "data/tokenizer.h"
 #include "train/commands.h"
 #include "train/generation.h"
@@ -32,6 +31,10 @@ po::options_description generate_options() {
       ("threads", po::value<int64_t>()->default_value(1), "threads (0: every core)")
       ("help", "this text");
   return options;
+}
+
+std::optional<std::string> optional_flag(const po::variables_map& flags, const char* name) {
+  return flags.count(name) ? std::optional(flags[name].as<std::string>()) : std::nullopt;
 }
 
 // Prints the text of the tokens drawn so far as it grows. A SentencePiece
@@ -75,12 +78,7 @@ int run_generate(const Arguments& arguments) {
   set_num_threads(static_cast<int>(flags["threads"].as<int64_t>()));
 
   const SavedModel saved = load_saved_model(flags["checkpoint"].as<std::string>());
-  const std::string data = flags.count("data") ? flags["data"].as<std::string>() : saved.config.data;
-  const TokenDataset dataset(data);
-  const std::unique_ptr<Tokenizer> tokenizer = load_tokenizer(dataset);
-  require(tokenizer->vocab_size() == saved.model.config().vocab_size,
-          data + ": its tokenizer has " + std::to_string(tokenizer->vocab_size()) + " tokens, the model " +
-              std::to_string(saved.model.config().vocab_size));
+  const std::unique_ptr<Tokenizer> tokenizer = load_tokenizer(*open_dataset(saved, optional_flag(flags, "data")));
 
   const std::string prompt = flags["prompt"].as<std::string>();
   std::vector<int32_t> prompt_tokens = tokenizer->encode(prompt);

@@ -3,13 +3,18 @@
 //
 //   const SavedModel saved = load_saved_model("runs/kjv");   // or ".../step-00000500.h5"
 //   saved.model.forward(...);  saved.config.data;  saved.info.step;
+//   const auto dataset = open_dataset(saved, std::nullopt);  // the run's own data
 //
 // Given a run directory, the newest checkpoint that opens and verifies is
 // used (others are reported on stderr and skipped). The model's shape comes
 // from the config stored in the checkpoint itself, so a checkpoint file is
 // usable on its own.
 #include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
 
+#include "data/token_dataset.h"
 #include "layers/gpt.h"
 #include "train/checkpoint.h"
 #include "train/run_config.h"
@@ -24,5 +29,9 @@ struct SavedModel {
 };
 
 SavedModel load_saved_model(const std::filesystem::path& checkpoint_or_run);
+
+// The dataset given (--data), else the one the run trained on; Error unless
+// it opens and its vocabulary is the model's.
+std::shared_ptr<const TokenDataset> open_dataset(const SavedModel& saved, const std::optional<std::string>& data);
 
 }  // namespace knnformer
