@@ -158,7 +158,9 @@ int run_compare(const Arguments& arguments) {
     names.push_back(run.name);
   }
   const Alignment aligned = align_curves(curves, request->axis);
-  std::cout << range_line(aligned) << "\n\n" << format_compare_table(summarize_runs(runs, aligned));
+  const std::vector<RunSummary> summaries = summarize_runs(runs, aligned);
+  std::cout << range_line(aligned) << "\n\n" << format_compare_table(summaries);
+  if (const std::string figures = format_figures_table(summaries); !figures.empty()) std::cout << "\n" << figures;
   std::cout.flush();  // the table stands even when the plot fails
 
   if (request->plot) {

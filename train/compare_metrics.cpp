@@ -36,12 +36,14 @@ Lines split_lines(std::string_view text) {
   return lines;
 }
 
-// Where each column MetricsRow needs sits in a line, found by name in the header.
+// Where each column sits in a line, found by name in the header.
 struct ColumnPositions {
   static constexpr std::array<std::string_view, 8> kNames = {"step",      "tokens",    "train_loss",  "val_loss",
                                                              "lr",        "grad_norm", "ms_per_step", "tokens_per_s"};
-  std::array<size_t, kNames.size()> index{};
-  size_t count = 0;  // fields in a line of this file
+  std::array<size_t, kNames.size()> index{};  // of MetricsRow's columns, in the order of kNames
+  std::vector<size_t> extra_index;            // of the other columns
+  std::vector<std::string> extra_names;
+  size_t count = 0;                           // fields in a line of this file
 };
 
 ColumnPositions find_columns(std::string_view header, const std::string& source) {
@@ -53,6 +55,11 @@ ColumnPositions find_columns(std::string_view header, const std::string& source)
     require(found != names.end(), source + ": the header has no column '" + std::string(columns.kNames[c]) +
                                       "' (is this a knnformer metrics file?)");
     columns.index[c] = static_cast<size_t>(found - names.begin());
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (std::find(columns.kNames.begin(), columns.kNames.end(), names[i]) != columns.kNames.end()) continue;
+    columns.extra_index.push_back(i);
+    columns.extra_names.emplace_back(names[i]);
   }
   return columns;
 }
@@ -68,10 +75,16 @@ Number parse_number(std::string_view field, std::string_view column, const std::
   return value;
 }
 
-MetricsRow parse_row(std::string_view line, const ColumnPositions& columns, const std::string& where) {
-  const std::vector<std::string_view> fields = split(line, ',');
+std::vector<std::string_view> split_fields(std::string_view line, const ColumnPositions& columns,
+                                           const std::string& where) {
+  std::vector<std::string_view> fields = split(line, ',');
   require(fields.size() == columns.count, where + ": " + std::to_string(fields.size()) + " fields, expected " +
                                               std::to_string(columns.count) + " as in the header");
+  return fields;
+}
+
+MetricsRow parse_row(const std::vector<std::string_view>& fields, const ColumnPositions& columns,
+                     const std::string& where) {
   const auto field = [&](size_t c) { return fields[columns.index[c]]; };
   const auto number = [&](size_t c) { return parse_number<double>(field(c), columns.kNames[c], where); };
   const auto integer = [&](size_t c) { return parse_number<int64_t>(field(c), columns.kNames[c], where); };
@@ -85,22 +98,35 @@ MetricsRow parse_row(std::string_view line, const ColumnPositions& columns, cons
           .tokens_per_s = number(7)};
 }
 
+ExtraValues parse_extra(const std::vector<std::string_view>& fields, const ColumnPositions& columns,
+                        const std::string& where) {
+  ExtraValues values;
+  for (size_t c = 0; c < columns.extra_index.size(); ++c) {
+    const std::string_view field = fields[columns.extra_index[c]];
+    values.push_back(field.empty() ? std::nullopt
+                                   : std::optional(parse_number<double>(field, columns.extra_names[c], where)));
+  }
+  return values;
+}
+
 }  // namespace
 
 MetricsFile parse_metrics_csv(std::string_view text, const std::string& source) {
   const Lines lines = split_lines(text);
   require(!lines.complete.empty(), source + ": no header line (the run has not logged anything yet?)");
   const ColumnPositions columns = find_columns(lines.complete.front(), source);
-  MetricsFile metrics;
+  MetricsFile metrics{.rows = {}, .extra_columns = columns.extra_names, .extra = {}, .cut_short = false};
   for (size_t i = 1; i < lines.complete.size(); ++i) {
     const std::string where = source + ":" + std::to_string(i + 1);
-    const MetricsRow row = parse_row(lines.complete[i], columns, where);
+    const std::vector<std::string_view> fields = split_fields(lines.complete[i], columns, where);
+    const MetricsRow row = parse_row(fields, columns, where);
     if (!metrics.rows.empty()) {
       const int64_t previous = metrics.rows.back().step;
       require(row.step > previous, where + ": step " + std::to_string(row.step) + " does not follow step " +
                                        std::to_string(previous));
     }
     metrics.rows.push_back(row);
+    metrics.extra.push_back(parse_extra(fields, columns, where));
   }
   metrics.cut_short = !lines.rest.empty();
   return metrics;

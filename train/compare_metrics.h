@@ -5,11 +5,12 @@
 //   for (const MetricsRow& row : metrics.rows) ...
 //   if (metrics.cut_short) ...   // the last line was incomplete and is not in rows
 //
-// Columns are found by their names in the header, so a file with more
-// columns than MetricsRow knows (attention-fidelity figures, say) reads the
-// same. A last line without its newline is a row that a killed run, or one
+// Columns are found by their names in the header. Columns MetricsRow does
+// not have (attention-fidelity figures, say) are kept as numbers by name, an
+// empty field meaning none at that row. A last line without its newline is a row that a killed run, or one
 // still writing, left half-written: it is dropped and `cut_short` says so.
 // Any other malformed line is an Error naming the file and the line number.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,9 +19,14 @@
 
 namespace knnformer {
 
+// The values of the columns MetricsRow does not have, of one row.
+using ExtraValues = std::vector<std::optional<double>>;
+
 struct MetricsFile {
-  std::vector<MetricsRow> rows;  // the complete rows, in file order
-  bool cut_short = false;        // a partial last line was dropped
+  std::vector<MetricsRow> rows;            // the complete rows, in file order
+  std::vector<std::string> extra_columns;  // the other columns' names, in file order
+  std::vector<ExtraValues> extra;          // extra[i][c]: row i's value of extra_columns[c]
+  bool cut_short = false;                  // a partial last line was dropped
 };
 
 // `source` names the file in error messages.

@@ -37,6 +37,8 @@ ComparedRun load_compared_run(const std::filesystem::path& directory) {
           .directory = directory,
           .config = std::move(config),
           .rows = std::move(metrics.rows),
+          .extra_columns = std::move(metrics.extra_columns),
+          .extra = std::move(metrics.extra),
           .metrics_cut_short = metrics.cut_short};
 }
 

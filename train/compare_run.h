@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "train/compare_metrics.h"
 #include "train/metrics_log.h"
 #include "train/run_config.h"
 
@@ -25,6 +26,8 @@ struct ComparedRun {
   std::filesystem::path directory;
   RunConfig config;                // RUN_DIR/config.ini over the defaults
   std::vector<MetricsRow> rows;    // RUN_DIR/metrics.csv, its complete rows
+  std::vector<std::string> extra_columns;  // its columns MetricsRow does not have
+  std::vector<ExtraValues> extra;          // extra[i][c]: rows[i]'s value of extra_columns[c]
   bool metrics_cut_short = false;  // its last line was incomplete and is not in rows
 };
 

@@ -26,6 +26,22 @@ std::optional<double> gap_percent(std::optional<double> value, std::optional<dou
   return 100.0 * (*value - *reference) / *reference;
 }
 
+// The mean of each extra column over the run's rows up to the last step compared.
+std::vector<FigureMean> figure_means(const ComparedRun& run, int64_t last_step) {
+  std::vector<FigureMean> figures;
+  for (size_t c = 0; c < run.extra_columns.size(); ++c) {
+    double sum = 0;
+    int64_t count = 0;
+    for (size_t i = 0; i < run.rows.size() && run.rows[i].step <= last_step; ++i)
+      if (const std::optional<double> value = run.extra[i][c]) {
+        sum += *value;
+        ++count;
+      }
+    if (count > 0) figures.push_back({.name = run.extra_columns[c], .mean = sum / static_cast<double>(count)});
+  }
+  return figures;
+}
+
 // The figures of one run on its aligned curve; the gaps and ratio come later.
 RunSummary summarize_curve(const ComparedRun& run, const Curve& curve) {
   RunSummary summary;
@@ -45,6 +61,7 @@ RunSummary summarize_curve(const ComparedRun& run, const Curve& curve) {
   }
   summary.median_ms_per_step = median(std::move(ms_per_step));
   summary.median_tokens_per_s = median(std::move(tokens_per_s));
+  summary.figures = figure_means(run, summary.steps);
   return summary;
 }
 

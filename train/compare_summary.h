@@ -24,6 +24,13 @@ struct AttentionSetup {
 
 AttentionSetup attention_setup(const RunConfig& config);
 
+// A metrics column beyond MetricsRow's (attention fidelity, say), averaged
+// over the run's rows in the common range that have a value.
+struct FigureMean {
+  std::string name;
+  double mean = 0;
+};
+
 struct RunSummary {
   std::string name;
   AttentionSetup attention;
@@ -36,6 +43,7 @@ struct RunSummary {
   std::optional<double> final_gap_percent;  // 100 (final - first run's final) / first run's final
   std::optional<double> best_gap_percent;   // the same for the best val loss
   double speed_ratio = 1;                   // the first run's median ms/step over this run's
+  std::vector<FigureMean> figures;          // in the file's column order; none for a column without values
 };
 
 // One summary per run, in order; aligned.curves[r] belongs to runs[r].

@@ -53,35 +53,72 @@ const std::vector<Column>& columns() {
   return all;
 }
 
+using Cells = std::vector<std::string>;
+
 std::string padded(const std::string& text, size_t width, bool right) {
   const std::string padding(width - std::min(width, text.size()), ' ');
   return right ? padding + text : text + padding;
 }
 
-// One line of cells; no spaces after the last.
-std::string table_line(const std::vector<std::string>& cells, const std::vector<size_t>& widths) {
-  std::string line;
-  for (size_t c = 0; c < cells.size(); ++c)
-    line += (c ? "  " : "") + padded(cells[c], widths[c], columns()[c].is_number);
-  line.erase(line.find_last_not_of(' ') + 1);
-  return line + "\n";
+// Lines of cells in columns two spaces apart, each as wide as its widest
+// cell; no spaces after a line's last cell.
+std::string aligned_table(const std::vector<Cells>& lines, const std::vector<bool>& right_aligned) {
+  std::vector<size_t> widths(right_aligned.size(), 0);
+  for (const Cells& cells : lines)
+    for (size_t c = 0; c < cells.size(); ++c) widths[c] = std::max(widths[c], cells[c].size());
+  std::string table;
+  for (const Cells& cells : lines) {
+    std::string line;
+    for (size_t c = 0; c < cells.size(); ++c) line += (c ? "  " : "") + padded(cells[c], widths[c], right_aligned[c]);
+    line.erase(line.find_last_not_of(' ') + 1);
+    table += line + "\n";
+  }
+  return table;
+}
+
+// The figure names of all runs, each once, in the order they first appear.
+std::vector<std::string> figure_names(const std::vector<RunSummary>& summaries) {
+  std::vector<std::string> names;
+  for (const RunSummary& summary : summaries)
+    for (const FigureMean& figure : summary.figures)
+      if (std::find(names.begin(), names.end(), figure.name) == names.end()) names.push_back(figure.name);
+  return names;
+}
+
+std::string figure_cell(const RunSummary& summary, const std::string& name) {
+  for (const FigureMean& figure : summary.figures)
+    if (figure.name == name) return printed("%.4g", figure.mean);
+  return "-";
 }
 
 }  // namespace
 
 std::string format_compare_table(const std::vector<RunSummary>& summaries) {
-  std::vector<std::vector<std::string>> lines(1);
-  for (const Column& column : columns()) lines.front().push_back(column.header);
+  std::vector<Cells> lines(1);
+  std::vector<bool> right_aligned;
+  for (const Column& column : columns()) {
+    lines.front().push_back(column.header);
+    right_aligned.push_back(column.is_number);
+  }
   for (const RunSummary& summary : summaries) {
-    std::vector<std::string>& cells = lines.emplace_back();
+    Cells& cells = lines.emplace_back();
     for (const Column& column : columns()) cells.push_back(column.cell(summary));
   }
-  std::vector<size_t> widths(columns().size(), 0);
-  for (const auto& cells : lines)
-    for (size_t c = 0; c < cells.size(); ++c) widths[c] = std::max(widths[c], cells[c].size());
-  std::string table;
-  for (const auto& cells : lines) table += table_line(cells, widths);
-  return table;
+  return aligned_table(lines, right_aligned);
+}
+
+std::string format_figures_table(const std::vector<RunSummary>& summaries) {
+  const std::vector<std::string> names = figure_names(summaries);
+  if (names.empty()) return "";
+  std::vector<Cells> lines{{"figure (mean over the rows that log it)"}};
+  for (const RunSummary& summary : summaries) lines.front().push_back(summary.name);
+  for (const std::string& name : names) {
+    Cells& cells = lines.emplace_back(Cells{name});
+    for (const RunSummary& summary : summaries) cells.push_back(figure_cell(summary, name));
+  }
+  std::vector<bool> right_aligned(summaries.size() + 1, true);
+  right_aligned.front() = false;
+  return aligned_table(lines, right_aligned);
 }
 
 }  // namespace knnformer

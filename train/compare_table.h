@@ -20,4 +20,12 @@ namespace knnformer {
 
 std::string format_compare_table(const std::vector<RunSummary>& summaries);
 
+// The metrics columns beyond the standard ones (attention fidelity, say):
+// one line per column, one column per run, each a mean with 4 significant
+// digits, "-" where a run has no value. Empty when no run has such a column.
+//
+//   figure (mean over the rows that log it)   exact     knn
+//   fidelity_out                                  -  0.0123
+std::string format_figures_table(const std::vector<RunSummary>& summaries);
+
 }  // namespace knnformer

@@ -28,6 +28,7 @@ grep -Eq "^exact +exact +exact +- +- +- +30 +2\.6000 +13\.46 +\+0\.00% +2\.6000 
   fail "exact's row"
 grep -Eq "^knn +knn +sparse +2 +- +exact +30 +2\.2000 +9\.03 +-15\.38% +2\.2000 +9\.03 +30 +-15\.38% +5\.0 +1600 +2\.00x$" stdout.log ||
   fail "knn's row"
+! grep -q "^figure" stdout.log || fail "no figures table without extra columns"
 grep -q "warning: the runs have different token budgets (exact: 40 steps of 8 tokens, knn: 30 steps of 8 tokens)" \
   stderr.log || fail "should warn about the budgets"
 
@@ -60,6 +61,12 @@ grep -q "warning: the runs train on different datasets (exact: data.h5, other: o
 grep -q "^compared by tokens, up to 160 tokens" stdout.log || fail "should compare up to 160 tokens"
 grep -Eq "^other .* \+3\.85% " stdout.log || fail "other's gap: (2.7 - 2.6) / 2.6"
 echo "ok: warnings"
+
+# A metrics column compare does not know is shown as a figure: its mean over the compared rows.
+sed -i '1s/$/,fidelity_out/; 2s/$/,0.5/; 3s/$/,/; 4s/$/,0.25/' knn/metrics.csv
+"$knnformer" compare exact knn > stdout.log 2> /dev/null
+grep -Eq "^fidelity_out +- +0\.375$" stdout.log || { cat stdout.log; fail "the figure's mean"; }
+echo "ok: figures"
 
 # Two real runs of a tiny model.
 make_dataset

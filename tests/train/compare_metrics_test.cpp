@@ -38,16 +38,25 @@ TEST_CASE("compare metrics: rows read back, val loss empty where not evaluated")
   CHECK(metrics.rows[1].val_loss == 2.1);
 }
 
-TEST_CASE("compare metrics: columns found by name, so later columns and another order read the same") {
+TEST_CASE("compare metrics: columns found by name; columns MetricsRow lacks kept by name") {
   const MetricsFile metrics =
-      parse_metrics_csv("tokens,step,val_loss,train_loss,lr,grad_norm,ms_per_step,tokens_per_s,fidelity\n"
-                        "2048,10,1.5,2.5,0.001,1,12,100,0.01\n",
+      parse_metrics_csv("tokens,step,val_loss,fidelity,train_loss,lr,grad_norm,ms_per_step,tokens_per_s,recall\n"
+                        "2048,10,1.5,0.01,2.5,0.001,1,12,100,\n"
+                        "4096,20,,,2.0,0.001,1,12,100,0.75\n",
                         "m.csv");
-  REQUIRE(metrics.rows.size() == 1);
+  REQUIRE(metrics.rows.size() == 2);
   CHECK(metrics.rows[0].step == 10);
   CHECK(metrics.rows[0].tokens == 2048);
   CHECK(metrics.rows[0].val_loss == 1.5);
   CHECK(metrics.rows[0].train_loss == 2.5);
+  CHECK(metrics.extra_columns == std::vector<std::string>{"fidelity", "recall"});
+  REQUIRE(metrics.extra.size() == 2);
+  CHECK(metrics.extra[0] == ExtraValues{0.01, std::nullopt});
+  CHECK(metrics.extra[1] == ExtraValues{std::nullopt, 0.75});
+  CHECK_THROWS_WITH_AS(parse_metrics_csv("step,tokens,train_loss,val_loss,lr,grad_norm,ms_per_step,tokens_per_s,recall\n"
+                                         "10,1,1,,1,1,1,1,high\n",
+                                         "m.csv"),
+                       "m.csv:2: recall 'high' is not a number", Error);
 }
 
 TEST_CASE("compare metrics: a last line cut short is dropped and reported") {

@@ -14,7 +14,8 @@ struct Logged {
 };
 
 ComparedRun run_of(const std::string& name, const RunConfig& config, std::initializer_list<Logged> logged) {
-  ComparedRun run{.name = name, .directory = name, .config = config, .rows = {}, .metrics_cut_short = false};
+  ComparedRun run{.name = name, .directory = name, .config = config, .rows = {}, .extra_columns = {},
+                  .extra = {}, .metrics_cut_short = false};
   for (const Logged& row : logged)
     run.rows.push_back({.step = row.step, .tokens = row.step * 100, .train_loss = 2, .val_loss = row.val_loss,
                         .lr = 0, .grad_norm = 0, .ms_per_step = row.ms_per_step,
@@ -133,4 +134,26 @@ TEST_CASE("compare table: exact text, numbers aligned right, '-' where a run has
         "      200    +3.33%      7.5     15000  3.33x\n"
         "gumbel  gumbel     sampled   5       16  clustered    400          -          -          -         -         -"
         "        -         -     45.0      2500  0.56x\n");
+}
+
+TEST_CASE("compare figures: extra metrics columns averaged over the common range, one line each") {
+  std::vector<ComparedRun> runs = three_runs();
+  runs[1].extra_columns = {"fidelity_out", "recall"};
+  runs[1].extra = {{0.25, std::nullopt}, {std::nullopt, std::nullopt}, {0.5, 0.75}, {1.0, std::nullopt}};
+  runs[2].extra_columns = {"recall"};
+  runs[2].extra = {{0.5}, {0.5}, {0.25}, {0.25}};
+  runs[0].rows.pop_back();  // exact stops at step 300: knn's value at step 400 is outside the range
+
+  const std::vector<RunSummary> s = summaries_of(runs);
+  CHECK(s[0].figures.empty());
+  REQUIRE(s[1].figures.size() == 2);
+  CHECK(s[1].figures[0].name == "fidelity_out");
+  CHECK(s[1].figures[0].mean == 0.375);  // of 0.25 and 0.5
+  CHECK(s[1].figures[1].mean == 0.75);
+  CHECK(s[2].figures[0].mean == doctest::Approx(1.25 / 3));
+  CHECK(format_figures_table(s) ==
+        "figure (mean over the rows that log it)  exact    knn  gumbel\n"
+        "fidelity_out                                 -  0.375       -\n"
+        "recall                                       -   0.75  0.4167\n");
+  CHECK(format_figures_table(summaries_of(three_runs())).empty());
 }
