@@ -40,10 +40,10 @@ namespace knnformer::attention {
 // Clusters scanned per query when options.probes is 0. Recall@k against the
 // exact index, causal, d = 64, k and C the defaults (bench_key_index):
 //   data with cluster structure (Q, K near sqrt(T)/2 shared centres):
-//     0.96 at T = 1024, 0.95 at 4096, 0.94 at 16384, 0.93 at 32768
-//     (one probe: 0.90 to 0.94);
+//     0.96 at T = 1024, 0.95 at 4096, 0.94 at 16384, 0.94 at 32768
+//     (one probe: 0.91 to 0.94);
 //   independent Gaussian entries, which have no clusters to find:
-//     0.33 at T = 1024, 0.22 at 4096, 0.16 at 16384, 0.13 at 32768.
+//     0.33 at T = 1024, 0.22 at 4096, 0.14 at 16384, 0.12 at 32768.
 // On Gaussian data recall rises only with a fixed fraction of the clusters
 // scanned (32 of 128 at T = 16384: 0.56), which makes the search quadratic;
 // there the Cauchy–Schwarz bounds carry the tail instead, and lazy Gumbel
