@@ -1,6 +1,5 @@
 #include "layers/attention/key_index_sampling.h"
 
-#include <algorithm>
 #include <bit>
 #include <string>
 #include <vector>

@@ -9,7 +9,7 @@
 #include <cmath>
 #include <map>
 #include <memory>
-#include <set>
+#include <iterator>
 #include <string>
 #include <vector>
 
