@@ -36,7 +36,10 @@ constexpr uint64_t kKMeansStream = 0x6B6D65616E73;
 
 struct HeadClusters {
   std::vector<float> centroids;       // C × d: μ_c
-  std::vector<double> radii;          // r_c = max ‖k_j − μ_c‖ over the members of c
+  // Per member, in the layout of members: the radius of the cluster's
+  // members up to it, max ‖k_j − μ_c‖ over that prefix. A causal query's
+  // candidates in c are a prefix, so its bound uses that prefix's radius.
+  std::vector<double> prefix_radii;
   std::vector<int32_t> cluster_of;    // per key position
   std::vector<int32_t> offsets;       // the members of c are members[offsets[c] .. offsets[c + 1])
   std::vector<int32_t> members;       // key positions, ascending within each cluster
@@ -64,18 +67,23 @@ void group_by_cluster(int64_t clusters, HeadClusters& out) {
   for (size_t j = 0; j < out.cluster_of.size(); ++j) out.members[next[out.cluster_of[j]]++] = static_cast<int32_t>(j);
 }
 
-// The radius of each cluster, in double against the stored (float) centroid,
-// so that Cauchy–Schwarz holds for exactly the μ_c the queries score.
-std::vector<double> cluster_radii(const float* keys, int64_t dim, const HeadClusters& clusters) {
-  std::vector<double> radii(clusters.offsets.size() - 1, 0.0);
-  for (size_t j = 0; j < clusters.cluster_of.size(); ++j) {
-    const int64_t c = clusters.cluster_of[j];
-    double squared = 0.0;
-    for (int64_t e = 0; e < dim; ++e) {
-      const double difference = double(keys[j * dim + e]) - clusters.centroids[c * dim + e];
-      squared += difference * difference;
+// The radii of each cluster's member prefixes, in double against the stored
+// (float) centroid, so that Cauchy–Schwarz holds for exactly the μ_c the
+// queries score.
+std::vector<double> prefix_radii(const float* keys, int64_t dim, int64_t clusters, const HeadClusters& out) {
+  std::vector<double> radii(out.members.size());
+  for (int64_t c = 0; c < clusters; ++c) {
+    double radius = 0.0;
+    for (int64_t n = 0; n < out.size(c); ++n) {
+      const float* key = keys + out.members_of(c)[n] * dim;
+      double squared = 0.0;
+      for (int64_t e = 0; e < dim; ++e) {
+        const double difference = double(key[e]) - out.centroids[c * dim + e];
+        squared += difference * difference;
+      }
+      radius = std::max(radius, std::sqrt(squared));
+      radii[out.offsets[c] + n] = radius;
     }
-    radii[c] = std::max(radii[c], std::sqrt(squared));
   }
   return radii;
 }
@@ -101,7 +109,7 @@ HeadClusters cluster_keys(const float* keys, int64_t time, int64_t dim, int64_t 
   out.centroids = std::move(kmeans_result.centroids);
   out.cluster_of = std::move(kmeans_result.assignment);
   group_by_cluster(clusters, out);
-  out.radii = cluster_radii(keys, dim, out);
+  out.prefix_radii = prefix_radii(keys, dim, clusters, out);
   pack_panels(keys, dim, clusters, out);
   for (int64_t j = 0; j < time; ++j)
     out.largest_key_norm = std::max(out.largest_key_norm, key_search::norm(keys + j * dim, dim));
@@ -355,8 +363,9 @@ class ClusteredKeyIndex final : public KeyIndex {
         spans[scanned++] = {.cluster = int32_t(c), .size = candidates, .bound = 0.0f};
         slot += candidates;
       } else {
-        // U_c = s·(q·μ_c + ‖q‖·r_c), Cauchy–Schwarz.
-        const double bound = scale() * (double(centroid_scores[c]) + query_norm * clusters.radii[c]) + slack;
+        // U_c = s·(q·μ_c + ‖q‖·r_c), Cauchy–Schwarz, r_c of the candidates' prefix.
+        const double radius = clusters.prefix_radii[clusters.offsets[c] + candidates - 1];
+        const double bound = scale() * (double(centroid_scores[c]) + query_norm * radius) + slack;
         tail_groups[groups++] = {.cluster = int32_t(c), .size = candidates,
                                  .bound = key_search::round_up_to_float(bound)};
       }

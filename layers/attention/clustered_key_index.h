@@ -3,11 +3,13 @@
 // sub-quadratic search whose tail bounds keep lazy Gumbel sampling exact.
 //
 // Build, per head: k-means over the keys (kmeans.h) with C clusters,
-// C = options.clusters or else round(sqrt(T)), kLloydIterations steps from
-// keys drawn by CounterRng keyed by (options.seed, head): O(T·C·d) per step.
+// C = options.clusters or else round(sqrt(T)), started from keys drawn by
+// CounterRng keyed by (options.seed, head): kLloydIterations steps on a
+// sample of kTrainingKeysPerCluster·C keys, then one over all: O(T·C·d).
 // A cluster keeps its members in position order, so that its causal
 // candidates for query i are a prefix found by binary search, its centroid
-// μ_c (the members' mean) and its radius r_c = max ‖k_j − μ_c‖ over members.
+// μ_c (the members' mean) and the radius max ‖k_j − μ_c‖ of each prefix of
+// its members.
 //
 // Search, per query i: score all centroids, then scan clusters in order of
 // q_i·μ_c (ties to the lower index), each only as far as its candidates for
@@ -19,7 +21,8 @@
 //
 // Tail groups of query i, empty ones omitted: first each cluster it did not
 // scan, holding that cluster's candidates, with the Cauchy–Schwarz bound
-// U_c = s·(q_i·μ_c + ‖q_i‖·r_c) (q·k = q·μ + q·(k − μ) <= q·μ + ‖q‖·‖k − μ‖);
+// U_c = s·(q_i·μ_c + ‖q_i‖·r_c) (q·k = q·μ + q·(k − μ) <= q·μ + ‖q‖·‖k − μ‖),
+// r_c the radius of those candidates (a prefix, tighter than the cluster's);
 // last the scanned keys left out of the head, bound s_min. All bounds are
 // raised by the rounding slack of key_index_search.h, so they bound the
 // scores however they are evaluated.
