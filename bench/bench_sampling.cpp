@@ -122,7 +122,8 @@ Timing best_of(int repeats, const auto& work) {
     const double cpu_start = cpu_ms();
     const auto start = std::chrono::steady_clock::now();
     work();
-    best.wall = std::min(best.wall, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    const std::chrono::duration<double, std::milli> wall = std::chrono::steady_clock::now() - start;
+    best.wall = std::min(best.wall, wall.count());
     best.cpu = std::min(best.cpu, cpu_ms() - cpu_start);
   }
   return best;

@@ -80,8 +80,8 @@ void check_tail_work(const Fit& fit, const TailWork& law) {
 }
 
 void check_fit(const Fit& fit) {
-  INFO("chi-square ", fit.chi_square.statistic, " on ", fit.chi_square.degrees_of_freedom, " dof, tail members per sample ",
-       fit.statistics.tail_members_per_sample());
+  INFO("chi-square ", fit.chi_square.statistic, " on ", fit.chi_square.degrees_of_freedom,
+       " dof, tail members per sample ", fit.statistics.tail_members_per_sample());
   CHECK(fit.chi_square.degrees_of_freedom >= 1);
   CHECK(fit.chi_square.passes());
 }
@@ -99,8 +99,8 @@ TEST_CASE("Gumbel kernels: vector paths agree with their scalar references") {
     double magnitude = 0.0;
     for (int64_t c = 0; c < n; ++c) magnitude += std::abs(a[c] * b[c]);
     // Sums of n products in another order: within n·ε·Σ|a_c b_c|.
-    CHECK(std::abs(gumbel_kernels::dot(a.data(), b.data(), n) - gumbel_kernels::reference::dot(a.data(), b.data(), n)) <=
-          n * 1.2e-7 * magnitude + 1e-30);
+    const float dot = gumbel_kernels::dot(a.data(), b.data(), n);
+    CHECK(std::abs(dot - gumbel_kernels::reference::dot(a.data(), b.data(), n)) <= n * 1.2e-7 * magnitude + 1e-30);
     gumbel_kernels::add_scaled(0.7f, a.data(), y.data(), n);
     gumbel_kernels::reference::add_scaled(0.7f, a.data(), y_reference.data(), n);
     gumbel_kernels::exp_shifted(a.data(), n, 2.0f, e.data());
