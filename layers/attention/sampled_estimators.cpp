@@ -47,8 +47,10 @@ void gumbel_output(const AttentionShape& shape, const int32_t* samples, int64_t 
       const int64_t head = item / shape.time;
       const int32_t* keys = samples + item * samples_per_query;
       std::fill(group_means.begin(), group_means.end(), 0.0f);
-      for (int64_t l = 0; l < samples_per_query; ++l)
+      for (int64_t l = 0; l < samples_per_query; ++l) {
+        if (l + 4 < samples_per_query) gumbel_kernels::prefetch(row_of(v, shape, head, keys[l + 4]), dim);
         gumbel_kernels::add_scaled(weight, row_of(v, shape, head, keys[l]), &group_means[l / group_size * dim], dim);
+      }
       float* const o = out + item * dim;
       if (mom_groups == 1) {
         std::copy(group_means.begin(), group_means.end(), o);
@@ -138,8 +140,14 @@ double estimate_row(const SampledBackward& b, int64_t item, float* coefficients,
   const float* const grad_out = b.grad_output + item * dim;
   const int32_t* const keys = b.samples + item * count;
 
+  // Sampled rows are scattered over V and K: fetch them a few samples ahead.
+  constexpr int64_t kAhead = 4;
+  for (int64_t l = 0; l < std::min(kAhead, count); ++l)
+    gumbel_kernels::prefetch(row_of(b.v, shape, head, keys[l]), dim);
   double mean_y = 0.0;
   for (int64_t l = 0; l < count; ++l) {
+    if (l + kAhead < count) gumbel_kernels::prefetch(row_of(b.v, shape, head, keys[l + kAhead]), dim);
+    gumbel_kernels::prefetch(row_of(b.k, shape, head, keys[l]), dim);
     coefficients[l] = gumbel_kernels::dot(grad_out, row_of(b.v, shape, head, keys[l]), dim);
     mean_y += coefficients[l];
   }
@@ -265,8 +273,14 @@ void scatter_to_keys(const SampledBackward& b, const ScatterEntries& entries, fl
     const int64_t first = entries.head_begin[head];
     float* const grad_k_row = grad_k + item * dim;
     float* const grad_v_row = grad_v + item * dim;
-    for (int64_t slot = first + begin[key]; slot < first + begin[key + 1]; ++slot) {
+    const int64_t last = first + begin[key + 1];
+    for (int64_t slot = first + begin[key]; slot < last; ++slot) {
       const int64_t e = order[slot];
+      if (slot + 2 < last) {  // the rows two entries ahead, scattered over Q and dO
+        const int32_t ahead = entries.rows[order[slot + 2]];
+        gumbel_kernels::prefetch(row_of(b.q, shape, head, ahead), dim);
+        gumbel_kernels::prefetch(row_of(b.grad_output, shape, head, ahead), dim);
+      }
       gumbel_kernels::add_scaled(entries.key_weights[e], row_of(b.q, shape, head, entries.rows[e]), grad_k_row, dim);
       gumbel_kernels::add_scaled(entries.value_weights[e], row_of(b.grad_output, shape, head, entries.rows[e]),
                                  grad_v_row, dim);
