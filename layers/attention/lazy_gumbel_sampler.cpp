@@ -146,16 +146,24 @@ int32_t LazyGumbelSampler::draw(CounterRng& rng) {
 
 void LazyGumbelSampler::race_group(const NumberedGroup& numbered, CounterRng& rng, Candidate& best) {
   const TailGroup& group = numbered.group;
+  if (group.size == 0) return;
   if (++race_ == 0) {  // the stamp wrapped around: forget every mark
     std::fill(drawn_in_.begin(), drawn_in_.end(), 0);
     race_ = 1;
   }
-  double smallest_exponential = 0.0;  // E_(r) = e^{−G} of the r-th member, increasing
-  for (int64_t r = 0; r < group.size; ++r) {
-    smallest_exponential -= std::log(rng.uniform_double()) / static_cast<double>(group.size - r);
+  // E_(r) = e^{−G} of the r-th member, increasing; the next one is drawn
+  // before the current member is scored, so that the logarithms overlap the
+  // fetch of its key row (the same draws in the same order as scoring first).
+  const auto next_exponential = [&](double previous, int64_t drawn) {
+    return previous - std::log(rng.uniform_double()) / static_cast<double>(group.size - drawn);
+  };
+  double smallest_exponential = next_exponential(0.0, 0);
+  for (int64_t drawn = 0; drawn < group.size;) {
     const double gumbel = -std::log(smallest_exponential);
     if (group.bound + gumbel <= best.perturbed_score) return;  // neither it nor any later member can win
     const int32_t member = draw_new_member(numbered.number, rng);
+    gumbel_kernels::prefetch(keys_ + (head_ * index_.time() + member) * index_.dim(), index_.dim());
+    if (++drawn < group.size) smallest_exponential = next_exponential(smallest_exponential, drawn);
     const double perturbed = score(member) + gumbel;
     statistics_.tail_members += 1;
     if (perturbed > best.perturbed_score) best = {member, perturbed};
