@@ -8,7 +8,7 @@
 //   const PlotRequest request{.image = "runs.png.tmp", .format = image_format("runs.png"),
 //                             .data = "runs.dat", .names = {"exact", "knn"},
 //                             .has_val = {true, true}, .axis = CompareAxis::step};
-//   run_gnuplot(gnuplot_script(request), ...);
+//   run_gnuplot(find_gnuplot(), gnuplot_script(request), "runs.gp");   // plot_gnuplot.h
 #include <filesystem>
 #include <optional>
 #include <string>
