@@ -34,9 +34,8 @@ namespace po = boost::program_options;
 
 // What a resumed run may change: how long it runs and how it reports, never
 // what it computes.
-constexpr std::array kResumableOptions = {"steps",     "threads",      "data",
-                                          "log-every", "eval-every",   "eval-batches",
-                                          "checkpoint-every", "keep-checkpoints"};
+constexpr std::array kResumableOptions = {"steps",      "threads",      "data",          "log-every",
+                                          "eval-every", "eval-batches", "checkpoint-every", "keep-checkpoints"};
 
 struct Setting {
   std::string name, value;
