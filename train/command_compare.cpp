@@ -138,7 +138,8 @@ std::string range_line(const Alignment& aligned) {
     case CompareAxis::step: return "compared by step, up to step " + limit + " (the last step every run logged)";
     case CompareAxis::tokens: return "compared by tokens, up to " + limit + " tokens (the last count every run logged)";
     case CompareAxis::time:
-      return "compared by time, up to " + duration_text(aligned.limit) + " of training (where the shortest run stopped)";
+      return "compared by time, up to " + duration_text(aligned.limit) +
+             " of training (where the shortest run stopped)";
   }
   return "";
 }

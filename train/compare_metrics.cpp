@@ -15,8 +15,10 @@ namespace {
 std::vector<std::string_view> split(std::string_view line, char separator) {
   std::vector<std::string_view> fields;
   size_t begin = 0;
-  for (size_t end = line.find(separator); end != std::string_view::npos; begin = end + 1, end = line.find(separator, begin))
+  for (size_t end = line.find(separator); end != std::string_view::npos; end = line.find(separator, begin)) {
     fields.push_back(line.substr(begin, end - begin));
+    begin = end + 1;
+  }
   fields.push_back(line.substr(begin));
   return fields;
 }
@@ -30,8 +32,10 @@ struct Lines {
 Lines split_lines(std::string_view text) {
   Lines lines;
   size_t begin = 0;
-  for (size_t end = text.find('\n'); end != std::string_view::npos; begin = end + 1, end = text.find('\n', begin))
+  for (size_t end = text.find('\n'); end != std::string_view::npos; end = text.find('\n', begin)) {
     lines.complete.push_back(text.substr(begin, end - begin));
+    begin = end + 1;
+  }
   lines.rest = text.substr(begin);
   return lines;
 }

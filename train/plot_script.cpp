@@ -25,7 +25,8 @@ std::string quoted(const std::string& text) {
 std::string terminal(ImageFormat format) {
   switch (format) {
     case ImageFormat::png: return "set terminal pngcairo size 1600,640 noenhanced font 'Sans,12'\n";
-    case ImageFormat::svg: return "set terminal svg size 1600,640 dynamic noenhanced font 'Sans,12' background rgb 'white'\n";
+    case ImageFormat::svg:  // with a background: transparent ones turn unreadable in dark viewers
+      return "set terminal svg size 1600,640 dynamic noenhanced font 'Sans,12' background rgb 'white'\n";
   }
   return "";
 }

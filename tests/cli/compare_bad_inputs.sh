@@ -6,7 +6,8 @@ source "$(dirname "$0")/train_helpers.bash"
 write_run() {
   mkdir -p "$1"
   printf '%s\n' "$2" > "$1/config.ini"
-  { echo "step,tokens,train_loss,val_loss,lr,grad_norm,ms_per_step,tokens_per_s"; printf '%s\n' "$3"; } > "$1/metrics.csv"
+  echo "step,tokens,train_loss,val_loss,lr,grad_norm,ms_per_step,tokens_per_s" > "$1/metrics.csv"
+  printf '%s\n' "$3" >> "$1/metrics.csv"
 }
 write_run a 'data = data.h5' $'10,80,3.0,2.9,1e-3,1,10.00,800\n20,160,2.5,2.6,1e-3,1,10.00,800'
 write_run b 'data = data.h5' $'10,80,3.1,3.0,1e-3,1,20.00,400\n20,160,2.4,2.5,1e-3,1,20.00,400'
@@ -23,17 +24,20 @@ expect_error "--by 'epoch' is unknown" "$knnformer" compare a b --by epoch
 expect_error "unrecognised option '--colour'" "$knnformer" compare a b --colour red
 expect_error "--plot runs.jpg: expected a .png or .svg file" "$knnformer" compare a b --plot runs.jpg
 # The plot path is checked before any run is read.
-expect_error "--plot missing/runs.png: cannot write there (no folder missing)" "$knnformer" compare nowhere --plot missing/runs.png
+expect_error "--plot missing/runs.png: cannot write there (no folder missing)" \
+  "$knnformer" compare nowhere --plot missing/runs.png
 expect_error "--plot notes/readme.txt/x.png: cannot write there" "$knnformer" compare a b --plot notes/readme.txt/x.png
 mkdir folder.png
-expect_error "--plot folder.png: cannot write there (it is not a writable file)" "$knnformer" compare a b --plot folder.png
+expect_error "--plot folder.png: cannot write there (it is not a writable file)" \
+  "$knnformer" compare a b --plot folder.png
 
 mkdir empty && echo "data = data.h5" > empty/config.ini
 echo "step,tokens,train_loss,val_loss,lr,grad_norm,ms_per_step,tokens_per_s" > empty/metrics.csv
 expect_error "empty/metrics.csv holds no complete row yet" "$knnformer" compare a empty
 
 # Without gnuplot: the table, then an error saying what to install; no plot files.
-expect_error "gnuplot is not installed.*apt-get install gnuplot-nox" env PATH=/nonexistent "$knnformer" compare a b --plot runs.png
+expect_error "gnuplot is not installed.*apt-get install gnuplot-nox" \
+  env PATH=/nonexistent "$knnformer" compare a b --plot runs.png
 grep -Eq "^b +exact .* 0\.50x$" stdout.log || fail "the table should print without gnuplot"
 
 # A gnuplot that fails: its complaint as the error, no image and no temporary file left.

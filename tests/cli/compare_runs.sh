@@ -8,7 +8,8 @@ source "$(dirname "$0")/train_helpers.bash"
 write_run() {
   mkdir -p "$1"
   printf '%s\n' "$2" > "$1/config.ini"
-  { echo "step,tokens,train_loss,val_loss,lr,grad_norm,ms_per_step,tokens_per_s"; printf '%s\n' "$3"; } > "$1/metrics.csv"
+  echo "step,tokens,train_loss,val_loss,lr,grad_norm,ms_per_step,tokens_per_s" > "$1/metrics.csv"
+  printf '%s\n' "$3" >> "$1/metrics.csv"
 }
 
 # block FILE NAME: the points of one block of a plot data file.
@@ -21,7 +22,8 @@ write_run knn $'data = data.h5\nsteps = 30\nbatch = 2\ncontext = 4\nattention = 
   $'10,80,3.1,,1e-3,1,5.00,1600\n20,160,2.4,2.5,1e-3,1,5.00,1600\n30,240,2.1,2.2,1e-3,1,5.00,1600'
 
 mkdir plots
-"$knnformer" compare exact knn --plot plots/runs.png > stdout.log 2> stderr.log || { cat stderr.log >&2; fail "compare failed"; }
+"$knnformer" compare exact knn --plot plots/runs.png > stdout.log 2> stderr.log ||
+  { cat stderr.log >&2; fail "compare failed"; }
 cat stdout.log
 grep -q "^compared by step, up to step 30 " stdout.log || fail "should compare up to step 30"
 grep -Eq "^exact +exact +exact +- +- +- +30 +2\.6000 +13\.46 +\+0\.00% +2\.6000 +13\.46 +20 +\+0\.00% +10\.0 +800 +1\.00x$" stdout.log ||
@@ -39,7 +41,8 @@ grep -q "warning: the runs have different token budgets (exact: 40 steps of 8 to
 [ "$(block plots/runs.dat 'exact: val loss')" = "20 160 0.200 2.600000" ] || fail "exact's val points"
 [ "$(block plots/runs.dat 'knn: train loss')" = $'10 80 0.050 3.100000\n20 160 0.100 2.400000\n30 240 0.150 2.100000' ] ||
   fail "knn's train points"
-[ "$(block plots/runs.dat 'knn: val loss')" = $'20 160 0.100 2.500000\n30 240 0.150 2.200000' ] || fail "knn's val points"
+[ "$(block plots/runs.dat 'knn: val loss')" = $'20 160 0.100 2.500000\n30 240 0.150 2.200000' ] ||
+  fail "knn's val points"
 [ -z "$(ls plots | grep -v '^runs\.\(png\|dat\)$')" ] || fail "temporary files left: $(ls plots)"
 echo "ok: PNG plot and its points"
 
@@ -51,7 +54,8 @@ grep -q "<svg" plots/runs.svg || fail "not an SVG file"
 echo "ok: SVG plot by time"
 
 # A run still writing its last row, on another dataset: both warned about, the complete rows compared.
-write_run other $'data = other.h5\nsteps = 40\nbatch = 2\ncontext = 4' $'10,80,3.0,,1e-3,1,10.00,800\n20,160,2.5,2.7,1e-3,1,10.00,800'
+write_run other $'data = other.h5\nsteps = 40\nbatch = 2\ncontext = 4' \
+  $'10,80,3.0,,1e-3,1,10.00,800\n20,160,2.5,2.7,1e-3,1,10.00,800'
 printf '30,240,2.0' >> other/metrics.csv
 "$knnformer" compare exact other --by tokens > stdout.log 2> stderr.log
 grep -q "warning: other/metrics.csv ends in a row cut short (run killed or still writing): using its 2 complete rows" \
@@ -75,6 +79,7 @@ write_tiny_config
 "$knnformer" train --config tiny.ini --out real-knn --steps 8 --attention knn --knn-k 4 > /dev/null
 "$knnformer" compare real-exact real-knn --plot real.png > stdout.log
 grep -Eq "^real-knn +knn +sparse +4 .* 8 " stdout.log || { cat stdout.log; fail "the real runs' table"; }
-[ "$(block real.dat 'real-knn: val loss' | cut -d' ' -f1)" = $'4\n8' ] || fail "val points at the evaluated steps 4 and 8"
+[ "$(block real.dat 'real-knn: val loss' | cut -d' ' -f1)" = $'4\n8' ] ||
+  fail "val points at the evaluated steps 4 and 8"
 [ -s real.png ] || fail "no plot of the real runs"
 echo "compare runs: ok"

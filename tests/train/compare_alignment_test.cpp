@@ -40,8 +40,8 @@ TEST_CASE("compare alignment: the time up to a row adds its mean ms/step times t
 
 TEST_CASE("compare alignment by step: up to the last step every run logged") {
   SUBCASE("a shorter budget") {
-    const Alignment aligned = align_curves({curve_of(rows_at({10, 20, 30, 40, 50}, 8)), curve_of(rows_at({10, 20, 30}, 8))},
-                                           CompareAxis::step);
+    const std::vector<Curve> curves = {curve_of(rows_at({10, 20, 30, 40, 50}, 8)), curve_of(rows_at({10, 20, 30}, 8))};
+    const Alignment aligned = align_curves(curves, CompareAxis::step);
     CHECK(aligned.limit == 30);
     CHECK(steps_of(aligned.curves[0]) == std::vector<int64_t>{10, 20, 30});
     CHECK(steps_of(aligned.curves[1]) == std::vector<int64_t>{10, 20, 30});
@@ -56,7 +56,8 @@ TEST_CASE("compare alignment by step: up to the last step every run logged") {
     CHECK(steps_of(aligned.curves[2]) == std::vector<int64_t>{30});
   }
   SUBCASE("no shared step") {
-    CHECK_THROWS_WITH_AS(align_curves({curve_of(rows_at({10, 20}, 8)), curve_of(rows_at({15, 25}, 8))}, CompareAxis::step),
+    const std::vector<Curve> apart = {curve_of(rows_at({10, 20}, 8)), curve_of(rows_at({15, 25}, 8))};
+    CHECK_THROWS_WITH_AS(align_curves(apart, CompareAxis::step),
                          "the runs share no logged step: nothing to compare them at (try --by time)", Error);
   }
 }

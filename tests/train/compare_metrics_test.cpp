@@ -53,8 +53,8 @@ TEST_CASE("compare metrics: columns found by name; columns MetricsRow lacks kept
   REQUIRE(metrics.extra.size() == 2);
   CHECK(metrics.extra[0] == ExtraValues{0.01, std::nullopt});
   CHECK(metrics.extra[1] == ExtraValues{std::nullopt, 0.75});
-  CHECK_THROWS_WITH_AS(parse_metrics_csv("step,tokens,train_loss,val_loss,lr,grad_norm,ms_per_step,tokens_per_s,recall\n"
-                                         "10,1,1,,1,1,1,1,high\n",
+  CHECK_THROWS_WITH_AS(parse_metrics_csv("step,tokens,train_loss,val_loss,lr,grad_norm,ms_per_step,tokens_per_s,"
+                                         "recall\n10,1,1,,1,1,1,1,high\n",
                                          "m.csv"),
                        "m.csv:2: recall 'high' is not a number", Error);
 }
@@ -101,8 +101,8 @@ TEST_CASE("compare runs: a run's config and rows; folders that are not runs are 
   CHECK(runs[1].name == (folder.path() / "b" / "knn").string());
 
   const auto nowhere = folder.path() / "nowhere";
-  CHECK_THROWS_WITH_AS(load_compared_run(nowhere), (nowhere.string() + " is not a run directory (no such folder)").c_str(),
-                       Error);
+  CHECK_THROWS_WITH_AS(load_compared_run(nowhere),
+                       (nowhere.string() + " is not a run directory (no such folder)").c_str(), Error);
   std::filesystem::remove(folder.path() / "b" / "knn" / "metrics.csv");
   CHECK_THROWS_WITH_AS(load_compared_run(folder.path() / "b" / "knn"),
                        ((folder.path() / "b" / "knn").string() + " is not a run directory (no metrics.csv)").c_str(),

@@ -11,10 +11,12 @@ namespace {
 Alignment two_curves() {
   Alignment aligned;
   aligned.limit = 20;
-  aligned.curves.push_back({{.step = 10, .tokens = 80, .seconds = 0.5, .train_loss = 2.5, .val_loss = std::nullopt, .ms_per_step = 1},
-                            {.step = 20, .tokens = 160, .seconds = 1.25, .train_loss = 2.0, .val_loss = 2.125, .ms_per_step = 1}});
-  aligned.curves.push_back({{.step = 10, .tokens = 80, .seconds = 0.25, .train_loss = 2.75, .val_loss = std::nullopt, .ms_per_step = 1},
-                            {.step = 20, .tokens = 160, .seconds = 0.5, .train_loss = 2.25, .val_loss = std::nullopt, .ms_per_step = 1}});
+  const auto point = [](int64_t step, double seconds, double train_loss, std::optional<double> val_loss) {
+    return CurvePoint{.step = step, .tokens = 8 * step, .seconds = seconds, .train_loss = train_loss,
+                      .val_loss = val_loss, .ms_per_step = 1, .tokens_per_s = 1};
+  };
+  aligned.curves.push_back({point(10, 0.5, 2.5, std::nullopt), point(20, 1.25, 2.0, 2.125)});
+  aligned.curves.push_back({point(10, 0.25, 2.75, std::nullopt), point(20, 0.5, 2.25, std::nullopt)});
   return aligned;
 }
 
