@@ -70,9 +70,10 @@ struct SamplingKey {
 // ones and the knn-tail members come from independent streams.
 enum class SampleStream : uint64_t {
   forward = 1,
-  backward = 2,
+  backward = 2,  // fresh samples for a sampled backward whose forward drew none
   knn_tail = 3,
-  importance = 4,  // the sampled backward's allocation of start rows
+  importance_starts = 4,   // the sampled backward's allocation of start rows
+  importance_samples = 5,  // and the samples drawn from them (independent of the rows' own)
 };
 
 // The random stream of one query of one head for one purpose.

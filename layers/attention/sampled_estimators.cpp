@@ -212,7 +212,7 @@ ScatterEntries importance_entries(const SampledBackward& b, const std::vector<do
   std::vector<int64_t> begin(queries + 1, 0);
   parallel_for(0, queries, [&](int64_t item) {
     const double lambda = expected[item], whole = std::floor(lambda);
-    CounterRng rng = query_rng(b.key, SampleStream::importance, item / shape.time, item % shape.time);
+    CounterRng rng = query_rng(b.key, SampleStream::importance_starts, item / shape.time, item % shape.time);
     begin[item + 1] = static_cast<int64_t>(whole) + (rng.uniform_double() < lambda - whole ? 1 : 0);
   });
   for (int64_t item = 0; item < queries; ++item) begin[item + 1] += begin[item];
@@ -232,7 +232,7 @@ ScatterEntries importance_entries(const SampledBackward& b, const std::vector<do
       const float* const grad_out = b.grad_output + item * dim;
       const float weight = static_cast<float>(1.0 / expected[item]);
       sampler.start_query(head, query, begin[item + 1] - begin[item]);
-      CounterRng rng = query_rng(b.key, SampleStream::backward, head, query);
+      CounterRng rng = query_rng(b.key, SampleStream::importance_samples, head, query);
       for (int64_t e = begin[item]; e < begin[item + 1]; ++e) {
         const int32_t key = sampler.draw(rng);
         const double y = gumbel_kernels::dot(grad_out, row_of(b.v, shape, head, key), dim);

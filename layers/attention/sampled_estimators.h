@@ -71,7 +71,9 @@ enum class SampledStart {
 // estimate): row i is the start of n_i fresh samples, n_i = ⌊λ_i⌋ or ⌈λ_i⌉
 // at random with E[n_i] = λ_i = T·L·‖dO_i‖/Σ_r ‖dO_r‖, each weighted 1/λ_i
 // instead of 1/L (unbiased: E[n_i]/λ_i = 1). Their D_i is exact or the mean of
-// y over the row's L given samples, which are independent of the fresh ones.
+// y over the row's L given samples, which are independent of the fresh ones
+// (drawn from SampleStream::importance_samples, a stream of their own, even
+// when the given samples are SampleStream::backward ones of the same key).
 // Every estimate is unbiased for the exact gradient, given dO. (When the
 // samples are the forward's, dO itself came from ô and so from the same
 // samples; the estimate is then unbiased only given that dO, a dependence of

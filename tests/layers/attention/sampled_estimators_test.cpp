@@ -21,10 +21,13 @@ namespace {
 constexpr AttentionShape kShape{2, 24, 8};
 constexpr SortedIndexOptions kIndex{.k = 4, .tail_groups = 2};
 
-std::vector<int32_t> draw_samples(const Problem& p, const KeyIndex& index, int64_t count, uint64_t seed) {
+// The key of every call of these tests: seed, step 1, micro-step 0, layer 2.
+SamplingKey key_of(uint64_t seed) { return {seed, 1, 0, 2}; }
+
+std::vector<int32_t> draw_samples(const Problem& p, const KeyIndex& index, int64_t count, uint64_t seed,
+                                  SampleStream stream = SampleStream::forward) {
   std::vector<int32_t> samples(p.shape.heads * p.shape.time * count);
-  draw_attention_samples(index, p.q.data(), p.k.data(), count, {seed, 1, 0, 2}, SampleStream::forward,
-                         samples.data(), nullptr);
+  draw_attention_samples(index, p.q.data(), p.k.data(), count, key_of(seed), stream, samples.data(), nullptr);
   return samples;
 }
 
@@ -117,7 +120,7 @@ Gradients sampled_gradients(const Problem& p, const KeyIndex& index, const std::
                            .samples_per_query = count,
                            .start = start,
                            .index = &index,
-                           .key = {seed, 1, 0, 2}};
+                           .key = key_of(seed)};
   Gradients g{std::vector<float>(p.q.size()), std::vector<float>(p.q.size()), std::vector<float>(p.q.size())};
   sampled_attention_backward(backward, g.q.data(), g.k.data(), g.v.data());
   return g;
@@ -214,7 +217,10 @@ TEST_CASE("sampled backward: dQ, dK, dV are unbiased for the exact gradient") {
     const ExactAttention exact = exact_attention(p);
     Moments q(p.q.size()), k(p.q.size()), v(p.q.size());
     for (uint64_t seed = 0; seed < 300; ++seed) {
-      const Gradients g = sampled_gradients(p, index, draw_samples(p, index, 4, seed), 4,
+      // Fresh samples for the backward, as after a forward that drew none:
+      // the importance starts must draw theirs independently of these.
+      const std::vector<int32_t> samples = draw_samples(p, index, 4, seed, SampleStream::backward);
+      const Gradients g = sampled_gradients(p, index, samples, 4,
                                             variant.exact_output ? &exact.out : nullptr, variant.start, seed);
       q.add(g.q), k.add(g.k), v.add(g.v);
     }
