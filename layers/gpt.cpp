@@ -117,8 +117,9 @@ KvCache GPT::make_cache() const {
 std::vector<float> GPT::next_token_logits(int32_t token, KvCache& cache) const {
   const int64_t position = cache.length;
   require(position < config_.context, "GPT: the cache is full (context=" + std::to_string(config_.context) + ")");
-  require(token >= 0 && token < config_.vocab_size, "GPT: token " + std::to_string(token) + " outside the vocabulary [0, " +
-                                                         std::to_string(config_.vocab_size) + ")");
+  require(token >= 0 && token < config_.vocab_size,
+          "GPT: token " + std::to_string(token) + " outside the vocabulary [0, " + std::to_string(config_.vocab_size) +
+              ")");
   const NoGrad inference;
   const int64_t width = config_.n_embd, heads = config_.n_head, head_dim = config_.head_dim();
   Tensor x = Tensor::empty({1, width});

@@ -151,7 +151,8 @@ void set_aside_newer_checkpoints(const RunDirectory& run, int64_t step) {
 }
 
 int resume_run(const TrainRequest& request) {
-  require(request.config_file.empty(), "--config cannot be combined with --resume (the run's config.ini is its config)");
+  require(request.config_file.empty(),
+          "--config cannot be combined with --resume (the run's config.ini is its config)");
   const RunDirectory run(request.resume);
   require(std::filesystem::exists(run.config_file()),
           request.resume + ": not a run directory (no config.ini)");
@@ -160,7 +161,8 @@ int resume_run(const TrainRequest& request) {
   const RunConfig saved = config;
   for (const auto& [name, value] : request.settings) {
     apply_setting(config, name, value, "--" + name);
-    const bool resumable = std::find(kResumableOptions.begin(), kResumableOptions.end(), name) != kResumableOptions.end();
+    const bool resumable =
+        std::find(kResumableOptions.begin(), kResumableOptions.end(), name) != kResumableOptions.end();
     require(resumable || setting_text(config, name) == setting_text(saved, name),
             "--" + name + " " + value + ": a resumed run keeps its config (" + name + " = " +
                 setting_text(saved, name) + " in " + run.config_file().string() +

@@ -12,7 +12,9 @@ int32_t sample_token(std::span<const float> logits, const SamplingOptions& optio
   const auto vocab = static_cast<int64_t>(logits.size());
   std::vector<int32_t> candidates(vocab);
   std::iota(candidates.begin(), candidates.end(), 0);
-  const auto more_likely = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
+  const auto more_likely = [&](int32_t a, int32_t b) {
+    return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);  // ties: the smaller id
+  };
   if (options.temperature == 0.0) return *std::min_element(candidates.begin(), candidates.end(), more_likely);
 
   const int64_t kept = options.top_k > 0 ? std::min(options.top_k, vocab) : vocab;

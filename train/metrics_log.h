@@ -21,7 +21,8 @@
 
 namespace knnformer {
 
-inline constexpr std::string_view kMetricsHeader = "step,tokens,train_loss,val_loss,lr,grad_norm,ms_per_step,tokens_per_s";
+inline constexpr std::string_view kMetricsHeader =
+    "step,tokens,train_loss,val_loss,lr,grad_norm,ms_per_step,tokens_per_s";
 
 struct MetricsRow {
   int64_t step = 0;

@@ -149,7 +149,8 @@ double parse_double(const std::string& text, const std::string& where) {
 
 void check_range(double value, const NumberRange& range, const std::string& text, const std::string& where) {
   const bool above_low = range.low_open ? value > range.low : value >= range.low;
-  require(above_low && value <= range.high, where + ": " + text + " is out of range (expected " + describe(range) + ")");
+  require(above_low && value <= range.high,
+          where + ": " + text + " is out of range (expected " + describe(range) + ")");
 }
 
 std::string join(const std::vector<std::string_view>& words, std::string_view separator) {

@@ -25,7 +25,8 @@ for attempt in 1 2 3; do
   last_row="$(tail -1 killed/metrics.csv | cut -d, -f1)"
   echo "killed at about step $last_row ($(ls killed/checkpoints | tr '\n' ' '))"
   "$knnformer" train --resume killed > /dev/null 2> resume.err || { cat resume.err >&2; fail "resume after kill -9"; }
-  diff <(without_timing straight/metrics.csv) <(without_timing killed/metrics.csv) || fail "metrics differ after kill -9"
+  diff <(without_timing straight/metrics.csv) <(without_timing killed/metrics.csv) ||
+    fail "metrics differ after kill -9"
   echo "kill -9 then resume: ok"
   break
 done
