@@ -80,7 +80,7 @@ const std::vector<Option>& table() {
       {{"lr", "optimisation", "peak learning rate"}, &RunConfig::lr, {0, 10, true}},
       {{"min-lr", "optimisation", "learning rate at the end of the cosine decay"}, &RunConfig::min_lr, {0, 10}},
       {{"warmup", "optimisation", "steps of linear warm-up"}, &RunConfig::warmup, {0, kInf}},
-      {{"lr-decay-steps", "optimisation", "step where the cosine decay reaches min-lr (0: steps)"},
+      {{"lr-decay-steps", "optimisation", "step where the cosine decay reaches min-lr (0: steps, as the run starts)"},
        &RunConfig::lr_decay_steps, {0, kInf}},
       {{"weight-decay", "optimisation", "decoupled weight decay of the linear layers' matrices"},
        &RunConfig::weight_decay, {0, 10}},

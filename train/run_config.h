@@ -62,7 +62,8 @@ struct RunConfig {
   double lr = 1e-3;
   double min_lr = 1e-4;
   int64_t warmup = 100;
-  int64_t lr_decay_steps = 0;  // where the cosine reaches min-lr; 0: at `steps`
+  int64_t lr_decay_steps = 0;  // where the cosine reaches min-lr; 0: at `steps` (a new run saves the number,
+                               // so extending it with --resume --steps keeps its schedule, then min-lr)
   double weight_decay = 0.1;
   double beta1 = 0.9;
   double beta2 = 0.95;
