@@ -19,6 +19,17 @@ struct RowTimer {
   int64_t steps = 0;
 };
 
+MetricsRow metrics_row(Trainer& trainer, const StepResult& result, const RowTimer& timer, bool evaluate) {
+  return {.step = result.step,
+          .tokens = trainer.tokens(),
+          .train_loss = result.train_loss,
+          .val_loss = evaluate ? std::optional(trainer.evaluate()) : std::nullopt,
+          .lr = result.lr,
+          .grad_norm = result.grad_norm,
+          .ms_per_step = 1000.0 * timer.seconds / static_cast<double>(timer.steps),
+          .tokens_per_s = static_cast<double>(trainer.config().tokens_per_step() * timer.steps) / timer.seconds};
+}
+
 void save(const Trainer& trainer, const RunDirectory& run, RunOutcome& outcome) {
   outcome.last_checkpoint = run.checkpoint_path(trainer.step());
   trainer.save(outcome.last_checkpoint);
@@ -46,14 +57,7 @@ RunOutcome run_training(Trainer& trainer, const RunDirectory& run, Progress& pro
     const bool last = s == config.steps;
     const bool evaluate = last || s % config.eval_every == 0;
     if (evaluate || s % config.log_every == 0) {
-      const MetricsRow row{.step = s,
-                           .tokens = trainer.tokens(),
-                           .train_loss = result.train_loss,
-                           .val_loss = evaluate ? std::optional(trainer.evaluate()) : std::nullopt,
-                           .lr = result.lr,
-                           .grad_norm = result.grad_norm,
-                           .ms_per_step = 1000.0 * timer.seconds / static_cast<double>(timer.steps),
-                           .tokens_per_s = static_cast<double>(config.tokens_per_step() * timer.steps) / timer.seconds};
+      const MetricsRow row = metrics_row(trainer, result, timer, evaluate);
       metrics.append(row);
       progress.row(row);
       timer = {};
@@ -61,8 +65,8 @@ RunOutcome run_training(Trainer& trainer, const RunDirectory& run, Progress& pro
     if (last || s % config.checkpoint_every == 0) save(trainer, run, outcome);
   }
   // A stopped run keeps the step it finished (a signal may arrive any time).
-  if (stop.requested() && trainer.step() > first_step && outcome.last_checkpoint != run.checkpoint_path(trainer.step()))
-    save(trainer, run, outcome);
+  const bool unsaved = outcome.last_checkpoint != run.checkpoint_path(trainer.step());
+  if (stop.requested() && trainer.step() > first_step && unsaved) save(trainer, run, outcome);
   progress.finish();
   outcome.step = trainer.step();
   outcome.stop_signal = stop.signal_number();
