@@ -31,14 +31,6 @@ std::optional<double> loss_ceiling(const Alignment& aligned) {
   return ceiling;
 }
 
-// Whether each run has a val loss in the common range.
-std::vector<bool> runs_evaluated(const Alignment& aligned) {
-  std::vector<bool> evaluated;
-  for (const Curve& curve : aligned.curves)
-    evaluated.push_back(std::any_of(curve.begin(), curve.end(), [](const CurvePoint& p) { return p.val_loss; }));
-  return evaluated;
-}
-
 }  // namespace
 
 fs::path plot_data_path(const fs::path& image) { return fs::path(image).replace_extension(".dat"); }
@@ -50,7 +42,7 @@ void draw_loss_plot(const fs::path& image, const std::vector<std::string>& names
                             .format = image_format(image),
                             .data = plot_data_path(image),
                             .names = names,
-                            .has_val = runs_evaluated(aligned),
+                            .blocks = plot_blocks(aligned),
                             // compared by time, the left panel still shows steps
                             .axis = aligned.axis == CompareAxis::tokens ? CompareAxis::tokens : CompareAxis::step,
                             .longest_seconds = longest_seconds(aligned),

@@ -1,10 +1,9 @@
 #include "train/plot_script.h"
 
-#include <cassert>
+#include <algorithm>
 #include <cstdio>
 
 #include "core/error.h"
-#include "train/plot_data.h"
 
 namespace knnformer {
 
@@ -50,28 +49,31 @@ XAxis time_axis(double longest_seconds) {
   return {.label = "training time (seconds)", .column = std::to_string(seconds), .format = "%g"};
 }
 
-// One curve of run r, from its block of the data file.
-std::string curve(const PlotRequest& request, size_t r, int block, const std::string& using_, bool is_val) {
-  const std::string colour = kColours[r % kColourCount];
-  const std::string style = is_val ? "linespoints lw 2.5 pt 7 ps 0.8 lc rgb '#" + colour + "'"
-                                   : "lines lw 1.5 lc rgb '#55" + colour + "'";
+bool has_val(const PlotRequest& request, size_t run) {
+  return std::any_of(request.blocks.begin(), request.blocks.end(),
+                     [&](const PlotBlock& block) { return block.run == run && block.is_val; });
+}
+
+// The curve in block `index` of the data file.
+std::string curve(const PlotRequest& request, size_t index, const std::string& using_) {
+  const PlotBlock& block = request.blocks[index];
+  const std::string colour = kColours[block.run % kColourCount];
+  const std::string style = block.is_val ? "linespoints lw 2.5 pt 7 ps 0.8 lc rgb '#" + colour + "'"
+                                         : "lines lw 1.5 lc rgb '#55" + colour + "'";
   // The key lists each run once: by its val curve, or its train curve when it has none.
-  const bool titled = is_val || !request.has_val[r];
-  return quoted(request.data.string()) + " index " + std::to_string(block) + using_ + " with " + style +
-         (titled ? " title " + quoted(request.names[r]) : " notitle");
+  const bool titled = block.is_val || !has_val(request, block.run);
+  return quoted(request.data.string()) + " index " + std::to_string(index) + using_ + " with " + style +
+         (titled ? " title " + quoted(request.names[block.run]) : " notitle");
 }
 
 // One panel: both curves of every run against the x axis.
 std::string panel(const PlotRequest& request, const XAxis& x, const std::string& title, bool with_key) {
   std::string text = "set title " + quoted(title) + "\nset xlabel " + quoted(x.label) + "\nset format x " +
                      quoted(x.format) + "\n" +
-                     (with_key ? "set key top right Left reverse opaque box samplen 3\n" : "unset key\n") + "plot ";
+                     (with_key ? "set key top right Left reverse opaque box samplen 3 width 2\n" : "unset key\n") + "plot ";
   const std::string using_ = " using " + x.column + ":" + std::to_string(plot_column::loss);
-  const std::string separator = ", \\\n     ";
-  for (size_t r = 0; r < request.names.size(); ++r) {
-    text += (r ? separator : "") + curve(request, r, train_block(r), using_, false);
-    if (request.has_val[r]) text += separator + curve(request, r, val_block(r), using_, true);
-  }
+  for (size_t index = 0; index < request.blocks.size(); ++index)
+    text += (index ? ", \\\n     " : "") + curve(request, index, using_);
   return text + "\n";
 }
 
@@ -100,7 +102,6 @@ ImageFormat image_format(const std::filesystem::path& image) {
 }
 
 std::string gnuplot_script(const PlotRequest& request) {
-  assert(request.names.size() == request.has_val.size());
   const XAxis progress = progress_axis(request.axis);
   return "# knnformer compare: train and val loss of " + std::to_string(request.names.size()) + " runs\n" +
          terminal(request.format) + "set output " + quoted(request.image.string()) + "\n" +

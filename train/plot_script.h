@@ -7,7 +7,7 @@
 //
 //   const PlotRequest request{.image = "runs.png.tmp", .format = image_format("runs.png"),
 //                             .data = "runs.dat", .names = {"exact", "knn"},
-//                             .has_val = {true, true}, .axis = CompareAxis::step};
+//                             .blocks = plot_blocks(aligned), .axis = CompareAxis::step};
 //   run_gnuplot(find_gnuplot(), gnuplot_script(request), "runs.gp");   // plot_gnuplot.h
 #include <filesystem>
 #include <optional>
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "train/compare_alignment.h"
+#include "train/plot_data.h"
 
 namespace knnformer {
 
@@ -28,7 +29,7 @@ struct PlotRequest {
   ImageFormat format = ImageFormat::png;
   std::filesystem::path data;      // the points, as plot_data_text writes them
   std::vector<std::string> names;  // the runs, in the data's order
-  std::vector<bool> has_val;       // whether run r has val points (gnuplot rejects an empty block)
+  std::vector<PlotBlock> blocks;   // the data file's blocks (plot_blocks)
   CompareAxis axis = CompareAxis::step;  // the left panel's x axis; step when comparing by time
   double longest_seconds = 0;      // the time axis is in minutes beyond 10 minutes
   std::optional<double> loss_ceiling;  // the top of the loss axis; none: the highest loss
