@@ -144,7 +144,7 @@ struct Scratch {
   Scratch(int64_t clusters, int64_t dim, int64_t head_size)
       : centroid_scores(kQueryBlock * tiles_for(clusters) * kTile), candidates(clusters), scanned(clusters),
         visits(clusters), best(kQueryBlock, StreamingTopK(head_size)), scanned_keys(kQueryBlock),
-        query_tile(kTile * dim), scores(kTile * kTile), tail_spans(clusters) {
+        query_tile(kTile * dim), scores(kTile * kTile) {
     ranked_clusters.reserve(clusters);
   }
   std::vector<float> centroid_scores;      // per query row: q·μ_c, raw
@@ -156,7 +156,6 @@ struct Scratch {
   std::vector<float> query_tile;           // the rows of up to kTile queries scanning one cluster
   std::vector<float> scores;               // their score tile
   std::vector<key_search::Candidate> ranked_clusters;  // for choosing the clusters to scan
-  std::vector<ClusterSpan> tail_spans;     // one query's tail groups, until its scanned spans are known
 };
 
 class ClusteredKeyIndex final : public KeyIndex {
@@ -320,7 +319,8 @@ class ClusteredKeyIndex final : public KeyIndex {
   // Marks the clusters query `query` scans in scratch.scanned: those with
   // candidates, best first by q·μ_c (ties to the lower index), the best
   // `probes` of them and then more while fewer than k keys are chosen.
-  void choose_clusters(const float* centroid_scores, Scratch& scratch) const {
+  // Returns how many it marked.
+  int32_t choose_clusters(const float* centroid_scores, Scratch& scratch) const {
     // Clusters packed as candidates (key_index_search.h): ranked by one comparison.
     std::vector<key_search::Candidate>& ranked = scratch.ranked_clusters;
     ranked.clear();
@@ -329,21 +329,23 @@ class ClusteredKeyIndex final : public KeyIndex {
     const auto probes = std::min<size_t>(probes_, ranked.size());
     std::nth_element(ranked.begin(), ranked.begin() + probes, ranked.end(), std::greater<>());
     int64_t chosen_keys = 0;
-    for (size_t n = 0; n < ranked.size(); ++n) {
-      if (n >= probes && chosen_keys >= head_size_) break;
+    size_t chosen = 0;
+    for (; chosen < ranked.size(); ++chosen) {
+      if (chosen >= probes && chosen_keys >= head_size_) break;
       // Past the probes (early causal queries, tiny clusters): the next best.
-      if (n >= probes) std::swap(ranked[n], *std::max_element(ranked.begin() + n, ranked.end()));
-      const int32_t c = key_search::slot_of(ranked[n]);
+      if (chosen >= probes) std::swap(ranked[chosen], *std::max_element(ranked.begin() + chosen, ranked.end()));
+      const int32_t c = key_search::slot_of(ranked[chosen]);
       scratch.scanned[c] = 1;
       chosen_keys += scratch.candidates[c];
     }
+    return static_cast<int32_t>(chosen);
   }
 
   // Chooses the clusters query `query` scans, queues its visits to them, and
   // records them and the tail groups of the clusters it does not scan.
   void plan_scan(int64_t head, int64_t query, const float* query_row, const float* centroid_scores, int64_t row,
                  Scratch& scratch) {
-    choose_clusters(centroid_scores, scratch);
+    const int32_t chosen = choose_clusters(centroid_scores, scratch);
 
     // In cluster order: the scanned clusters, their candidates laid end to
     // end as the query's slots (so that scan_clusters offers them in slot
@@ -351,8 +353,8 @@ class ClusteredKeyIndex final : public KeyIndex {
     const HeadClusters& clusters = clusters_[head];
     const double query_norm = key_search::norm(query_row, dim());
     const double slack = key_search::score_rounding_slack(dim(), scale(), query_norm, clusters.largest_key_norm);
-    ClusterSpan* spans = spans_of(head, query);
-    std::vector<ClusterSpan>& tail_groups = scratch.tail_spans;
+    ClusterSpan* const spans = spans_of(head, query);
+    ClusterSpan* const tail_groups = spans + chosen;
     int32_t scanned = 0, groups = 0, slot = 0;
     for (int64_t c = 0; c < cluster_count_; ++c) {
       const int32_t candidates = scratch.candidates[c];
@@ -370,7 +372,7 @@ class ClusteredKeyIndex final : public KeyIndex {
                                  .bound = key_search::round_up_to_float(bound)};
       }
     }
-    std::copy_n(tail_groups.begin(), groups, spans + scanned);
+    assert(scanned == chosen);
     span_counts_[head * time() + query] = {.scanned = scanned, .groups = groups};
     scratch.scanned_keys[row] = slot;
   }
