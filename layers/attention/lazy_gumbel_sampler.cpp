@@ -41,7 +41,7 @@ class TruncatedGumbel {
 }  // namespace
 
 LazyGumbelSampler::LazyGumbelSampler(const KeyIndex& index, const float* q, const float* k, SamplerOptions options)
-    : index_(index), queries_(q), keys_(k), options_(options), drawn_in_(index.time(), 0) {}
+    : index_(index), queries_(q), keys_(k), options_(options), stamps_(index.time(), 0) {}
 
 void LazyGumbelSampler::start_query(int64_t head, int64_t query, int64_t planned_draws) {
   head_ = head;
@@ -88,17 +88,28 @@ double LazyGumbelSampler::expected_binomial_work() const {
 }
 
 void LazyGumbelSampler::prepare_whole_row(int64_t tail) {
-  const size_t head_size = neighbours_.keys.size();
-  row_keys_.assign(neighbours_.keys.begin(), neighbours_.keys.end());
-  row_keys_.resize(head_size + tail);
-  // Asking for the whole tail returns every member in some order; any fixed order serves.
-  CounterRng any_order(0, {});
-  index_.sample_tail(head_, query_, tail, any_order, row_keys_.data() + head_size);
-  row_scores_.assign(neighbours_.scores.begin(), neighbours_.scores.end());
-  row_scores_.resize(head_size + tail);
-  for (size_t j = head_size; j < row_keys_.size(); ++j) row_scores_[j] = score(row_keys_[j]);
+  // C_i is N_i and its tail: score every candidate in position order (the
+  // rows of K in sequence, which the cache prefetches), the head's again too.
+  const int64_t candidates = index_.candidates(query_);
+  row_keys_.resize(candidates);
+  row_scores_.resize(candidates);
+  for (int64_t j = 0; j < candidates; ++j) {
+    row_keys_[j] = static_cast<int32_t>(j);
+    row_scores_[j] = score(static_cast<int32_t>(j));
+  }
   statistics_.tail_members += static_cast<double>(tail);
   prepare_softmax(row_keys_, row_scores_);
+  // Mark the head, so that draws can tell tail winners.
+  head_stamp_ = new_stamp();
+  for (const int32_t key : neighbours_.keys) stamps_[key] = head_stamp_;
+}
+
+uint32_t LazyGumbelSampler::new_stamp() {
+  if (++stamp_ == 0) {  // wrapped around: forget every mark
+    std::fill(stamps_.begin(), stamps_.end(), 0);
+    stamp_ = 1;
+  }
+  return stamp_;
 }
 
 size_t LazyGumbelSampler::draw_position(CounterRng& rng) const {
@@ -130,9 +141,9 @@ float LazyGumbelSampler::score(int32_t key) const {
 int32_t LazyGumbelSampler::draw(CounterRng& rng) {
   statistics_.samples += 1;
   if (dense_) {
-    const size_t position = draw_position(rng);
-    statistics_.tail_winners += position >= neighbours_.keys.size();
-    return softmax_keys_[position];
+    const int32_t key = softmax_keys_[draw_position(rng)];
+    statistics_.tail_winners += stamps_[key] != head_stamp_;
+    return key;
   }
   Candidate best = options_.head == HeadDraw::max_stable ? draw_from_head(rng) : draw_from_head_per_candidate(rng);
   const int32_t head_winner = best.key;
@@ -147,10 +158,7 @@ int32_t LazyGumbelSampler::draw(CounterRng& rng) {
 void LazyGumbelSampler::race_group(const NumberedGroup& numbered, CounterRng& rng, Candidate& best) {
   const TailGroup& group = numbered.group;
   if (group.size == 0) return;
-  if (++race_ == 0) {  // the stamp wrapped around: forget every mark
-    std::fill(drawn_in_.begin(), drawn_in_.end(), 0);
-    race_ = 1;
-  }
+  const uint32_t race = new_stamp();
   // E_(r) = e^{−G} of the r-th member, increasing; the next one is drawn
   // before the current member is scored, so that the logarithms overlap the
   // fetch of its key row (the same draws in the same order as scoring first).
@@ -161,7 +169,7 @@ void LazyGumbelSampler::race_group(const NumberedGroup& numbered, CounterRng& rn
   for (int64_t drawn = 0; drawn < group.size;) {
     const double gumbel = -std::log(smallest_exponential);
     if (group.bound + gumbel <= best.perturbed_score) return;  // neither it nor any later member can win
-    const int32_t member = draw_new_member(numbered.number, rng);
+    const int32_t member = draw_new_member(numbered.number, race, rng);
     gumbel_kernels::prefetch(keys_ + (head_ * index_.time() + member) * index_.dim(), index_.dim());
     if (++drawn < group.size) smallest_exponential = next_exponential(smallest_exponential, drawn);
     const double perturbed = score(member) + gumbel;
@@ -170,12 +178,12 @@ void LazyGumbelSampler::race_group(const NumberedGroup& numbered, CounterRng& rn
   }
 }
 
-int32_t LazyGumbelSampler::draw_new_member(int64_t group_number, CounterRng& rng) {
+int32_t LazyGumbelSampler::draw_new_member(int64_t group_number, uint32_t race, CounterRng& rng) {
   // Uniform over the members not drawn yet in this race: redraw the drawn ones.
   int32_t member;
   do index_.sample_tail_group(head_, query_, group_number, 1, rng, &member);
-  while (drawn_in_[member] == race_);
-  drawn_in_[member] = race_;
+  while (stamps_[member] == race);
+  stamps_[member] = race;
   return member;
 }
 

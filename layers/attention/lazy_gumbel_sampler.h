@@ -92,7 +92,7 @@ enum class TailDraw {
 struct SamplerOptions {
   HeadDraw head = HeadDraw::max_stable;
   TailDraw tail = TailDraw::race;
-  // Score the whole tail once and draw from the exact softmax row instead,
+  // Score the whole row C_i once and draw from its exact softmax instead,
   // when the lazy draws of a query would score more than twice as many tail
   // keys as there are (planned draws × E[m] by the binomial law, an upper
   // bound for the race). Loose bounds (the clustered index's Cauchy–Schwarz
@@ -144,7 +144,8 @@ class LazyGumbelSampler {
   // Steps 2–3 for one group: replaces best by a member whose S + G beats it, if any.
   void race_group(const NumberedGroup& group, CounterRng& rng, Candidate& best);
   void draw_group_binomially(const NumberedGroup& group, CounterRng& rng, Candidate& best);
-  int32_t draw_new_member(int64_t group_number, CounterRng& rng);
+  int32_t draw_new_member(int64_t group_number, uint32_t race, CounterRng& rng);
+  uint32_t new_stamp();
   float score(int32_t key) const;
 
   const KeyIndex& index_;
@@ -156,7 +157,7 @@ class LazyGumbelSampler {
   const float* query_vector_ = nullptr;
   Neighbours neighbours_;
   // The softmax drawn from directly: over the head N_i, or over all of C_i
-  // when dense_ (then row_keys_ and row_scores_ hold the row).
+  // when dense_ (then row_keys_ and row_scores_ hold the row, by position).
   bool dense_ = false;
   std::span<const int32_t> softmax_keys_;
   std::vector<float> weights_;              // exp(S_ij − max S)
@@ -166,10 +167,10 @@ class LazyGumbelSampler {
   std::vector<float> row_scores_;
   std::vector<NumberedGroup> tail_groups_;  // by decreasing bound
   std::vector<int32_t> members_;
-  // Keys drawn in the current race: drawn_in_[key] == race_ (a stamp per key,
-  // so that a new race clears nothing).
-  std::vector<uint32_t> drawn_in_;
-  uint32_t race_ = 0;
+  // A stamp per key marks a set of keys without clearing the last one: the
+  // keys drawn in the current race, or the head of a dense row.
+  std::vector<uint32_t> stamps_;
+  uint32_t stamp_ = 0, head_stamp_ = 0;
   SamplingStatistics statistics_;
 };
 
