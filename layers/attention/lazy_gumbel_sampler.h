@@ -103,7 +103,7 @@ struct SamplerOptions {
 // Work done while sampling, summed over the queries of a call.
 struct SamplingStatistics {
   double samples = 0;
-  double tail_members = 0;  // tail keys drawn and scored (step 3)
+  double tail_members = 0;  // tail keys drawn and scored (step 3; a dense row: its tail, once)
   double tail_winners = 0;  // samples whose key came from the tail
 
   double tail_members_per_sample() const { return samples > 0 ? tail_members / samples : 0.0; }
