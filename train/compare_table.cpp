@@ -5,17 +5,14 @@
 #include <cstdio>
 #include <functional>
 
+#include "train/number_text.h"
+
 namespace knnformer {
 
 namespace {
 
-std::string printed(const char* format, double value) {
-  char text[64];
-  std::snprintf(text, sizeof text, format, value);
-  return text;
-}
-
-std::string printed(const char* format, std::optional<double> value) {
+// A figure that a run may lack (never evaluated): "-" then.
+std::string printed_or_dash(const char* format, std::optional<double> value) {
   return value ? printed(format, *value) : "-";
 }
 
@@ -39,13 +36,13 @@ const std::vector<Column>& columns() {
       {"samples", true, [](const RunSummary& s) { return s.attention.samples; }},
       {"index", false, [](const RunSummary& s) { return s.attention.index; }},
       {"steps", true, [](const RunSummary& s) { return std::to_string(s.steps); }},
-      {"final val", true, [](const RunSummary& s) { return printed("%.4f", s.final_val); }},
-      {"final ppl", true, [](const RunSummary& s) { return printed("%.2f", perplexity(s.final_val)); }},
-      {"final gap", true, [](const RunSummary& s) { return printed("%+.2f%%", s.final_gap_percent); }},
-      {"best val", true, [](const RunSummary& s) { return printed("%.4f", s.best_val); }},
-      {"best ppl", true, [](const RunSummary& s) { return printed("%.2f", perplexity(s.best_val)); }},
+      {"final val", true, [](const RunSummary& s) { return printed_or_dash("%.4f", s.final_val); }},
+      {"final ppl", true, [](const RunSummary& s) { return printed_or_dash("%.2f", perplexity(s.final_val)); }},
+      {"final gap", true, [](const RunSummary& s) { return printed_or_dash("%+.2f%%", s.final_gap_percent); }},
+      {"best val", true, [](const RunSummary& s) { return printed_or_dash("%.4f", s.best_val); }},
+      {"best ppl", true, [](const RunSummary& s) { return printed_or_dash("%.2f", perplexity(s.best_val)); }},
       {"best at", true, [](const RunSummary& s) { return s.best_val ? std::to_string(s.best_step) : "-"; }},
-      {"best gap", true, [](const RunSummary& s) { return printed("%+.2f%%", s.best_gap_percent); }},
+      {"best gap", true, [](const RunSummary& s) { return printed_or_dash("%+.2f%%", s.best_gap_percent); }},
       {"ms/step", true, [](const RunSummary& s) { return printed("%.1f", s.median_ms_per_step); }},
       {"tokens/s", true, [](const RunSummary& s) { return printed("%.0f", s.median_tokens_per_s); }},
       {"speed", true, [](const RunSummary& s) { return printed("%.2fx", s.speed_ratio); }},

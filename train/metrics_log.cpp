@@ -5,18 +5,9 @@
 
 #include "core/error.h"
 #include "train/atomic_file.h"
+#include "train/number_text.h"
 
 namespace knnformer {
-
-namespace {
-
-std::string printed(const char* format, double value) {
-  char text[64];
-  std::snprintf(text, sizeof text, format, value);
-  return text;
-}
-
-}  // namespace
 
 std::string to_csv(const MetricsRow& row) {
   return std::to_string(row.step) + "," + std::to_string(row.tokens) + "," + printed("%.6f", row.train_loss) + "," +

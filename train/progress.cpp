@@ -3,18 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include "train/number_text.h"
 
 namespace knnformer {
-
-namespace {
-
-std::string printed(const char* format, double value) {
-  char text[64];
-  std::snprintf(text, sizeof text, format, value);
-  return text;
-}
-
-}  // namespace
 
 std::string clock_text(double seconds) {
   const auto total = static_cast<long long>(std::llround(std::max(0.0, seconds)));
