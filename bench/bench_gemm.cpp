@@ -1,7 +1,11 @@
 // GEMM benchmark: knnformer's matmul wrapper (cached oneDNN matmul primitive)
-// against a direct oneDNN dnnl_sgemm call, on transformer shapes, in the same
-// run. Runs alternate between the two and each reports its median, so load
-// from elsewhere on the machine hits both alike.
+// on transformer shapes, in the same run as two direct oneDNN calls:
+//   primitive   the same matmul primitive, created beforehand and executed
+//               directly: wrapper / primitive is the wrapper's own overhead;
+//   dnnl_sgemm  oneDNN's BLAS-style entry point, another implementation
+//               inside oneDNN: wrapper / sgemm compares the two.
+// Runs alternate between the three and each reports its median, so load
+// from elsewhere on the machine hits them alike.
 //
 // usage: bench_gemm [threads] [repeats]
 #include <algorithm>
@@ -9,6 +13,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
+
+#include <oneapi/dnnl/dnnl.hpp>
 
 #include "core/gemm.h"
 #include "core/parallel.h"
@@ -30,6 +36,31 @@ double seconds_of(const auto& work) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// The matmul primitive of one product, with its memory objects, made once.
+struct DirectPrimitive {
+  DirectPrimitive(int64_t m, int64_t n, int64_t k, bool transpose_a, bool transpose_b, float* a, float* b, float* c)
+      : engine(dnnl::engine::kind::cpu, 0), stream(engine) {
+    using dnnl::memory;
+    const auto desc = [](int64_t rows, int64_t cols, bool transposed) {
+      return memory::desc({1, rows, cols}, memory::data_type::f32,
+                          transposed ? memory::dims{rows * cols, 1, rows} : memory::dims{rows * cols, cols, 1});
+    };
+    const memory::desc a_desc = desc(m, k, transpose_a), b_desc = desc(k, n, transpose_b), c_desc = desc(m, n, false);
+    primitive = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(a_desc, b_desc, c_desc), engine));
+    arguments = {{DNNL_ARG_SRC, memory(a_desc, engine, a)},
+                 {DNNL_ARG_WEIGHTS, memory(b_desc, engine, b)},
+                 {DNNL_ARG_DST, memory(c_desc, engine, c)}};
+  }
+  void run() {
+    primitive.execute(stream, arguments);
+    stream.wait();
+  }
+  dnnl::engine engine;
+  dnnl::stream stream;
+  dnnl::matmul primitive;
+  std::unordered_map<int, dnnl::memory> arguments;
+};
+
 double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   return values[values.size() / 2];
@@ -49,7 +80,8 @@ int main(int argc, char** argv) {
       {"dW = dyᵀ·x", 768, 256, 2048, true, false},
   };
   std::printf("GEMM, %d threads, median of %d runs\n", threads, repeats);
-  std::printf("%-22s %18s %12s %12s %8s\n", "product", "m x n x k", "wrapper", "dnnl_sgemm", "ratio");
+  std::printf("%-22s %16s %12s %12s %12s %10s %10s\n", "product", "m x n x k", "wrapper", "primitive", "dnnl_sgemm",
+              "w/prim", "w/sgemm");
   for (const Case& c : cases) {
     std::vector<float> a(c.m * c.k), b(c.k * c.n), out(c.m * c.n);
     CounterRng rng(1, {});
@@ -62,19 +94,23 @@ int main(int argc, char** argv) {
       gemm::sgemm(c.transpose_a, c.transpose_b, c.m, c.n, c.k, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, out.data(),
                   c.n);
     };
+    DirectPrimitive primitive(c.m, c.n, c.k, c.transpose_a, c.transpose_b, a.data(), b.data(), out.data());
     wrapper();
     direct();
-    std::vector<double> wrapper_times, direct_times;
+    primitive.run();
+    std::vector<double> wrapper_times, direct_times, primitive_times;
     for (int r = 0; r < repeats; ++r) {
       wrapper_times.push_back(seconds_of(wrapper));
+      primitive_times.push_back(seconds_of([&] { primitive.run(); }));
       direct_times.push_back(seconds_of(direct));
     }
     const double flops = 2.0 * c.m * c.n * c.k;
     const double wrapper_gflops = flops / median(wrapper_times) * 1e-9;
+    const double primitive_gflops = flops / median(primitive_times) * 1e-9;
     const double direct_gflops = flops / median(direct_times) * 1e-9;
     char dims[48];
     std::snprintf(dims, sizeof dims, "%ldx%ldx%ld", long(c.m), long(c.n), long(c.k));
-    std::printf("%-22s %18s %7.1f GF/s %7.1f GF/s %7.3fx\n", c.what, dims, wrapper_gflops, direct_gflops,
-                wrapper_gflops / direct_gflops);
+    std::printf("%-22s %16s %7.1f GF/s %7.1f GF/s %7.1f GF/s %9.3fx %9.3fx\n", c.what, dims, wrapper_gflops,
+                primitive_gflops, direct_gflops, wrapper_gflops / primitive_gflops, wrapper_gflops / direct_gflops);
   }
 }
