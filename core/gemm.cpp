@@ -76,6 +76,15 @@ void check(const Product& p) {
 void matmul(const Product& product, const float* a, const float* b, float* c, const float* bias) {
   check(product);
   if (product.m == 0 || product.n == 0) return;
+  // A single product with a transposed left operand (the weight gradient
+  // dW = dyᵀ·x) runs 15-20% faster through oneDNN's sgemm kernels than
+  // through the matmul primitive (bench_gemm). The choice depends on the
+  // shape alone, so a run's results stay reproducible.
+  if (product.batch == 1 && product.transpose_a && bias == nullptr) {
+    sgemm(true, product.transpose_b, product.m, product.n, product.k, 1.0f, a, product.m, b,
+          product.transpose_b ? product.k : product.n, product.accumulate ? 1.0f : 0.0f, c, product.n);
+    return;
+  }
   static std::mutex cache_mutex;
   static std::map<Key, CachedPrimitive> cache;
   const std::lock_guard lock(cache_mutex);

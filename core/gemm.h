@@ -2,7 +2,9 @@
 // Matrix products through oneDNN, the one place knnformer multiplies matrices.
 //
 // matmul() runs the oneDNN matmul primitive, created once per problem shape
-// and cached (creating a primitive costs far more than a small product).
+// and cached (creating a primitive costs far more than a small product);
+// single products with a transposed left operand go to oneDNN's sgemm,
+// which is faster for them.
 // All matrices are row-major and dense unless leading dimensions are given.
 #include <cstdint>
 
