@@ -4,11 +4,12 @@
 // achieved GFLOP/s can be read against the GEMM peak of the moment.
 // bench/train_step_reference.py measures PyTorch on the same configurations.
 //
-// usage: bench_train_step [threads] [steps]
+// usage: bench_train_step [threads] [steps] [cfgA|cfgB]   (both by default)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "core/arena.h"
@@ -93,6 +94,7 @@ int main(int argc, char** argv) {
   set_num_threads(threads);
   std::printf("training step (forward + backward + AdamW), %d threads, median of %d steps\n", threads, steps);
   std::printf("oneDNN sgemm 2048x768x256 now: %.1f GFLOP/s\n", sgemm_gflops());
-  run({"cfgA", 8, 256, 4, 4, 256, 256}, steps);
-  run({"cfgB", 4, 1024, 6, 6, 384, 256}, steps);
+  const std::string only = argc > 3 ? argv[3] : "";
+  for (const Config& config : {Config{"cfgA", 8, 256, 4, 4, 256, 256}, Config{"cfgB", 4, 1024, 6, 6, 384, 256}})
+    if (only.empty() || only == config.name) run(config, steps);
 }

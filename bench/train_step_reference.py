@@ -2,7 +2,7 @@
 LM head, GELU tanh form, causal attention), the same AdamW, the same
 configurations, tokens/s of forward + backward + update.
 
-usage: python3 bench/train_step_reference.py [threads] [steps]
+usage: python3 bench/train_step_reference.py [threads] [steps] [cfgA|cfgB]   (both by default)
 Run it with Debian's /usr/bin/python3 (torch 1.13; install libopenblas0-openmp
 so that it does not run on the reference BLAS) or with a PyPI torch 2.x, which
 has its own BLAS and scaled_dot_product_attention. It prints which it used.
@@ -87,8 +87,10 @@ def main():
     steps = int(sys.argv[2]) if len(sys.argv) > 2 else 10
     torch.set_num_threads(threads)
     print(f"PyTorch {torch.__version__}, {threads} threads, median of {steps} steps, BLAS: {loaded_blas()}")
-    run("cfgA", 8, 256, 4, 4, 256, 256, steps)
-    run("cfgB", 4, 1024, 6, 6, 384, 256, steps)
+    only = sys.argv[3] if len(sys.argv) > 3 else None
+    for name, *shape in [("cfgA", 8, 256, 4, 4, 256, 256), ("cfgB", 4, 1024, 6, 6, 384, 256)]:
+        if only in (None, name):
+            run(name, *shape, steps)
 
 
 if __name__ == "__main__":
