@@ -52,12 +52,8 @@ double sgemm_gflops() {
 }
 
 void run(const Config& c, int steps) {
-  ModelConfig config;
-  config.vocab_size = c.vocab;
-  config.n_layer = c.n_layer;
-  config.n_head = c.n_head;
-  config.n_embd = c.n_embd;
-  config.context = c.time;
+  const ModelConfig config{.vocab_size = c.vocab, .n_layer = c.n_layer, .n_head = c.n_head, .n_embd = c.n_embd,
+                           .context = c.time, .dropout = 0, .attention = {}};
   const GPT model(config, 1);
   auto optimizer = make_adamw(model.parameters(), {}, GPT::is_decayed);
   std::vector<int32_t> tokens(c.batch * c.time), targets(c.batch * c.time);

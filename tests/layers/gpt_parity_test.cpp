@@ -97,21 +97,9 @@ void check_parity(const ModelConfig& config, int64_t batch, int64_t time) {
 }  // namespace
 
 TEST_CASE("GPT parity with PyTorch: T=256, 2 layers, 4 heads, width 128, vocab 256") {
-  ModelConfig config;
-  config.vocab_size = 256;
-  config.n_layer = 2;
-  config.n_head = 4;
-  config.n_embd = 128;
-  config.context = 256;
-  check_parity(config, 2, 256);
+  check_parity({.vocab_size = 256, .n_layer = 2, .n_head = 4, .n_embd = 128, .context = 256, .dropout = 0, .attention = {}}, 2, 256);
 }
 
 TEST_CASE("GPT parity with PyTorch: odd shapes (T=67 < context, 3 layers, 3 heads of 16, vocab 97)") {
-  ModelConfig config;
-  config.vocab_size = 97;
-  config.n_layer = 3;
-  config.n_head = 3;
-  config.n_embd = 48;
-  config.context = 80;
-  check_parity(config, 3, 67);
+  check_parity({.vocab_size = 97, .n_layer = 3, .n_head = 3, .n_embd = 48, .context = 80, .dropout = 0, .attention = {}}, 3, 67);
 }

@@ -10,15 +10,7 @@ using namespace knnformer;
 
 namespace {
 
-ModelConfig small_model() {
-  ModelConfig config;
-  config.vocab_size = 40;
-  config.n_layer = 2;
-  config.n_head = 2;
-  config.n_embd = 16;
-  config.context = 12;
-  return config;
-}
+ModelConfig small_model() { return {.vocab_size = 40, .n_layer = 2, .n_head = 2, .n_embd = 16, .context = 12, .dropout = 0, .attention = {}}; }
 
 }  // namespace
 
