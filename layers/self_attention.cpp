@@ -8,11 +8,7 @@ SelfAttention::SelfAttention(int64_t width, int64_t heads_, const AttentionOptio
     : heads(heads_), qkv(width, 3 * width), proj(width, width), mode(make_attention_mode(options)) {}
 
 Tensor SelfAttention::forward(const Tensor& x, const AttentionCall& call) const {
-  const int64_t width = x.size(-1);
-  const Tensor packed = qkv.forward(x);
-  const Tensor q = ops::split_heads(ops::slice_last(packed, 0, width), heads);
-  const Tensor k = ops::split_heads(ops::slice_last(packed, width, width), heads);
-  const Tensor v = ops::split_heads(ops::slice_last(packed, 2 * width, width), heads);
+  const auto [q, k, v] = ops::split_qkv_heads(qkv.forward(x), heads);
   return proj.forward(ops::merge_heads(mode->attend(q, k, v, call)));
 }
 

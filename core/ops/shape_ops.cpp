@@ -99,7 +99,62 @@ struct SliceNode : Node {
   int64_t begin;
 };
 
+// --- q, k, v out of one packed projection ------------------------------------------
+
+// Copies between the packed rows [B, T, 3·H·d] and the three [B, H, T, d]
+// tensors, one (b, t) row per work item; to_heads picks the direction.
+void move_qkv(float* packed, const std::array<float*, 3>& parts, int64_t batch, int64_t time, int64_t heads,
+              int64_t head_dim, bool to_heads) {
+  const int64_t width = heads * head_dim;
+  parallel_for(0, batch * time, [&](int64_t row) {
+    const int64_t b = row / time, t = row % time;
+    for (int part = 0; part < 3; ++part) {
+      if (!parts[part]) continue;
+      for (int64_t h = 0; h < heads; ++h) {
+        float* packed_slice = packed + row * 3 * width + part * width + h * head_dim;
+        float* head_row = parts[part] + ((b * heads + h) * time + t) * head_dim;
+        if (to_heads)
+          std::copy_n(packed_slice, head_dim, head_row);
+        else
+          add_into(packed_slice, head_row, head_dim);
+      }
+    }
+  });
+}
+
+struct SplitQkvNode : Node {
+  SplitQkvNode(Tensor x_, std::array<Tensor, 3> parts_, int64_t heads_)
+      : x(std::move(x_)), parts(std::move(parts_)), heads(heads_) {}
+  void backward() override {
+    std::array<float*, 3> grads{};
+    for (int part = 0; part < 3; ++part) grads[part] = parts[part].has_grad() ? parts[part].grad() : nullptr;
+    if (!grads[0] && !grads[1] && !grads[2]) return;
+    const Shape& shape = x.shape();
+    move_qkv(x.grad(), grads, shape[0], shape[1], heads, shape[2] / (3 * heads), false);
+  }
+  std::string_view name() const override { return "split_qkv_heads"; }
+  Tensor x;
+  std::array<Tensor, 3> parts;
+  int64_t heads;
+};
+
 }  // namespace
+
+std::array<Tensor, 3> split_qkv_heads(const Tensor& x, int64_t heads) {
+  const Shape& shape = x.shape();
+  require(shape.rank() == 3 && heads > 0 && shape[2] % (3 * heads) == 0,
+          "split_qkv_heads: need [B, T, 3·H·d] with width divisible by 3·" + std::to_string(heads) +
+              ", got shape " + shape.to_string());
+  const int64_t batch = shape[0], time = shape[1], head_dim = shape[2] / (3 * heads);
+  std::array<Tensor, 3> parts;
+  for (auto& part : parts) part = Tensor::empty({batch, heads, time, head_dim});
+  move_qkv(x.data(), {parts[0].data(), parts[1].data(), parts[2].data()}, batch, time, heads, head_dim, true);
+  if (needs_grad({&x})) {
+    for (auto& part : parts) part.set_requires_grad(true);
+    Tape::current().record(std::make_unique<SplitQkvNode>(x, parts, heads));
+  }
+  return parts;
+}
 
 Tensor reshape(const Tensor& x, const Shape& shape) {
   require(shape.numel() == x.numel(),

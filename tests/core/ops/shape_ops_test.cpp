@@ -29,6 +29,24 @@ TEST_CASE("shape ops: backward against finite differences") {
   check_gradients([&] { return ops::split_heads(y, 4); }, {y});
 }
 
+TEST_CASE("shape ops: split_qkv_heads equals slicing then splitting, and its backward passes finite differences") {
+  const Tensor x = random_input({2, 3, 3 * 8}, 4);
+  {
+    const NoGrad no_grad;
+    const auto [q, k, v] = ops::split_qkv_heads(x, 2);
+    CHECK(q.to_vector() == ops::split_heads(ops::slice_last(x, 0, 8), 2).to_vector());
+    CHECK(k.to_vector() == ops::split_heads(ops::slice_last(x, 8, 8), 2).to_vector());
+    CHECK(v.to_vector() == ops::split_heads(ops::slice_last(x, 16, 8), 2).to_vector());
+  }
+  for (int part = 0; part < 3; ++part)
+    check_gradients([&] { return ops::split_qkv_heads(x, 2)[part]; }, {x});
+  check_gradients([&] {
+    const auto [q, k, v] = ops::split_qkv_heads(x, 4);
+    return ops::slice_last(ops::merge_heads(q), 0, 8);
+  }, {x});
+  CHECK_THROWS_AS(ops::split_qkv_heads(Tensor::zeros({2, 3, 8}), 2), Error);
+}
+
 TEST_CASE("shape ops: bad shapes are errors that name the shape") {
   const Tensor x = Tensor::zeros({2, 3});
   CHECK_THROWS_WITH_AS(ops::reshape(x, {4, 2}), "reshape: cannot view shape [2, 3] as [4, 2]", Error);
