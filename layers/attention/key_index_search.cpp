@@ -8,14 +8,7 @@
 
 #include "layers/attention/tile_kernels.h"
 
-#if defined(__AVX512F__)
-// GCC 12's AVX-512 header warns about its own code (see tile_kernels.cpp).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#endif
+#include "core/kernels/avx512_intrinsics.h"
 
 namespace knnformer::attention::key_search {
 

@@ -3,15 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#if defined(__AVX512F__)
-// GCC 12's AVX-512 header fills "undefined" operands with self-initialised
-// variables and then warns about its own code; the warnings are not ours.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#endif
+#include "core/kernels/avx512_intrinsics.h"
 
 namespace knnformer::attention::tiles {
 
