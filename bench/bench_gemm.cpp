@@ -76,8 +76,15 @@ int main(int argc, char** argv) {
       {"qkv / mlp-in   x·Wᵀ", 2048, 768, 256, false, true},
       {"mlp-in         x·Wᵀ", 2048, 1024, 256, false, true},
       {"mlp-out        x·Wᵀ", 2048, 256, 1024, false, true},
+      {"proj           x·Wᵀ", 2048, 256, 256, false, true},
       {"dx = dy·W", 2048, 256, 768, false, false},
+      {"dx = dy·W", 2048, 256, 1024, false, false},
+      {"dx = dy·W", 2048, 1024, 256, false, false},
+      {"dx = dy·W", 2048, 256, 256, false, false},
       {"dW = dyᵀ·x", 768, 256, 2048, true, false},
+      {"dW = dyᵀ·x", 1024, 256, 2048, true, false},
+      {"dW = dyᵀ·x", 256, 1024, 2048, true, false},
+      {"dW = dyᵀ·x", 256, 256, 2048, true, false},
   };
   std::printf("GEMM, %d threads, median of %d runs\n", threads, repeats);
   std::printf("%-22s %16s %12s %12s %12s %10s %10s\n", "product", "m x n x k", "wrapper", "primitive", "dnnl_sgemm",

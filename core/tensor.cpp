@@ -13,6 +13,7 @@ struct Tensor::Impl {
   std::shared_ptr<Storage> data;
   int64_t offset = 0;
   std::shared_ptr<Storage> grad;
+  bool grad_is_zero = false;  // grad's contents are stale and stand for zero
   bool requires_grad = false;
 };
 
@@ -44,7 +45,8 @@ Tensor Tensor::parameter(const Shape& shape) {
   const HeapScope on_heap;
   Tensor tensor = zeros(shape);
   tensor.impl_->requires_grad = true;
-  tensor.impl_->grad = Storage::zeros(shape.numel());
+  tensor.impl_->grad = Storage::allocate(shape.numel());
+  tensor.impl_->grad_is_zero = true;
   return tensor;
 }
 
@@ -73,7 +75,22 @@ bool Tensor::has_grad() const { return defined() && impl_->grad != nullptr; }
 float* Tensor::grad() const {
   require(defined(), "use of an undefined tensor");
   if (!impl_->grad) impl_->grad = Storage::zeros(numel());
+  if (impl_->grad_is_zero) {
+    std::memset(impl_->grad->data(), 0, static_cast<size_t>(numel()) * sizeof(float));
+    impl_->grad_is_zero = false;
+  }
   return impl_->grad->data();
+}
+
+Tensor::GradSink Tensor::grad_sink() const {
+  require(defined(), "use of an undefined tensor");
+  if (!impl_->grad) {
+    impl_->grad = Storage::allocate(numel());
+    return {impl_->grad->data(), true};
+  }
+  const bool overwrite = impl_->grad_is_zero;
+  impl_->grad_is_zero = false;
+  return {impl_->grad->data(), overwrite};
 }
 
 Tensor Tensor::grad_tensor() const {
@@ -85,11 +102,13 @@ Tensor Tensor::grad_tensor() const {
 }
 
 void Tensor::zero_grad() const {
-  if (has_grad()) std::memset(impl_->grad->data(), 0, static_cast<size_t>(numel()) * sizeof(float));
+  if (has_grad()) impl_->grad_is_zero = true;
 }
 
 void Tensor::drop_grad() const {
-  if (defined()) impl_->grad.reset();
+  if (!defined()) return;
+  impl_->grad.reset();
+  impl_->grad_is_zero = false;
 }
 
 Tensor Tensor::view(const Shape& new_shape, int64_t element_offset) const {

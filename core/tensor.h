@@ -48,8 +48,19 @@ class Tensor {
   bool has_grad() const;             // a gradient buffer exists
   float* grad() const;               // the gradient buffer, zero-filled on first use
   Tensor grad_tensor() const;        // the gradient as a tensor sharing its buffer
-  void zero_grad() const;            // sets an existing gradient to zero
+  void zero_grad() const;            // makes an existing gradient zero (lazily: see grad_sink)
   void drop_grad() const;            // frees the gradient buffer
+
+  // For backward nodes: where to put a contribution to this tensor's
+  // gradient. When no contribution has arrived since the gradient was created
+  // or zeroed, `overwrite` is true and the buffer holds garbage: the caller
+  // must then write every element instead of adding to it. Most gradients
+  // have a single contribution, which so skips a zero fill and a re-read.
+  struct GradSink {
+    float* data;
+    bool overwrite;
+  };
+  GradSink grad_sink() const;
 
   // The same data with another shape of equal numel, or from an element offset
   // (a contiguous sub-range); no autograd link (ops::reshape records one).

@@ -23,12 +23,19 @@ void gelu_forward(const float* x, float* y, int64_t count) {
   }, x);
 }
 
-void gelu_backward(const float* x, const float* dy, float* dx, int64_t count) {
-  map_scalar(dx, count, [](float xi, float dyi, float dxi) {
-    const float t = std::tanh(kSqrtTwoOverPi * (xi + kCubic * xi * xi * xi));
-    const float du_dx = kSqrtTwoOverPi * (1.0f + 3.0f * kCubic * xi * xi);
-    return dxi + dyi * (0.5f * (1.0f + t) + 0.5f * xi * (1.0f - t * t) * du_dx);
-  }, x, dy, dx);
+namespace {
+float gelu_derivative(float xi) {
+  const float t = std::tanh(kSqrtTwoOverPi * (xi + kCubic * xi * xi * xi));
+  const float du_dx = kSqrtTwoOverPi * (1.0f + 3.0f * kCubic * xi * xi);
+  return 0.5f * (1.0f + t) + 0.5f * xi * (1.0f - t * t) * du_dx;
+}
+}  // namespace
+
+void gelu_backward(const float* x, const float* dy, float* dx, int64_t count, bool accumulate) {
+  if (accumulate)
+    map_scalar(dx, count, [](float xi, float dyi, float dxi) { return dxi + dyi * gelu_derivative(xi); }, x, dy, dx);
+  else
+    map_scalar(dx, count, [](float xi, float dyi) { return dyi * gelu_derivative(xi); }, x, dy);
 }
 
 }  // namespace reference
@@ -53,25 +60,34 @@ void gelu_forward(const float* x, float* y, int64_t count) {
   }, x);
 }
 
-void gelu_backward(const float* x, const float* dy, float* dx, int64_t count) {
-  map_vector(dx, count, [](__m256 xi, __m256 dyi, __m256 dxi) {
-    const __m256 half = _mm256_set1_ps(0.5f);
-    const __m256 x_squared = _mm256_mul_ps(xi, xi);
-    const __m256 t = tanh_of_gelu_argument(xi, x_squared);
-    const __m256 du_dx = _mm256_fmadd_ps(_mm256_set1_ps(3.0f * kCubic * kSqrtTwoOverPi), x_squared,
-                                         _mm256_set1_ps(kSqrtTwoOverPi));
-    const __m256 one_minus_t_squared = _mm256_fnmadd_ps(t, t, _mm256_set1_ps(1.0f));
-    const __m256 tail = _mm256_mul_ps(_mm256_mul_ps(half, xi), _mm256_mul_ps(one_minus_t_squared, du_dx));
-    const __m256 derivative = _mm256_add_ps(_mm256_fmadd_ps(half, t, half), tail);
-    return _mm256_fmadd_ps(dyi, derivative, dxi);
-  }, x, dy, dx);
+namespace {
+
+__m256 gelu_derivative(__m256 xi) {
+  const __m256 half = _mm256_set1_ps(0.5f);
+  const __m256 x_squared = _mm256_mul_ps(xi, xi);
+  const __m256 t = tanh_of_gelu_argument(xi, x_squared);
+  const __m256 du_dx = _mm256_fmadd_ps(_mm256_set1_ps(3.0f * kCubic * kSqrtTwoOverPi), x_squared,
+                                       _mm256_set1_ps(kSqrtTwoOverPi));
+  const __m256 one_minus_t_squared = _mm256_fnmadd_ps(t, t, _mm256_set1_ps(1.0f));
+  const __m256 tail = _mm256_mul_ps(_mm256_mul_ps(half, xi), _mm256_mul_ps(one_minus_t_squared, du_dx));
+  return _mm256_add_ps(_mm256_fmadd_ps(half, t, half), tail);
+}
+
+}  // namespace
+
+void gelu_backward(const float* x, const float* dy, float* dx, int64_t count, bool accumulate) {
+  if (accumulate)
+    map_vector(dx, count, [](__m256 xi, __m256 dyi, __m256 dxi) { return _mm256_fmadd_ps(dyi, gelu_derivative(xi), dxi); },
+               x, dy, dx);
+  else
+    map_vector(dx, count, [](__m256 xi, __m256 dyi) { return _mm256_mul_ps(dyi, gelu_derivative(xi)); }, x, dy);
 }
 
 #else
 
 void gelu_forward(const float* x, float* y, int64_t count) { reference::gelu_forward(x, y, count); }
-void gelu_backward(const float* x, const float* dy, float* dx, int64_t count) {
-  reference::gelu_backward(x, dy, dx, count);
+void gelu_backward(const float* x, const float* dy, float* dx, int64_t count, bool accumulate) {
+  reference::gelu_backward(x, dy, dx, count, accumulate);
 }
 
 #endif

@@ -3,9 +3,11 @@
 //   gelu(x) = ½·x·(1 + tanh(u)),  u = √(2/π)·(x + 0.044715·x³).
 //
 //   kernels::gelu_forward(x, y, n);
-//   kernels::gelu_backward(x, dy, dx, n);   // dx += dy · gelu'(x)
+//   kernels::gelu_backward(x, dy, dx, n, true);    // dx += dy · gelu'(x)
+//   kernels::gelu_backward(x, dy, dx, n, false);   // dx  = dy · gelu'(x)
 //
-// The backward takes the forward's input (not its output) and adds into dx.
+// The backward takes the forward's input (not its output) and adds into dx
+// when accumulate, or writes it (dx is then not read).
 // knnformer::kernels uses the AVX2 path when compiled in (its own tanh, a few
 // ulp from std::tanh); knnformer::kernels::reference is the scalar loop.
 #include <cstdint>
@@ -13,11 +15,11 @@
 namespace knnformer::kernels {
 
 void gelu_forward(const float* x, float* y, int64_t count);
-void gelu_backward(const float* x, const float* dy, float* dx, int64_t count);
+void gelu_backward(const float* x, const float* dy, float* dx, int64_t count, bool accumulate);
 
 namespace reference {
 void gelu_forward(const float* x, float* y, int64_t count);
-void gelu_backward(const float* x, const float* dy, float* dx, int64_t count);
+void gelu_backward(const float* x, const float* dy, float* dx, int64_t count, bool accumulate);
 }  // namespace reference
 
 }  // namespace knnformer::kernels

@@ -11,7 +11,9 @@ namespace {
 struct GeluNode : Node {
   GeluNode(Tensor x_, Tensor y_) : x(std::move(x_)), y(std::move(y_)) {}
   void backward() override {
-    if (y.has_grad()) kernels::gelu_backward(x.data(), y.grad(), x.grad(), x.numel());
+    if (!y.has_grad()) return;
+    const Tensor::GradSink dx = x.grad_sink();
+    kernels::gelu_backward(x.data(), y.grad(), dx.data, x.numel(), !dx.overwrite);
   }
   std::string_view name() const override { return "gelu"; }
   Tensor x, y;

@@ -13,13 +13,22 @@ void require_same_shape(const char* op, const Tensor& a, const Tensor& b) {
           std::string(op) + ": shapes " + a.shape().to_string() + " and " + b.shape().to_string() + " differ");
 }
 
+// Puts factor·dy into x's gradient: written when it is the first contribution.
+void add_scaled_gradient(const Tensor& x, float factor, const float* dy) {
+  const Tensor::GradSink dx = x.grad_sink();
+  if (dx.overwrite)
+    kernels::scale(dy, factor, dx.data, x.numel());
+  else
+    kernels::axpy(factor, dy, dx.data, x.numel());
+}
+
 // d(a + b) = da + db: each input receives dy unchanged.
 struct AddNode : Node {
   AddNode(Tensor a_, Tensor b_, Tensor y_) : a(std::move(a_)), b(std::move(b_)), y(std::move(y_)) {}
   void backward() override {
     if (!y.has_grad()) return;
-    if (a.requires_grad()) kernels::axpy(1.0f, y.grad(), a.grad(), y.numel());
-    if (b.requires_grad()) kernels::axpy(1.0f, y.grad(), b.grad(), y.numel());
+    if (a.requires_grad()) add_scaled_gradient(a, 1.0f, y.grad());
+    if (b.requires_grad()) add_scaled_gradient(b, 1.0f, y.grad());
   }
   std::string_view name() const override { return "add"; }
   Tensor a, b, y;
@@ -41,7 +50,7 @@ struct MulNode : Node {
 struct ScaleNode : Node {
   ScaleNode(Tensor x_, Tensor y_, float factor_) : x(std::move(x_)), y(std::move(y_)), factor(factor_) {}
   void backward() override {
-    if (y.has_grad()) kernels::axpy(factor, y.grad(), x.grad(), y.numel());
+    if (y.has_grad()) add_scaled_gradient(x, factor, y.grad());
   }
   std::string_view name() const override { return "scale"; }
   Tensor x, y;

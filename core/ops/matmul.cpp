@@ -1,5 +1,7 @@
 #include "core/ops/matmul.h"
 
+#include <algorithm>
+
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/gemm.h"
@@ -49,26 +51,31 @@ struct MatmulNode : Node {
     if (!c.has_grad()) return;
     const float* dc = c.grad();
     if (a.requires_grad()) {
+      const Tensor::GradSink da = a.grad_sink();
       if (!transpose_a)  // dA[m,k] = dC[m,n]·op(B)ᵀ
-        multiply({o.batch, o.m, o.k, o.n, o.b_batched}, false, !transpose_b, true, o.b_batched, dc, b.data(),
-                 a.grad(), true);
+        multiply({o.batch, o.m, o.k, o.n, o.b_batched}, false, !transpose_b, true, o.b_batched, dc, b.data(), da.data,
+                 !da.overwrite);
       else  // dA[k,m] = op(B)·dCᵀ
-        multiply({o.batch, o.k, o.m, o.n, true}, transpose_b, true, o.b_batched, true, b.data(), dc, a.grad(), true);
+        multiply({o.batch, o.k, o.m, o.n, true}, transpose_b, true, o.b_batched, true, b.data(), dc, da.data,
+                 !da.overwrite);
     }
     if (b.requires_grad()) {
+      const Tensor::GradSink db = b.grad_sink();
       if (o.b_batched) {
         if (!transpose_b)  // dB[k,n] = op(A)ᵀ·dC
-          multiply({o.batch, o.k, o.n, o.m, true}, !transpose_a, false, true, true, a.data(), dc, b.grad(), true);
+          multiply({o.batch, o.k, o.n, o.m, true}, !transpose_a, false, true, true, a.data(), dc, db.data,
+                   !db.overwrite);
         else  // dB[n,k] = dCᵀ·op(A)
-          multiply({o.batch, o.n, o.k, o.m, true}, true, transpose_a, true, true, dc, a.data(), b.grad(), true);
+          multiply({o.batch, o.n, o.k, o.m, true}, true, transpose_a, true, true, dc, a.data(), db.data,
+                   !db.overwrite);
       } else {
         // A shared B collects the gradient of every batch entry: with A not
         // transposed the batch folds into the rows, one product of depth batch·m.
         const int64_t rows = o.batch * o.m;
         if (!transpose_b)
-          multiply({1, o.k, o.n, rows, false}, true, false, true, true, a.data(), dc, b.grad(), true);
+          multiply({1, o.k, o.n, rows, false}, true, false, true, true, a.data(), dc, db.data, !db.overwrite);
         else
-          multiply({1, o.n, o.k, rows, false}, true, false, true, true, dc, a.data(), b.grad(), true);
+          multiply({1, o.n, o.k, rows, false}, true, false, true, true, dc, a.data(), db.data, !db.overwrite);
       }
     }
   }
@@ -79,12 +86,14 @@ struct MatmulNode : Node {
   bool transpose_a, transpose_b;
 };
 
-// Column sums of dy [rows, n] into db [n]: each thread owns whole columns, so
-// the order of additions (row by row) does not depend on the thread count.
-void add_column_sums(const float* dy, int64_t rows, int64_t n, float* db) {
+// Column sums of dy [rows, n] into db [n] (added, or written when overwrite):
+// each thread owns whole columns, so the order of additions (row by row) does
+// not depend on the thread count.
+void add_column_sums(const float* dy, int64_t rows, int64_t n, float* db, bool overwrite) {
   constexpr int64_t kColumnsPerItem = 64;
   parallel_for(0, (n + kColumnsPerItem - 1) / kColumnsPerItem, [&](int64_t item) {
     const int64_t begin = item * kColumnsPerItem, end = std::min(n, begin + kColumnsPerItem);
+    if (overwrite) std::fill(db + begin, db + end, 0.0f);
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t j = begin; j < end; ++j) db[j] += dy[r * n + j];
   });
@@ -100,11 +109,18 @@ struct LinearNode : Node {
     if (!y.has_grad()) return;
     const int64_t rows = x.shape().rows(), in = x.shape().cols(), out = weight.shape()[0];
     const float* dy = y.grad();
-    if (x.requires_grad())
-      multiply({1, rows, in, out, false}, false, false, true, false, dy, weight.data(), x.grad(), true);
-    if (weight.requires_grad())
-      multiply({1, out, in, rows, false}, true, false, true, false, dy, x.data(), weight.grad(), true);
-    if (bias.defined() && bias.requires_grad()) add_column_sums(dy, rows, out, bias.grad());
+    if (x.requires_grad()) {
+      const Tensor::GradSink dx = x.grad_sink();
+      multiply({1, rows, in, out, false}, false, false, true, false, dy, weight.data(), dx.data, !dx.overwrite);
+    }
+    if (weight.requires_grad()) {
+      const Tensor::GradSink dweight = weight.grad_sink();
+      multiply({1, out, in, rows, false}, true, false, true, false, dy, x.data(), dweight.data, !dweight.overwrite);
+    }
+    if (bias.defined() && bias.requires_grad()) {
+      const Tensor::GradSink dbias = bias.grad_sink();
+      add_column_sums(dy, rows, out, dbias.data, dbias.overwrite);
+    }
   }
   std::string_view name() const override { return "linear"; }
 

@@ -5,6 +5,7 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "core/kernels/elementwise.h"
 #include "core/parallel.h"
 
 namespace knnformer::ops {
@@ -20,7 +21,12 @@ void add_into(float* target, const float* source, int64_t count) {
 struct ReshapeNode : Node {
   ReshapeNode(Tensor x_, Tensor y_) : x(std::move(x_)), y(std::move(y_)) {}
   void backward() override {
-    if (y.has_grad()) add_into(x.grad(), y.grad(), y.numel());
+    if (!y.has_grad()) return;
+    const Tensor::GradSink dx = x.grad_sink();
+    if (dx.overwrite)
+      kernels::scale(y.grad(), 1.0f, dx.data, y.numel());
+    else
+      kernels::axpy(1.0f, y.grad(), dx.data, y.numel());
   }
   std::string_view name() const override { return "reshape"; }
   Tensor x, y;
@@ -64,7 +70,9 @@ struct PermuteNode : Node {
   PermuteNode(Tensor x_, Tensor y_, Extents y_extents_, std::array<int, 4> order_)
       : x(std::move(x_)), y(std::move(y_)), y_extents(y_extents_), order(order_) {}
   void backward() override {
-    if (y.has_grad()) permute4(y.grad(), y_extents, inverse(order), x.grad(), true);
+    if (!y.has_grad()) return;
+    const Tensor::GradSink dx = x.grad_sink();
+    permute4(y.grad(), y_extents, inverse(order), dx.data, !dx.overwrite);
   }
   std::string_view name() const override { return "permute"; }
   Tensor x, y;
@@ -102,9 +110,12 @@ struct SliceNode : Node {
 // --- q, k, v out of one packed projection ------------------------------------------
 
 // Copies between the packed rows [B, T, 3·H·d] and the three [B, H, T, d]
-// tensors, one (b, t) row per work item; to_heads picks the direction.
+// tensors, one (b, t) row per work item: out to the heads, or back into the
+// packed rows (added, or written when every part is there to write).
+enum class QkvMove { to_heads, add_to_packed, write_to_packed };
+
 void move_qkv(float* packed, const std::array<float*, 3>& parts, int64_t batch, int64_t time, int64_t heads,
-              int64_t head_dim, bool to_heads) {
+              int64_t head_dim, QkvMove move) {
   const int64_t width = heads * head_dim;
   parallel_for(0, batch * time, [&](int64_t row) {
     const int64_t b = row / time, t = row % time;
@@ -113,10 +124,11 @@ void move_qkv(float* packed, const std::array<float*, 3>& parts, int64_t batch, 
       for (int64_t h = 0; h < heads; ++h) {
         float* packed_slice = packed + row * 3 * width + part * width + h * head_dim;
         float* head_row = parts[part] + ((b * heads + h) * time + t) * head_dim;
-        if (to_heads)
-          std::copy_n(packed_slice, head_dim, head_row);
-        else
-          add_into(packed_slice, head_row, head_dim);
+        switch (move) {
+          case QkvMove::to_heads: std::copy_n(packed_slice, head_dim, head_row); break;
+          case QkvMove::write_to_packed: std::copy_n(head_row, head_dim, packed_slice); break;
+          case QkvMove::add_to_packed: add_into(packed_slice, head_row, head_dim); break;
+        }
       }
     }
   });
@@ -130,7 +142,10 @@ struct SplitQkvNode : Node {
     for (int part = 0; part < 3; ++part) grads[part] = parts[part].has_grad() ? parts[part].grad() : nullptr;
     if (!grads[0] && !grads[1] && !grads[2]) return;
     const Shape& shape = x.shape();
-    move_qkv(x.grad(), grads, shape[0], shape[1], heads, shape[2] / (3 * heads), false);
+    const bool every_part = grads[0] && grads[1] && grads[2];
+    const Tensor::GradSink dx = every_part ? x.grad_sink() : Tensor::GradSink{x.grad(), false};
+    move_qkv(dx.data, grads, shape[0], shape[1], heads, shape[2] / (3 * heads),
+             dx.overwrite ? QkvMove::write_to_packed : QkvMove::add_to_packed);
   }
   std::string_view name() const override { return "split_qkv_heads"; }
   Tensor x;
@@ -148,7 +163,8 @@ std::array<Tensor, 3> split_qkv_heads(const Tensor& x, int64_t heads) {
   const int64_t batch = shape[0], time = shape[1], head_dim = shape[2] / (3 * heads);
   std::array<Tensor, 3> parts;
   for (auto& part : parts) part = Tensor::empty({batch, heads, time, head_dim});
-  move_qkv(x.data(), {parts[0].data(), parts[1].data(), parts[2].data()}, batch, time, heads, head_dim, true);
+  move_qkv(x.data(), {parts[0].data(), parts[1].data(), parts[2].data()}, batch, time, heads, head_dim,
+           QkvMove::to_heads);
   if (needs_grad({&x})) {
     for (auto& part : parts) part.set_requires_grad(true);
     Tape::current().record(std::make_unique<SplitQkvNode>(x, parts, heads));

@@ -173,10 +173,19 @@ struct BackwardOperands {
   Tensor key_panels, value_panels;  // filled by backward()
   float* out_dot_grad;          // D_i = dO_i·o_i per query row, filled by backward()
   float* query_grad_parts;      // [chunk][head] Σ_j dS_ij k_j over the chunk's key tiles
-  float* query_grad;            // dQ, accumulated into
-  float* key_grad;              // dK, accumulated into
-  float* value_grad;            // dV, accumulated into
+  Tensor::GradSink query_grad;  // dQ, dK, dV: each element is put once,
+  Tensor::GradSink key_grad;    // written or added to as the sink says
+  Tensor::GradSink value_grad;
 };
+
+// target (+)= factor·source over count elements.
+void put_gradient(const Tensor::GradSink& sink, int64_t offset, float factor, const float* source, int64_t count) {
+  float* target = sink.data + offset;
+  if (sink.overwrite)
+    for (int64_t e = 0; e < count; ++e) target[e] = factor * source[e];
+  else
+    for (int64_t e = 0; e < count; ++e) target[e] += factor * source[e];
+}
 
 // One thread's tiles for the backward pass.
 struct BackwardScratch {
@@ -304,12 +313,8 @@ void backward_key_tile(const BackwardOperands& in, const Geometry& g, int64_t he
       add_into(query_grads + query0 * g.dim, scratch.query_grads.data(), rows * g.dim);
   }
 
-  float* key_grad = in.key_grad + head_offset + key0 * g.dim;
-  float* value_grad = in.value_grad + head_offset + key0 * g.dim;
-  for (int64_t e = 0; e < keys * g.dim; ++e) {
-    key_grad[e] += g.scale * scratch.key_grads[e];
-    value_grad[e] += scratch.value_grads[e];
-  }
+  put_gradient(in.key_grad, head_offset + key0 * g.dim, g.scale, scratch.key_grads.data(), keys * g.dim);
+  put_gradient(in.value_grad, head_offset + key0 * g.dim, 1.0f, scratch.value_grads.data(), keys * g.dim);
 }
 
 // What the key-tile items read besides the inputs, for one tile of one head:
@@ -336,7 +341,7 @@ void sum_query_grads(const BackwardOperands& in, const Geometry& g, const KeyChu
     float total = 0.0f;
     for (int64_t chunk = 0; chunk < chunks.count(); ++chunk)
       if (chunks.meets(g, chunk, query_tile)) total += in.query_grad_parts[chunk * elements + e];
-    in.query_grad[e] += g.scale * total;
+    put_gradient(in.query_grad, e, g.scale, &total, 1);
   }
 }
 
@@ -368,10 +373,13 @@ void backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& o
   const KeyChunks chunks = split_key_tiles(g, chunks_per_head(g));
   std::vector<float> out_dot_grads(g.heads * g.time);
   const Tensor query_grad_parts = Tensor::empty({chunks.count(), g.heads, g.time, g.dim});
+  // Two of q, k, v that are one tensor share a gradient buffer, which must then be added to.
+  const bool distinct = !q.same_as(k) && !q.same_as(v) && !k.same_as(v);
+  const auto sink = [distinct](const Tensor& x) { return distinct ? x.grad_sink() : Tensor::GradSink{x.grad(), false}; };
   backward({.q = q.data(), .k = k.data(), .v = v.data(), .out = out.data(), .out_grad = out.grad(),
             .log_sum_exp = log_sum_exp.data(), .key_panels = empty_panels(g), .value_panels = empty_panels(g),
             .out_dot_grad = out_dot_grads.data(), .query_grad_parts = query_grad_parts.data(),
-            .query_grad = q.grad(), .key_grad = k.grad(), .value_grad = v.grad()},
+            .query_grad = sink(q), .key_grad = sink(k), .value_grad = sink(v)},
            g, chunks);
 }
 
@@ -428,7 +436,7 @@ void add_exact_attention_gradient(const Tensor& q, const Tensor& k, const Tensor
   backward({.q = q.data(), .k = k.data(), .v = v.data(), .out = out.data(), .out_grad = out_grad,
             .log_sum_exp = log_sum_exp.data(), .key_panels = empty_panels(g), .value_panels = empty_panels(g),
             .out_dot_grad = out_dot_grads.data(), .query_grad_parts = query_grad_parts.data(),
-            .query_grad = query_grad, .key_grad = key_grad, .value_grad = value_grad},
+            .query_grad = {query_grad, false}, .key_grad = {key_grad, false}, .value_grad = {value_grad, false}},
            g, chunks);
 }
 

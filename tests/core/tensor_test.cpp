@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "core/autograd.h"
@@ -50,4 +51,38 @@ TEST_CASE("autograd: a tensor used twice gets both contributions; NoGrad records
   }
   CHECK(grad_enabled());
   CHECK_THROWS_AS(backward(Tensor::zeros({1})), Error);
+}
+
+TEST_CASE("Tensor: a gradient sink is written first, then added to; zero_grad starts it over") {
+  const Tensor w = Tensor::parameter({3});
+  Tensor::GradSink sink = w.grad_sink();
+  CHECK(sink.overwrite);  // a new parameter's gradient is zero: the first contribution writes
+  std::fill_n(sink.data, 3, 7.0f);
+  sink = w.grad_sink();
+  CHECK_FALSE(sink.overwrite);
+  CHECK(w.grad_tensor().to_vector() == std::vector<float>{7, 7, 7});
+
+  w.zero_grad();
+  CHECK(w.grad_sink().overwrite);
+  w.zero_grad();
+  CHECK(w.grad_tensor().to_vector() == std::vector<float>{0, 0, 0});  // read before any contribution: zeros
+  CHECK_FALSE(w.grad_sink().overwrite);
+
+  const Tensor activation = Tensor::zeros({2});
+  CHECK(activation.grad_sink().overwrite);  // no buffer yet: allocated, to be written
+  CHECK_FALSE(activation.grad_sink().overwrite);
+}
+
+TEST_CASE("autograd: contributions after zero_grad replace the old gradient") {
+  const Tensor w = Tensor::parameter({2, 2});
+  const std::vector<float> values{1, 2, 3, 4};
+  std::copy(values.begin(), values.end(), w.data());
+  const auto loss_of = [&] { return ops::matmul(ops::reshape(ops::matmul(w, w, false, true), {1, 4}), Tensor::full({4, 1}, 1.0f)); };
+  backward(loss_of());
+  const std::vector<float> once = w.grad_tensor().to_vector();
+  w.zero_grad();
+  backward(loss_of());
+  CHECK(w.grad_tensor().to_vector() == once);
+  backward(loss_of());  // without zero_grad, gradients accumulate
+  CHECK(w.grad_tensor().to_vector() == std::vector<float>{2 * once[0], 2 * once[1], 2 * once[2], 2 * once[3]});
 }

@@ -1,5 +1,7 @@
 #include "core/kernels/gelu.h"
 
+#include <cmath>
+
 #include <doctest/doctest.h>
 
 #include "kernel_testing.h"
@@ -38,20 +40,25 @@ TEST_CASE("gelu kernel: forward matches the reference") {
   }
 }
 
-TEST_CASE("gelu kernel: backward matches the reference and accumulates") {
-  for (const int64_t n : testing::kRowLengths) {
-    CAPTURE(n);
-    const std::vector<float> x = inputs(n, 9), dy = testing::random_vector(n, 10);
-    const std::vector<float> dx = testing::random_vector(n, 11);
-    std::vector<float> fast = dx, slow = dx;
-    kernels::gelu_backward(x.data(), dy.data(), fast.data(), n);
-    kernels::reference::gelu_backward(x.data(), dy.data(), slow.data(), n);
-    for (int64_t i = 0; i < n; ++i) {
-      CAPTURE(x[i]);
-      CHECK(std::abs(fast[i] - slow[i]) <= 5e-7f * (1.0f + std::abs(x[i])) * (1.0f + std::abs(dy[i])) +
-                                               2.4e-7f * std::abs(slow[i]));
+TEST_CASE("gelu kernel: backward matches the reference, accumulating or writing") {
+  for (const bool accumulate : {true, false})
+    for (const int64_t n : testing::kRowLengths) {
+      CAPTURE(accumulate);
+      CAPTURE(n);
+      const std::vector<float> x = inputs(n, 9), dy = testing::random_vector(n, 10);
+      const std::vector<float> dx = testing::random_vector(n, 11);
+      std::vector<float> fast = dx, slow = dx, written(n, std::nanf(""));
+      kernels::gelu_backward(x.data(), dy.data(), fast.data(), n, accumulate);
+      kernels::reference::gelu_backward(x.data(), dy.data(), slow.data(), n, accumulate);
+      // Written into a buffer of NaNs: the write mode must not read dx.
+      if (!accumulate) kernels::gelu_backward(x.data(), dy.data(), written.data(), n, false);
+      for (int64_t i = 0; i < n; ++i) {
+        CAPTURE(x[i]);
+        CHECK(std::abs(fast[i] - slow[i]) <= 5e-7f * (1.0f + std::abs(x[i])) * (1.0f + std::abs(dy[i])) +
+                                                 2.4e-7f * std::abs(slow[i]));
+        if (!accumulate) CHECK(written[i] == fast[i]);
+      }
     }
-  }
 }
 
 TEST_CASE("gelu kernel: exact values") {
@@ -62,7 +69,7 @@ TEST_CASE("gelu kernel: exact values") {
   CHECK(y[0] == 0.0f);
   CHECK(y[1] == 20.0f);  // tanh(u) rounds to 1
   CHECK(y[2] == 0.0f);   // −20·(1 − 1)/2
-  kernels::gelu_backward(x.data(), ones.data(), dx.data(), 3);
+  kernels::gelu_backward(x.data(), ones.data(), dx.data(), 3, true);
   CHECK(dx[0] == 0.5f);  // gelu'(0) = ½
   CHECK(dx[1] == 1.0f);
   CHECK(dx[2] == 0.0f);
