@@ -34,6 +34,7 @@
 #include "core/rng.h"
 #include "layers/attention/approximate_attention.h"
 #include "layers/attention/attention_diagnostics.h"
+#include "layers/attention/attention_fidelity.h"
 #include "layers/attention/exact_attention.h"
 
 using namespace knnformer;
@@ -92,15 +93,6 @@ std::string reference_path(int64_t time, pid_t parent) {
   return "/tmp/knnformer-bench-attention-" + std::to_string(parent) + "-" + std::to_string(time) + ".bin";
 }
 
-double relative_error(const float* value, const float* reference, int64_t count) {
-  double difference = 0, norm = 0;
-  for (int64_t i = 0; i < count; ++i) {
-    difference += std::pow(double(value[i]) - reference[i], 2);
-    norm += std::pow(double(reference[i]), 2);
-  }
-  return std::sqrt(difference / norm);
-}
-
 Result measure(const Mode& mode, int64_t time) {
   const Tensor q = standard_normal(time, 1), k = standard_normal(time, 2), v = standard_normal(time, 3);
   const Tensor out_grad = standard_normal(time, 4);
@@ -134,7 +126,7 @@ Result measure(const Mode& mode, int64_t time) {
     std::vector<float> reference(count);
     for (int which = 0; which < 4 && file; ++which) {
       file.read(reinterpret_cast<char*>(reference.data()), count * sizeof(float));
-      result.error[which] = file ? relative_error(values[which], reference.data(), count) : NAN;
+      result.error[which] = file ? attention::relative_l2_error(values[which], reference.data(), count) : NAN;
     }
   }
   result.ok = true;

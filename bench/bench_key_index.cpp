@@ -32,7 +32,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <iterator>
 #include <limits>
 #include <memory>
 #include <sstream>
@@ -156,23 +155,6 @@ Timed time_build(int repeats, const attention::KeyIndexOptions& options, const T
   return timed;
 }
 
-double recall(const KeyIndex& approximate, const KeyIndex& exact) {
-  double total = 0;
-  std::vector<int32_t> truth, found, common;
-  for (int64_t head = 0; head < exact.heads(); ++head)
-    for (int64_t query = 0; query < exact.time(); ++query) {
-      const auto a = exact.neighbours(head, query).keys, b = approximate.neighbours(head, query).keys;
-      truth.assign(a.begin(), a.end());
-      found.assign(b.begin(), b.end());
-      std::sort(truth.begin(), truth.end());
-      std::sort(found.begin(), found.end());
-      common.clear();
-      std::set_intersection(truth.begin(), truth.end(), found.begin(), found.end(), std::back_inserter(common));
-      total += double(common.size()) / double(truth.size());
-    }
-  return total / double(exact.heads() * exact.time());
-}
-
 // Least-squares slope of log(y) against log(x).
 double log_log_slope(const std::vector<double>& x, const std::vector<double>& y) {
   double mean_x = 0, mean_y = 0;
@@ -219,7 +201,7 @@ int main(int argc, char** argv) {
                   long(options.probes[p] > 0 ? options.probes[p] : attention::kDefaultProbes),
                   long(attention::default_cluster_count(time)), clustered.wall * 1e3, clustered.cpu * 1e3,
                   exact.index ? exact.cpu / clustered.cpu : 0.0,
-                  exact.index ? recall(*clustered.index, *exact.index) : 0.0,
+                  exact.index ? attention::recall_at_k(*clustered.index, *exact.index) : 0.0,
                   statistics.keys_scored / statistics.queries);
       std::fflush(stdout);
     }

@@ -33,16 +33,15 @@ struct Call {
   std::shared_ptr<const KeyIndex> index;
 };
 
+SamplingKey sampling_key(const AttentionCall& call) {
+  const ForwardContext& context = call.context;
+  return {context.seed, context.step, context.micro_step, static_cast<uint64_t>(call.layer)};
+}
+
 Call prepare_call(const Tensor& q, const Tensor& k, const AttentionOptions& options, const AttentionCall& call) {
   const Shape& shape = q.shape();
-  const ForwardContext& context = call.context;
-  const SamplingKey key{context.seed, context.step, context.micro_step, static_cast<uint64_t>(call.layer)};
-  const KeyIndexOptions index_options{.kind = options.knn_index,
-                                      .k = choose_knn_k(options, shape[2], shape[3]),
-                                      .clusters = options.clusters,
-                                      .probes = options.probes,
-                                      .seed = mix64(key.seed ^ mix64(key.step ^ mix64(key.micro_step ^ mix64(key.layer))))};
-  return {options, {shape[0] * shape[1], shape[2], shape[3]}, key, build_key_index(index_options, q, k, options.causal)};
+  return {options, {shape[0] * shape[1], shape[2], shape[3]}, sampling_key(call),
+          build_key_index(key_index_options(options, shape, call), q, k, options.causal)};
 }
 
 AttentionDiagnostics diagnostics_of(const KeyIndex& index, const SamplingStatistics& sampling) {
@@ -121,6 +120,15 @@ struct ApproximateAttentionNode : Node {
 };
 
 }  // namespace
+
+KeyIndexOptions key_index_options(const AttentionOptions& options, const Shape& shape, const AttentionCall& call) {
+  const SamplingKey key = sampling_key(call);
+  return {.kind = options.knn_index,
+          .k = choose_knn_k(options, shape[2], shape[3]),
+          .clusters = options.clusters,
+          .probes = options.probes,
+          .seed = mix64(key.seed ^ mix64(key.step ^ mix64(key.micro_step ^ mix64(key.layer))))};
+}
 
 Tensor approximate_attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& options,
                              const AttentionCall& attention_call) {

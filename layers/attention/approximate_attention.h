@@ -19,6 +19,7 @@
 // adds what it did to the attention diagnostics (attention_diagnostics.h).
 #include "core/tensor.h"
 #include "layers/attention/attention_mode.h"
+#include "layers/attention/key_index.h"
 
 namespace knnformer::attention {
 
@@ -26,5 +27,9 @@ namespace knnformer::attention {
 // on bad shapes or options.
 Tensor approximate_attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& options,
                              const AttentionCall& call);
+
+// The options of the KeyIndex that a call with q of this shape ([B, H, T, d])
+// builds: its kind, k = choose_knn_k(T, d), and a k-means seed from the call's key.
+KeyIndexOptions key_index_options(const AttentionOptions& options, const Shape& shape, const AttentionCall& call);
 
 }  // namespace knnformer::attention

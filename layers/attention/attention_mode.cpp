@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "layers/attention/approximate_attention.h"
+#include "layers/attention/attention_recorder.h"
 #include "layers/attention/exact_attention.h"
 
 namespace knnformer {
@@ -15,22 +16,24 @@ namespace {
 class ExactAttentionMode : public AttentionMode {
  public:
   explicit ExactAttentionMode(bool causal) : causal_(causal) {}
-  Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionCall&) const override {
+
+ private:
+  Tensor compute(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionCall&) const override {
     return attention::exact_attention(q, k, v, causal_);
   }
 
- private:
   bool causal_;
 };
 
 class ApproximateAttentionMode : public AttentionMode {
  public:
   explicit ApproximateAttentionMode(const AttentionOptions& options) : options_(options) {}
-  Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionCall& call) const override {
+
+ private:
+  Tensor compute(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionCall& call) const override {
     return attention::approximate_attention(q, k, v, options_, call);
   }
 
- private:
   AttentionOptions options_;
 };
 
@@ -49,6 +52,11 @@ void require_at_least(int64_t value, int64_t minimum, const char* option) {
 }
 
 }  // namespace
+
+Tensor AttentionMode::attend(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionCall& call) const {
+  attention::note_attention_inputs(q, k, v, call);
+  return compute(q, k, v, call);
+}
 
 std::string AttentionOptions::effective_backward() const {
   if (backward != "auto") return backward;

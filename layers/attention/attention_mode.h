@@ -46,7 +46,12 @@ struct AttentionCall {
 class AttentionMode {
  public:
   virtual ~AttentionMode() = default;
-  virtual Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionCall& call) const = 0;
+  // Runs the mode. A record_attention_inputs() in progress on this thread
+  // (attention_recorder.h) sees q, k, v and the call first, whatever the mode.
+  Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionCall& call) const;
+
+ private:
+  virtual Tensor compute(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionCall& call) const = 0;
 };
 
 // The mode the options name; bad options are an Error naming the option.

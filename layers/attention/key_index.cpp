@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <limits>
+#include <vector>
 
 #include "core/error.h"
 #include "layers/attention/clustered_key_index.h"
@@ -31,6 +33,23 @@ std::unique_ptr<KeyIndex> build_key_index(const KeyIndexOptions& options, const 
   if (options.kind == "exact") return build_exact_key_index(q, k, causal, checked.k);
   if (options.kind == "clustered") return build_clustered_key_index(checked, q, k, causal);
   throw Error("build_key_index: unknown kNN index '" + options.kind + "' (known: exact, clustered)");
+}
+
+double recall_at_k(const KeyIndex& index, const KeyIndex& exact) {
+  double total = 0;
+  std::vector<int32_t> truth, found, common;
+  for (int64_t head = 0; head < exact.heads(); ++head)
+    for (int64_t query = 0; query < exact.time(); ++query) {
+      const auto exact_keys = exact.neighbours(head, query).keys, found_keys = index.neighbours(head, query).keys;
+      truth.assign(exact_keys.begin(), exact_keys.end());
+      found.assign(found_keys.begin(), found_keys.end());
+      std::sort(truth.begin(), truth.end());
+      std::sort(found.begin(), found.end());
+      common.clear();
+      std::set_intersection(truth.begin(), truth.end(), found.begin(), found.end(), std::back_inserter(common));
+      total += static_cast<double>(common.size()) / static_cast<double>(truth.size());
+    }
+  return total / static_cast<double>(exact.heads() * exact.time());
 }
 
 }  // namespace knnformer::attention

@@ -107,4 +107,8 @@ struct KeyIndexOptions {
 std::unique_ptr<KeyIndex> build_key_index(const KeyIndexOptions& options, const Tensor& q, const Tensor& k,
                                           bool causal);
 
+// recall@k of an index against the exact index of the same q, k and head
+// size: the mean over all heads and queries of |N_i ∩ exact N_i| / |exact N_i|.
+double recall_at_k(const KeyIndex& index, const KeyIndex& exact);
+
 }  // namespace knnformer::attention

@@ -7,6 +7,7 @@
 #include "core/rng.h"
 #include "gradient_check.h"
 #include "layers/attention/approximate_attention.h"
+#include "layers/attention/attention_fidelity.h"
 #include "layers/attention/exact_attention.h"
 
 using namespace knnformer;
@@ -20,15 +21,6 @@ AttentionOptions knn_with_k(int64_t k, bool causal = true) {
   options.knn_k = k;
   options.causal = causal;
   return options;
-}
-
-double relative_difference(const float* a, const float* b, int64_t count) {
-  double difference = 0, norm = 0;
-  for (int64_t i = 0; i < count; ++i) {
-    difference += std::pow(double(a[i]) - b[i], 2);
-    norm += std::pow(double(b[i]), 2);
-  }
-  return std::sqrt(difference / std::max(norm, 1e-30));
 }
 
 struct Gradients {
@@ -55,10 +47,10 @@ TEST_CASE("knn attention with k >= T equals exact attention, outputs and gradien
     const Gradients exact = run(q, k, v, out_grad, [&] { return attention::exact_attention(q, k, v, causal); });
     const Gradients knn =
         run(q, k, v, out_grad, [&] { return attention::approximate_attention(q, k, v, knn_with_k(40, causal), {}); });
-    CHECK(relative_difference(knn.out.data(), exact.out.data(), q.numel()) < 1e-5);
-    CHECK(relative_difference(knn.q.data(), exact.q.data(), q.numel()) < 1e-5);
-    CHECK(relative_difference(knn.k.data(), exact.k.data(), q.numel()) < 1e-5);
-    CHECK(relative_difference(knn.v.data(), exact.v.data(), q.numel()) < 1e-5);
+    CHECK(attention::relative_l2_error(knn.out.data(), exact.out.data(), q.numel()) < 1e-5);
+    CHECK(attention::relative_l2_error(knn.q.data(), exact.q.data(), q.numel()) < 1e-5);
+    CHECK(attention::relative_l2_error(knn.k.data(), exact.k.data(), q.numel()) < 1e-5);
+    CHECK(attention::relative_l2_error(knn.v.data(), exact.v.data(), q.numel()) < 1e-5);
   }
 }
 
@@ -224,10 +216,10 @@ TEST_CASE("knn-tail covering its whole tail, and the exact backward, give exact 
   options.samples = 30;  // m >= every tail: the tail sums are exact
   options.backward = "exact";
   const Gradients tail = run(q, k, v, out_grad, [&] { return attention::approximate_attention(q, k, v, options, {}); });
-  CHECK(relative_difference(tail.out.data(), exact.out.data(), q.numel()) < 1e-5);
-  CHECK(relative_difference(tail.q.data(), exact.q.data(), q.numel()) < 1e-5);
-  CHECK(relative_difference(tail.k.data(), exact.k.data(), q.numel()) < 1e-5);
-  CHECK(relative_difference(tail.v.data(), exact.v.data(), q.numel()) < 1e-5);
+  CHECK(attention::relative_l2_error(tail.out.data(), exact.out.data(), q.numel()) < 1e-5);
+  CHECK(attention::relative_l2_error(tail.q.data(), exact.q.data(), q.numel()) < 1e-5);
+  CHECK(attention::relative_l2_error(tail.k.data(), exact.k.data(), q.numel()) < 1e-5);
+  CHECK(attention::relative_l2_error(tail.v.data(), exact.v.data(), q.numel()) < 1e-5);
 }
 
 TEST_CASE("attention options: bad values are errors naming the option") {

@@ -9,7 +9,6 @@
 #include <cmath>
 #include <map>
 #include <memory>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -180,19 +179,6 @@ PartitionSummary check_partition(const Problem& p, const KeyIndex& index, int64_
 void check_every_partition(const Problem& p, const KeyIndex& index, int64_t k) {
   for (int64_t head = 0; head < p.heads(); ++head)
     for (int64_t query = 0; query < p.time(); ++query) check_partition(p, index, head, query, k);
-}
-
-// Mean over queries of |N_i ∩ exact N_i| / |exact N_i|.
-double recall(const KeyIndex& approximate, const KeyIndex& exact) {
-  double total = 0;
-  for (int64_t head = 0; head < exact.heads(); ++head)
-    for (int64_t query = 0; query < exact.time(); ++query) {
-      const std::vector<int32_t> truth = sorted_head(exact, head, query), found = sorted_head(approximate, head, query);
-      std::vector<int32_t> common;
-      std::set_intersection(truth.begin(), truth.end(), found.begin(), found.end(), std::back_inserter(common));
-      total += double(common.size()) / double(truth.size());
-    }
-  return total / double(exact.heads() * exact.time());
 }
 
 // --- uniformity ----------------------------------------------------------------------------
@@ -368,9 +354,9 @@ TEST_CASE("clustered key index: recall@k against the exact index") {
   const Problem gaussian_problem{gaussian(shape, 14), gaussian(shape, 15), true};
   const Problem clustered_problem{clustered(shape, 18, 16, 32), clustered(shape, 18, 17, 32), true};
   const double gaussian_recall =
-      recall(*build(gaussian_problem, "clustered", k), *build(gaussian_problem, "exact", k));
+      attention::recall_at_k(*build(gaussian_problem, "clustered", k), *build(gaussian_problem, "exact", k));
   const double clustered_recall =
-      recall(*build(clustered_problem, "clustered", k), *build(clustered_problem, "exact", k));
+      attention::recall_at_k(*build(clustered_problem, "clustered", k), *build(clustered_problem, "exact", k));
   MESSAGE("recall@", k, " with ", attention::kDefaultProbes, " probes: gaussian ", gaussian_recall, ", clustered ",
           clustered_recall);
   CHECK(gaussian_recall >= 0.25);
