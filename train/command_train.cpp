@@ -33,7 +33,8 @@ namespace {
 namespace po = boost::program_options;
 
 // What a resumed run may change: how long it runs and how it reports, never
-// what it computes.
+// what it computes. Not fidelity-every, though it only reports: whether it
+// is 0 decides metrics.csv's columns, fixed when the run started.
 constexpr std::array kResumableOptions = {"steps",      "threads",      "data",          "log-every",
                                           "eval-every", "eval-batches", "checkpoint-every", "keep-checkpoints"};
 
@@ -92,7 +93,8 @@ void print_help() {
                "       knnformer train --resume RUN_DIR [--steps N]\n\n"
                "A run keeps config.ini, metrics.csv and checkpoints/ in RUN_DIR. A resumed run continues\n"
                "bit for bit from its newest valid checkpoint; it may change only steps, threads, data and\n"
-               "the logging options. SIGINT or SIGTERM end a run after its step, with a checkpoint.\n"
+               "the logging options other than fidelity-every. SIGINT or SIGTERM end a run after its step,\n"
+               "with a checkpoint.\n"
             << all;
 }
 
@@ -166,7 +168,7 @@ int resume_run(const TrainRequest& request) {
     require(resumable || setting_text(config, name) == setting_text(saved, name),
             "--" + name + " " + value + ": a resumed run keeps its config (" + name + " = " +
                 setting_text(saved, name) + " in " + run.config_file().string() +
-                "); only steps, threads, data and the logging options may change");
+                "); only steps, threads, data and the logging options other than fidelity-every may change");
   }
   config.out = request.resume;
   config.validate();

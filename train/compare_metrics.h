@@ -19,9 +19,6 @@
 
 namespace knnformer {
 
-// The values of the columns MetricsRow does not have, of one row.
-using ExtraValues = std::vector<std::optional<double>>;
-
 struct MetricsFile {
   std::vector<MetricsRow> rows;            // the complete rows, in file order
   std::vector<std::string> extra_columns;  // the other columns' names, in file order

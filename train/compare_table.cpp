@@ -73,12 +73,22 @@ std::string aligned_table(const std::vector<Cells>& lines, const std::vector<boo
   return table;
 }
 
-// The figure names of all runs, each once, in the order they first appear.
+// NAME.N with N a number: part N of the figure NAME (a layer's, say).
+bool is_part_of_figure(const std::string& name) {
+  const size_t dot = name.rfind('.');
+  return dot != std::string::npos && dot > 0 && dot + 1 < name.size() &&
+         std::all_of(name.begin() + static_cast<std::ptrdiff_t>(dot) + 1, name.end(),
+                     [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The figure names of all runs, each once, in the order they first appear;
+// not the parts of figures.
 std::vector<std::string> figure_names(const std::vector<RunSummary>& summaries) {
   std::vector<std::string> names;
   for (const RunSummary& summary : summaries)
     for (const FigureMean& figure : summary.figures)
-      if (std::find(names.begin(), names.end(), figure.name) == names.end()) names.push_back(figure.name);
+      if (!is_part_of_figure(figure.name) && std::find(names.begin(), names.end(), figure.name) == names.end())
+        names.push_back(figure.name);
   return names;
 }
 

@@ -24,9 +24,14 @@ std::string format_compare_table(const std::vector<RunSummary>& summaries);
 // The metrics columns beyond the standard ones (attention fidelity, say):
 // one line per column, one column per run, each a mean with 4 significant
 // digits, "-" where a run has no value. Empty when no run has such a column.
+// A column named NAME.N (N a number) is part N of the figure NAME, as the
+// per-layer fidelity figures fidelity_out.0, fidelity_out.1, ... are of
+// their mean over the layers fidelity_out (train/model_fidelity.h): the
+// table leaves the parts out and shows NAME.
 //
 //   figure (mean over the rows that log it)   exact     knn
-//   fidelity_out                                  -  0.0123
+//   fidelity_out                                  0  0.0123
+//   fidelity_recall                               1       1
 std::string format_figures_table(const std::vector<RunSummary>& summaries);
 
 }  // namespace knnformer

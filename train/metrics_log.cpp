@@ -16,15 +16,27 @@ std::string to_csv(const MetricsRow& row) {
          printed("%.1f", row.tokens_per_s);
 }
 
-MetricsLog::MetricsLog(const std::filesystem::path& path) : path_(path) {
+MetricsLog::MetricsLog(const std::filesystem::path& path, std::vector<std::string> extra_columns)
+    : path_(path), extra_columns_(std::move(extra_columns)) {
   const bool is_new = !std::filesystem::exists(path);
   file_.open(path, std::ios::app);
   require(file_.good(), path.string() + ": cannot open for writing");
-  if (is_new) file_ << kMetricsHeader << "\n" << std::flush;
+  if (!is_new) return;
+  file_ << kMetricsHeader;
+  for (const std::string& column : extra_columns_) file_ << "," << column;
+  file_ << "\n" << std::flush;
 }
 
-void MetricsLog::append(const MetricsRow& row) {
-  file_ << to_csv(row) << "\n" << std::flush;
+void MetricsLog::append(const MetricsRow& row, const ExtraValues& extra) {
+  require(extra.size() == extra_columns_.size(), path_.string() + ": a row of " + std::to_string(extra.size()) +
+                                                     " extra values for " + std::to_string(extra_columns_.size()) +
+                                                     " extra columns");
+  std::string line = to_csv(row);
+  for (const std::optional<double>& value : extra) {
+    line += ',';
+    if (value) line += printed("%.6g", *value);
+  }
+  file_ << line << "\n" << std::flush;
   require(file_.good(), path_.string() + ": write failed");
 }
 

@@ -6,10 +6,13 @@
 //
 // Columns, in this order (users' scripts depend on them; more may follow):
 //   step,tokens,train_loss,val_loss,lr,grad_norm,ms_per_step,tokens_per_s
-// val_loss is empty where the step was not evaluated. Numbers are printed
-// with fixed formats, so that two runs computing the same values write the
-// same bytes: a resumed run's rows equal the uninterrupted run's except for
-// the two timing columns.
+// val_loss is empty where the step was not evaluated. A log made with extra
+// columns (the attention-fidelity figures, train/model_fidelity.h) writes
+// them after these, each row giving a value or none (an empty cell); without
+// them the file is exactly the standard one. Numbers are printed with fixed
+// formats (extra values with %.6g), so that two runs computing the same
+// values write the same bytes: a resumed run's rows equal the uninterrupted
+// run's except for the two timing columns.
 //
 // Each row is flushed as it is written; a run killed mid-row leaves at most
 // one partial last line, which keep_rows_up_to drops on resume.
@@ -18,6 +21,7 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace knnformer {
 
@@ -35,16 +39,22 @@ struct MetricsRow {
   double tokens_per_s = 0;
 };
 
+// The values of a row's extra columns, in the columns' order; none: an empty cell.
+using ExtraValues = std::vector<std::optional<double>>;
+
 // The row as one CSV line, without the newline.
 std::string to_csv(const MetricsRow& row);
 
 class MetricsLog {
  public:
-  explicit MetricsLog(const std::filesystem::path& path);
-  void append(const MetricsRow& row);
+  // extra_columns: the names of the columns after the standard ones.
+  explicit MetricsLog(const std::filesystem::path& path, std::vector<std::string> extra_columns = {});
+  // extra: one value (or none) per extra column.
+  void append(const MetricsRow& row, const ExtraValues& extra = {});
 
  private:
   std::filesystem::path path_;
+  std::vector<std::string> extra_columns_;
   std::ofstream file_;
 };
 

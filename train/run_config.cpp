@@ -98,6 +98,10 @@ const std::vector<Option>& table() {
        &RunConfig::eval_batches, {1, 1 << 20}},
       {{"checkpoint-every", "logging", "steps between checkpoints"}, &RunConfig::checkpoint_every, {1, kInf}},
       {{"keep-checkpoints", "logging", "checkpoints kept (the newest)"}, &RunConfig::keep_checkpoints, {1, 1 << 20}},
+      {{"fidelity-every", "logging",
+        "steps between attention-fidelity figures in metrics.csv: each layer's attention against exact attention on "
+        "a fixed val batch (0: off; cannot change on --resume)"},
+       &RunConfig::fidelity_every, {0, kInf}},
   };
   return options;
 }

@@ -77,6 +77,7 @@ struct RunConfig {
   int64_t eval_batches = 20;
   int64_t checkpoint_every = 500;
   int64_t keep_checkpoints = 3;
+  int64_t fidelity_every = 0;  // steps between attention-fidelity measurements; 0: off (train/model_fidelity.h)
 
   // Cross-field checks (n-embd divisible by n-head, min-lr <= lr, ...); Error on the first failure.
   void validate() const;

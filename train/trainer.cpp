@@ -61,6 +61,10 @@ StepResult Trainer::train_step() {
 
 double Trainer::evaluate() { return mean_loss(model_, eval_batches_, arena_); }
 
+ModelFidelity Trainer::measure_fidelity() {
+  return measure_model_fidelity(model_, eval_batches_.front(), config_.seed, arena_);
+}
+
 void Trainer::save(const std::filesystem::path& path) const {
   const CheckpointInfo info{.step = step_,
                             .tokens = tokens(),

@@ -29,6 +29,7 @@
 #include "layers/gpt.h"
 #include "optim/optimizer.h"
 #include "train/checkpoint.h"
+#include "train/model_fidelity.h"
 #include "train/run_config.h"
 
 namespace knnformer {
@@ -50,6 +51,10 @@ class Trainer {
   // Mean loss over the config's eval-batches val batches: always the same
   // windows (the val split walked in order), dropout off.
   double evaluate();
+
+  // The attention fidelity of every layer on the first of those val batches
+  // (train/model_fidelity.h); training goes on as if it had not run.
+  ModelFidelity measure_fidelity();
 
   int64_t step() const { return step_; }
   int64_t tokens() const { return step_ * config_.tokens_per_step(); }

@@ -1,8 +1,12 @@
 #include "train/training_loop.h"
 
 #include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "train/metrics_log.h"
+#include "train/model_fidelity.h"
 #include "train/stop_signal.h"
 
 namespace knnformer {
@@ -41,7 +45,9 @@ void save(const Trainer& trainer, const RunDirectory& run, RunOutcome& outcome) 
 RunOutcome run_training(Trainer& trainer, const RunDirectory& run, Progress& progress) {
   const RunConfig& config = trainer.config();
   const StopSignal stop;
-  MetricsLog metrics(run.metrics_file());
+  const bool fidelity_logged = config.fidelity_every > 0;
+  MetricsLog metrics(run.metrics_file(),
+                     fidelity_logged ? fidelity_columns(config.n_layer) : std::vector<std::string>{});
   RowTimer timer;
   RunOutcome outcome;
   const int64_t first_step = trainer.step();
@@ -56,9 +62,12 @@ RunOutcome run_training(Trainer& trainer, const RunDirectory& run, Progress& pro
     const int64_t s = result.step;
     const bool last = s == config.steps;
     const bool evaluate = last || s % config.eval_every == 0;
-    if (evaluate || s % config.log_every == 0) {
+    const bool measure_fidelity = fidelity_logged && (last || s % config.fidelity_every == 0);
+    if (evaluate || measure_fidelity || s % config.log_every == 0) {
       const MetricsRow row = metrics_row(trainer, result, timer, evaluate);
-      metrics.append(row);
+      const std::optional<ModelFidelity> fidelity =
+          measure_fidelity ? std::optional(trainer.measure_fidelity()) : std::nullopt;
+      metrics.append(row, fidelity_logged ? fidelity_cells(fidelity, config.n_layer) : ExtraValues{});
       progress.row(row);
       timer = {};
     }

@@ -5,10 +5,13 @@
 //   const RunOutcome outcome = run_training(trainer, run, progress);
 //
 // Step s (counted from 1) gets a metrics row when s is a multiple of
-// log-every or of eval-every, with val_loss when a multiple of eval-every;
-// a checkpoint when a multiple of checkpoint-every. The last step always
-// gets both. These depend on s alone, never on when the process started,
-// so a resumed run writes the same rows as an uninterrupted one.
+// log-every, of eval-every or of fidelity-every (when that is not 0), with
+// val_loss when a multiple of eval-every and the attention-fidelity figures
+// (train/model_fidelity.h) when a multiple of fidelity-every; a checkpoint
+// when a multiple of checkpoint-every. The last step always gets all of
+// them. These depend on s alone, never on when the process started, so a
+// resumed run writes the same rows as an uninterrupted one. Evaluation and
+// fidelity take no part in the timing columns.
 //
 // SIGINT or SIGTERM end the loop after the step in progress, which is then
 // checkpointed (no extra metrics row: the rows stay those of an

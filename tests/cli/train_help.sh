@@ -6,7 +6,7 @@ source "$(dirname "$0")/train_helpers.bash"
 for option in config data out resume force seed threads steps n-layer n-head n-embd context dropout attention \
   attention-backward knn-k samples mom-groups knn-index clusters probes sampled-start \
   batch grad-accum optimizer lr min-lr warmup weight-decay beta1 beta2 momentum grad-clip \
-  log-every eval-every eval-batches checkpoint-every keep-checkpoints; do
+  log-every eval-every eval-batches checkpoint-every keep-checkpoints fidelity-every; do
   grep -q -- "--$option " help.txt || fail "--help does not list --$option"
 done
 grep -q -- "--lr arg (=0.001)" help.txt || fail "--help shows defaults"

@@ -157,3 +157,14 @@ TEST_CASE("compare figures: extra metrics columns averaged over the common range
         "recall                                       -   0.75  0.4167\n");
   CHECK(format_figures_table(summaries_of(three_runs())).empty());
 }
+
+TEST_CASE("compare figures: the per-layer parts of a figure (NAME.N) are left out, the figure shown") {
+  std::vector<ComparedRun> runs = three_runs();
+  runs[1].extra_columns = {"fidelity_out", "fidelity_out.0", "fidelity_out.1", "top.k", "v2."};
+  runs[1].extra.assign(4, {0.5, 0.25, 0.75, 2.0, 3.0});
+  CHECK(format_figures_table(summaries_of(runs)) ==
+        "figure (mean over the rows that log it)  exact  knn  gumbel\n"
+        "fidelity_out                                 -  0.5       -\n"
+        "top.k                                        -    2       -\n"
+        "v2.                                          -    3       -\n");
+}

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include "core/error.h"
 #include "train/atomic_file.h"
 #include "train/metrics_log.h"
 #include "train_test_files.h"
@@ -36,4 +37,19 @@ TEST_CASE("metrics: a log appends to an existing file; keep_rows_up_to drops lat
   CHECK(text.find("\n10,") != std::string::npos);
   CHECK(text.find("\n15,") == std::string::npos);
   CHECK(text.ends_with("\n"));
+}
+
+TEST_CASE("metrics: extra columns follow the standard ones, an empty cell where a row has no value") {
+  const knnformer::testing::TemporaryFolder folder;
+  const auto path = folder.path() / "metrics.csv";
+  const MetricsRow row{.step = 2, .tokens = 8, .train_loss = 1, .val_loss = std::nullopt, .lr = 1, .grad_norm = 1,
+                       .ms_per_step = 1, .tokens_per_s = 1};
+  {
+    MetricsLog log(path, {"fidelity_out", "fidelity_recall"});
+    log.append(row, {0.0123456789, 1.0});
+    log.append(row, {std::nullopt, std::nullopt});
+    CHECK_THROWS_AS(log.append(row), Error);  // a value (or none) per extra column
+  }
+  CHECK(read_file(path) == std::string(kMetricsHeader) + ",fidelity_out,fidelity_recall\n" + to_csv(row) +
+                               ",0.0123457,1\n" + to_csv(row) + ",,\n");
 }

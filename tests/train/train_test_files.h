@@ -1,6 +1,6 @@
 #pragma once
-// Fixtures of the train tests: one thread, a temporary folder and a small
-// byte-level token dataset in it.
+// Fixtures of the train tests: one thread, a temporary folder, a small
+// byte-level token dataset in it, and a tiny run's config.
 #include <filesystem>
 #include <random>
 #include <string>
@@ -8,6 +8,7 @@
 #include "core/parallel.h"
 #include "data/byte_tokenizer.h"
 #include "data/token_dataset_writer.h"
+#include "train/run_config.h"
 
 namespace knnformer::testing {
 
@@ -54,6 +55,26 @@ inline std::filesystem::path write_tiny_dataset(const std::filesystem::path& fol
   writer.append(Split::val, std::span(tokens).subspan(val_start));
   writer.commit();
   return path;
+}
+
+// A model and run small enough that a step takes about a millisecond.
+inline RunConfig tiny_config(const std::filesystem::path& data, const std::filesystem::path& out) {
+  RunConfig config;
+  config.data = data.string();
+  config.out = out.string();
+  config.threads = 1;
+  config.steps = 12;
+  config.n_layer = 1;
+  config.n_head = 2;
+  config.n_embd = 16;
+  config.context = 16;
+  config.batch = 4;
+  config.grad_accum = 2;
+  config.dropout = 0.1;
+  config.warmup = 2;
+  config.lr = 1e-2;
+  config.eval_batches = 2;
+  return config;
 }
 
 }  // namespace knnformer::testing

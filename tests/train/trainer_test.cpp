@@ -11,27 +11,9 @@
 
 using namespace knnformer;
 using knnformer::testing::TemporaryFolder;
+using knnformer::testing::tiny_config;
 
 namespace {
-
-RunConfig tiny_config(const std::filesystem::path& data, const std::filesystem::path& out) {
-  RunConfig config;
-  config.data = data.string();
-  config.out = out.string();
-  config.threads = 1;
-  config.steps = 12;
-  config.n_layer = 1;
-  config.n_head = 2;
-  config.n_embd = 16;
-  config.context = 16;
-  config.batch = 4;
-  config.grad_accum = 2;
-  config.dropout = 0.1;
-  config.warmup = 2;
-  config.lr = 1e-2;
-  config.eval_batches = 2;
-  return config;
-}
 
 std::vector<StepResult> run_steps(Trainer& trainer, int64_t count) {
   std::vector<StepResult> results;
@@ -163,4 +145,30 @@ TEST_CASE("run directory: newest-first listing, pruning, and restore_newest skip
   CHECK_FALSE(std::filesystem::exists(run.checkpoint_folder() / "step-00000030.h5.tmp"));
   run.remove_run();
   CHECK_FALSE(run.holds_run());
+}
+
+TEST_CASE("trainer: measuring attention fidelity between steps changes no step, evaluation or parameter") {
+  const TemporaryFolder folder;
+  const auto dataset = std::make_shared<const TokenDataset>(knnformer::testing::write_tiny_dataset(folder.path()));
+  RunConfig config = tiny_config(dataset->path(), folder.path() / "run");
+  config.n_layer = 2;
+  config.attention = "gumbel";
+  config.knn_index = "clustered";
+  config.samples = 4;
+  config.knn_k = 4;
+
+  Trainer plain(config, dataset);
+  Trainer probed(config, dataset);
+  std::vector<StepResult> probed_results;
+  std::vector<ModelFidelity> measured;
+  for (int i = 0; i < 6; ++i) {
+    probed_results.push_back(probed.train_step());
+    measured.push_back(probed.measure_fidelity());
+  }
+  check_same(run_steps(plain, 6), probed_results);
+  CHECK(plain.evaluate() == probed.evaluate());
+  CHECK(probed.measure_fidelity().layers[1].output_error == measured.back().layers[1].output_error);
+  CHECK(measured.front().layers[0].output_error != measured.back().layers[0].output_error);  // the weights moved
+  for (size_t p = 0; p < plain.model().parameters().size(); ++p)
+    CHECK(plain.model().parameters()[p].tensor.to_vector() == probed.model().parameters()[p].tensor.to_vector());
 }
