@@ -15,29 +15,12 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh build
 knnformer=build/knnformer
 
-mkdir -p data-out runs
-if [ ! -f data-out/kjv.h5 ]; then
-  echo "== preparing the King James Bible (bible-kjv)"
-  bible "Gen1:1-Rev22:21" > data-out/kjv.txt
-  "$knnformer" prepare --input data-out/kjv.txt --output data-out/kjv.h5
-fi
-
-# train_run NAME [FLAGS...]: trains runs/kjv-NAME, or resumes it.
-train_run() {
-  local run=runs/kjv-$1
-  shift
-  if [ -f "$run/config.ini" ]; then
-    echo "== resuming $run"
-    "$knnformer" train --resume "$run"
-  else
-    echo "== training configs/kjv-char.ini $* into $run"
-    "$knnformer" train --config configs/kjv-char.ini --data data-out/kjv.h5 --out "$run" "$@"
-  fi
-}
-
-train_run exact
-train_run knn --attention knn
-train_run gumbel --attention gumbel --attention-backward sampled
+source scripts/runs.bash
+prepare_kjv
+mkdir -p runs
+train_run runs/kjv-exact configs/kjv-char.ini data-out/kjv.h5
+train_run runs/kjv-knn configs/kjv-char.ini data-out/kjv.h5 --attention knn
+train_run runs/kjv-gumbel configs/kjv-char.ini data-out/kjv.h5 --attention gumbel --attention-backward sampled
 
 echo "== exact against approximate attention"
 "$knnformer" compare runs/kjv-exact runs/kjv-knn runs/kjv-gumbel --plot runs/kjv-compare.png
