@@ -26,7 +26,7 @@ void ModelConfig::validate() const {
 std::string ModelConfig::to_string() const {
   return "n_layer=" + std::to_string(n_layer) + " n_head=" + std::to_string(n_head) + " n_embd=" +
          std::to_string(n_embd) + " context=" + std::to_string(context) + " vocab=" + std::to_string(vocab_size) +
-         " attention=" + attention.mode;
+         " attention: " + describe(attention, context, n_embd / n_head);
 }
 
 }  // namespace knnformer

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <initializer_list>
 
 #include "core/error.h"
@@ -65,15 +66,39 @@ std::string AttentionOptions::effective_backward() const {
   return "sampled";
 }
 
+double sampling_cost_per_sample(int64_t k, int64_t time, int64_t dim) {
+  return 10.0 * static_cast<double>(k) + static_cast<double>(time) / static_cast<double>(k) * 2.0 * static_cast<double>(dim);
+}
+
 int64_t choose_knn_k(const AttentionOptions& options, int64_t time, int64_t dim) {
   const auto round_up_to_8 = [](double k) { return static_cast<int64_t>(std::ceil(k / 8.0)) * 8; };
   int64_t k = options.knn_k;
   if (k == 0) k = round_up_to_8(std::sqrt(static_cast<double>(time)));
-  // The cost model of DESIGN.md §4: per sample, the head costs k Gumbel
-  // draws (about 10 flops each, vectorised) and the tail about T/k scored keys
-  // of 2d flops each; their sum is least at k = sqrt(2 d T / 10) = sqrt(T·d/5).
+  // sampling_cost_per_sample, 10·k + 2d·T/k, is least at k = sqrt(T·d/5).
   if (k < 0) k = round_up_to_8(std::sqrt(static_cast<double>(time) * static_cast<double>(dim) / 5.0));
   return std::clamp<int64_t>(k, 1, time);
+}
+
+std::string describe(const AttentionOptions& options, int64_t time, int64_t dim) {
+  if (options.mode == "exact") return options.causal ? "exact" : "exact non-causal";
+  const int64_t k = choose_knn_k(options, time, dim);
+  std::string line = options.mode + " k=" + std::to_string(k);
+  if (options.knn_k < 0) {
+    AttentionOptions by_default = options;
+    by_default.knn_k = 0;
+    const int64_t default_k = choose_knn_k(by_default, time, dim);
+    const double cost = sampling_cost_per_sample(k, time, dim);
+    char saving[128];
+    std::snprintf(saving, sizeof saving, " (auto: %.1f kflop per sample, %.2fx the default k=%ld)", cost / 1000.0,
+                  cost / sampling_cost_per_sample(default_k, time, dim), static_cast<long>(default_k));
+    line += saving;
+  }
+  if (options.mode != "knn" || options.effective_backward() == "sampled")
+    line += " samples=" + std::to_string(options.samples);
+  if (options.mode == "gumbel" && options.mom_groups > 1) line += " mom-groups=" + std::to_string(options.mom_groups);
+  line += " backward=" + options.effective_backward() + " index=" + options.knn_index;
+  if (!options.causal) line += " non-causal";
+  return line;
 }
 
 void validate(const AttentionOptions& options) {

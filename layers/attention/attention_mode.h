@@ -38,6 +38,17 @@ struct AttentionOptions {
 // The head size k for sequences of length T and head width d.
 int64_t choose_knn_k(const AttentionOptions& options, int64_t time, int64_t dim);
 
+// The cost model behind `--knn-k auto` (DESIGN.md §4), in flops per lazy-Gumbel
+// sample: k Gumbel draws over the head (about 10 flops each, vectorised) and
+// about T/k tail keys scored at 2d flops each.
+double sampling_cost_per_sample(int64_t k, int64_t time, int64_t dim);
+
+// The options as one line for logs, with the k choose_knn_k picks for this T
+// and d; with `--knn-k auto` it also says what the cost model expects that k
+// to save against the default k, e.g.
+//   "gumbel k=64 (auto: 2.3 kflop per sample, 0.71x the default k=48) samples=32 backward=sampled index=exact"
+std::string describe(const AttentionOptions& options, int64_t time, int64_t dim);
+
 struct AttentionCall {
   ForwardContext context;
   int layer = 0;
