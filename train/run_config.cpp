@@ -29,14 +29,23 @@ struct NumberRange {
 using Field = std::variant<std::string RunConfig::*, uint64_t RunConfig::*, int64_t RunConfig::*,
                            double RunConfig::*, bool RunConfig::*>;
 
+// A word that an integer option accepts for one of its values ("auto" for -1).
+struct NamedValue {
+  std::string_view word;
+  int64_t value;
+};
+
 struct Option {
-  Option(OptionInfo info_, Field field_, NumberRange range_ = {}, std::vector<std::string_view> choices_ = {})
-      : info(info_), field(field_), range(range_), choices(std::move(choices_)) {}
+  Option(OptionInfo info_, Field field_, NumberRange range_ = {}, std::vector<std::string_view> choices_ = {},
+         std::vector<NamedValue> named_values_ = {})
+      : info(info_), field(field_), range(range_), choices(std::move(choices_)),
+        named_values(std::move(named_values_)) {}
 
   OptionInfo info;
   Field field;
   NumberRange range;                     // numbers only
   std::vector<std::string_view> choices;  // text only; empty: any text
+  std::vector<NamedValue> named_values;   // integers only; written as the word in config.ini
 };
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -61,8 +70,10 @@ const std::vector<Option>& table() {
       {{"attention", "attention", "attention mode: exact, knn, gumbel or knn-tail"}, &RunConfig::attention},
       {{"attention-backward", "attention", "gradient of attention: auto, exact, sparse or sampled"},
        &RunConfig::attention_backward},
-      {{"knn-k", "attention", "keys per query of the kNN modes (0: ceil(sqrt(T)) to a multiple of 8; -1: auto)"},
-       &RunConfig::knn_k, {-1, kInf}},
+      {{"knn-k", "attention",
+        "keys per query of the kNN modes (0: ceil(sqrt(T)) to a multiple of 8; auto or -1: the sampling cost "
+        "model's k)"},
+       &RunConfig::knn_k, {-1, kInf}, {}, {{"auto", -1}}},
       {{"samples", "attention", "samples per query (gumbel, sampled backward) or tail keys (knn-tail)"},
        &RunConfig::samples, {1, kInf}},
       {{"mom-groups", "attention", "median of this many group means (gumbel)"}, &RunConfig::mom_groups, {1, kInf}},
@@ -194,6 +205,12 @@ void apply_setting(RunConfig& config, std::string_view name, const std::string& 
           check_range(number, option.range, value, where);
           config.*member = number;
         } else {
+          const auto named = std::find_if(option.named_values.begin(), option.named_values.end(),
+                                          [&](const NamedValue& candidate) { return candidate.word == value; });
+          if (named != option.named_values.end()) {
+            config.*member = static_cast<Value>(named->value);
+            return;
+          }
           const Value number = parse_integer<Value>(value, where);
           check_range(static_cast<double>(number), option.range, value, where);
           config.*member = number;
@@ -210,7 +227,11 @@ std::string setting_text(const RunConfig& config, std::string_view name) {
         if constexpr (std::is_same_v<Value, std::string>) return config.*member;
         else if constexpr (std::is_same_v<Value, bool>) return config.*member ? "true" : "false";
         else if constexpr (std::is_same_v<Value, double>) return format_number(config.*member);
-        else return std::to_string(config.*member);
+        else {
+          for (const NamedValue& named : option.named_values)
+            if (static_cast<int64_t>(config.*member) == named.value) return std::string(named.word);
+          return std::to_string(config.*member);
+        }
       },
       option.field);
 }

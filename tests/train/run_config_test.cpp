@@ -40,8 +40,20 @@ TEST_CASE("run config: a setting converts and checks its value, naming where it 
   CHECK(error_of([&] { apply_setting(config, "lr", "1e-3x", "--lr"); }) == "--lr: '1e-3x' is not a number");
   CHECK(error_of([&] { apply_setting(config, "knn-k", "-2", "--knn-k"); }) ==
         "--knn-k: -2 is out of range (expected at least -1)");
+  CHECK(error_of([&] { apply_setting(config, "knn-k", "automatic", "--knn-k"); }) ==
+        "--knn-k: 'automatic' is not an integer");
   CHECK(error_of([&] { apply_setting(config, "colour", "red", "x.ini"); }) == "x.ini: unknown option 'colour'");
   CHECK(config.lr == 3e-4);  // failed settings change nothing
+}
+
+TEST_CASE("run config: knn-k takes auto, and config.ini says auto") {
+  RunConfig config;
+  apply_setting(config, "knn-k", "auto", "--knn-k");
+  CHECK(config.knn_k == -1);
+  CHECK(setting_text(config, "knn-k") == "auto");
+  CHECK(to_ini(config).find("knn-k = auto\n") != std::string::npos);
+  apply_setting(config, "knn-k", "24", "--knn-k");
+  CHECK(setting_text(config, "knn-k") == "24");
 }
 
 TEST_CASE("run config: INI text applies every line; unknown and repeated keys are errors naming the file") {
