@@ -1,7 +1,9 @@
 // Training-step benchmark: forward, backward and an AdamW update of a whole
 // GPT, in tokens/s, for the issues' two reference configurations. The same
-// run also times oneDNN's sgemm on a transformer shape, so the model's
-// achieved GFLOP/s can be read against the GEMM peak of the moment.
+// run also times oneDNN's sgemm on a transformer shape and the machine's
+// fused multiply-add peak (independent FMA chains in registers, every
+// thread), so the model's achieved GFLOP/s can be read against both ceilings
+// of the moment.
 // bench/train_step_reference.py measures PyTorch on the same configurations.
 //
 // usage: bench_train_step [threads] [steps] [cfgA|cfgB]   (both by default)
@@ -12,9 +14,15 @@
 #include <string>
 #include <vector>
 
+#include <omp.h>
+
 #include "core/arena.h"
 #include "core/autograd.h"
 #include "core/gemm.h"
+#include "core/kernels/avx512_intrinsics.h"
+#if !defined(__AVX512F__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "layers/gpt.h"
@@ -50,6 +58,49 @@ double sgemm_gflops() {
   std::sort(times.begin(), times.end());
   return 2.0 * m * n * k / times[5] * 1e-9;
 }
+
+// Independent chains of FMAs on registers, on every thread: the arithmetic
+// ceiling no kernel can pass. 12 chains cover the FMA latency of current
+// cores (4 cycles, up to 2 issued per cycle).
+#if !defined(__AVX512F__) && !defined(__FMA__)
+double fma_peak_gflops() { return 0.0; }  // a build for CPUs without FMA (KNNFORMER_PORTABLE): not measured
+#else
+double fma_peak_gflops() {
+  constexpr int kChains = 12;
+  constexpr long kIterations = 20'000'000;
+#if defined(__AVX512F__)
+  using Vector = __m512;
+  constexpr int kLanes = 16;
+  const auto splat = [](float x) { return _mm512_set1_ps(x); };
+  const auto fma = [](Vector a, Vector b, Vector c) { return _mm512_fmadd_ps(a, b, c); };
+  const auto first_lane = [](Vector a) { return _mm512_cvtss_f32(a); };
+#elif defined(__FMA__)
+  using Vector = __m256;
+  constexpr int kLanes = 8;
+  const auto splat = [](float x) { return _mm256_set1_ps(x); };
+  const auto fma = [](Vector a, Vector b, Vector c) { return _mm256_fmadd_ps(a, b, c); };
+  const auto first_lane = [](Vector a) { return _mm256_cvtss_f32(a); };
+#endif
+  int thread_count = 1;
+  float sink = 0.0f;
+  const double start = now();
+#pragma omp parallel reduction(+ : sink)
+  {
+#pragma omp single
+    thread_count = omp_get_num_threads();
+    Vector chains[kChains];
+    for (int i = 0; i < kChains; ++i) chains[i] = splat(1.0f + 1e-7f * static_cast<float>(i));
+    const Vector factor = splat(0.9999999f), offset = splat(1e-8f);
+    for (long iteration = 0; iteration < kIterations; ++iteration)
+#pragma GCC unroll 12
+      for (int i = 0; i < kChains; ++i) chains[i] = fma(chains[i], factor, offset);
+    for (int i = 0; i < kChains; ++i) sink += first_lane(chains[i]);
+  }
+  const double seconds = now() - start;
+  if (sink == 0.0f) std::printf(" ");  // keeps the chains from being optimised away
+  return 2.0 * kLanes * kChains * kIterations * thread_count / seconds * 1e-9;
+}
+#endif
 
 void run(const Config& c, int steps) {
   const ModelConfig config{.vocab_size = c.vocab, .n_layer = c.n_layer, .n_head = c.n_head, .n_embd = c.n_embd,
@@ -89,7 +140,8 @@ int main(int argc, char** argv) {
   const int steps = argc > 2 ? std::atoi(argv[2]) : 10;
   set_num_threads(threads);
   std::printf("training step (forward + backward + AdamW), %d threads, median of %d steps\n", threads, steps);
-  std::printf("oneDNN sgemm 2048x768x256 now: %.1f GFLOP/s\n", sgemm_gflops());
+  std::printf("FMA peak now: %.1f GFLOP/s; oneDNN sgemm 2048x768x256 now: %.1f GFLOP/s\n", fma_peak_gflops(),
+              sgemm_gflops());
   const std::string only = argc > 3 ? argv[3] : "";
   for (const Config& config : {Config{"cfgA", 8, 256, 4, 4, 256, 256}, Config{"cfgB", 4, 1024, 6, 6, 384, 256}})
     if (only.empty() || only == config.name) run(config, steps);
