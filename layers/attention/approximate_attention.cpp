@@ -152,7 +152,7 @@ Tensor approximate_attention(const Tensor& q, const Tensor& k, const Tensor& v, 
                            samples.data(), &statistics);
     gumbel_output(shape, samples.data(), options.samples, v.data(), options.mom_groups, out.data());
   } else {
-    knn_tail_output(index, q.data(), k.data(), v.data(), options.samples, call.key, out.data(), &statistics);
+    knn_tail_output(index, q.data(), k.data(), v.data(), options.samples, call.key, out.data());
   }
   add_attention_diagnostics(diagnostics_of(index, statistics));
 

@@ -67,12 +67,11 @@ void gumbel_output(const AttentionShape& shape, const int32_t* samples, int64_t 
 // --- knn-tail forward ------------------------------------------------------
 
 void knn_tail_output(const KeyIndex& index, const float* q, const float* k, const float* v, int64_t tail_samples,
-                     const SamplingKey& key, float* out, SamplingStatistics* statistics) {
+                     const SamplingKey& key, float* out) {
   require(tail_samples >= 0, "knn-tail attention: tail samples must be >= 0, got " + std::to_string(tail_samples));
   const AttentionShape shape{index.heads(), index.time(), index.dim()};
   const int64_t dim = shape.dim;
-  double members_scored = 0;
-#pragma omp parallel reduction(+ : members_scored)
+#pragma omp parallel
   {
     std::vector<double> numerator(dim);
     std::vector<int32_t> members;
@@ -103,13 +102,11 @@ void knn_tail_output(const KeyIndex& index, const float* q, const float* k, cons
           const float* const key_vector = row_of(k, shape, head, member);
           add(member, index.scale() * gumbel_kernels::dot(query_vector, key_vector, dim), weight);
         }
-        members_scored += drawn;
       }
       float* const o = out + item * dim;
       for (int64_t c = 0; c < dim; ++c) o[c] = static_cast<float>(numerator[c] / denominator);
     }
   }
-  if (statistics) statistics->tail_members += members_scored;
 }
 
 // --- sampled backward ------------------------------------------------------

@@ -43,10 +43,11 @@ void gumbel_output(const AttentionShape& shape, const int32_t* samples, int64_t 
 // R_i = m members of the tail C_i \ N_i drawn uniformly without replacement
 // (index.sample_tail), w = (|C_i| − |N_i|)/m, and ô_i = numerator/denominator.
 // Both sums are unbiased, the ratio is consistent (exact once m covers the
-// tail: then R_i is the whole tail and w = 1). Adds the tail members scored
-// (m per query) to statistics->tail_members unless statistics is null.
+// tail: then R_i is the whole tail and w = 1). Its m tail keys per query are
+// a fixed cost, not lazy-Gumbel work, so it adds nothing to the sampling
+// statistics: a knn-tail run's tail work is that of its sampled backward.
 void knn_tail_output(const KeyIndex& index, const float* q, const float* k, const float* v, int64_t tail_samples,
-                     const SamplingKey& key, float* out, SamplingStatistics* statistics = nullptr);
+                     const SamplingKey& key, float* out);
 
 // Which rows start the transposed (Markov-chain) estimates of dK and dV.
 enum class SampledStart {
