@@ -19,8 +19,11 @@ source scripts/runs.bash
 prepare_kjv
 mkdir -p runs
 train_run runs/kjv-exact configs/kjv-char.ini data-out/kjv.h5
-train_run runs/kjv-knn configs/kjv-char.ini data-out/kjv.h5 --attention knn
-train_run runs/kjv-gumbel configs/kjv-char.ini data-out/kjv.h5 --attention gumbel --attention-backward sampled
+# The same flags as scripts/experiments.sh, which reuses these runs; the
+# approximate ones also log their attention's error against exact attention.
+train_run runs/kjv-knn configs/kjv-char.ini data-out/kjv.h5 --attention knn --fidelity-every 100
+train_run runs/kjv-gumbel configs/kjv-char.ini data-out/kjv.h5 --attention gumbel --attention-backward sampled \
+  --fidelity-every 100
 
 echo "== exact against approximate attention"
 "$knnformer" compare runs/kjv-exact runs/kjv-knn runs/kjv-gumbel --plot runs/kjv-compare.png
