@@ -24,7 +24,6 @@
 #include <cstring>
 #include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -36,6 +35,8 @@
 #include "layers/attention/attention_diagnostics.h"
 #include "layers/attention/attention_fidelity.h"
 #include "layers/attention/exact_attention.h"
+
+#include "bench_arguments.h"
 
 using namespace knnformer;
 
@@ -153,13 +154,6 @@ Result measure_in_child(const Mode& mode, int64_t time) {
   return got == sizeof result ? result : Result{};
 }
 
-std::vector<std::string> split(const std::string& text) {
-  std::vector<std::string> parts;
-  std::stringstream stream(text);
-  for (std::string part; std::getline(stream, part, ',');) parts.push_back(part);
-  return parts;
-}
-
 double log_log_slope(const std::vector<double>& x, const std::vector<double>& y) {
   const size_t n = x.size();
   double mean_x = 0, mean_y = 0;
@@ -181,13 +175,10 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--threads") threads = std::atoi(value.c_str());
-    if (flag == "--T") {
-      lengths.clear();
-      for (const auto& part : split(value)) lengths.push_back(std::atoll(part.c_str()));
-    }
+    if (flag == "--T") lengths = bench::parse_or_exit(argv[0], [&] { return bench::parse_integer_list("--T", value, 1); });
     if (flag == "--modes") {
       std::vector<Mode> chosen;
-      for (const auto& name : split(value))
+      for (const auto& name : bench::parse_or_exit(argv[0], [&] { return bench::split_list("--modes", value); }))
         for (const auto& mode : all_modes())
           if (mode.name == name) chosen.push_back(mode);
       modes = chosen;
@@ -216,6 +207,7 @@ int main(int argc, char** argv) {
     }
     std::remove(reference_path(time, getpid()).c_str());
   }
+  if (lengths.size() < 2) return 0;  // a slope needs two lengths
   std::printf("log-log slope of forward+backward time against T:");
   std::vector<double> x(lengths.begin(), lengths.end());
   for (const Mode& mode : modes)

@@ -198,7 +198,7 @@ int run(int argc, char** argv) {
   const SavedModel saved = load_saved_model(flags["checkpoint"].as<std::string>());
   const int64_t context = saved.model.config().context;
   const std::vector<int64_t> lengths =
-      flags.count("T") ? bench::parse_positive_list("--T", flags["T"].as<std::string>()) : default_lengths(context);
+      flags.count("T") ? bench::parse_integer_list("--T", flags["T"].as<std::string>(), 1) : default_lengths(context);
   for (const int64_t time : lengths)
     require(time <= context, "--T " + std::to_string(time) + " exceeds the model's context " +
                                  std::to_string(context) + " (" + saved.checkpoint.string() + ")");

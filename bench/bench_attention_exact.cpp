@@ -30,7 +30,6 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -40,6 +39,8 @@
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "layers/attention/exact_attention.h"
+
+#include "bench_arguments.h"
 
 using namespace knnformer;
 
@@ -62,12 +63,8 @@ Options parse(int argc, char** argv) {
     if (flag == "--threads") options.threads = std::atoi(value), ++i;
     else if (flag == "--repeats") options.repeats = std::max(1, std::atoi(value)), ++i;
     else if (flag == "--csv") options.csv = true;
-    else if (flag == "--T") {
-      options.lengths.clear();
-      std::stringstream list(value);
-      for (std::string item; std::getline(list, item, ',');) options.lengths.push_back(std::stoll(item));
-      ++i;
-    } else {
+    else if (flag == "--T") options.lengths = bench::parse_integer_list("--T", value, 1), ++i;
+    else {
       std::fprintf(stderr, "usage: %s [--threads N] [--repeats N] [--T 1024,2048,...] [--csv]\n", argv[0]);
       std::exit(2);
     }
@@ -183,7 +180,7 @@ void in_child_process(const auto& body) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Options options = parse(argc, argv);
+  const Options options = bench::parse_or_exit(argv[0], [&] { return parse(argc, argv); });
   if (!options.csv) {
     in_child_process([&] {
       set_num_threads(options.threads);

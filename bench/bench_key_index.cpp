@@ -34,15 +34,17 @@
 #include <cstdlib>
 #include <limits>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "core/tensor.h"
+#include "layers/attention/attention_mode.h"
 #include "layers/attention/clustered_key_index.h"
 #include "layers/attention/key_index.h"
+
+#include "bench_arguments.h"
 
 using namespace knnformer;
 using attention::KeyIndex;
@@ -61,13 +63,6 @@ struct Options {
   bool clustered_only = false;  // skips the exact index, and so recall and speedup
 };
 
-std::vector<int64_t> parse_list(const char* value) {
-  std::vector<int64_t> list;
-  std::stringstream items(value);
-  for (std::string item; std::getline(items, item, ',');) list.push_back(std::stoll(item));
-  return list;
-}
-
 Options parse(int argc, char** argv) {
   Options options;
   for (int i = 1; i < argc; ++i) {
@@ -75,8 +70,8 @@ Options parse(int argc, char** argv) {
     const char* value = i + 1 < argc ? argv[i + 1] : "";
     if (flag == "--threads") options.threads = std::atoi(value), ++i;
     else if (flag == "--repeats") options.repeats = std::max(1, std::atoi(value)), ++i;
-    else if (flag == "--T") options.lengths = parse_list(value), ++i;
-    else if (flag == "--probes") options.probes = parse_list(value), ++i;
+    else if (flag == "--T") options.lengths = bench::parse_integer_list("--T", value, 1), ++i;
+    else if (flag == "--probes") options.probes = bench::parse_integer_list("--probes", value, 0), ++i;
     else if (flag == "--data" && (std::string(value) == "gaussian" || std::string(value) == "clustered"))
       options.data = value, ++i;
     else if (flag == "--non-causal") options.causal = false;
@@ -90,12 +85,6 @@ Options parse(int argc, char** argv) {
     }
   }
   return options;
-}
-
-// The default head size of DESIGN.md §4: ceil(sqrt(T)) rounded up to a multiple of 8.
-int64_t default_k(int64_t time) {
-  const auto root = static_cast<int64_t>(std::ceil(std::sqrt(double(time))));
-  return (root + 7) / 8 * 8;
 }
 
 // Q or K: N(0, 1) entries, or (clustered) N(0, 0.3²) noise around one of
@@ -170,7 +159,7 @@ double log_log_slope(const std::vector<double>& x, const std::vector<double>& y)
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Options options = parse(argc, argv);
+  const Options options = bench::parse_or_exit(argv[0], [&] { return parse(argc, argv); });
   set_num_threads(options.threads);
   std::printf("kNN index build, %s, B=%ld H=%ld d=%ld, %s data, %d threads, best of %d\n",
               options.causal ? "causal" : "non-causal", long(kBatch), long(kHeads), long(kDim), options.data.c_str(),
@@ -184,7 +173,7 @@ int main(int argc, char** argv) {
   for (const int64_t time : options.lengths) {
     const Shape shape{kBatch, kHeads, time, kDim};
     const Tensor q = draw(shape, options.data, 1), k = draw(shape, options.data, 2);
-    const int64_t head_size = default_k(time);
+    const int64_t head_size = choose_knn_k({}, time, kDim);
     const Timed exact = options.clustered_only
                             ? Timed{}
                             : time_build(options.repeats, {.kind = "exact", .k = head_size}, q, k, options.causal);

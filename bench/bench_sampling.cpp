@@ -30,7 +30,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -38,10 +37,13 @@
 #include "core/autograd.h"
 #include "core/parallel.h"
 #include "core/rng.h"
+#include "layers/attention/attention_mode.h"
 #include "layers/attention/exact_attention.h"
 #include "layers/attention/key_index.h"
 #include "layers/attention/lazy_gumbel_sampler.h"
 #include "layers/attention/sampled_estimators.h"
+
+#include "bench_arguments.h"
 
 using namespace knnformer;
 using namespace knnformer::attention;
@@ -62,13 +64,6 @@ struct Options {
   bool exact = true;  // --no-exact: time the sampled path only
 };
 
-std::vector<std::string> split(const std::string& list) {
-  std::vector<std::string> items;
-  std::stringstream stream(list);
-  for (std::string item; std::getline(stream, item, ',');) items.push_back(item);
-  return items;
-}
-
 Options parse(int argc, char** argv) {
   Options options;
   for (int i = 1; i < argc; ++i) {
@@ -81,12 +76,9 @@ Options parse(int argc, char** argv) {
     else if (flag == "--literal") options.literal = true;
     else if (flag == "--tail") options.tail = value == "binomial" ? TailDraw::binomial : TailDraw::race, ++i;
     else if (flag == "--no-exact") options.exact = false;
-    else if (flag == "--index") options.indexes = split(value), ++i;
-    else if (flag == "--T") {
-      options.lengths.clear();
-      for (const std::string& item : split(value)) options.lengths.push_back(std::stoll(item));
-      ++i;
-    } else {
+    else if (flag == "--index") options.indexes = bench::split_list("--index", value), ++i;
+    else if (flag == "--T") options.lengths = bench::parse_integer_list("--T", value, 1), ++i;
+    else {
       std::fprintf(stderr,
                    "usage: %s [--threads N] [--repeats N] [--T 1024,...] [--index exact,clustered] [--samples L] "
                    "[--k K] [--tail race|binomial] [--literal] [--no-exact]\n",
@@ -129,10 +121,7 @@ Timing best_of(int repeats, const auto& work) {
   return best;
 }
 
-int64_t default_k(int64_t time) {
-  const auto root = static_cast<int64_t>(std::ceil(std::sqrt(double(time))));
-  return (root + 7) / 8 * 8;
-}
+int64_t default_k(int64_t time) { return choose_knn_k({}, time, kDim); }
 
 struct Inputs {
   Tensor q, k, v;
@@ -215,7 +204,7 @@ SampledTiming time_sampled(const Inputs& in, const std::string& kind, const Opti
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Options options = parse(argc, argv);
+  const Options options = bench::parse_or_exit(argv[0], [&] { return parse(argc, argv); });
   set_num_threads(options.threads);
   std::printf("gumbel forward + sampled backward vs exact attention, causal, B=%ld H=%ld d=%ld, L=%ld, %d threads, "
               "best of %d; wall ms (CPU ms of all threads)\n",
