@@ -22,29 +22,22 @@ knnformer=build/knnformer
 source scripts/runs.bash
 mkdir -p runs docs
 
-kjv() {
+# every_mode PREFIX CONFIG FIDELITY_EVERY PLOT: exact, knn (default k and
+# k = 5), gumbel + sampled and knn-tail runs of CONFIG on the KJV into
+# runs/PREFIX-*, then their comparison and plot.
+every_mode() {
+  local prefix=$1 config=$2 fidelity=(--fidelity-every "$3") plot=$4 data=data-out/kjv.h5
   prepare_kjv
-  local config=configs/kjv-char.ini data=data-out/kjv.h5 fidelity=(--fidelity-every 100)
-  train_run runs/kjv-exact $config $data
-  train_run runs/kjv-knn $config $data --attention knn "${fidelity[@]}"
-  train_run runs/kjv-knn5 $config $data --attention knn --knn-k 5 "${fidelity[@]}"
-  train_run runs/kjv-gumbel $config $data --attention gumbel --attention-backward sampled "${fidelity[@]}"
-  train_run runs/kjv-knn-tail $config $data --attention knn-tail "${fidelity[@]}"
-  "$knnformer" compare runs/kjv-exact runs/kjv-knn runs/kjv-knn5 runs/kjv-gumbel runs/kjv-knn-tail \
-    --plot docs/kjv-attention-modes.png
+  train_run runs/$prefix-exact $config $data
+  train_run runs/$prefix-knn $config $data --attention knn "${fidelity[@]}"
+  train_run runs/$prefix-knn5 $config $data --attention knn --knn-k 5 "${fidelity[@]}"
+  train_run runs/$prefix-gumbel $config $data --attention gumbel --attention-backward sampled "${fidelity[@]}"
+  train_run runs/$prefix-knn-tail $config $data --attention knn-tail "${fidelity[@]}"
+  "$knnformer" compare runs/$prefix-{exact,knn,knn5,gumbel,knn-tail} --plot "$plot"
 }
 
-long() {
-  prepare_kjv
-  local config=configs/kjv-long.ini data=data-out/kjv.h5 fidelity=(--fidelity-every 50)
-  train_run runs/long-exact $config $data
-  train_run runs/long-knn $config $data --attention knn "${fidelity[@]}"
-  train_run runs/long-knn5 $config $data --attention knn --knn-k 5 "${fidelity[@]}"
-  train_run runs/long-gumbel $config $data --attention gumbel --attention-backward sampled "${fidelity[@]}"
-  train_run runs/long-knn-tail $config $data --attention knn-tail "${fidelity[@]}"
-  "$knnformer" compare runs/long-exact runs/long-knn runs/long-knn5 runs/long-gumbel runs/long-knn-tail \
-    --plot docs/long-context-attention-modes.png
-}
+kjv() { every_mode kjv configs/kjv-char.ini 100 docs/kjv-attention-modes.png; }
+long() { every_mode long configs/kjv-long.ini 50 docs/long-context-attention-modes.png; }
 
 shakespeare() {
   local data=data-out/shakespeare.h5 config=configs/shakespeare-char.ini
