@@ -6,33 +6,10 @@
 #include <cmath>
 #include <functional>
 
+#include "layers/attention/selection_kernels.h"
 #include "layers/attention/tile_kernels.h"
 
-#include "core/kernels/avx512_intrinsics.h"
-
 namespace knnformer::attention::key_search {
-
-namespace {
-
-// Bit j set when scores[j] >= threshold, for j < count <= 64: the offers
-// that reach the threshold, found 16 at a time with AVX-512 when the
-// compiler targets it (usually none or few once a threshold exists).
-uint64_t scores_reaching(const float* scores, int64_t count, float threshold) {
-  uint64_t reaching = 0;
-#if defined(__AVX512F__)
-  const __m512 thresholds = _mm512_set1_ps(threshold);
-  for (int64_t j = 0; j < count; j += 16) {
-    const auto lanes = static_cast<__mmask16>(count - j >= 16 ? 0xFFFF : (1u << (count - j)) - 1);
-    const __m512 values = _mm512_maskz_loadu_ps(lanes, scores + j);
-    reaching |= uint64_t{_mm512_mask_cmp_ps_mask(lanes, values, thresholds, _CMP_GE_OQ)} << j;
-  }
-#else
-  for (int64_t j = 0; j < count; ++j) reaching |= uint64_t{scores[j] >= threshold} << j;
-#endif
-  return reaching;
-}
-
-}  // namespace
 
 void KeyPanels::store(int64_t slot, const float* key) {
   float* column = values_.data() + (slot / kTile) * dim_ * kTile + slot % kTile;
@@ -49,46 +26,49 @@ void score_tile(const float* queries, int64_t rows, int64_t dim, const float* pa
 
 // --- streaming top-k ------------------------------------------------------------------
 
-StreamingTopK::StreamingTopK(int64_t k) : k_(k), buffer_(2 * k + kTile), selection_(2 * k + kTile) {}
+StreamingTopK::StreamingTopK(int64_t k)
+    : k_(k), scores_(2 * k + kTile + selection::kSelectionSlack), slots_(scores_.size()),
+      selection_(scores_.size()), selection_scratch_(scores_.size()) {}
 
 void StreamingTopK::clear() {
   size_ = 0;
-  threshold_ = 0;
   threshold_score_ = -INFINITY;
+  threshold_slot_ = INT32_MAX;
 }
 
 void StreamingTopK::offer(const float* scores, int64_t count, int64_t first_slot) {
   assert(count >= 1 && count <= kTile);
-  // A score equal to the threshold's may still rank above it by its slot.
-  for (uint64_t reaching = scores_reaching(scores, count, threshold_score_); reaching != 0;
-       reaching &= reaching - 1) {
-    const int j = std::countr_zero(reaching);
-    const Candidate candidate = pack_candidate(scores[j], first_slot + j);
-    buffer_[size_] = candidate;
-    size_ += candidate > threshold_;
-  }
+  size_ += selection::keep_offers_above(scores, count, first_slot, threshold_score_, threshold_slot_,
+                                        scores_.data() + size_, slots_.data() + size_);
   // Below 2k entries before an offer of at most kTile: the buffer never overflows.
   if (size_ >= 2 * k_) cut_to_best_k();
 }
 
 void StreamingTopK::cut_to_best_k() {
-  const auto kth = selection_.begin() + (k_ - 1);
-  std::copy_n(buffer_.begin(), size_, selection_.begin());
-  std::nth_element(selection_.begin(), kth, selection_.begin() + size_, std::greater<>());
-  threshold_ = *kth;
-  threshold_score_ = score_of(threshold_);
-  // Candidates are distinct (their slots are), so exactly k rank at or above the k-th.
-  int64_t kept = 0;
+  std::copy_n(scores_.begin(), size_, selection_.begin());
+  const float kth_score = selection::kth_largest(selection_.data(), size_, k_, selection_scratch_.data());
+  // The k-th best candidate is the (k − above)-th lowest slot among those
+  // tied at its score. Continuous scores rarely tie, so this loop is short.
+  int64_t above = 0;
+  tied_slots_.clear();
   for (int64_t n = 0; n < size_; ++n) {
-    buffer_[kept] = buffer_[n];
-    kept += buffer_[n] >= threshold_;
+    above += scores_[n] > kth_score;
+    if (scores_[n] == kth_score) tied_slots_.push_back(slots_[n]);
   }
-  size_ = kept;
+  const auto kth_tie = tied_slots_.begin() + (k_ - above - 1);
+  std::nth_element(tied_slots_.begin(), kth_tie, tied_slots_.end());
+  threshold_score_ = kth_score;
+  threshold_slot_ = *kth_tie;
+  // Exactly k rank at or above the k-th best, that is above (its score, its slot + 1).
+  size_ = selection::compact_above(scores_.data(), slots_.data(), size_, threshold_score_, threshold_slot_ + 1);
+  assert(size_ == k_);
 }
 
 std::span<const Candidate> StreamingTopK::best() {
   if (size_ > k_) cut_to_best_k();
-  return {buffer_.data(), static_cast<size_t>(size_)};
+  best_.resize(size_);
+  for (int64_t n = 0; n < size_; ++n) best_[n] = pack_candidate(scores_[n], slots_[n]);
+  return best_;
 }
 
 // --- rounding --------------------------------------------------------------------------

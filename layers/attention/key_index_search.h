@@ -65,14 +65,15 @@ inline float score_of(Candidate candidate) {
 }
 inline int32_t slot_of(Candidate candidate) { return static_cast<int32_t>(~static_cast<uint32_t>(candidate)); }
 
-// The k best candidates of everything offered to one query row. Offers are
-// appended to a buffer that is cut back to its best k whenever it reaches 2k
-// entries: a linear-time selection finds the k-th best, and a pass keeps
-// what ranks at or above it, in the order offered. Memory stays O(k), each
-// admitted candidate costs O(1) amortised, and candidates offered in slot
-// order come out in slot order, with no sort. After the first cut, the k-th
-// best is a threshold that most offers fail; a SIMD comparison of a tile row
-// against it finds the few that pass.
+// The k best candidates of everything offered to one query row. Offers that
+// rank above the current threshold are appended (scores and slots side by
+// side) to a buffer that is cut back to its best k whenever it reaches 2k
+// entries: a quickselect finds the k-th best score, and a pass keeps what
+// ranks at or above the k-th best candidate, in the order offered. Memory
+// stays O(k), each admitted candidate costs O(1) amortised, and candidates
+// offered in slot order come out in slot order, with no sort. After the first
+// cut, the k-th best is a threshold that most offers fail; both the offers
+// and the cuts go 16 lanes at a time (selection_kernels.h).
 class StreamingTopK {
  public:
   explicit StreamingTopK(int64_t k);
@@ -89,11 +90,16 @@ class StreamingTopK {
   void cut_to_best_k();
 
   int64_t k_;
-  std::vector<Candidate> buffer_;  // [0, size_) in use, room for 2k + kTile
-  std::vector<Candidate> selection_;  // a copy of the buffer for the selection
+  // [0, size_) in use; room for 2k + kTile entries and the kernels' slack.
+  std::vector<float> scores_;
+  std::vector<int32_t> slots_;
+  std::vector<float> selection_, selection_scratch_;  // copies of the scores, for the quickselect
+  std::vector<int32_t> tied_slots_;
+  std::vector<Candidate> best_;
   int64_t size_ = 0;
-  Candidate threshold_ = 0;        // the k-th best at the last cut: 0 (below all) before the first
+  // The k-th best at the last cut; before the first, below every score.
   float threshold_score_ = -INFINITY;
+  int32_t threshold_slot_ = INT32_MAX;
 };
 
 // Score bounds must hold for the real score s·q·k and for any fp32

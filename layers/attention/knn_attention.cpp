@@ -5,20 +5,11 @@
 #include <vector>
 
 #include "core/parallel.h"
+#include "layers/attention/gumbel_kernels.h"
 
 namespace knnformer::attention {
 
 namespace {
-
-float dot(const float* a, const float* b, int64_t count) {
-  float sum = 0.0f;
-  for (int64_t c = 0; c < count; ++c) sum += a[c] * b[c];
-  return sum;
-}
-
-void add_scaled(float* target, float factor, const float* source, int64_t count) {
-  for (int64_t c = 0; c < count; ++c) target[c] += factor * source[c];
-}
 
 // One query's softmax over its head; returns the log-sum-exp.
 float attend_row(const Neighbours& head, const float* values, int64_t dim, float* out) {
@@ -28,7 +19,7 @@ float attend_row(const Neighbours& head, const float* values, int64_t dim, float
   for (size_t n = 0; n < head.keys.size(); ++n) {
     const float weight = std::exp(head.scores[n] - max_score);
     sum += weight;
-    add_scaled(out, weight, values + head.keys[n] * dim, dim);
+    gumbel_kernels::add_scaled(weight, values + head.keys[n] * dim, out, dim);
   }
   for (int64_t c = 0; c < dim; ++c) out[c] /= sum;
   return max_score + std::log(sum);
@@ -77,14 +68,14 @@ void knn_backward(const KeyIndex& index, const float* q, const float* k, const f
     for (int64_t query = 0; query < time; ++query) {
       const Neighbours head_set = index.neighbours(head, query);
       const float* d_out = out_grad + offset + query * dim;
-      const float out_dot = dot(d_out, out + offset + query * dim, dim);
+      const float out_dot = gumbel_kernels::dot(d_out, out + offset + query * dim, dim);
       const float lse = log_sum_exp[head * time + query];
       float* d_query = query_grad + offset + query * dim;
       for (size_t n = 0; n < head_set.keys.size(); ++n) {
         const int32_t key = head_set.keys[n];
         const float weight = std::exp(head_set.scores[n] - lse);
-        const float score_grad = weight * (dot(d_out, v + offset + key * dim, dim) - out_dot);
-        add_scaled(d_query, scale * score_grad, k + offset + key * dim, dim);
+        const float score_grad = weight * (gumbel_kernels::dot(d_out, v + offset + key * dim, dim) - out_dot);
+        gumbel_kernels::add_scaled(scale * score_grad, k + offset + key * dim, d_query, dim);
         const int64_t slot = next[key]++;
         by_key.query[slot] = static_cast<int32_t>(query);
         by_key.score_grad[slot] = score_grad;
@@ -97,8 +88,8 @@ void knn_backward(const KeyIndex& index, const float* q, const float* k, const f
       float* d_value = value_grad + offset + key * dim;
       for (int64_t slot = by_key.begin[key]; slot < by_key.begin[key + 1]; ++slot) {
         const int64_t query = by_key.query[slot];
-        add_scaled(d_value, by_key.weight[slot], out_grad + offset + query * dim, dim);
-        add_scaled(d_key, scale * by_key.score_grad[slot], q + offset + query * dim, dim);
+        gumbel_kernels::add_scaled(by_key.weight[slot], out_grad + offset + query * dim, d_value, dim);
+        gumbel_kernels::add_scaled(scale * by_key.score_grad[slot], q + offset + query * dim, d_key, dim);
       }
     }
   }

@@ -1,0 +1,180 @@
+#include "layers/attention/selection_kernels.h"
+
+#include <algorithm>
+#include <bit>
+#include <functional>
+#include <utility>
+
+#include "core/kernels/avx512_intrinsics.h"
+
+namespace knnformer::attention::selection {
+
+namespace {
+
+bool ranks_above(float score, int32_t slot, float threshold_score, int32_t threshold_slot) {
+  return score > threshold_score || (score == threshold_score && slot < threshold_slot);
+}
+
+}  // namespace
+
+// --- scalar references ---------------------------------------------------------------
+
+int64_t keep_offers_above_reference(const float* scores, int64_t count, int64_t first_slot, float threshold_score,
+                                    int32_t threshold_slot, float* kept_scores, int32_t* kept_slots) {
+  int64_t kept = 0;
+  for (int64_t j = 0; j < count; ++j) {
+    const auto slot = static_cast<int32_t>(first_slot + j);
+    if (!ranks_above(scores[j], slot, threshold_score, threshold_slot)) continue;
+    kept_scores[kept] = scores[j];
+    kept_slots[kept] = slot;
+    ++kept;
+  }
+  return kept;
+}
+
+int64_t compact_above_reference(float* scores, int32_t* slots, int64_t count, float threshold_score,
+                                int32_t threshold_slot) {
+  int64_t kept = 0;
+  for (int64_t j = 0; j < count; ++j) {
+    if (!ranks_above(scores[j], slots[j], threshold_score, threshold_slot)) continue;
+    scores[kept] = scores[j];
+    slots[kept] = slots[j];
+    ++kept;
+  }
+  return kept;
+}
+
+float kth_largest_reference(float* values, int64_t count, int64_t rank) {
+  std::nth_element(values, values + rank - 1, values + count, std::greater<>());
+  return values[rank - 1];
+}
+
+#if defined(__AVX512F__)
+
+// --- AVX-512 -------------------------------------------------------------------------
+//
+// Kept lanes are gathered with the register form of compress and written with
+// a full store: the memory form of compress is microcoded and several times
+// slower on some cores (AMD Zen 4), and the full store is why outputs need
+// kSelectionSlack entries of room.
+
+namespace {
+
+constexpr int64_t kLanes = 16;
+
+__mmask16 lanes_mask(int64_t lanes) { return lanes >= kLanes ? __mmask16(0xFFFF) : __mmask16((1u << lanes) - 1); }
+
+__mmask16 lanes_above(__mmask16 lanes, __m512 scores, __m512i slots, __m512 threshold_score,
+                      __m512i threshold_slot) {
+  const __mmask16 greater = _mm512_mask_cmp_ps_mask(lanes, scores, threshold_score, _CMP_GT_OQ);
+  const __mmask16 tied = _mm512_mask_cmp_ps_mask(lanes, scores, threshold_score, _CMP_EQ_OQ);
+  return greater | _mm512_mask_cmplt_epi32_mask(tied, slots, threshold_slot);
+}
+
+// Appends the lanes of `keep` to scores_out and slots_out at offset kept; returns the new count.
+int64_t append_lanes(__mmask16 keep, __m512 scores, __m512i slots, float* scores_out, int32_t* slots_out,
+                     int64_t kept) {
+  _mm512_storeu_ps(scores_out + kept, _mm512_maskz_compress_ps(keep, scores));
+  _mm512_storeu_si512(slots_out + kept, _mm512_maskz_compress_epi32(keep, slots));
+  return kept + std::popcount(static_cast<unsigned>(keep));
+}
+
+}  // namespace
+
+int64_t keep_offers_above(const float* scores, int64_t count, int64_t first_slot, float threshold_score,
+                          int32_t threshold_slot, float* kept_scores, int32_t* kept_slots) {
+  const __m512 threshold = _mm512_set1_ps(threshold_score);
+  const __m512i threshold_slots = _mm512_set1_epi32(threshold_slot);
+  const __m512i lane_offsets = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  int64_t kept = 0;
+  for (int64_t j = 0; j < count; j += kLanes) {
+    const __mmask16 lanes = lanes_mask(count - j);
+    const __m512 values = _mm512_maskz_loadu_ps(lanes, scores + j);
+    // Once a threshold exists, most offers fall below it: one comparison rules them out.
+    if (_mm512_mask_cmp_ps_mask(lanes, values, threshold, _CMP_GE_OQ) == 0) continue;
+    const __m512i slots = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int32_t>(first_slot + j)), lane_offsets);
+    const __mmask16 keep = lanes_above(lanes, values, slots, threshold, threshold_slots);
+    kept = append_lanes(keep, values, slots, kept_scores, kept_slots, kept);
+  }
+  return kept;
+}
+
+int64_t compact_above(float* scores, int32_t* slots, int64_t count, float threshold_score, int32_t threshold_slot) {
+  const __m512 threshold = _mm512_set1_ps(threshold_score);
+  const __m512i threshold_slots = _mm512_set1_epi32(threshold_slot);
+  int64_t kept = 0;
+  // In place: the store for lanes [j, j + 16) covers [kept, kept + 16) with
+  // kept <= j, so it never reaches lanes not loaded yet.
+  for (int64_t j = 0; j < count; j += kLanes) {
+    const __mmask16 lanes = lanes_mask(count - j);
+    const __m512 values = _mm512_maskz_loadu_ps(lanes, scores + j);
+    const __m512i value_slots = _mm512_maskz_loadu_epi32(lanes, slots + j);
+    const __mmask16 keep = lanes_above(lanes, values, value_slots, threshold, threshold_slots);
+    kept = append_lanes(keep, values, value_slots, scores, slots, kept);
+  }
+  return kept;
+}
+
+namespace {
+
+// Below this many values, one nth_element beats another partition pass.
+constexpr int64_t kSmallSelection = 16;
+// A bad pivot sequence (which median-of-three makes unlikely) ends in nth_element.
+constexpr int kMaxPartitions = 64;
+
+float median_of_three(float a, float b, float c) { return std::max(std::min(a, b), std::min(std::max(a, b), c)); }
+
+}  // namespace
+
+float kth_largest(float* values, int64_t count, int64_t rank, float* scratch) {
+  // Each pass splits `current` around a pivot: the larger values go to
+  // `other`, the smaller ones stay in `current` (compacted in place, as in
+  // compact_above), and the pass continues in whichever holds the rank-th.
+  float* current = values;
+  float* other = scratch;
+  for (int partitions = 0; count > kSmallSelection && partitions < kMaxPartitions; ++partitions) {
+    const float pivot = median_of_three(current[0], current[count / 2], current[count - 1]);
+    const __m512 pivots = _mm512_set1_ps(pivot);
+    int64_t larger = 0, smaller = 0;
+    for (int64_t j = 0; j < count; j += kLanes) {
+      const __mmask16 lanes = lanes_mask(count - j);
+      const __m512 chunk = _mm512_maskz_loadu_ps(lanes, current + j);
+      const __mmask16 above = _mm512_mask_cmp_ps_mask(lanes, chunk, pivots, _CMP_GT_OQ);
+      const __mmask16 below = _mm512_mask_cmp_ps_mask(lanes, chunk, pivots, _CMP_LT_OQ);
+      _mm512_storeu_ps(other + larger, _mm512_maskz_compress_ps(above, chunk));
+      _mm512_storeu_ps(current + smaller, _mm512_maskz_compress_ps(below, chunk));
+      larger += std::popcount(static_cast<unsigned>(above));
+      smaller += std::popcount(static_cast<unsigned>(below));
+    }
+    if (rank <= larger) {
+      std::swap(current, other);
+      count = larger;
+    } else if (rank <= count - smaller) {
+      return pivot;  // the rank-th lies among the values equal to the pivot
+    } else {
+      rank -= count - smaller;
+      count = smaller;
+    }
+  }
+  return kth_largest_reference(current, count, rank);
+}
+
+#else
+
+int64_t keep_offers_above(const float* scores, int64_t count, int64_t first_slot, float threshold_score,
+                          int32_t threshold_slot, float* kept_scores, int32_t* kept_slots) {
+  return keep_offers_above_reference(scores, count, first_slot, threshold_score, threshold_slot, kept_scores,
+                                     kept_slots);
+}
+
+int64_t compact_above(float* scores, int32_t* slots, int64_t count, float threshold_score, int32_t threshold_slot) {
+  return compact_above_reference(scores, slots, count, threshold_score, threshold_slot);
+}
+
+float kth_largest(float* values, int64_t count, int64_t rank, float*) {
+  return kth_largest_reference(values, count, rank);
+}
+
+#endif
+
+}  // namespace knnformer::attention::selection

@@ -1,0 +1,118 @@
+// The streaming top-k's kernels against their scalar references
+// (selection_kernels.h), on continuous scores, heavy ties, signed zeros and
+// infinities, at lengths around the 16-lane chunks.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "core/rng.h"
+#include "layers/attention/selection_kernels.h"
+
+using namespace knnformer;
+using namespace knnformer::attention::selection;
+
+namespace {
+
+enum class Values { continuous, few_distinct, special };
+
+std::vector<float> make_scores(int64_t count, Values kind, CounterRng& rng) {
+  const float specials[] = {-INFINITY, -1.0f, -0.0f, 0.0f, 2.5f, INFINITY};
+  std::vector<float> scores(count + kSelectionSlack);
+  for (int64_t j = 0; j < count; ++j) {
+    switch (kind) {
+      case Values::continuous: scores[j] = rng.normal(); break;
+      case Values::few_distinct: scores[j] = static_cast<float>(rng.below(3)); break;
+      case Values::special: scores[j] = specials[rng.below(std::size(specials))]; break;
+    }
+  }
+  return scores;
+}
+
+const Values kAllKinds[] = {Values::continuous, Values::few_distinct, Values::special};
+const int64_t kCounts[] = {1, 15, 16, 17, 47, 48, 49, 64, 100, 256, 1000};
+
+}  // namespace
+
+TEST_CASE("selection kernels: keep_offers_above matches its reference") {
+  CounterRng rng(11, {});
+  for (const Values kind : kAllKinds)
+    for (const int64_t count : {1, 5, 16, 31, 64})
+      for (const float threshold : {-INFINITY, -0.0f, 0.0f, 1.0f, INFINITY})
+        for (const int32_t threshold_slot : {0, 110, INT32_MAX}) {
+          INFO("kind ", int(kind), " count ", count, " threshold ", threshold, " slot ", threshold_slot);
+          const std::vector<float> scores = make_scores(count, kind, rng);
+          std::vector<float> kept(count + kSelectionSlack), kept_reference(count);
+          std::vector<int32_t> slots(count + kSelectionSlack), slots_reference(count);
+          const int64_t first_slot = 100;
+          const int64_t n = keep_offers_above(scores.data(), count, first_slot, threshold, threshold_slot,
+                                              kept.data(), slots.data());
+          const int64_t n_reference = keep_offers_above_reference(scores.data(), count, first_slot, threshold,
+                                                                  threshold_slot, kept_reference.data(),
+                                                                  slots_reference.data());
+          REQUIRE(n == n_reference);
+          for (int64_t j = 0; j < n; ++j) {
+            CHECK(slots[j] == slots_reference[j]);
+            CHECK(std::signbit(kept[j]) == std::signbit(kept_reference[j]));
+            CHECK(kept[j] == kept_reference[j]);
+          }
+        }
+}
+
+TEST_CASE("selection kernels: compact_above matches its reference, in place") {
+  CounterRng rng(12, {});
+  for (const Values kind : kAllKinds)
+    for (const int64_t count : kCounts)
+      for (const float threshold : {-INFINITY, 0.0f, 1.0f}) {
+        INFO("kind ", int(kind), " count ", count, " threshold ", threshold);
+        std::vector<float> scores = make_scores(count, kind, rng);
+        std::vector<int32_t> slots(count + kSelectionSlack);
+        for (int64_t j = 0; j < count; ++j) slots[j] = static_cast<int32_t>(rng.below(50));
+        std::vector<float> scores_reference = scores;
+        std::vector<int32_t> slots_reference = slots;
+        const int64_t n = compact_above(scores.data(), slots.data(), count, threshold, 25);
+        const int64_t n_reference =
+            compact_above_reference(scores_reference.data(), slots_reference.data(), count, threshold, 25);
+        REQUIRE(n == n_reference);
+        for (int64_t j = 0; j < n; ++j) {
+          CHECK(slots[j] == slots_reference[j]);
+          CHECK(scores[j] == scores_reference[j]);
+        }
+      }
+}
+
+TEST_CASE("selection kernels: kth_largest matches its reference at every rank") {
+  CounterRng rng(13, {});
+  for (const Values kind : kAllKinds)
+    for (const int64_t count : kCounts) {
+      const std::vector<float> scores = make_scores(count, kind, rng);
+      std::vector<float> values(count + kSelectionSlack), scratch(count + kSelectionSlack);
+      for (int64_t rank = 1; rank <= count; rank += 1 + count / 40) {
+        INFO("kind ", int(kind), " count ", count, " rank ", rank);
+        values = scores;
+        const float found = kth_largest(values.data(), count, rank, scratch.data());
+        values = scores;
+        CHECK(found == kth_largest_reference(values.data(), count, rank));
+      }
+    }
+}
+
+TEST_CASE("selection kernels: kth_largest on sorted and constant rows") {
+  for (const int64_t count : {49, 256, 1000}) {
+    std::vector<float> ascending(count + kSelectionSlack), descending(count + kSelectionSlack),
+        constant(count + kSelectionSlack, 3.0f), scratch(count + kSelectionSlack);
+    for (int64_t j = 0; j < count; ++j) {
+      ascending[j] = static_cast<float>(j);
+      descending[j] = static_cast<float>(count - j);
+    }
+    for (const int64_t rank : {int64_t{1}, count / 2, count}) {
+      INFO("count ", count, " rank ", rank);
+      std::vector<float> values = ascending;
+      CHECK(kth_largest(values.data(), count, rank, scratch.data()) == static_cast<float>(count - rank));
+      values = descending;
+      CHECK(kth_largest(values.data(), count, rank, scratch.data()) == static_cast<float>(count - rank + 1));
+      values = constant;
+      CHECK(kth_largest(values.data(), count, rank, scratch.data()) == 3.0f);
+    }
+  }
+}
