@@ -10,7 +10,12 @@
 // modes' children compare with. Defaults: k = ceil(sqrt(T)) rounded up to a
 // multiple of 8, L = 32.
 //
+// --data gaussian (the default) draws Q and K with independent N(0, 1)
+// entries; --data clustered draws them around shared centres, the structure a
+// clustered index can use (bench_inputs.h). V and dO are N(0, 1) either way.
+//
 // usage: bench_attention [--threads 2] [--T 1024,2048,...] [--modes NAME,...]
+//                        [--data gaussian|clustered]
 //   modes: exact knn knn-clustered gumbel gumbel-clustered knn-tail
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -37,6 +42,7 @@
 #include "layers/attention/exact_attention.h"
 
 #include "bench_arguments.h"
+#include "bench_inputs.h"
 
 using namespace knnformer;
 
@@ -82,9 +88,12 @@ double peak_resident_mb() {
   return usage.ru_maxrss / 1024.0;
 }
 
-Tensor standard_normal(int64_t time, uint64_t stream) {
+// Input number `stream` (1 to 4: Q, K, V, dO) for length `time`.
+Tensor draw_input(int64_t time, uint64_t stream, bench::InputData data) {
   Tensor t = Tensor::parameter({1, kHeads, time, kDim});
-  CounterRng(2025, {stream, static_cast<uint64_t>(time)}).fill_normal(t.data(), t.numel(), 0, 1);
+  const auto length = static_cast<uint64_t>(time);
+  bench::fill_inputs(t.data(), kHeads * time, kDim, time, data, CounterRng(2025, {stream, length}),
+                     CounterRng(2025, {stream, length, 2}));
   return t;
 }
 
@@ -94,9 +103,10 @@ std::string reference_path(int64_t time, pid_t parent) {
   return "/tmp/knnformer-bench-attention-" + std::to_string(parent) + "-" + std::to_string(time) + ".bin";
 }
 
-Result measure(const Mode& mode, int64_t time) {
-  const Tensor q = standard_normal(time, 1), k = standard_normal(time, 2), v = standard_normal(time, 3);
-  const Tensor out_grad = standard_normal(time, 4);
+Result measure(const Mode& mode, int64_t time, bench::InputData data) {
+  const Tensor q = draw_input(time, 1, data), k = draw_input(time, 2, data);
+  const Tensor v = draw_input(time, 3, bench::InputData::gaussian);
+  const Tensor out_grad = draw_input(time, 4, bench::InputData::gaussian);
   const auto attend = [&] {
     if (mode.options.mode == "exact") return attention::exact_attention(q, k, v);
     return attention::approximate_attention(q, k, v, mode.options, {});
@@ -135,13 +145,13 @@ Result measure(const Mode& mode, int64_t time) {
 }
 
 // Runs measure() in a child process and returns what it sent back.
-Result measure_in_child(const Mode& mode, int64_t time) {
+Result measure_in_child(const Mode& mode, int64_t time, bench::InputData data) {
   int channel[2];
   if (pipe(channel) != 0) return {};
   const pid_t child = fork();
   if (child == 0) {
     close(channel[0]);
-    const Result result = measure(mode, time);
+    const Result result = measure(mode, time, data);
     const ssize_t written = write(channel[1], &result, sizeof result);
     _exit(written == sizeof result ? 0 : 1);
   }
@@ -166,34 +176,63 @@ double log_log_slope(const std::vector<double>& x, const std::vector<double>& y)
   return covariance / variance;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+struct Options {
   int threads = 2;
   std::vector<int64_t> lengths{1024, 2048, 4096, 8192, 16384, 32768};
   std::vector<Mode> modes = all_modes();
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i], value = argv[i + 1];
-    if (flag == "--threads") threads = std::atoi(value.c_str());
-    if (flag == "--T") lengths = bench::parse_or_exit(argv[0], [&] { return bench::parse_integer_list("--T", value, 1); });
-    if (flag == "--modes") {
-      std::vector<Mode> chosen;
-      for (const auto& name : bench::parse_or_exit(argv[0], [&] { return bench::split_list("--modes", value); }))
-        for (const auto& mode : all_modes())
-          if (mode.name == name) chosen.push_back(mode);
-      modes = chosen;
+  bench::InputData data = bench::InputData::gaussian;
+};
+
+std::vector<Mode> chosen_modes(const std::string& list) {
+  std::vector<Mode> chosen;
+  for (const auto& name : bench::split_list("--modes", list)) {
+    const std::vector<Mode> all = all_modes();
+    const auto mode = std::find_if(all.begin(), all.end(), [&](const Mode& m) { return m.name == name; });
+    require(mode != all.end(), "--modes: unknown mode '" + name + "'");
+    chosen.push_back(*mode);
+  }
+  return chosen;
+}
+
+Options parse(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    const char* value = i + 1 < argc ? argv[i + 1] : "";
+    if (flag == "--threads") options.threads = std::max(1, std::atoi(value)), ++i;
+    else if (flag == "--T") options.lengths = bench::parse_integer_list("--T", value, 1), ++i;
+    else if (flag == "--modes") options.modes = chosen_modes(value), ++i;
+    else if (flag == "--data") options.data = bench::parse_input_data("--data", value), ++i;
+    else {
+      const bool asked = flag == "--help";
+      std::fprintf(asked ? stdout : stderr,
+                   "usage: %s [--threads N] [--T 1024,2048,...] [--modes exact,knn,knn-clustered,gumbel,"
+                   "gumbel-clustered,knn-tail] [--data gaussian|clustered]\n",
+                   argv[0]);
+      std::exit(asked ? 0 : 2);
     }
   }
+  return options;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options options = bench::parse_or_exit(argv[0], [&] { return parse(argc, argv); });
+  const int threads = options.threads;
+  const std::vector<int64_t>& lengths = options.lengths;
+  const std::vector<Mode>& modes = options.modes;
   set_num_threads(threads);
-  std::printf("attention, causal, B=1 H=%ld d=%ld, %d threads; k = ceil(sqrt(T)) to a multiple of 8, L = 32\n",
-              long(kHeads), long(kDim), threads);
+  std::printf("attention, causal, B=1 H=%ld d=%ld, %s Q and K, %d threads; k = ceil(sqrt(T)) to a multiple of 8, "
+              "L = 32\n",
+              long(kHeads), long(kDim), bench::input_data_name(options.data), threads);
   std::printf("%-17s %6s %10s %10s %8s %8s %9s %9s %9s %9s %8s\n", "mode", "T", "fwd ms", "fwd+bwd ms", "peak MB",
               "vs exact", "err O", "err dQ", "err dK", "err dV", "tail/smp");
   std::map<std::string, std::vector<double>> step_times;
   for (const int64_t time : lengths) {
     double exact_ms = 0;
     for (const Mode& mode : modes) {
-      const Result r = measure_in_child(mode, time);
+      const Result r = measure_in_child(mode, time, options.data);
       if (!r.ok) {
         std::printf("%-17s %6ld   failed\n", mode.name.c_str(), long(time));
         continue;

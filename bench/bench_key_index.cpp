@@ -45,6 +45,7 @@
 #include "layers/attention/key_index.h"
 
 #include "bench_arguments.h"
+#include "bench_inputs.h"
 
 using namespace knnformer;
 using attention::KeyIndex;
@@ -58,7 +59,7 @@ struct Options {
   int repeats = 2;
   std::vector<int64_t> lengths{1024, 2048, 4096, 8192, 16384, 32768};
   std::vector<int64_t> probes{0};
-  std::string data = "gaussian";
+  bench::InputData data = bench::InputData::gaussian;
   bool causal = true;
   bool clustered_only = false;  // skips the exact index, and so recall and speedup
 };
@@ -72,8 +73,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--repeats") options.repeats = std::max(1, std::atoi(value)), ++i;
     else if (flag == "--T") options.lengths = bench::parse_integer_list("--T", value, 1), ++i;
     else if (flag == "--probes") options.probes = bench::parse_integer_list("--probes", value, 0), ++i;
-    else if (flag == "--data" && (std::string(value) == "gaussian" || std::string(value) == "clustered"))
-      options.data = value, ++i;
+    else if (flag == "--data") options.data = bench::parse_input_data("--data", value), ++i;
     else if (flag == "--non-causal") options.causal = false;
     else if (flag == "--clustered-only") options.clustered_only = true;
     else {
@@ -87,24 +87,11 @@ Options parse(int argc, char** argv) {
   return options;
 }
 
-// Q or K: N(0, 1) entries, or (clustered) N(0, 0.3²) noise around one of
-// sqrt(T)/2 centres with N(0, 1) entries, the centres shared by Q and K.
-Tensor draw(const Shape& shape, const std::string& data, uint64_t seed) {
+// Q or K, as bench_inputs.h describes.
+Tensor draw(const Shape& shape, bench::InputData data, uint64_t seed) {
   Tensor t = Tensor::empty(shape);
-  if (data == "gaussian") {
-    CounterRng(seed, {0}).fill_normal(t.data(), t.numel(), 0.0f, 1.0f);
-    return t;
-  }
-  const int64_t rows = shape.numel() / kDim;
-  const int64_t centres = std::max<int64_t>(1, std::llround(std::sqrt(double(shape[2])) / 2));
-  std::vector<float> centre_values(centres * kDim);
-  CounterRng(99, {1}).fill_normal(centre_values.data(), centres * kDim, 0.0f, 1.0f);
-  CounterRng(seed, {0}).fill_normal(t.data(), t.numel(), 0.0f, 0.3f);
-  CounterRng pick(seed, {2});
-  for (int64_t row = 0; row < rows; ++row) {
-    const auto centre = static_cast<int64_t>(pick.below(centres));
-    for (int64_t c = 0; c < kDim; ++c) t.data()[row * kDim + c] += centre_values[centre * kDim + c];
-  }
+  bench::fill_inputs(t.data(), shape.numel() / kDim, kDim, shape[2], data, CounterRng(seed, {0}),
+                     CounterRng(seed, {2}));
   return t;
 }
 
@@ -162,7 +149,7 @@ int main(int argc, char** argv) {
   const Options options = bench::parse_or_exit(argv[0], [&] { return parse(argc, argv); });
   set_num_threads(options.threads);
   std::printf("kNN index build, %s, B=%ld H=%ld d=%ld, %s data, %d threads, best of %d\n",
-              options.causal ? "causal" : "non-causal", long(kBatch), long(kHeads), long(kDim), options.data.c_str(),
+              options.causal ? "causal" : "non-causal", long(kBatch), long(kHeads), long(kDim), bench::input_data_name(options.data),
               options.threads, options.repeats);
   std::printf("%6s %4s %9s %9s %6s %6s %9s %9s %9s %9s %13s\n", "T", "k", "exact ms", "cpu ms", "probes", "C",
               "clust ms", "cpu ms", "speedup", "recall@k", "scanned/query");
