@@ -6,7 +6,6 @@
 #include <cmath>
 #include <functional>
 
-#include "layers/attention/selection_kernels.h"
 #include "layers/attention/tile_kernels.h"
 
 namespace knnformer::attention::key_search {
@@ -27,8 +26,7 @@ void score_tile(const float* queries, int64_t rows, int64_t dim, const float* pa
 // --- streaming top-k ------------------------------------------------------------------
 
 StreamingTopK::StreamingTopK(int64_t k)
-    : k_(k), scores_(2 * k + kTile + selection::kSelectionSlack), slots_(scores_.size()),
-      selection_(scores_.size()), selection_scratch_(scores_.size()) {}
+    : k_(k), scores_(2 * k + kTile + selection::kSelectionSlack), slots_(scores_.size()), workspace_(scores_.size()) {}
 
 void StreamingTopK::clear() {
   size_ = 0;
@@ -45,20 +43,9 @@ void StreamingTopK::offer(const float* scores, int64_t count, int64_t first_slot
 }
 
 void StreamingTopK::cut_to_best_k() {
-  std::copy_n(scores_.begin(), size_, selection_.begin());
-  const float kth_score = selection::kth_largest(selection_.data(), size_, k_, selection_scratch_.data());
-  // The k-th best candidate is the (k − above)-th lowest slot among those
-  // tied at its score. Continuous scores rarely tie, so this loop is short.
-  int64_t above = 0;
-  tied_slots_.clear();
-  for (int64_t n = 0; n < size_; ++n) {
-    above += scores_[n] > kth_score;
-    if (scores_[n] == kth_score) tied_slots_.push_back(slots_[n]);
-  }
-  const auto kth_tie = tied_slots_.begin() + (k_ - above - 1);
-  std::nth_element(tied_slots_.begin(), kth_tie, tied_slots_.end());
-  threshold_score_ = kth_score;
-  threshold_slot_ = *kth_tie;
+  const selection::Entry kth = selection::kth_best(scores_.data(), slots_.data(), size_, k_, workspace_);
+  threshold_score_ = kth.score;
+  threshold_slot_ = kth.slot;
   // Exactly k rank at or above the k-th best, that is above (its score, its slot + 1).
   size_ = selection::compact_above(scores_.data(), slots_.data(), size_, threshold_score_, threshold_slot_ + 1);
   assert(size_ == k_);

@@ -12,6 +12,8 @@
 #include <span>
 #include <vector>
 
+#include "layers/attention/selection_kernels.h"
+
 namespace knnformer::attention::key_search {
 
 // Score tiles are kTile queries by kTile keys, as in exact attention: a
@@ -93,8 +95,7 @@ class StreamingTopK {
   // [0, size_) in use; room for 2k + kTile entries and the kernels' slack.
   std::vector<float> scores_;
   std::vector<int32_t> slots_;
-  std::vector<float> selection_, selection_scratch_;  // copies of the scores, for the quickselect
-  std::vector<int32_t> tied_slots_;
+  selection::SelectionWorkspace workspace_;
   std::vector<Candidate> best_;
   int64_t size_ = 0;
   // The k-th best at the last cut; before the first, below every score.

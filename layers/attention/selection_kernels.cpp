@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <functional>
 #include <utility>
 
@@ -49,6 +50,29 @@ float kth_largest_reference(float* values, int64_t count, int64_t rank) {
   return values[rank - 1];
 }
 
+Entry kth_best_reference(const float* scores, const int32_t* slots, int64_t count, int64_t rank) {
+  std::vector<Entry> entries(count);
+  for (int64_t j = 0; j < count; ++j) entries[j] = {scores[j], slots[j]};
+  std::nth_element(entries.begin(), entries.begin() + (rank - 1), entries.end(), [](const Entry& a, const Entry& b) {
+    return ranks_above(a.score, a.slot, b.score, b.slot);
+  });
+  return entries[rank - 1];
+}
+
+namespace {
+
+// The entry that kth_best returns, once the rank-th largest score is known:
+// among the entries tied at that score, the (rank − above)-th lowest slot,
+// with `above` the number of scores larger. Ties of continuous scores are
+// rare, so the slots are sorted only when several tie.
+Entry resolve_ties(float kth_score, int64_t above, int32_t* tied_slots, int64_t ties, int64_t rank) {
+  int32_t* const kth_tie = tied_slots + (rank - above - 1);
+  if (ties > 1) std::nth_element(tied_slots, kth_tie, tied_slots + ties);
+  return {kth_score, *kth_tie};
+}
+
+}  // namespace
+
 #if defined(__AVX512F__)
 
 // --- AVX-512 -------------------------------------------------------------------------
@@ -86,12 +110,17 @@ int64_t keep_offers_above(const float* scores, int64_t count, int64_t first_slot
   const __m512 threshold = _mm512_set1_ps(threshold_score);
   const __m512i threshold_slots = _mm512_set1_epi32(threshold_slot);
   const __m512i lane_offsets = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  // Once a threshold exists, most offers fall below it: one comparison of
+  // their maximum rules them all out.
+  __m512 largest = _mm512_set1_ps(-INFINITY);
+  for (int64_t j = 0; j < count; j += kLanes)
+    // max_ps returns its second operand where either is NaN: a NaN score never hides a larger one.
+    largest = _mm512_max_ps(_mm512_mask_loadu_ps(largest, lanes_mask(count - j), scores + j), largest);
+  if (_mm512_cmp_ps_mask(largest, threshold, _CMP_GE_OQ) == 0) return 0;
   int64_t kept = 0;
   for (int64_t j = 0; j < count; j += kLanes) {
     const __mmask16 lanes = lanes_mask(count - j);
     const __m512 values = _mm512_maskz_loadu_ps(lanes, scores + j);
-    // Once a threshold exists, most offers fall below it: one comparison rules them out.
-    if (_mm512_mask_cmp_ps_mask(lanes, values, threshold, _CMP_GE_OQ) == 0) continue;
     const __m512i slots = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int32_t>(first_slot + j)), lane_offsets);
     const __mmask16 keep = lanes_above(lanes, values, slots, threshold, threshold_slots);
     kept = append_lanes(keep, values, slots, kept_scores, kept_slots, kept);
@@ -159,6 +188,25 @@ float kth_largest(float* values, int64_t count, int64_t rank, float* scratch) {
   return kth_largest_reference(current, count, rank);
 }
 
+Entry kth_best(const float* scores, const int32_t* slots, int64_t count, int64_t rank,
+               SelectionWorkspace& workspace) {
+  std::copy_n(scores, count, workspace.values.begin());
+  const float kth_score = kth_largest(workspace.values.data(), count, rank, workspace.scratch.data());
+  const __m512 kth = _mm512_set1_ps(kth_score);
+  int64_t above = 0, ties = 0;
+  for (int64_t j = 0; j < count; j += kLanes) {
+    const __mmask16 lanes = lanes_mask(count - j);
+    const __m512 chunk = _mm512_maskz_loadu_ps(lanes, scores + j);
+    above += std::popcount(static_cast<unsigned>(_mm512_mask_cmp_ps_mask(lanes, chunk, kth, _CMP_GT_OQ)));
+    const __mmask16 tied = _mm512_mask_cmp_ps_mask(lanes, chunk, kth, _CMP_EQ_OQ);
+    if (tied == 0) continue;
+    const __m512i chunk_slots = _mm512_maskz_loadu_epi32(lanes, slots + j);
+    _mm512_storeu_si512(workspace.tied_slots.data() + ties, _mm512_maskz_compress_epi32(tied, chunk_slots));
+    ties += std::popcount(static_cast<unsigned>(tied));
+  }
+  return resolve_ties(kth_score, above, workspace.tied_slots.data(), ties, rank);
+}
+
 #else
 
 int64_t keep_offers_above(const float* scores, int64_t count, int64_t first_slot, float threshold_score,
@@ -173,6 +221,18 @@ int64_t compact_above(float* scores, int32_t* slots, int64_t count, float thresh
 
 float kth_largest(float* values, int64_t count, int64_t rank, float*) {
   return kth_largest_reference(values, count, rank);
+}
+
+Entry kth_best(const float* scores, const int32_t* slots, int64_t count, int64_t rank,
+               SelectionWorkspace& workspace) {
+  std::copy_n(scores, count, workspace.values.begin());
+  const float kth_score = kth_largest_reference(workspace.values.data(), count, rank);
+  int64_t above = 0, ties = 0;
+  for (int64_t j = 0; j < count; ++j) {
+    above += scores[j] > kth_score;
+    if (scores[j] == kth_score) workspace.tied_slots[ties++] = slots[j];
+  }
+  return resolve_ties(kth_score, above, workspace.tied_slots.data(), ties, rank);
 }
 
 #endif

@@ -12,6 +12,7 @@
 // Outputs are written with full 16-lane stores, so every output array needs
 // room for kSelectionSlack entries past the last one kept.
 #include <cstdint>
+#include <vector>
 
 namespace knnformer::attention::selection {
 
@@ -37,5 +38,25 @@ int64_t compact_above_reference(float* scores, int32_t* slots, int64_t count, fl
 // values at a time.
 float kth_largest(float* values, int64_t count, int64_t rank, float* scratch);
 float kth_largest_reference(float* values, int64_t count, int64_t rank);
+
+struct Entry {
+  float score;
+  int32_t slot;
+};
+
+// Room for kth_best on up to `capacity` entries.
+struct SelectionWorkspace {
+  explicit SelectionWorkspace(int64_t capacity)
+      : values(capacity + kSelectionSlack), scratch(capacity + kSelectionSlack),
+        tied_slots(capacity + kSelectionSlack) {}
+  std::vector<float> values, scratch;
+  std::vector<int32_t> tied_slots;
+};
+
+// The rank-th best (rank 1 the best) of the entries (scores[j], slots[j]),
+// j < count <= the workspace's capacity: none NaN, slots distinct,
+// 1 <= rank <= count. Exactly `rank` entries rank at or above it.
+Entry kth_best(const float* scores, const int32_t* slots, int64_t count, int64_t rank, SelectionWorkspace& workspace);
+Entry kth_best_reference(const float* scores, const int32_t* slots, int64_t count, int64_t rank);
 
 }  // namespace knnformer::attention::selection

@@ -3,6 +3,7 @@
 // infinities, at lengths around the 16-lane chunks.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -115,4 +116,24 @@ TEST_CASE("selection kernels: kth_largest on sorted and constant rows") {
       CHECK(kth_largest(values.data(), count, rank, scratch.data()) == 3.0f);
     }
   }
+}
+
+TEST_CASE("selection kernels: kth_best matches its reference, ties going to the lower slot") {
+  CounterRng rng(14, {});
+  for (const Values kind : kAllKinds)
+    for (const int64_t count : kCounts) {
+      const std::vector<float> scores = make_scores(count, kind, rng);
+      // Distinct slots in a shuffled order, so that ties are not settled by position.
+      std::vector<int32_t> slots(count + kSelectionSlack);
+      for (int64_t j = 0; j < count; ++j) slots[j] = static_cast<int32_t>(3 * j);
+      for (int64_t j = count - 1; j > 0; --j) std::swap(slots[j], slots[rng.below(j + 1)]);
+      SelectionWorkspace workspace(count);
+      for (int64_t rank = 1; rank <= count; rank += 1 + count / 40) {
+        INFO("kind ", int(kind), " count ", count, " rank ", rank);
+        const Entry found = kth_best(scores.data(), slots.data(), count, rank, workspace);
+        const Entry expected = kth_best_reference(scores.data(), slots.data(), count, rank);
+        CHECK(found.score == expected.score);
+        CHECK(found.slot == expected.slot);
+      }
+    }
 }
