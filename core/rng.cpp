@@ -72,7 +72,9 @@ float CounterRng::normal() {
   return static_cast<float>(radius * std::cos(2.0 * std::numbers::pi * uniform_double()));
 }
 
-double CounterRng::gumbel() { return -std::log(-std::log(uniform_double())); }
+double CounterRng::exponential() { return -std::log(uniform_double()); }
+
+double CounterRng::gumbel() { return -std::log(exponential()); }
 
 double CounterRng::truncated_gumbel(double lower) {
   // P(E < c) = 1 - exp(-c); inverse CDF of E given E < c.

@@ -29,6 +29,7 @@ class CounterRng {
   double uniform_double();         // in (0, 1), 53 random bits
   uint64_t below(uint64_t n);      // uniform in [0, n), unbiased; n >= 1
   float normal();                  // N(0, 1), Box–Muller
+  double exponential();            // Exp(1): -log U
   double gumbel();                 // standard Gumbel(0, 1): -log(-log U)
   // A standard Gumbel conditioned on exceeding lower. Drawn as G = -log E
   // with E ~ Exp(1) truncated to (0, exp(-lower)), which stays accurate where

@@ -51,17 +51,37 @@ void LazyGumbelSampler::start_query(int64_t head, int64_t query, int64_t planned
   assert(!neighbours_.keys.empty());
   prepare_softmax(neighbours_.keys, neighbours_.scores);
 
-  // Groups of high bound first: they hold the likeliest winners, and a
-  // winner raises M, which shrinks the draws of every later group.
   tail_groups_.resize(index_.tail_group_count(head, query));
   for (size_t g = 0; g < tail_groups_.size(); ++g) tail_groups_[g] = {int64_t(g), index_.tail_group(head, query, g)};
-  std::stable_sort(tail_groups_.begin(), tail_groups_.end(),
-                   [](const NumberedGroup& a, const NumberedGroup& b) { return a.group.bound > b.group.bound; });
+  // The binomial tail visits groups of high bound first: they hold the
+  // likeliest winners, and a winner raises M, which shrinks the draws of
+  // every later group. The race takes all groups at once.
+  if (options_.tail == TailDraw::binomial)
+    std::stable_sort(tail_groups_.begin(), tail_groups_.end(),
+                     [](const NumberedGroup& a, const NumberedGroup& b) { return a.group.bound > b.group.bound; });
 
-  const int64_t tail = index_.candidates(query) - static_cast<int64_t>(neighbours_.keys.size());
-  dense_ = options_.dense_when_cheaper && tail > 0 &&
-           static_cast<double>(planned_draws) * expected_binomial_work() >= 2.0 * static_cast<double>(tail);
-  if (dense_) prepare_whole_row(tail);
+  tail_size_ = index_.candidates(query) - static_cast<int64_t>(neighbours_.keys.size());
+  prepare_race();
+  const bool cheaper = options_.dense_when_cheaper && static_cast<double>(planned_draws) * expected_binomial_work() >=
+                                                          2.0 * static_cast<double>(tail_size_);
+  dense_ = tail_size_ > 0 && (cheaper || race_shift_ - log_partition_ > kLargestRaceShift);
+  if (dense_) prepare_whole_row(tail_size_);
+}
+
+void LazyGumbelSampler::prepare_race() {
+  race_shift_ = log_partition_;
+  for (const auto& [number, group] : tail_groups_) race_shift_ = std::max(race_shift_, double(group.bound));
+  const size_t groups = tail_groups_.size();
+  member_rates_.resize(groups);
+  cumulative_group_rates_.resize(groups);
+  double total = 0.0;
+  for (size_t g = 0; g < groups; ++g) {
+    member_rates_[g] = std::exp(double(tail_groups_[g].group.bound) - race_shift_);
+    cumulative_group_rates_[g] = total += double(tail_groups_[g].group.size) * member_rates_[g];
+  }
+  head_time_scale_ = std::exp(race_shift_ - log_partition_);
+  drawn_in_group_.assign(groups, 0);
+  touched_groups_.clear();
 }
 
 void LazyGumbelSampler::prepare_softmax(std::span<const int32_t> keys, std::span<const float> scores) {
@@ -145,37 +165,92 @@ int32_t LazyGumbelSampler::draw(CounterRng& rng) {
     statistics_.tail_winners += stamps_[key] != head_stamp_;
     return key;
   }
+  if (options_.tail == TailDraw::race) {
+    // Max-stability gives the head's winner and, independently, e^{−(M − LSE)} ~ Exp(1).
+    if (options_.head == HeadDraw::max_stable) {
+      const int32_t key = softmax_keys_[draw_position(rng)];
+      return race_tail(key, rng.exponential() * head_time_scale_, rng);
+    }
+    const Candidate head = draw_from_head_per_candidate(rng);
+    return race_tail(head.key, std::exp(race_shift_ - head.perturbed_score), rng);
+  }
   Candidate best = options_.head == HeadDraw::max_stable ? draw_from_head(rng) : draw_from_head_per_candidate(rng);
   const int32_t head_winner = best.key;
-  for (const NumberedGroup& group : tail_groups_) {
-    if (options_.tail == TailDraw::race) race_group(group, rng, best);
-    else draw_group_binomially(group, rng, best);
-  }
+  for (const NumberedGroup& group : tail_groups_) draw_group_binomially(group, rng, best);
   statistics_.tail_winners += best.key != head_winner;
   return best.key;
 }
 
-void LazyGumbelSampler::race_group(const NumberedGroup& numbered, CounterRng& rng, Candidate& best) {
-  const TailGroup& group = numbered.group;
-  if (group.size == 0) return;
+int32_t LazyGumbelSampler::race_tail(int32_t head_winner, double stop_time, CounterRng& rng) {
+  int32_t winner = head_winner;
   const uint32_t race = new_stamp();
-  // E_(r) = e^{−G} of the r-th member, increasing; the next one is drawn
-  // before the current member is scored, so that the logarithms overlap the
-  // fetch of its key row (the same draws in the same order as scoring first).
-  const auto next_exponential = [&](double previous, int64_t drawn) {
-    return previous - std::log(rng.uniform_double()) / static_cast<double>(group.size - drawn);
-  };
-  double smallest_exponential = next_exponential(0.0, 0);
-  for (int64_t drawn = 0; drawn < group.size;) {
-    const double gumbel = -std::log(smallest_exponential);
-    if (group.bound + gumbel <= best.perturbed_score) return;  // neither it nor any later member can win
-    const int32_t member = draw_new_member(numbered.number, race, rng);
-    gumbel_kernels::prefetch(keys_ + (head_ * index_.time() + member) * index_.dim(), index_.dim());
-    if (++drawn < group.size) smallest_exponential = next_exponential(smallest_exponential, drawn);
-    const double perturbed = score(member) + gumbel;
+  for (const size_t g : touched_groups_) drawn_in_group_[g] = 0;
+  touched_groups_.clear();
+  const double full_rate = tail_groups_.empty() ? 0.0 : cumulative_group_rates_.back();
+  double time = 0.0, drawn_rate = 0.0;
+  for (int64_t drawn = 0; drawn < tail_size_; ++drawn) {
+    // Λ by subtraction while that loses at most a bit, else summed afresh.
+    const double rate = drawn_rate <= 0.5 * full_rate ? full_rate - drawn_rate : remaining_race_rate();
+    time += rng.exponential() / rate;
+    if (time >= stop_time) break;  // neither this member nor any later one can win
+    const auto [g, member] = draw_race_member(drawn_rate, race, rng);
+    if (drawn_in_group_[g]++ == 0) touched_groups_.push_back(g);
+    drawn_rate += member_rates_[g];
     statistics_.tail_members += 1;
-    if (perturbed > best.perturbed_score) best = {member, perturbed};
+    // The time at which this member's S + G would equal the bar, if it is earlier.
+    const double member_time = time * std::exp(double(tail_groups_[g].group.bound) - double(score(member)));
+    if (member_time < stop_time) {
+      winner = member;
+      stop_time = member_time;
+    }
   }
+  statistics_.tail_winners += winner != head_winner;
+  return winner;
+}
+
+LazyGumbelSampler::RaceMember LazyGumbelSampler::draw_race_member(double drawn_rate, uint32_t race,
+                                                                  CounterRng& rng) {
+  const double full_rate = cumulative_group_rates_.back();
+  const auto stamp = [&](size_t g, int32_t member) {
+    stamps_[member] = race;
+    return RaceMember{g, member};
+  };
+  if (drawn_rate <= 0.5 * full_rate) {
+    // Draw from the law of the full tail (group ∝ |g|·λ_g, then uniform) until
+    // the member is one not drawn yet: that is the law of those left, and at
+    // least half the rate is left, so it takes fewer than two tries on average.
+    for (;;) {
+      size_t g = 0;
+      if (tail_groups_.size() > 1) {
+        const double target = rng.uniform_double() * full_rate;
+        g = std::upper_bound(cumulative_group_rates_.begin(), cumulative_group_rates_.end(), target) -
+            cumulative_group_rates_.begin();
+        g = std::min(g, tail_groups_.size() - 1);
+      }
+      int32_t member;
+      index_.sample_tail_group(head_, query_, tail_groups_[g].number, 1, rng, &member);
+      if (stamps_[member] != race) return stamp(g, member);
+    }
+  }
+  // Most of the rate is drawn: pick the group by what is left in each.
+  const double target = rng.uniform_double() * remaining_race_rate();
+  double running = 0.0;
+  size_t chosen = 0;
+  for (size_t g = 0; g < tail_groups_.size(); ++g) {
+    const int64_t left = tail_groups_[g].group.size - drawn_in_group_[g];
+    if (left == 0) continue;
+    chosen = g;  // the last group with members left, where rounding may leave the target
+    running += double(left) * member_rates_[g];
+    if (target < running) break;
+  }
+  return {chosen, draw_new_member(tail_groups_[chosen].number, race, rng)};
+}
+
+double LazyGumbelSampler::remaining_race_rate() const {
+  double rate = 0.0;
+  for (size_t g = 0; g < tail_groups_.size(); ++g)
+    rate += double(tail_groups_[g].group.size - drawn_in_group_[g]) * member_rates_[g];
+  return rate;
 }
 
 int32_t LazyGumbelSampler::draw_new_member(int64_t group_number, uint32_t race, CounterRng& rng) {

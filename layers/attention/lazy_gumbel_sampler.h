@@ -20,15 +20,22 @@
 // a member that is not drawn has S + G <= b + B = M and cannot win. A larger
 // M only saves tail work.
 //
-// TailDraw::race (the default) goes further: it draws a group's members in
-// decreasing order of their Gumbels and stops as soon as b + G falls to M,
-// so a winner raises the bar for the rest of its own group too. With
-// E_j = e^{−G_j} ~ Exp(1), the r-th smallest of n is (Rényi)
-// E_(r) = E_(r−1) + X_r/(n − r + 1), X_r ~ Exp(1), and it belongs to a member
-// drawn uniformly from those not drawn yet: the same joint law of members and
-// Gumbels as steps 2–3, with one logarithm less per member and no work after
-// the last possible winner. When the tail holds most of the softmax mass,
-// this cuts the tail work several-fold (bench_sampling, tests).
+// TailDraw::race (the default) goes further: it draws the tail members of
+// all groups in decreasing order of b_g + G_j (b_g the bound of the member's
+// group) and stops as soon as that falls to M, so a winner raises the bar
+// for every member after it, and a sample whose tail cannot win costs one
+// exponential draw however many groups there are. In arrival times
+// τ_j = e^{S − b_j − G_j} = E_j·e^{S − b_j}, E_j ~ Exp(1) (S a common shift),
+// decreasing b_j + G_j is increasing τ_j, and independent exponential arrival
+// times with rates λ_j = e^{b_j − S} arrive as a Poisson race: the next arrival
+// comes Exp(1)/Λ later, Λ the sum of the rates of the members not drawn yet,
+// and is a member of group g with probability (members left in g)·λ_g/Λ,
+// uniform among them. The race stops at the first arrival τ >= t* = e^{S − M};
+// a member scored at τ has S_ij + G_j = S_ij − b_g + S − log τ, which beats M
+// when τ·e^{b_g − S_ij} < t*, and then becomes the bar. The same joint law of
+// members and Gumbels as steps 2–3, with no logarithm per group and none per
+// losing member. When the tail holds most of the softmax mass, this cuts the
+// tail work several-fold (bench_sampling, tests).
 // TailDraw::binomial is steps 2–3 as written, kept as the reference.
 //
 // Step 1 costs no L·k Gumbel draws. By max-stability, over the head the pair
@@ -85,9 +92,13 @@ enum class HeadDraw {
 };
 
 enum class TailDraw {
-  race,      // members by decreasing Gumbel, until none can win (the default)
+  race,      // members of all groups by decreasing b + G, until none can win (the default)
   binomial,  // DESIGN.md §4 steps 2–3 as written (reference)
 };
+
+// How far (in nats) the race's shift S may lie above the head's
+// log-partition: e^{−500} is far from double's underflow at e^{−745}.
+constexpr double kLargestRaceShift = 500.0;
 
 struct SamplerOptions {
   HeadDraw head = HeadDraw::max_stable;
@@ -97,6 +108,9 @@ struct SamplerOptions {
   // keys as there are (planned draws × E[m] by the binomial law, an upper
   // bound for the race). Loose bounds (the clustered index's Cauchy–Schwarz
   // bounds in high dimension) then cost at most one pass over C_i per query.
+  // (A row whose bounds exceed the head's log-partition by more than
+  // kLargestRaceShift is always scored whole: the race's arrival times would
+  // underflow.)
   bool dense_when_cheaper = true;
 };
 
@@ -136,13 +150,22 @@ class LazyGumbelSampler {
     TailGroup group;
   };
   void prepare_softmax(std::span<const int32_t> keys, std::span<const float> scores);
+  void prepare_race();
   double expected_binomial_work() const;  // Σ over groups of E[m] for this query
   void prepare_whole_row(int64_t tail);
   size_t draw_position(CounterRng& rng) const;  // a position of softmax_keys_, by its weight
   Candidate draw_from_head(CounterRng& rng) const;
   Candidate draw_from_head_per_candidate(CounterRng& rng) const;
+  // The race over the tail, from the head's winner and stop time t*; returns the sample.
+  int32_t race_tail(int32_t head_winner, double stop_time, CounterRng& rng);
+  struct RaceMember {
+    size_t group;
+    int32_t member;
+  };
+  // The next arrival's member: group g with probability (members left in g)·λ_g/Λ, uniform within it.
+  RaceMember draw_race_member(double drawn_rate, uint32_t race, CounterRng& rng);
+  double remaining_race_rate() const;  // Λ, summed over the groups
   // Steps 2–3 for one group: replaces best by a member whose S + G beats it, if any.
-  void race_group(const NumberedGroup& group, CounterRng& rng, Candidate& best);
   void draw_group_binomially(const NumberedGroup& group, CounterRng& rng, Candidate& best);
   int32_t draw_new_member(int64_t group_number, uint32_t race, CounterRng& rng);
   uint32_t new_stamp();
@@ -165,7 +188,17 @@ class LazyGumbelSampler {
   double log_partition_ = 0.0;              // LSE = log Σ e^{S_ij}
   std::vector<int32_t> row_keys_;
   std::vector<float> row_scores_;
-  std::vector<NumberedGroup> tail_groups_;  // by decreasing bound
+  std::vector<NumberedGroup> tail_groups_;  // by decreasing bound for the binomial tail
+  int64_t tail_size_ = 0;                   // |C_i| − |N_i|
+  // The race's shift S = max(LSE, largest bound); per group the rate
+  // λ_g = e^{b_g − S} of each member and the running sums of |g|·λ_g, whose
+  // total is Λ before any member is drawn; e^{S − LSE}, which turns the
+  // head's e^{−G} into the stop time t*; and the members each group has lost
+  // in the current race, reset through the list of groups touched.
+  double race_shift_ = 0.0, head_time_scale_ = 0.0;
+  std::vector<double> member_rates_, cumulative_group_rates_;
+  std::vector<int64_t> drawn_in_group_;
+  std::vector<size_t> touched_groups_;
   std::vector<int32_t> members_;
   // A stamp per key marks a set of keys without clearing the last one: the
   // keys drawn in the current race, or the head of a dense row.

@@ -79,6 +79,12 @@ TEST_CASE("CounterRng: normal draws have mean 0, variance 1 and pass Kolmogorov�
   CHECK(ks_statistic(samples, phi) < ks_critical(kSamples));
 }
 
+TEST_CASE("CounterRng: exponential draws pass Kolmogorov–Smirnov") {
+  const auto samples = draw(6, [](CounterRng& r) { return r.exponential(); });
+  CHECK(*std::min_element(samples.begin(), samples.end()) > 0.0);
+  CHECK(ks_statistic(samples, [](double x) { return -std::expm1(-x); }) < ks_critical(kSamples));
+}
+
 TEST_CASE("CounterRng: Gumbel and truncated Gumbel draws pass Kolmogorov–Smirnov") {
   const auto gumbel_cdf = [](double x) { return std::exp(-std::exp(-x)); };
   const auto samples = draw(4, [](CounterRng& r) { return r.gumbel(); });
