@@ -1,7 +1,8 @@
 // Sampled attention benchmark: the `gumbel` forward with the `sampled`
 // backward (lazy Gumbel sampling, DESIGN.md §4) against exact attention's
-// forward + backward, one causal layer, B=1, H=4, d=64, Q, K, V, dO standard
-// normal, for each sequence length T.
+// forward + backward, one causal layer, B=1, H=4, d=64, V and dO standard
+// normal, Q and K standard normal or (--data clustered) drawn around shared
+// centres (bench_inputs.h), for each sequence length T.
 //
 // Reported per T and index, as the best wall time of `repeats` runs after a
 // warm-up and, in parentheses, the best process CPU time (all threads):
@@ -21,7 +22,7 @@
 //
 // usage: bench_sampling [--threads 2] [--repeats 1] [--T 1024,2048,...]
 //                       [--index exact,clustered] [--samples 32] [--k K] [--tail race|binomial]
-//                       [--literal] [--no-exact]
+//                       [--literal] [--no-exact] [--data gaussian|clustered]
 #include <time.h>
 
 #include <algorithm>
@@ -44,6 +45,7 @@
 #include "layers/attention/sampled_estimators.h"
 
 #include "bench_arguments.h"
+#include "bench_inputs.h"
 
 using namespace knnformer;
 using namespace knnformer::attention;
@@ -62,6 +64,7 @@ struct Options {
   bool literal = false;
   TailDraw tail = TailDraw::race;
   bool exact = true;  // --no-exact: time the sampled path only
+  bench::InputData data = bench::InputData::gaussian;
 };
 
 Options parse(int argc, char** argv) {
@@ -76,12 +79,13 @@ Options parse(int argc, char** argv) {
     else if (flag == "--literal") options.literal = true;
     else if (flag == "--tail") options.tail = value == "binomial" ? TailDraw::binomial : TailDraw::race, ++i;
     else if (flag == "--no-exact") options.exact = false;
+    else if (flag == "--data") options.data = bench::parse_input_data("--data", value), ++i;
     else if (flag == "--index") options.indexes = bench::split_list("--index", value), ++i;
     else if (flag == "--T") options.lengths = bench::parse_integer_list("--T", value, 1), ++i;
     else {
       std::fprintf(stderr,
                    "usage: %s [--threads N] [--repeats N] [--T 1024,...] [--index exact,clustered] [--samples L] "
-                   "[--k K] [--tail race|binomial] [--literal] [--no-exact]\n",
+                   "[--k K] [--tail race|binomial] [--literal] [--no-exact] [--data gaussian|clustered]\n",
                    argv[0]);
       std::exit(2);
     }
@@ -128,11 +132,12 @@ struct Inputs {
   std::vector<float> grad_output;
 };
 
-Inputs random_inputs(int64_t time) {
+Inputs random_inputs(int64_t time, bench::InputData data) {
   const Shape shape{kBatch, kHeads, time, kDim};
   Inputs in{Tensor::parameter(shape), Tensor::parameter(shape), Tensor::parameter(shape), {}};
-  CounterRng(1, {0}).fill_normal(in.q.data(), in.q.numel(), 0, 1);
-  CounterRng(1, {1}).fill_normal(in.k.data(), in.k.numel(), 0, 1);
+  const int64_t rows = kBatch * kHeads * time;
+  bench::fill_inputs(in.q.data(), rows, kDim, time, data, CounterRng(1, {0}), CounterRng(1, {0, 2}));
+  bench::fill_inputs(in.k.data(), rows, kDim, time, data, CounterRng(1, {1}), CounterRng(1, {1, 2}));
   CounterRng(1, {2}).fill_normal(in.v.data(), in.v.numel(), 0, 1);
   in.grad_output.resize(in.q.numel());
   CounterRng(1, {3}).fill_normal(in.grad_output.data(), in.q.numel(), 0, 1);
@@ -206,9 +211,10 @@ SampledTiming time_sampled(const Inputs& in, const std::string& kind, const Opti
 int main(int argc, char** argv) {
   const Options options = bench::parse_or_exit(argv[0], [&] { return parse(argc, argv); });
   set_num_threads(options.threads);
-  std::printf("gumbel forward + sampled backward vs exact attention, causal, B=%ld H=%ld d=%ld, L=%ld, %d threads, "
-              "best of %d; wall ms (CPU ms of all threads)\n",
-              long(kBatch), long(kHeads), long(kDim), long(options.samples), options.threads, options.repeats);
+  std::printf("gumbel forward + sampled backward vs exact attention, causal, B=%ld H=%ld d=%ld, %s Q and K, L=%ld, "
+              "%d threads, best of %d; wall ms (CPU ms of all threads)\n",
+              long(kBatch), long(kHeads), long(kDim), bench::input_data_name(options.data), long(options.samples),
+              options.threads, options.repeats);
   std::printf("%6s %4s %-9s %17s %15s %17s %13s %15s %17s %7s %6s %8s%s\n", "T", "k", "index", "exact fwd+bwd",
               "index", "sample", "output", "backward", "total", "speedup", "(cpu)", "tail/smp",
               options.literal ? "  literal sample" : "");
@@ -218,7 +224,7 @@ int main(int argc, char** argv) {
     std::printf(" %*s", width, text);
   };
   for (const int64_t time : options.lengths) {
-    const Inputs in = random_inputs(time);
+    const Inputs in = random_inputs(time, options.data);
     const Timing exact = options.exact ? exact_forward_backward(in, options.repeats) : Timing{NAN, NAN};
     for (const std::string& kind : options.indexes) {
       const SampledTiming t = time_sampled(in, kind, options);

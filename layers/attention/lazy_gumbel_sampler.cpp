@@ -98,11 +98,12 @@ void LazyGumbelSampler::prepare_softmax(std::span<const int32_t> keys, std::span
 }
 
 double LazyGumbelSampler::expected_binomial_work() const {
-  // E[m] of a group = size·c/(1 + c), c = e^{b − LSE} (the head maximum M is LSE + Gumbel).
+  // E[m] of a group = size·c/(1 + c), c = e^{b − LSE} (the head maximum M is
+  // LSE + Gumbel), with e^{b − LSE} = λ_g·e^{S − LSE} from prepare_race().
   double work = 0.0;
-  for (const auto& [number, group] : tail_groups_) {
-    const double c = std::exp(static_cast<double>(group.bound) - log_partition_);
-    work += static_cast<double>(group.size) * c / (1.0 + c);
+  for (size_t g = 0; g < tail_groups_.size(); ++g) {
+    const double c = member_rates_[g] * head_time_scale_;
+    work += static_cast<double>(tail_groups_[g].group.size) * c / (1.0 + c);
   }
   return work;
 }
@@ -188,12 +189,17 @@ int32_t LazyGumbelSampler::race_tail(int32_t head_winner, double stop_time, Coun
   touched_groups_.clear();
   const double full_rate = tail_groups_.empty() ? 0.0 : cumulative_group_rates_.back();
   double time = 0.0, drawn_rate = 0.0;
+  double gap = tail_size_ > 0 ? rng.exponential() : 0.0;  // Exp(1), scaled by 1/Λ when used
   for (int64_t drawn = 0; drawn < tail_size_; ++drawn) {
     // Λ by subtraction while that loses at most a bit, else summed afresh.
     const double rate = drawn_rate <= 0.5 * full_rate ? full_rate - drawn_rate : remaining_race_rate();
-    time += rng.exponential() / rate;
+    time += gap / rate;
     if (time >= stop_time) break;  // neither this member nor any later one can win
     const auto [g, member] = draw_race_member(drawn_rate, race, rng);
+    // The next gap is drawn while the member's key row is fetched: the
+    // logarithm overlaps the cache miss (the same draws in the same order).
+    gumbel_kernels::prefetch(keys_ + (head_ * index_.time() + member) * index_.dim(), index_.dim());
+    if (drawn + 1 < tail_size_) gap = rng.exponential();
     if (drawn_in_group_[g]++ == 0) touched_groups_.push_back(g);
     drawn_rate += member_rates_[g];
     statistics_.tail_members += 1;

@@ -151,7 +151,7 @@ class LazyGumbelSampler {
   };
   void prepare_softmax(std::span<const int32_t> keys, std::span<const float> scores);
   void prepare_race();
-  double expected_binomial_work() const;  // Σ over groups of E[m] for this query
+  double expected_binomial_work() const;  // Σ over groups of E[m] for this query, after prepare_race()
   void prepare_whole_row(int64_t tail);
   size_t draw_position(CounterRng& rng) const;  // a position of softmax_keys_, by its weight
   Candidate draw_from_head(CounterRng& rng) const;
