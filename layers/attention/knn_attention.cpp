@@ -11,12 +11,17 @@ namespace knnformer::attention {
 
 namespace {
 
+// How many entries ahead a loop over scattered rows asks the cache for the
+// rows it will read.
+constexpr int64_t kAhead = 4;
+
 // One query's softmax over its head; returns the log-sum-exp.
 float attend_row(const Neighbours& head, const float* values, int64_t dim, float* out) {
   const float max_score = *std::max_element(head.scores.begin(), head.scores.end());
   float sum = 0.0f;
   std::fill(out, out + dim, 0.0f);
   for (size_t n = 0; n < head.keys.size(); ++n) {
+    if (n + kAhead < head.keys.size()) gumbel_kernels::prefetch(values + head.keys[n + kAhead] * dim, dim);
     const float weight = std::exp(head.scores[n] - max_score);
     sum += weight;
     gumbel_kernels::add_scaled(weight, values + head.keys[n] * dim, out, dim);
@@ -72,6 +77,10 @@ void knn_backward(const KeyIndex& index, const float* q, const float* k, const f
       const float lse = log_sum_exp[head * time + query];
       float* d_query = query_grad + offset + query * dim;
       for (size_t n = 0; n < head_set.keys.size(); ++n) {
+        if (n + kAhead < head_set.keys.size()) {  // neighbours' rows are scattered over V and K
+          gumbel_kernels::prefetch(v + offset + head_set.keys[n + kAhead] * dim, dim);
+          gumbel_kernels::prefetch(k + offset + head_set.keys[n + kAhead] * dim, dim);
+        }
         const int32_t key = head_set.keys[n];
         const float weight = std::exp(head_set.scores[n] - lse);
         const float score_grad = weight * (gumbel_kernels::dot(d_out, v + offset + key * dim, dim) - out_dot);
@@ -87,6 +96,10 @@ void knn_backward(const KeyIndex& index, const float* q, const float* k, const f
       float* d_key = key_grad + offset + key * dim;
       float* d_value = value_grad + offset + key * dim;
       for (int64_t slot = by_key.begin[key]; slot < by_key.begin[key + 1]; ++slot) {
+        if (slot + kAhead < by_key.begin[key + 1]) {  // the querying rows are scattered over dO and Q
+          gumbel_kernels::prefetch(out_grad + offset + by_key.query[slot + kAhead] * dim, dim);
+          gumbel_kernels::prefetch(q + offset + by_key.query[slot + kAhead] * dim, dim);
+        }
         const int64_t query = by_key.query[slot];
         gumbel_kernels::add_scaled(by_key.weight[slot], out_grad + offset + query * dim, d_value, dim);
         gumbel_kernels::add_scaled(scale * by_key.score_grad[slot], q + offset + query * dim, d_key, dim);
