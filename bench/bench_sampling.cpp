@@ -169,7 +169,9 @@ struct SampledTiming {
 SampledTiming time_sampled(const Inputs& in, const std::string& kind, const Options& options) {
   const int64_t time = in.q.size(2), samples_per_query = options.samples;
   const AttentionShape shape{kBatch * kHeads, time, kDim};
-  const KeyIndexOptions index_options{.kind = kind, .k = options.k > 0 ? options.k : default_k(time)};
+  // As the gumbel mode builds it: the exact index with its near tier.
+  const KeyIndexOptions index_options{
+      .kind = kind, .k = options.k > 0 ? options.k : default_k(time), .tiered_tail = true};
   const SamplingKey key{1, 0, 0, 0};
   std::vector<int32_t> samples(shape.heads * time * samples_per_query);
   std::vector<float> out(in.q.numel()), grad_q(in.q.numel()), grad_k(in.q.numel()), grad_v(in.q.numel());

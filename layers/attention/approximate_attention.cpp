@@ -127,7 +127,9 @@ KeyIndexOptions key_index_options(const AttentionOptions& options, const Shape& 
           .k = choose_knn_k(options, shape[2], shape[3]),
           .clusters = options.clusters,
           .probes = options.probes,
-          .seed = mix64(key.seed ^ mix64(key.step ^ mix64(key.micro_step ^ mix64(key.layer))))};
+          .seed = mix64(key.seed ^ mix64(key.step ^ mix64(key.micro_step ^ mix64(key.layer)))),
+          // Whatever samples from the tail: gumbel and knn-tail forwards, sampled backwards.
+          .tiered_tail = options.mode != "knn" || options.effective_backward() == "sampled"};
 }
 
 Tensor approximate_attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& options,

@@ -29,7 +29,8 @@ Tensor approximate_attention(const Tensor& q, const Tensor& k, const Tensor& v, 
                              const AttentionCall& call);
 
 // The options of the KeyIndex that a call with q of this shape ([B, H, T, d])
-// builds: its kind, k = choose_knn_k(T, d), and a k-means seed from the call's key.
+// builds: its kind, k = choose_knn_k(T, d), a k-means seed from the call's
+// key, and a near tier in the exact index whenever the call samples its tail.
 KeyIndexOptions key_index_options(const AttentionOptions& options, const Shape& shape, const AttentionCall& call);
 
 }  // namespace knnformer::attention

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <cassert>
+#include <functional>
+#include <memory>
+#include <utility>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -15,6 +19,7 @@ namespace knnformer::attention {
 
 namespace {
 
+using key_search::Candidate;
 using key_search::HeadTable;
 using key_search::KeyPanels;
 using key_search::kTile;
@@ -23,28 +28,44 @@ using key_search::tiles_for;
 
 class ExactKeyIndex final : public KeyIndex {
  public:
-  ExactKeyIndex(const Tensor& q, const Tensor& k, bool causal, int64_t head_size)
+  ExactKeyIndex(const Tensor& q, const Tensor& k, bool causal, int64_t head_size, bool tiered_tail)
       : KeyIndex(q.size(0) * q.size(1), q.size(2), q.size(3), causal), head_size_(head_size),
         heads_(heads(), time(), head_size, /*slots_are_keys=*/true, scale()),
         tail_bounds_(heads() * time()) {
+    if (tiered_tail) {
+      near_ranks_ = std::make_unique_for_overwrite<int32_t[]>(heads() * time() * head_size);
+      near_sizes_.assign(heads() * time(), 0);
+      near_bounds_.resize(heads() * time());
+    }
     search(q.data(), k.data());
   }
 
   Neighbours neighbours(int64_t head, int64_t query) const override { return heads_.neighbours(head, query); }
 
   int64_t tail_group_count(int64_t head, int64_t query) const override {
-    return tail_size(head, query) > 0 ? 1 : 0;
+    return (near_size(head, query) > 0 ? 1 : 0) + (far_size(head, query) > 0 ? 1 : 0);
   }
 
   TailGroup tail_group(int64_t head, int64_t query, int64_t group) const override {
-    require_group(head, query, group);
-    return {.bound = tail_bounds_[head * time() + query], .size = tail_size(head, query)};
+    const int64_t row = head * time() + query;
+    if (is_near_group(head, query, group)) return {.bound = near_bounds_[row], .size = near_size(head, query)};
+    return {.bound = tail_bounds_[row], .size = far_size(head, query)};
   }
 
   void sample_tail_group(int64_t head, int64_t query, int64_t group, int64_t count, CounterRng& rng,
                          int32_t* members) const override {
-    require_group(head, query, group);
-    sample_tail(head, query, count, rng, members);
+    const bool near = is_near_group(head, query, group);
+    const int64_t size = near ? near_size(head, query) : far_size(head, query);
+    key_search::require_sample_count(count, size);
+    key_search::sample_distinct_ranks(size, count, rng, members);
+    // Ranks among the keys outside the head, then positions: the near tier
+    // stores its members' ranks, and the far rest is what they leave out.
+    const std::span<const int32_t> head_positions = heads_.slots(head, query);
+    const std::span<const int32_t> near_ranks = near_ranks_of(head, query);
+    for (int64_t n = 0; n < count; ++n) {
+      const int64_t outside_rank = near ? near_ranks[members[n]] : key_search::nth_slot_outside(near_ranks, members[n]);
+      members[n] = static_cast<int32_t>(key_search::nth_slot_outside(head_positions, outside_rank));
+    }
   }
 
   void sample_tail(int64_t head, int64_t query, int64_t count, CounterRng& rng, int32_t* members) const override {
@@ -65,11 +86,23 @@ class ExactKeyIndex final : public KeyIndex {
 
  private:
   int64_t tail_size(int64_t head, int64_t query) const { return candidates(query) - heads_.size(head, query); }
+  int64_t near_size(int64_t head, int64_t query) const {
+    return near_ranks_ ? near_sizes_[head * time() + query] : 0;
+  }
+  // The near tier's members as ranks among the keys outside the head, ascending.
+  std::span<const int32_t> near_ranks_of(int64_t head, int64_t query) const {
+    if (!near_ranks_) return {};
+    const int64_t row = head * time() + query;
+    return {near_ranks_.get() + row * head_size_, static_cast<size_t>(near_sizes_[row])};
+  }
+  int64_t far_size(int64_t head, int64_t query) const { return tail_size(head, query) - near_size(head, query); }
 
-  void require_group(int64_t head, int64_t query, int64_t group) const {
-    if (group != 0 || tail_size(head, query) == 0)
+  // Group 0 is the near tier when there is one; the far tier comes after it.
+  bool is_near_group(int64_t head, int64_t query, int64_t group) const {
+    if (group < 0 || group >= tail_group_count(head, query))
       throw Error("exact KeyIndex: query " + std::to_string(query) + " of head " + std::to_string(head) +
                   " has no tail group " + std::to_string(group));
+    return group == 0 && near_size(head, query) > 0;
   }
 
   struct Operands {
@@ -78,11 +111,13 @@ class ExactKeyIndex final : public KeyIndex {
     std::vector<double> largest_key_norms;  // per head
   };
 
-  // One thread's working set: a score tile and one top-k per query row.
+  // One thread's working set: a score tile, one top-k per query row (top 2k
+  // with a near tier), and the split of a row's best into its two tiers.
   struct Scratch {
-    explicit Scratch(int64_t head_size) : scores(kTile * kTile), best(kTile, StreamingTopK(head_size)) {}
+    Scratch(int64_t kept) : scores(kTile * kTile), best(kTile, StreamingTopK(kept)) {}
     std::vector<float> scores;
     std::vector<StreamingTopK> best;
+    std::vector<Candidate> ranked, head_tier;
   };
 
   int64_t tiles() const { return tiles_for(time()); }
@@ -111,7 +146,7 @@ class ExactKeyIndex final : public KeyIndex {
     const int64_t items = tiles() * heads();
 #pragma omp parallel
     {
-      Scratch scratch(head_size_);
+      Scratch scratch(near_ranks_ ? 2 * head_size_ : head_size_);
 #pragma omp for schedule(dynamic, 1)
       for (int64_t item = 0; item < items; ++item)
         search_query_tile(operands, item % heads(), tiles() - 1 - item / heads(), scratch);
@@ -138,24 +173,66 @@ class ExactKeyIndex final : public KeyIndex {
     }
 
     for (int64_t r = 0; r < rows; ++r) {
-      const int64_t query = first_query + r;
-      heads_.store(head, query, scratch.best[r].best(), [](int32_t position) { return position; });
+      const int64_t query = first_query + r, row = head * time() + query;
       const double query_norm = key_search::norm(queries + r * dim(), dim());
       const double slack = key_search::score_rounding_slack(dim(), scale(), query_norm, in.largest_key_norms[head]);
-      tail_bounds_[head * time() + query] =
-          key_search::round_up_to_float(double(heads_.neighbours(head, query).min_score) + slack);
+      const std::span<const Candidate> best = scratch.best[r].best();
+      if (!near_ranks_ || static_cast<int64_t>(best.size()) <= head_size_) {
+        heads_.store(head, query, best, [](int32_t position) { return position; });
+        tail_bounds_[row] = key_search::round_up_to_float(double(heads_.neighbours(head, query).min_score) + slack);
+        continue;
+      }
+      const auto [largest_near, smallest_near] = split_tiers(best, row, scratch);
+      heads_.store(head, query, scratch.head_tier, [](int32_t position) { return position; });
+      // The near tier is bounded by its own largest score, the far rest by its smallest.
+      near_bounds_[row] = key_search::round_up_to_float(scale() * double(largest_near) + slack);
+      tail_bounds_[row] = key_search::round_up_to_float(scale() * double(smallest_near) + slack);
     }
+  }
+
+  // The best k of `best` (in slot order) into scratch.head_tier, keeping the
+  // order; the rest become the near tier of `row`, stored as their ranks among
+  // the positions outside the head. Returns the near tier's largest and
+  // smallest raw score.
+  std::pair<float, float> split_tiers(std::span<const Candidate> best, int64_t row, Scratch& scratch) {
+    scratch.ranked.assign(best.begin(), best.end());
+    const auto kth = scratch.ranked.begin() + (head_size_ - 1);
+    std::nth_element(scratch.ranked.begin(), kth, scratch.ranked.end(), std::greater<>());
+    const Candidate threshold = *kth;
+    scratch.head_tier.clear();
+    int32_t* const near_ranks = near_ranks_.get() + row * head_size_;
+    int32_t near_count = 0;
+    float largest = -INFINITY, smallest = INFINITY;
+    for (const Candidate candidate : best) {
+      if (candidate >= threshold) {
+        scratch.head_tier.push_back(candidate);
+        continue;
+      }
+      // Its position less the head members before it (slots are positions, ascending).
+      near_ranks[near_count++] = key_search::slot_of(candidate) - static_cast<int32_t>(scratch.head_tier.size());
+      largest = std::max(largest, key_search::score_of(candidate));
+      smallest = std::min(smallest, key_search::score_of(candidate));
+    }
+    near_sizes_[row] = near_count;
+    return {largest, smallest};
   }
 
   int64_t head_size_;
   HeadTable heads_;
-  std::vector<float> tail_bounds_;  // per (head, query): s_min raised by the rounding slack
+  // The near tier (tiered_tail only): the next k candidates by score, as
+  // ranks among the positions outside the head (k per query, ascending).
+  std::unique_ptr<int32_t[]> near_ranks_;
+  std::vector<int32_t> near_sizes_;
+  // Per (head, query), raised by the rounding slack: the far tail's bound (s_min
+  // of the head, or of the near tier when there is one) and the near tier's.
+  std::vector<float> tail_bounds_, near_bounds_;
 };
 
 }  // namespace
 
-std::unique_ptr<KeyIndex> build_exact_key_index(const Tensor& q, const Tensor& k, bool causal, int64_t head_size) {
-  return std::make_unique<ExactKeyIndex>(q, k, causal, head_size);
+std::unique_ptr<KeyIndex> build_exact_key_index(const Tensor& q, const Tensor& k, bool causal, int64_t head_size,
+                                                bool tiered_tail) {
+  return std::make_unique<ExactKeyIndex>(q, k, causal, head_size, tiered_tail);
 }
 
 }  // namespace knnformer::attention

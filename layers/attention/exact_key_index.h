@@ -7,9 +7,15 @@
 //
 // The tail C_i \ N_i is one group whose bound is the head's smallest score
 // s_min, raised by the rounding slack of key_index_search.h so that it bounds
-// the tail's scores however they are evaluated. Sampling from it is Floyd's
-// algorithm over the tail's ranks, each mapped to a key position by a binary
-// search in the head; no rejection loop, however small the tail.
+// the tail's scores however they are evaluated. With tiered_tail the search
+// keeps the top 2k instead, and the tail is two groups: the near tier (ranks
+// k+1 to 2k, bound: its largest score) and the far rest (bound: the near
+// tier's smallest score). Where many keys score just below the head (a query
+// attending to a cluster of more than k keys), the far bound drops well
+// below s_min, and lazy Gumbel sampling draws far fewer tail keys.
+// Sampling a group is Floyd's algorithm over its ranks, each mapped to a key
+// position by a binary search in the head (and the near tier); no rejection
+// loop, however small the group.
 //
 // Reached through build_key_index() with options.kind = "exact", which checks
 // the arguments.
@@ -21,6 +27,7 @@
 namespace knnformer::attention {
 
 // q, k: [B, H, T, d], contiguous; head_size >= 1.
-std::unique_ptr<KeyIndex> build_exact_key_index(const Tensor& q, const Tensor& k, bool causal, int64_t head_size);
+std::unique_ptr<KeyIndex> build_exact_key_index(const Tensor& q, const Tensor& k, bool causal, int64_t head_size,
+                                                bool tiered_tail = false);
 
 }  // namespace knnformer::attention

@@ -8,7 +8,9 @@
 //     (all of C_i when |C_i| <= k), with their scores; and
 //   - the tail C_i \ N_i, as groups, each with an upper bound on the scores
 //     of its members. The exact index has one group whose bound is the
-//     head's smallest score s_min. The clustered index has one group for the
+//     head's smallest score s_min, or with options.tiered_tail two: the next
+//     k candidates by score (bound: their largest score) and the rest
+//     (bound: the smallest of those). The clustered index has one group for the
 //     scanned keys outside the head (bound s_min) and one per unscanned
 //     cluster c (bound U_c = s·(q·μ_c + ‖q‖·r_c), Cauchy–Schwarz).
 //     Groups are never empty. Each bound is raised by a small rounding
@@ -101,6 +103,12 @@ struct KeyIndexOptions {
   int64_t clusters = 0;        // clustered: 0 means about sqrt(T)
   int64_t probes = 0;          // clustered: clusters scanned per query; 0 means a default
   uint64_t seed = 0;           // clustered: k-means initialisation
+  // exact: also keep the next k candidates by score as a tail group of their
+  // own (the near tier), so that the rest of the tail is bounded by the
+  // 2k-th score instead of the k-th. For samplers, whose tail work it cuts
+  // where much of the softmax mass lies just below the head; it costs a
+  // top-2k search and T·k more positions. The clustered index ignores it.
+  bool tiered_tail = false;
 };
 
 // q, k: [B, H, T, d], contiguous. Throws Error on bad options (k < 1, unknown kind).

@@ -24,15 +24,20 @@ std::span<const int32_t> HeadTable::slots(int64_t head, int64_t query) const {
 }
 
 int64_t nth_slot_outside(std::span<const int32_t> head_slots, int64_t rank) {
-  int64_t low = 0, high = static_cast<int64_t>(head_slots.size());
-  while (low < high) {
-    const int64_t middle = (low + high) / 2;
-    if (head_slots[middle] - middle <= rank)
-      low = middle + 1;
-    else
-      high = middle;
+  // Bisection for the number of m with h_m − m <= rank (a true prefix), in
+  // the fixed-step form that compiles to conditional moves: the samplers call
+  // it per tail member, with ranks at random, where a branch would be
+  // mispredicted half the time.
+  const int64_t size = static_cast<int64_t>(head_slots.size());
+  if (size == 0) return rank;
+  const auto below = [&](int64_t m) { return head_slots[m] - m <= rank; };
+  int64_t last = 0, length = size;  // the true prefix ends in [last, last + length)
+  while (length > 1) {
+    const int64_t half = length / 2;
+    last = below(last + half) ? last + half : last;
+    length -= half;
   }
-  return rank + low;
+  return rank + last + (below(last) ? 1 : 0);
 }
 
 }  // namespace knnformer::attention::key_search

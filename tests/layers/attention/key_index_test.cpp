@@ -266,6 +266,37 @@ TEST_CASE("exact key index: head and one bounded tail group partition C_i") {
   }
 }
 
+TEST_CASE("exact key index with a near tier: head, the next k and the far rest partition C_i") {
+  for (const bool causal : {true, false}) {
+    INFO("causal ", causal);
+    const Shape shape{2, 1, 130, 64};
+    const Problem p{gaussian(shape, 5), gaussian(shape, 6), causal};
+    const int64_t k = 16;
+    const auto index =
+        attention::build_key_index({.kind = "exact", .k = k, .tiered_tail = true}, p.q, p.k, p.causal);
+    const auto plain = build(p, "exact", k);
+    for (int64_t head = 0; head < p.heads(); ++head)
+      for (int64_t query = 0; query < p.time(); ++query) {
+        const PartitionSummary summary = check_partition(p, *index, head, query, k);
+        // The same head as without the tier.
+        std::vector<int32_t> tiered_keys(index->neighbours(head, query).keys.begin(),
+                                         index->neighbours(head, query).keys.end());
+        std::vector<int32_t> plain_keys(plain->neighbours(head, query).keys.begin(),
+                                        plain->neighbours(head, query).keys.end());
+        CHECK(tiered_keys == plain_keys);
+        const int64_t tail = p.candidates(query) - std::min(k, p.candidates(query));
+        CHECK(summary.groups == (tail > k ? 2 : tail > 0 ? 1 : 0));
+        if (tail == 0) continue;
+        // The near tier holds the next min(k, tail) keys, bounded by its largest score, which
+        // lies below the head's; the far rest is bounded lower still.
+        const attention::TailGroup near = index->tail_group(head, query, 0);
+        CHECK(near.size == std::min(k, tail));
+        CHECK(near.bound <= plain->tail_group(head, query, 0).bound);
+        if (summary.groups == 2) CHECK(index->tail_group(head, query, 1).bound <= near.bound);
+      }
+  }
+}
+
 TEST_CASE("exact key index: the tail bound holds where rounding decides between head and tail") {
   // Keys equal but for a last-bit jitter: their scores differ by about the
   // rounding error of the dot product itself, so a tail member's true score

@@ -54,10 +54,12 @@ TEST_CASE("Lazy Gumbel sampler on build_key_index: exact samples from the exact 
   // (Sizes kept small: with one probe the lazy draws score most of a long tail.)
   const Problem p = random_problem({2, 256, 16}, 201, true, 1.5f);
   const std::vector<int64_t> queries{200, 60, 10};
-  for (const std::string kind : {"exact", "clustered"}) {
+  for (const std::string kind : {"exact", "exact, near tier", "clustered"}) {
     CAPTURE(kind);
     // One probe of 16 clusters: most keys sit in unscanned clusters, sampled through their bounds.
-    const KeyIndexOptions options{.kind = kind, .k = 16, .clusters = 16, .probes = 1, .seed = 5};
+    const bool clustered = kind == "clustered";
+    const KeyIndexOptions options{.kind = clustered ? "clustered" : "exact", .k = 16, .clusters = 16, .probes = 1,
+                                  .seed = 5, .tiered_tail = kind == "exact, near tier"};
     const auto index = build_key_index(options, as_tensor(p, p.q), as_tensor(p, p.k), true);
     const double tail_work = check_exact_sampling(p, *index, queries);
     MESSAGE(kind, " index: ", tail_work, " tail members per sample");
