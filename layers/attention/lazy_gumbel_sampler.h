@@ -42,8 +42,9 @@
 // (argmax, max) of S_j + G_j is distributed as (j ~ softmax(S over N_i),
 // LSE + G) with LSE = log Σ_{N_i} e^{S_j}, G ~ Gumbel(0, 1) independent of
 // j. So each sample draws one uniform (an index into the head's cumulative
-// softmax weights, computed once per query) and one Gumbel, exactly as if it
-// had drawn a Gumbel per head member. HeadDraw::per_candidate draws the k
+// softmax weights, computed once per query) and one Gumbel (for the race,
+// its e^{−G}: one exponential), exactly as if it had drawn a Gumbel per head
+// member. HeadDraw::per_candidate draws the k
 // Gumbels literally; it is the reference that the tests compare with and that
 // bench_sampling times.
 //
