@@ -4,9 +4,9 @@
 #include <cassert>
 #include <functional>
 #include <memory>
-#include <utility>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -114,7 +114,7 @@ class ExactKeyIndex final : public KeyIndex {
   // One thread's working set: a score tile, one top-k per query row (top 2k
   // with a near tier), and the split of a row's best into its two tiers.
   struct Scratch {
-    Scratch(int64_t kept) : scores(kTile * kTile), best(kTile, StreamingTopK(kept)) {}
+    explicit Scratch(int64_t kept) : scores(kTile * kTile), best(kTile, StreamingTopK(kept)) {}
     std::vector<float> scores;
     std::vector<StreamingTopK> best;
     std::vector<Candidate> ranked, head_tier;
