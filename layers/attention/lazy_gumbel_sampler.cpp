@@ -167,13 +167,10 @@ int32_t LazyGumbelSampler::draw(CounterRng& rng) {
     return key;
   }
   if (options_.tail == TailDraw::race) {
-    // Max-stability gives the head's winner and, independently, e^{−(M − LSE)} ~ Exp(1).
-    if (options_.head == HeadDraw::max_stable) {
-      const int32_t key = softmax_keys_[draw_position(rng)];
-      return race_tail(key, rng.exponential() * head_time_scale_, rng);
-    }
+    if (options_.head == HeadDraw::max_stable) return draw_max_stable_race(rng);
     const Candidate head = draw_from_head_per_candidate(rng);
-    return race_tail(head.key, std::exp(race_shift_ - head.perturbed_score), rng);
+    const double first_gap = tail_size_ > 0 ? rng.exponential() : 0.0;
+    return race_tail(head.key, std::exp(race_shift_ - head.perturbed_score), first_gap, rng);
   }
   Candidate best = options_.head == HeadDraw::max_stable ? draw_from_head(rng) : draw_from_head_per_candidate(rng);
   const int32_t head_winner = best.key;
@@ -182,14 +179,31 @@ int32_t LazyGumbelSampler::draw(CounterRng& rng) {
   return best.key;
 }
 
-int32_t LazyGumbelSampler::race_tail(int32_t head_winner, double stop_time, CounterRng& rng) {
+int32_t LazyGumbelSampler::draw_max_stable_race(CounterRng& rng) {
+  // Max-stability gives the head's winner and, independently, E = e^{−(M − LSE)}
+  // ~ Exp(1), so t* = E·e^{S − LSE}. The first arrival comes at X/Λ, X ~ Exp(1),
+  // and the tail takes part only if X < c·E, c = Λ·e^{S − LSE}: probability
+  // c/(1 + c). One uniform decides that; only then are X and E drawn, from
+  // their law given X < c·E: X ~ Exp(1 + 1/c), and E = X/c + Exp(1) (E's
+  // excess over X/c is memoryless). The same joint law as drawing E and X
+  // first, without their two logarithms in the samples the tail cannot win.
+  const int32_t head_winner = softmax_keys_[draw_position(rng)];
+  const double full_rate = tail_groups_.empty() ? 0.0 : cumulative_group_rates_.back();
+  const double c = full_rate * head_time_scale_;
+  if (tail_size_ == 0 || c <= 0.0 || rng.uniform_double() * (1.0 + c) < 1.0) return head_winner;
+  const double first_gap = rng.exponential() / (1.0 + 1.0 / c);
+  const double head_exponential = first_gap / c + rng.exponential();
+  return race_tail(head_winner, head_exponential * head_time_scale_, first_gap, rng);
+}
+
+int32_t LazyGumbelSampler::race_tail(int32_t head_winner, double stop_time, double first_gap, CounterRng& rng) {
   int32_t winner = head_winner;
   const uint32_t race = new_stamp();
   for (const size_t g : touched_groups_) drawn_in_group_[g] = 0;
   touched_groups_.clear();
   const double full_rate = tail_groups_.empty() ? 0.0 : cumulative_group_rates_.back();
   double time = 0.0, drawn_rate = 0.0;
-  double gap = tail_size_ > 0 ? rng.exponential() : 0.0;  // Exp(1), scaled by 1/Λ when used
+  double gap = first_gap;  // Exp(1) (or the caller's conditioned draw), scaled by 1/Λ when used
   for (int64_t drawn = 0; drawn < tail_size_; ++drawn) {
     // Λ by subtraction while that loses at most a bit, else summed afresh.
     const double rate = drawn_rate <= 0.5 * full_rate ? full_rate - drawn_rate : remaining_race_rate();

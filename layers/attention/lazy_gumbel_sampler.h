@@ -157,8 +157,10 @@ class LazyGumbelSampler {
   size_t draw_position(CounterRng& rng) const;  // a position of softmax_keys_, by its weight
   Candidate draw_from_head(CounterRng& rng) const;
   Candidate draw_from_head_per_candidate(CounterRng& rng) const;
-  // The race over the tail, from the head's winner and stop time t*; returns the sample.
-  int32_t race_tail(int32_t head_winner, double stop_time, CounterRng& rng);
+  // The race over the tail, from the head's winner, the stop time t* and the
+  // first gap (an Exp(1) before scaling by 1/Λ); returns the sample.
+  int32_t race_tail(int32_t head_winner, double stop_time, double first_gap, CounterRng& rng);
+  int32_t draw_max_stable_race(CounterRng& rng);  // the default: max-stable head, race tail
   struct RaceMember {
     size_t group;
     int32_t member;
