@@ -186,6 +186,16 @@ TEST_CASE("Lazy Gumbel sampler: a race that draws most of a short tail stays exa
   CHECK(fit.statistics.tail_members_per_sample() > 20);
 }
 
+TEST_CASE("Lazy Gumbel sampler: bounds far above the head's log-partition make the row dense, even when not asked") {
+  // 600 nats of slack: the race's arrival times would underflow e^{−600},
+  // so the row is scored whole (kLargestRaceShift) whatever the options say.
+  const Problem p = random_problem({1, 60, 16}, 24, true, 1.5f);
+  const SortedKeyIndex index(p, {.k = 8, .tail_groups = 2, .bound_slack = 600.0f});
+  const Fit fit = fit_query(p, index, 59, {.dense_when_cheaper = false});
+  check_fit(fit);
+  CHECK(fit.statistics.tail_members == 52);  // the tail, scored once
+}
+
 TEST_CASE("Lazy Gumbel sampler: with bounds too loose to pay, the whole row is scored once and drawn from exactly") {
   const Problem p = random_problem({1, 300, 16}, 22, true, 1.5f);
   const SortedKeyIndex index(p, {.k = 8, .tail_groups = 12, .bound_slack = 3.0f});

@@ -60,6 +60,23 @@ TEST_CASE("selection kernels: keep_offers_above matches its reference") {
         }
 }
 
+TEST_CASE("selection kernels: NaN scores are never kept, and hide no other score") {
+  // A NaN in every chunk, and one larger score after it in the same lanes.
+  std::vector<float> scores(40 + kSelectionSlack, -1.0f);
+  for (const int64_t j : {0, 3, 16, 17, 33}) scores[j] = NAN;
+  scores[19] = 5.0f;
+  std::vector<float> kept(40 + kSelectionSlack);
+  std::vector<int32_t> slots(40 + kSelectionSlack);
+  const int64_t n = keep_offers_above(scores.data(), 40, 0, 2.0f, INT32_MAX, kept.data(), slots.data());
+  REQUIRE(n == 1);
+  CHECK(slots[0] == 19);
+  CHECK(kept[0] == 5.0f);
+  std::vector<int32_t> positions(40 + kSelectionSlack);
+  for (int32_t j = 0; j < 40; ++j) positions[j] = j;
+  CHECK(compact_above(scores.data(), positions.data(), 40, -INFINITY, INT32_MAX) == 35);
+  CHECK(std::none_of(scores.begin(), scores.begin() + 35, [](float score) { return std::isnan(score); }));
+}
+
 TEST_CASE("selection kernels: compact_above matches its reference, in place") {
   CounterRng rng(12, {});
   for (const Values kind : kAllKinds)
