@@ -134,9 +134,19 @@ uint32_t LazyGumbelSampler::new_stamp() {
 }
 
 size_t LazyGumbelSampler::draw_position(CounterRng& rng) const {
+  // The first running sum above the target (std::upper_bound), as the number
+  // of sums at or below it, found in fixed steps that compile to conditional
+  // moves: every sample makes one such search at a random target.
   const double target = rng.uniform_double() * cumulative_weight_.back();
-  const auto chosen = std::upper_bound(cumulative_weight_.begin(), cumulative_weight_.end(), target);
-  return std::min<size_t>(chosen - cumulative_weight_.begin(), cumulative_weight_.size() - 1);
+  const size_t size = cumulative_weight_.size();
+  const auto at_or_below = [&](size_t m) { return cumulative_weight_[m] <= target; };
+  size_t last = 0, length = size;  // the sums at or below the target end in [last, last + length)
+  while (length > 1) {
+    const size_t half = length / 2;
+    last = at_or_below(last + half) ? last + half : last;
+    length -= half;
+  }
+  return std::min(last + (at_or_below(last) ? 1 : 0), size - 1);
 }
 
 LazyGumbelSampler::Candidate LazyGumbelSampler::draw_from_head(CounterRng& rng) const {
