@@ -38,6 +38,21 @@ class TruncatedGumbel {
   double mass_;
 };
 
+// The index of the first running sum above target (std::upper_bound),
+// clamped to the last for a target that rounding left at the total: the
+// number of sums at or below it, found in fixed steps that compile to
+// conditional moves, as every sample searches at a random target.
+size_t first_sum_above(const std::vector<double>& sums, double target) {
+  const auto at_or_below = [&](size_t m) { return sums[m] <= target; };
+  size_t last = 0, length = sums.size();  // the sums at or below the target end in [last, last + length)
+  while (length > 1) {
+    const size_t half = length / 2;
+    last = at_or_below(last + half) ? last + half : last;
+    length -= half;
+  }
+  return std::min(last + (at_or_below(last) ? 1 : 0), sums.size() - 1);
+}
+
 }  // namespace
 
 LazyGumbelSampler::LazyGumbelSampler(const KeyIndex& index, const float* q, const float* k, SamplerOptions options)
@@ -134,19 +149,7 @@ uint32_t LazyGumbelSampler::new_stamp() {
 }
 
 size_t LazyGumbelSampler::draw_position(CounterRng& rng) const {
-  // The first running sum above the target (std::upper_bound), as the number
-  // of sums at or below it, found in fixed steps that compile to conditional
-  // moves: every sample makes one such search at a random target.
-  const double target = rng.uniform_double() * cumulative_weight_.back();
-  const size_t size = cumulative_weight_.size();
-  const auto at_or_below = [&](size_t m) { return cumulative_weight_[m] <= target; };
-  size_t last = 0, length = size;  // the sums at or below the target end in [last, last + length)
-  while (length > 1) {
-    const size_t half = length / 2;
-    last = at_or_below(last + half) ? last + half : last;
-    length -= half;
-  }
-  return std::min(last + (at_or_below(last) ? 1 : 0), size - 1);
+  return first_sum_above(cumulative_weight_, rng.uniform_double() * cumulative_weight_.back());
 }
 
 LazyGumbelSampler::Candidate LazyGumbelSampler::draw_from_head(CounterRng& rng) const {
@@ -198,7 +201,7 @@ int32_t LazyGumbelSampler::draw_max_stable_race(CounterRng& rng) {
   // excess over X/c is memoryless). The same joint law as drawing E and X
   // first, without their two logarithms in the samples the tail cannot win.
   const int32_t head_winner = softmax_keys_[draw_position(rng)];
-  const double full_rate = tail_groups_.empty() ? 0.0 : cumulative_group_rates_.back();
+  const double full_rate = full_race_rate();
   const double c = full_rate * head_time_scale_;
   if (tail_size_ == 0 || c <= 0.0 || rng.uniform_double() * (1.0 + c) < 1.0) return head_winner;
   const double first_gap = rng.exponential() / (1.0 + 1.0 / c);
@@ -211,7 +214,7 @@ int32_t LazyGumbelSampler::race_tail(int32_t head_winner, double stop_time, doub
   const uint32_t race = new_stamp();
   for (const size_t g : touched_groups_) drawn_in_group_[g] = 0;
   touched_groups_.clear();
-  const double full_rate = tail_groups_.empty() ? 0.0 : cumulative_group_rates_.back();
+  const double full_rate = full_race_rate();
   double time = 0.0, drawn_rate = 0.0;
   double gap = first_gap;  // Exp(1) (or the caller's conditioned draw), scaled by 1/Λ when used
   for (int64_t drawn = 0; drawn < tail_size_; ++drawn) {
@@ -240,7 +243,7 @@ int32_t LazyGumbelSampler::race_tail(int32_t head_winner, double stop_time, doub
 
 LazyGumbelSampler::RaceMember LazyGumbelSampler::draw_race_member(double drawn_rate, uint32_t race,
                                                                   CounterRng& rng) {
-  const double full_rate = cumulative_group_rates_.back();
+  const double full_rate = full_race_rate();
   const auto stamp = [&](size_t g, int32_t member) {
     stamps_[member] = race;
     return RaceMember{g, member};
@@ -250,13 +253,8 @@ LazyGumbelSampler::RaceMember LazyGumbelSampler::draw_race_member(double drawn_r
     // the member is one not drawn yet: that is the law of those left, and at
     // least half the rate is left, so it takes fewer than two tries on average.
     for (;;) {
-      size_t g = 0;
-      if (tail_groups_.size() > 1) {
-        const double target = rng.uniform_double() * full_rate;
-        g = std::upper_bound(cumulative_group_rates_.begin(), cumulative_group_rates_.end(), target) -
-            cumulative_group_rates_.begin();
-        g = std::min(g, tail_groups_.size() - 1);
-      }
+      const size_t g =
+          tail_groups_.size() > 1 ? first_sum_above(cumulative_group_rates_, rng.uniform_double() * full_rate) : 0;
       int32_t member;
       index_.sample_tail_group(head_, query_, tail_groups_[g].number, 1, rng, &member);
       if (stamps_[member] != race) return stamp(g, member);

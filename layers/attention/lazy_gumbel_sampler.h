@@ -168,6 +168,8 @@ class LazyGumbelSampler {
   // The next arrival's member: group g with probability (members left in g)·λ_g/Λ, uniform within it.
   RaceMember draw_race_member(double drawn_rate, uint32_t race, CounterRng& rng);
   double remaining_race_rate() const;  // Λ, summed over the groups
+  // Λ before any member is drawn.
+  double full_race_rate() const { return cumulative_group_rates_.empty() ? 0.0 : cumulative_group_rates_.back(); }
   // Steps 2–3 for one group: replaces best by a member whose S + G beats it, if any.
   void draw_group_binomially(const NumberedGroup& group, CounterRng& rng, Candidate& best);
   int32_t draw_new_member(int64_t group_number, uint32_t race, CounterRng& rng);

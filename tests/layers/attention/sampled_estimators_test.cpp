@@ -10,7 +10,6 @@
 #include "core/rng.h"
 #include "layers/attention/sampled_estimators.h"
 #include "lazy_gumbel_test_index.h"
-#include "statistics.h"
 
 using namespace knnformer;
 using namespace knnformer::attention;
