@@ -21,7 +21,8 @@
 // k = ceil(sqrt(T)) rounded up to a multiple of 8 and L = 32 unless given.
 //
 // usage: bench_sampling [--threads 2] [--repeats 1] [--T 1024,2048,...]
-//                       [--index exact,clustered] [--samples 32] [--k K] [--tail race|binomial]
+//                       [--index exact,clustered] [--samples 32] [--k K] [--clusters C] [--probes P]
+//                       [--tail race|binomial]
 //                       [--literal] [--no-exact] [--data gaussian|clustered]
 #include <time.h>
 
@@ -36,6 +37,7 @@
 
 #include "core/arena.h"
 #include "core/autograd.h"
+#include "core/large_buffer.h"
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "layers/attention/attention_mode.h"
@@ -61,6 +63,7 @@ struct Options {
   std::vector<std::string> indexes{"exact", "clustered"};
   int64_t samples = 32;
   int64_t k = 0;  // 0: the default ceil(sqrt(T)) rounded up to a multiple of 8
+  int64_t clusters = 0, probes = 0;  // clustered index; 0: its defaults
   bool literal = false;
   TailDraw tail = TailDraw::race;
   bool exact = true;  // --no-exact: time the sampled path only
@@ -76,6 +79,8 @@ Options parse(int argc, char** argv) {
     else if (flag == "--repeats") options.repeats = std::max(1, std::stoi(value)), ++i;
     else if (flag == "--samples") options.samples = std::stoll(value), ++i;
     else if (flag == "--k") options.k = std::stoll(value), ++i;
+    else if (flag == "--clusters") options.clusters = std::stoll(value), ++i;
+    else if (flag == "--probes") options.probes = std::stoll(value), ++i;
     else if (flag == "--literal") options.literal = true;
     else if (flag == "--tail") options.tail = value == "binomial" ? TailDraw::binomial : TailDraw::race, ++i;
     else if (flag == "--no-exact") options.exact = false;
@@ -85,7 +90,7 @@ Options parse(int argc, char** argv) {
     else {
       std::fprintf(stderr,
                    "usage: %s [--threads N] [--repeats N] [--T 1024,...] [--index exact,clustered] [--samples L] "
-                   "[--k K] [--tail race|binomial] [--literal] [--no-exact] [--data gaussian|clustered]\n",
+                   "[--k K] [--clusters C] [--probes P] [--tail race|binomial] [--literal] [--no-exact] [--data gaussian|clustered]\n",
                    argv[0]);
       std::exit(2);
     }
@@ -171,10 +176,15 @@ SampledTiming time_sampled(const Inputs& in, const std::string& kind, const Opti
   const AttentionShape shape{kBatch * kHeads, time, kDim};
   // As the gumbel mode builds it: the exact index with its near tier.
   const KeyIndexOptions index_options{
-      .kind = kind, .k = options.k > 0 ? options.k : default_k(time), .tiered_tail = true};
+      .kind = kind,
+      .k = options.k > 0 ? options.k : default_k(time),
+      .clusters = options.clusters,
+      .probes = options.probes,
+      .tiered_tail = true};
   const SamplingKey key{1, 0, 0, 0};
-  std::vector<int32_t> samples(shape.heads * time * samples_per_query);
-  std::vector<float> out(in.q.numel()), grad_q(in.q.numel()), grad_k(in.q.numel()), grad_v(in.q.numel());
+  LargeVector<int32_t> samples(shape.heads * time * samples_per_query);
+  // In training these are tensors of the step's arena, on huge pages as large buffers are.
+  LargeVector<float> out(in.q.numel()), grad_q(in.q.numel()), grad_k(in.q.numel()), grad_v(in.q.numel());
 
   SampledTiming timing;
   std::unique_ptr<KeyIndex> index;

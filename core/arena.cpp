@@ -1,13 +1,10 @@
 #include "core/arena.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
-#include <cstdlib>
-#include <new>
 #include <string>
 
 #include "core/error.h"
+#include "core/large_buffer.h"
 
 namespace knnformer {
 
@@ -18,20 +15,13 @@ constexpr size_t kAlignment = 64;  // a cache line, and enough for any SIMD load
 size_t round_up(size_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kAlignment; }
 }  // namespace
 
-// Blocks start on a 2 MB boundary and ask the kernel for transparent huge
-// pages: a step streams through tens of megabytes of activations, and with
-// 4 kB pages their TLB misses cost about 1% of a cfgA step (bench_train_step).
-// Where the kernel says no, madvise fails harmlessly and 4 kB pages remain.
-constexpr size_t kHugePage = size_t{2} << 20;
-
+// Blocks are large buffers (large_buffer.h), on huge pages: a step streams
+// through tens of megabytes of activations, and with 4 kB pages their TLB
+// misses cost about 1% of a cfgA step (bench_train_step).
 struct Arena::Block {
-  explicit Block(size_t bytes_) : bytes(round_up(bytes_)) {
-    const size_t whole_pages = (bytes + kHugePage - 1) / kHugePage * kHugePage;
-    memory = static_cast<char*>(std::aligned_alloc(kHugePage, whole_pages));
-    if (!memory) throw std::bad_alloc();
-    madvise(memory, whole_pages, MADV_HUGEPAGE);
-  }
-  ~Block() { std::free(memory); }
+  explicit Block(size_t bytes_)
+      : memory(static_cast<char*>(allocate_large_buffer(round_up(bytes_), kAlignment))), bytes(round_up(bytes_)) {}
+  ~Block() { free_large_buffer(memory); }
   Block(const Block&) = delete;
   Block& operator=(const Block&) = delete;
   char* memory;

@@ -22,10 +22,12 @@ void parallel_for(int64_t begin, int64_t end, Body&& body) {
   for (int64_t i = begin; i < end; ++i) body(i);
 }
 
-// As parallel_for, with dynamic scheduling for items of uneven cost (causal rows).
+// As parallel_for, with dynamic scheduling for items of uneven cost (causal
+// rows), handed out `chunk` at a time: cheap items want chunks of dozens, or
+// the threads spend their time contending for the shared counter.
 template <class Body>
-void parallel_for_dynamic(int64_t begin, int64_t end, Body&& body) {
-#pragma omp parallel for schedule(dynamic, 1)
+void parallel_for_dynamic(int64_t begin, int64_t end, Body&& body, int64_t chunk = 1) {
+#pragma omp parallel for schedule(dynamic, chunk)
   for (int64_t i = begin; i < end; ++i) body(i);
 }
 

@@ -1,10 +1,9 @@
 #include "core/storage.h"
 
-#include <cstdlib>
 #include <cstring>
-#include <new>
 
 #include "core/arena.h"
+#include "core/large_buffer.h"
 
 namespace knnformer {
 
@@ -12,9 +11,7 @@ std::shared_ptr<Storage> Storage::allocate(int64_t count) {
   const size_t n = static_cast<size_t>(count > 0 ? count : 1);
   Arena* arena = Arena::current();
   if (arena) return std::make_shared<Storage>(arena->allocate(n), count, arena);
-  const size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
-  float* data = static_cast<float*>(std::aligned_alloc(64, bytes));
-  if (!data) throw std::bad_alloc();
+  float* data = static_cast<float*>(allocate_large_buffer(n * sizeof(float), 64));
   return std::make_shared<Storage>(data, count, nullptr);
 }
 
@@ -28,7 +25,7 @@ Storage::~Storage() {
   if (arena_)
     arena_->release();
   else
-    std::free(data_);
+    free_large_buffer(data_);
 }
 
 }  // namespace knnformer

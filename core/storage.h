@@ -1,7 +1,8 @@
 #pragma once
 // Storage: one buffer of floats shared by the tensors that view it. It comes
 // from the thread's current Arena when there is one (activations), from the
-// heap otherwise (parameters, optimizer state), always 64-byte aligned.
+// heap otherwise (parameters, optimizer state; large ones on huge pages,
+// large_buffer.h), always 64-byte aligned.
 #include <cstdint>
 #include <memory>
 

@@ -5,6 +5,7 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "core/large_buffer.h"
 #include "layers/attention/attention_diagnostics.h"
 #include "layers/attention/exact_attention.h"
 #include "layers/attention/key_index.h"
@@ -55,7 +56,7 @@ AttentionDiagnostics diagnostics_of(const KeyIndex& index, const SamplingStatist
 }
 
 struct ApproximateAttentionNode : Node {
-  ApproximateAttentionNode(Tensor q_, Tensor k_, Tensor v_, Tensor out_, Call call_, std::vector<int32_t> samples_,
+  ApproximateAttentionNode(Tensor q_, Tensor k_, Tensor v_, Tensor out_, Call call_, LargeVector<int32_t> samples_,
                            Tensor knn_log_sum_exp_)
       : q(std::move(q_)), k(std::move(k_)), v(std::move(v_)), out(std::move(out_)), call(std::move(call_)),
         samples(std::move(samples_)), knn_log_sum_exp(std::move(knn_log_sum_exp_)) {}
@@ -115,7 +116,7 @@ struct ApproximateAttentionNode : Node {
 
   Tensor q, k, v, out;
   Call call;
-  std::vector<int32_t> samples;  // the forward's samples (gumbel), else empty
+  LargeVector<int32_t> samples;  // the forward's samples (gumbel), else empty
   Tensor knn_log_sum_exp;        // the forward's (knn), else undefined
 };
 
@@ -142,7 +143,7 @@ Tensor approximate_attention(const Tensor& q, const Tensor& k, const Tensor& v, 
   const AttentionShape& shape = call.shape;
 
   Tensor out = Tensor::empty(q.shape());
-  std::vector<int32_t> samples;
+  LargeVector<int32_t> samples;
   Tensor knn_log_sum_exp;
   SamplingStatistics statistics;
   if (options.mode == "knn") {

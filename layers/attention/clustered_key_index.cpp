@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/large_buffer.h"
 #include "layers/attention/key_index_heads.h"
 #include "layers/attention/key_index_sampling.h"
 #include "layers/attention/key_index_search.h"
@@ -165,7 +166,7 @@ class ClusteredKeyIndex final : public KeyIndex {
         probes_(options.probes > 0 ? options.probes : kDefaultProbes),
         cluster_count_(std::min(time(), options.clusters > 0 ? options.clusters : default_cluster_count(time()))),
         heads_(heads(), time(), head_size_, /*slots_are_keys=*/false, scale()),
-        spans_(std::make_unique_for_overwrite<ClusterSpan[]>(heads() * time() * (cluster_count_ + 1))),
+        spans_(make_large_array<ClusterSpan>(heads() * time() * (cluster_count_ + 1))),
         span_counts_(heads() * time()) {
     clusters_.reserve(heads());
     for (int64_t head = 0; head < heads(); ++head)
@@ -182,15 +183,14 @@ class ClusteredKeyIndex final : public KeyIndex {
 
   TailGroup tail_group(int64_t head, int64_t query, int64_t group) const override {
     const ClusterSpan& span = tail_span(head, query, group);
-    return {.bound = span.bound, .size = span.size};
+    // An unscanned cluster's members are its candidates in position order, stored as they are.
+    const int32_t* members =
+        span.cluster == kScannedRemainder ? nullptr : clusters_[head].members_of(span.cluster);
+    return {.bound = span.bound, .size = span.size, .members = members};
   }
 
-  void sample_tail_group(int64_t head, int64_t query, int64_t group, int64_t count, CounterRng& rng,
-                         int32_t* members) const override {
-    const ClusterSpan& span = tail_span(head, query, group);
-    key_search::require_sample_count(count, span.size);
-    key_search::sample_distinct_ranks(span.size, count, rng, members);
-    for (int64_t n = 0; n < count; ++n) members[n] = member_of(head, query, span, members[n]);
+  int32_t tail_member(int64_t head, int64_t query, int64_t group, int64_t rank) const override {
+    return member_of(head, query, tail_span(head, query, group), rank);
   }
 
   // Ranks over the tail groups laid end to end; sorted, they are mapped to
@@ -431,7 +431,7 @@ class ClusteredKeyIndex final : public KeyIndex {
   HeadTable heads_;
   // cluster_count_ + 1 per query: scanned clusters, then tail groups; left
   // uninitialised, as only the first span_counts_ of a query are read.
-  std::unique_ptr<ClusterSpan[]> spans_;
+  LargeArray<ClusterSpan> spans_;
   std::vector<SpanCounts> span_counts_;   // per query
   double keys_scored_ = 0.0;
 };

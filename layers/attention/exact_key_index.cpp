@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/large_buffer.h"
 #include "core/parallel.h"
 #include "layers/attention/key_index_heads.h"
 #include "layers/attention/key_index_sampling.h"
@@ -33,7 +34,7 @@ class ExactKeyIndex final : public KeyIndex {
         heads_(heads(), time(), head_size, /*slots_are_keys=*/true, scale()),
         tail_bounds_(heads() * time()) {
     if (tiered_tail) {
-      near_ranks_ = std::make_unique_for_overwrite<int32_t[]>(heads() * time() * head_size);
+      near_ranks_ = make_large_array<int32_t>(heads() * time() * head_size);
       near_sizes_.assign(heads() * time(), 0);
       near_bounds_.resize(heads() * time());
     }
@@ -52,20 +53,13 @@ class ExactKeyIndex final : public KeyIndex {
     return {.bound = tail_bounds_[row], .size = far_size(head, query)};
   }
 
-  void sample_tail_group(int64_t head, int64_t query, int64_t group, int64_t count, CounterRng& rng,
-                         int32_t* members) const override {
-    const bool near = is_near_group(head, query, group);
-    const int64_t size = near ? near_size(head, query) : far_size(head, query);
-    key_search::require_sample_count(count, size);
-    key_search::sample_distinct_ranks(size, count, rng, members);
-    // Ranks among the keys outside the head, then positions: the near tier
+  int32_t tail_member(int64_t head, int64_t query, int64_t group, int64_t rank) const override {
+    // A rank among the keys outside the head, then a position: the near tier
     // stores its members' ranks, and the far rest is what they leave out.
-    const std::span<const int32_t> head_positions = heads_.slots(head, query);
     const std::span<const int32_t> near_ranks = near_ranks_of(head, query);
-    for (int64_t n = 0; n < count; ++n) {
-      const int64_t outside_rank = near ? near_ranks[members[n]] : key_search::nth_slot_outside(near_ranks, members[n]);
-      members[n] = static_cast<int32_t>(key_search::nth_slot_outside(head_positions, outside_rank));
-    }
+    const int64_t outside_rank =
+        is_near_group(head, query, group) ? near_ranks[rank] : key_search::nth_slot_outside(near_ranks, rank);
+    return static_cast<int32_t>(key_search::nth_slot_outside(heads_.slots(head, query), outside_rank));
   }
 
   void sample_tail(int64_t head, int64_t query, int64_t count, CounterRng& rng, int32_t* members) const override {
@@ -221,7 +215,7 @@ class ExactKeyIndex final : public KeyIndex {
   HeadTable heads_;
   // The near tier (tiered_tail only): the next k candidates by score, as
   // ranks among the positions outside the head (k per query, ascending).
-  std::unique_ptr<int32_t[]> near_ranks_;
+  LargeArray<int32_t> near_ranks_;
   std::vector<int32_t> near_sizes_;
   // Per (head, query), raised by the rounding slack: the far tail's bound (s_min
   // of the head, or of the near tier when there is one) and the near tier's.

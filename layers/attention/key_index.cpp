@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "layers/attention/clustered_key_index.h"
 #include "layers/attention/exact_key_index.h"
+#include "layers/attention/key_index_sampling.h"
 
 namespace knnformer::attention {
 
@@ -33,6 +34,15 @@ std::unique_ptr<KeyIndex> build_key_index(const KeyIndexOptions& options, const 
   if (options.kind == "exact") return build_exact_key_index(q, k, causal, checked.k, options.tiered_tail);
   if (options.kind == "clustered") return build_clustered_key_index(checked, q, k, causal);
   throw Error("build_key_index: unknown kNN index '" + options.kind + "' (known: exact, clustered)");
+}
+
+void KeyIndex::sample_tail_group(int64_t head, int64_t query, int64_t group, int64_t count, CounterRng& rng,
+                                 int32_t* members) const {
+  const TailGroup tail_group = this->tail_group(head, query, group);
+  key_search::require_sample_count(count, tail_group.size);
+  key_search::sample_distinct_ranks(tail_group.size, count, rng, members);
+  for (int64_t n = 0; n < count; ++n)
+    members[n] = tail_group.members ? tail_group.members[members[n]] : tail_member(head, query, group, members[n]);
 }
 
 double recall_at_k(const KeyIndex& index, const KeyIndex& exact) {

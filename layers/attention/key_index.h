@@ -27,6 +27,7 @@
 //   const Neighbours head = index->neighbours(h, i);       // h in [0, B·H)
 //   for (int64_t g = 0; g < index->tail_group_count(h, i); ++g) {
 //     const TailGroup group = index->tail_group(h, i, g);
+//     const int32_t first = index->tail_member(h, i, g, 0);  // ranks 0 .. group.size − 1
 //     index->sample_tail_group(h, i, g, m, rng, members);  // m distinct, uniform
 //   }
 #include <cmath>
@@ -49,10 +50,14 @@ struct Neighbours {
 };
 
 // One group of a query's tail: `size` candidates outside the head whose
-// scaled scores are all <= bound.
+// scaled scores are all <= bound. Its members are numbered by rank, 0 to
+// size − 1, in an order fixed by the index (tail_member); where the index
+// stores them so, `members` points to them in that order (an unscanned
+// cluster), else it is null.
 struct TailGroup {
   float bound = 0.0f;
   int64_t size = 0;
+  const int32_t* members = nullptr;
 };
 
 // What an index did, summed over all queries of a call (for diagnostics).
@@ -78,10 +83,12 @@ class KeyIndex {
 
   virtual int64_t tail_group_count(int64_t head, int64_t query) const = 0;
   virtual TailGroup tail_group(int64_t head, int64_t query, int64_t group) const = 0;
+  // The member (a key position) of rank `rank` in [0, size) of a group.
+  virtual int32_t tail_member(int64_t head, int64_t query, int64_t group, int64_t rank) const = 0;
   // Writes `count` distinct members of the group (key positions), each set of
   // `count` equally likely; count <= the group's size.
-  virtual void sample_tail_group(int64_t head, int64_t query, int64_t group, int64_t count, CounterRng& rng,
-                                 int32_t* members) const = 0;
+  void sample_tail_group(int64_t head, int64_t query, int64_t group, int64_t count, CounterRng& rng,
+                         int32_t* members) const;
   // Writes `count` distinct members of the whole tail C_i \ N_i, uniformly (knn-tail).
   virtual void sample_tail(int64_t head, int64_t query, int64_t count, CounterRng& rng, int32_t* members) const = 0;
 

@@ -4,11 +4,11 @@ namespace knnformer::attention::key_search {
 
 HeadTable::HeadTable(int64_t heads, int64_t time, int64_t k, bool slots_are_keys, float scale)
     : time_(time), k_(k), slots_are_keys_(slots_are_keys), scale_(scale),
-      keys_(std::make_unique_for_overwrite<int32_t[]>(heads * time * k)),
-      slots_(slots_are_keys ? nullptr : std::make_unique_for_overwrite<int32_t[]>(heads * time * k)),
-      scores_(std::make_unique_for_overwrite<float[]>(heads * time * k)),
-      sizes_(std::make_unique_for_overwrite<int32_t[]>(heads * time)),
-      min_scores_(std::make_unique_for_overwrite<float[]>(heads * time)) {}
+      keys_(make_large_array<int32_t>(heads * time * k)),
+      slots_(slots_are_keys ? nullptr : make_large_array<int32_t>(heads * time * k)),
+      scores_(make_large_array<float>(heads * time * k)),
+      sizes_(make_large_array<int32_t>(heads * time)),
+      min_scores_(make_large_array<float>(heads * time)) {}
 
 Neighbours HeadTable::neighbours(int64_t head, int64_t query) const {
   const int64_t r = row(head, query);

@@ -16,6 +16,7 @@
 #include <memory>
 #include <span>
 
+#include "core/large_buffer.h"
 #include "layers/attention/key_index.h"
 #include "layers/attention/key_index_search.h"
 
@@ -60,10 +61,10 @@ class HeadTable {
   float scale_;
   // Left uninitialised (zero-filling T·k entries would be a pass over
   // memory for nothing): store() writes every entry that is read.
-  std::unique_ptr<int32_t[]> keys_, slots_;  // k per query
-  std::unique_ptr<float[]> scores_;          // k per query, scaled
-  std::unique_ptr<int32_t[]> sizes_;         // per query
-  std::unique_ptr<float[]> min_scores_;      // per query
+  LargeArray<int32_t> keys_, slots_;  // k per query
+  LargeArray<float> scores_;          // k per query, scaled
+  LargeArray<int32_t> sizes_;         // per query
+  LargeArray<float> min_scores_;      // per query
 };
 
 // The rank-th (from 0) slot that is not in head_slots (ascending, distinct):

@@ -201,8 +201,7 @@ int32_t LazyGumbelSampler::draw_max_stable_race(CounterRng& rng) {
   // excess over X/c is memoryless). The same joint law as drawing E and X
   // first, without their two logarithms in the samples the tail cannot win.
   const int32_t head_winner = softmax_keys_[draw_position(rng)];
-  const double full_rate = full_race_rate();
-  const double c = full_rate * head_time_scale_;
+  const double c = full_race_rate() * head_time_scale_;
   if (tail_size_ == 0 || c <= 0.0 || rng.uniform_double() * (1.0 + c) < 1.0) return head_winner;
   const double first_gap = rng.exponential() / (1.0 + 1.0 / c);
   const double head_exponential = first_gap / c + rng.exponential();
@@ -252,11 +251,18 @@ LazyGumbelSampler::RaceMember LazyGumbelSampler::draw_race_member(double drawn_r
     // Draw from the law of the full tail (group ∝ |g|·λ_g, then uniform) until
     // the member is one not drawn yet: that is the law of those left, and at
     // least half the rate is left, so it takes fewer than two tries on average.
+    // One uniform point on the running sums picks both: it falls in group g's
+    // stretch, |g|·λ_g long, and its place there, uniform given g, in the
+    // stretch λ_g of one member. (Rounding moves the point by about 2^−53·Λ,
+    // the fraction 2^−53·Λ/λ_g of a member's stretch: negligible for any
+    // group that is ever drawn.)
     for (;;) {
-      const size_t g =
-          tail_groups_.size() > 1 ? first_sum_above(cumulative_group_rates_, rng.uniform_double() * full_rate) : 0;
-      int32_t member;
-      index_.sample_tail_group(head_, query_, tail_groups_[g].number, 1, rng, &member);
+      const double target = rng.uniform_double() * full_rate;
+      const size_t g = tail_groups_.size() > 1 ? first_sum_above(cumulative_group_rates_, target) : 0;
+      const double stretch_start = g > 0 ? cumulative_group_rates_[g - 1] : 0.0;
+      const int64_t rank = std::clamp<int64_t>(static_cast<int64_t>((target - stretch_start) / member_rates_[g]), 0,
+                                               tail_groups_[g].group.size - 1);
+      const int32_t member = member_of(g, rank);
       if (stamps_[member] != race) return stamp(g, member);
     }
   }
@@ -271,7 +277,7 @@ LazyGumbelSampler::RaceMember LazyGumbelSampler::draw_race_member(double drawn_r
     running += double(left) * member_rates_[g];
     if (target < running) break;
   }
-  return {chosen, draw_new_member(tail_groups_[chosen].number, race, rng)};
+  return {chosen, draw_new_member(chosen, race, rng)};
 }
 
 double LazyGumbelSampler::remaining_race_rate() const {
@@ -281,13 +287,19 @@ double LazyGumbelSampler::remaining_race_rate() const {
   return rate;
 }
 
-int32_t LazyGumbelSampler::draw_new_member(int64_t group_number, uint32_t race, CounterRng& rng) {
+int32_t LazyGumbelSampler::draw_new_member(size_t group, uint32_t race, CounterRng& rng) {
   // Uniform over the members not drawn yet in this race: redraw the drawn ones.
+  const uint64_t size = static_cast<uint64_t>(tail_groups_[group].group.size);
   int32_t member;
-  do index_.sample_tail_group(head_, query_, group_number, 1, rng, &member);
+  do member = member_of(group, static_cast<int64_t>(rng.below(size)));
   while (stamps_[member] == race);
   stamps_[member] = race;
   return member;
+}
+
+int32_t LazyGumbelSampler::member_of(size_t group, int64_t rank) const {
+  const auto& [number, tail_group] = tail_groups_[group];
+  return tail_group.members ? tail_group.members[rank] : index_.tail_member(head_, query_, number, rank);
 }
 
 void LazyGumbelSampler::draw_group_binomially(const NumberedGroup& numbered, CounterRng& rng, Candidate& best) {

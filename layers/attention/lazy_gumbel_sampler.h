@@ -172,7 +172,8 @@ class LazyGumbelSampler {
   double full_race_rate() const { return cumulative_group_rates_.empty() ? 0.0 : cumulative_group_rates_.back(); }
   // Steps 2–3 for one group: replaces best by a member whose S + G beats it, if any.
   void draw_group_binomially(const NumberedGroup& group, CounterRng& rng, Candidate& best);
-  int32_t draw_new_member(int64_t group_number, uint32_t race, CounterRng& rng);
+  int32_t draw_new_member(size_t group, uint32_t race, CounterRng& rng);
+  int32_t member_of(size_t group, int64_t rank) const;  // of tail_groups_[group]
   uint32_t new_stamp();
   float score(int32_t key) const;
 

@@ -120,11 +120,23 @@ std::vector<int32_t> sorted_head(const KeyIndex& index, int64_t head, int64_t qu
   return keys;
 }
 
-// Every member of a tail group: a sample of all of them.
+// Every member of a tail group, by rank; where the group points to its
+// members, they must be the same, in the same order. And a sample of all of
+// them is all of them.
 std::vector<int32_t> group_members(const KeyIndex& index, int64_t head, int64_t query, int64_t group) {
-  std::vector<int32_t> members(index.tail_group(head, query, group).size);
+  const attention::TailGroup tail_group = index.tail_group(head, query, group);
+  std::vector<int32_t> members(tail_group.size);
+  for (int64_t rank = 0; rank < tail_group.size; ++rank) {
+    members[rank] = index.tail_member(head, query, group, rank);
+    if (tail_group.members) CHECK(tail_group.members[rank] == members[rank]);
+  }
+  std::vector<int32_t> sample(tail_group.size);
   CounterRng rng(1, {uint64_t(head), uint64_t(query), uint64_t(group)});
-  index.sample_tail_group(head, query, group, static_cast<int64_t>(members.size()), rng, members.data());
+  index.sample_tail_group(head, query, group, tail_group.size, rng, sample.data());
+  std::sort(sample.begin(), sample.end());
+  std::vector<int32_t> sorted(members);
+  std::sort(sorted.begin(), sorted.end());
+  CHECK(sample == sorted);
   return members;
 }
 

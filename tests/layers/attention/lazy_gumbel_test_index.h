@@ -121,11 +121,10 @@ class SortedKeyIndex final : public attention::KeyIndex {
   }
   attention::TailGroup tail_group(int64_t head, int64_t query, int64_t group) const override {
     const Group& g = at(head, query).groups[group];
-    return {g.bound, static_cast<int64_t>(g.members.size())};
+    return {g.bound, static_cast<int64_t>(g.members.size()), g.members.data()};
   }
-  void sample_tail_group(int64_t head, int64_t query, int64_t group, int64_t count, CounterRng& rng,
-                         int32_t* members) const override {
-    choose(at(head, query).groups[group].members, count, rng, members);
+  int32_t tail_member(int64_t head, int64_t query, int64_t group, int64_t rank) const override {
+    return at(head, query).groups[group].members[rank];
   }
   void sample_tail(int64_t head, int64_t query, int64_t count, CounterRng& rng, int32_t* members) const override {
     choose(at(head, query).tail, count, rng, members);
