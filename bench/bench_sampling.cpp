@@ -15,14 +15,14 @@
 //   total ms      index + sample + output + backward; speedup = exact / total,
 //                 of wall times and (cpu) of CPU times
 //   tail/sample   tail keys drawn and scored per sample (step 3 of §4)
-//   --tail        the sampler's tail draw: race (default) or binomial (§4 as written)
+//   --tail        the sampler's tail draw: rejection (default) or binomial (lazy Gumbel, §4 as written)
 //   literal       (with --literal) draw_attention_samples with one Gumbel per
 //                 head member per sample, the literal algorithm, for scale
 // k = ceil(sqrt(T)) rounded up to a multiple of 8 and L = 32 unless given.
 //
 // usage: bench_sampling [--threads 2] [--repeats 1] [--T 1024,2048,...]
 //                       [--index exact,clustered] [--samples 32] [--k K] [--clusters C] [--probes P]
-//                       [--tail race|binomial]
+//                       [--tail rejection|binomial]
 //                       [--literal] [--no-exact] [--data gaussian|clustered]
 #include <time.h>
 
@@ -65,7 +65,7 @@ struct Options {
   int64_t k = 0;  // 0: the default ceil(sqrt(T)) rounded up to a multiple of 8
   int64_t clusters = 0, probes = 0;  // clustered index; 0: its defaults
   bool literal = false;
-  TailDraw tail = TailDraw::race;
+  TailDraw tail = TailDraw::rejection;
   bool exact = true;  // --no-exact: time the sampled path only
   bench::InputData data = bench::InputData::gaussian;
 };
@@ -82,7 +82,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--clusters") options.clusters = std::stoll(value), ++i;
     else if (flag == "--probes") options.probes = std::stoll(value), ++i;
     else if (flag == "--literal") options.literal = true;
-    else if (flag == "--tail") options.tail = value == "binomial" ? TailDraw::binomial : TailDraw::race, ++i;
+    else if (flag == "--tail") options.tail = value == "binomial" ? TailDraw::binomial : TailDraw::rejection, ++i;
     else if (flag == "--no-exact") options.exact = false;
     else if (flag == "--data") options.data = bench::parse_input_data("--data", value), ++i;
     else if (flag == "--index") options.indexes = bench::split_list("--index", value), ++i;
@@ -90,7 +90,7 @@ Options parse(int argc, char** argv) {
     else {
       std::fprintf(stderr,
                    "usage: %s [--threads N] [--repeats N] [--T 1024,...] [--index exact,clustered] [--samples L] "
-                   "[--k K] [--clusters C] [--probes P] [--tail race|binomial] [--literal] [--no-exact] [--data gaussian|clustered]\n",
+                   "[--k K] [--clusters C] [--probes P] [--tail rejection|binomial] [--literal] [--no-exact] [--data gaussian|clustered]\n",
                    argv[0]);
       std::exit(2);
     }

@@ -231,10 +231,10 @@ ScatterEntries importance_entries(const SampledBackward& b, const std::vector<do
       const float weight = static_cast<float>(1.0 / expected[item]);
       sampler.start_query(head, query, begin[item + 1] - begin[item]);
       CounterRng rng = query_rng(b.key, SampleStream::importance_samples, head, query);
+      sampler.draw(rng, begin[item + 1] - begin[item], entries.keys.data() + begin[item]);
       for (int64_t e = begin[item]; e < begin[item + 1]; ++e) {
-        const int32_t key = sampler.draw(rng);
+        const int32_t key = entries.keys[e];
         const double y = gumbel_kernels::dot(grad_out, row_of(b.v, shape, head, key), dim);
-        entries.keys[e] = key;
         entries.rows[e] = static_cast<int32_t>(query);
         entries.key_weights[e] = static_cast<float>(scale * (y - row_d[item])) * weight;
         entries.value_weights[e] = weight;

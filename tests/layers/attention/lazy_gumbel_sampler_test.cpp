@@ -113,6 +113,24 @@ TEST_CASE("Gumbel kernels: vector paths agree with their scalar references") {
   }
 }
 
+TEST_CASE("Gumbel kernels: first_sum_above finds the index std::upper_bound does, clamped to the last") {
+  // Lengths around the vector width and the 64-sum window, running sums
+  // with ties (zero weights) and targets on, between, below and above them.
+  for (const int64_t n : {1, 2, 7, 8, 9, 63, 64, 65, 128, 129, 1000, 5003}) {
+    INFO("n = ", n);
+    CounterRng rng(9, {uint64_t(n)});
+    std::vector<double> sums(n);
+    double total = 0.0;
+    for (double& sum : sums) sum = total += rng.uniform() < 0.2f ? 0.0 : rng.uniform_double();
+    std::vector<double> targets{-1.0, 0.0, total, total + 1.0};
+    for (int t = 0; t < 200; ++t) targets.push_back(rng.uniform_double() * total);
+    for (int t = 0; t < 50; ++t) targets.push_back(sums[rng.below(n)]);
+    for (const double target : targets)
+      CHECK(gumbel_kernels::first_sum_above(sums.data(), n, target) ==
+            gumbel_kernels::reference::first_sum_above(sums.data(), n, target));
+  }
+}
+
 TEST_CASE("Lazy Gumbel sampler: exact on peaked, flat, tied and short causal rows (chi-square, 100k draws)") {
   const AttentionShape shape{1, 200, 16};
   const int64_t last = shape.time - 1;
@@ -128,13 +146,13 @@ TEST_CASE("Lazy Gumbel sampler: exact on peaked, flat, tied and short causal row
     Problem p = random_problem(shape, 13);
     std::fill(p.q.begin(), p.q.end(), 0.0f);
     const SortedKeyIndex index(p, {.k = 16});
-    const Fit race = fit_query(p, index, last);
-    check_fit(race);
-    // The race scores its first member when the tail's largest Gumbel beats
-    // the head's, and then stops, as no other can beat that member: one
-    // member with probability 184/200 (the chance that the largest of 200
-    // Gumbels is in the tail), else none; within 5 standard errors.
-    CHECK(std::abs(race.statistics.tail_members_per_sample() - 0.92) <= 5 * std::sqrt(0.92 * 0.08 / kDraws));
+    const Fit rejection = fit_query(p, index, last);
+    check_fit(rejection);
+    // Every bound equals the scores: rejection proposes a tail key with
+    // probability 184/200 (the tail's share of the proposal mass) and accepts
+    // it always, so it scores one tail key with that probability, else none;
+    // within 5 standard errors.
+    CHECK(std::abs(rejection.statistics.tail_members_per_sample() - 0.92) <= 5 * std::sqrt(0.92 * 0.08 / kDraws));
     // Steps 2–3 as written draw every tail key whose Gumbel beats the
     // head's 16: E[m] = 184/17.
     const Fit binomial = fit_query(p, index, last, kBinomialTail);
@@ -173,22 +191,43 @@ TEST_CASE("Lazy Gumbel sampler: exact with many bounded tail groups and loose bo
   check_fit(fit_query(p, index, 299, kBinomialTail));
 }
 
-TEST_CASE("Lazy Gumbel sampler: a race that draws most of a short tail stays exact") {
-  // Bounds 8 nats too loose over 3 groups of a 24-key tail: nearly every
-  // arrival comes before the bar, so most races draw past half the tail's
-  // rate and then pick groups by the members they have left (over a million
-  // such picks here). Late arrivals seldom win, so this bounds the damage a
-  // wrong pick there could do rather than pinning the pick itself.
+TEST_CASE("Lazy Gumbel sampler: rejection stays exact when most tail proposals are rejected") {
+  // Bounds 3 nats too loose over 3 groups of a 24-key tail, the row kept
+  // lazy: the tail gets about e^3 times its share of the proposals, and
+  // nearly all of them are rejected (about 750,000 here), each after
+  // drawing its member by the group's bound.
   const Problem p = random_problem({1, 40, 16}, 23, true, 1.5f);
-  const SortedKeyIndex index(p, {.k = 8, .tail_groups = 3, .bound_slack = 8.0f});
+  const SortedKeyIndex index(p, {.k = 8, .tail_groups = 3, .bound_slack = 3.0f});
   const Fit fit = fit_query(p, index, 31, {.dense_when_cheaper = false});
   check_fit(fit);
-  CHECK(fit.statistics.tail_members_per_sample() > 20);
+  CHECK(fit.statistics.tail_members_per_sample() > 5);
+  CHECK(fit.statistics.tail_winners < 0.1 * fit.statistics.tail_members);
+}
+
+TEST_CASE("Lazy Gumbel sampler: draw() with a count gives the samples of as many single draws") {
+  // It proposes ahead of the proposal it decides, in the same order, so the
+  // samples are the same; only its statistics count the samples it returns.
+  const Problem p = random_problem({1, 120, 16}, 25, true, 1.5f);
+  const SortedKeyIndex index(p, {.k = 8, .tail_groups = 4, .bound_slack = 1.0f});
+  for (const int64_t query : {0, 7, 60, 119}) {
+    INFO("query ", query);
+    LazyGumbelSampler one_by_one(index, p.q.data(), p.k.data()), batched(index, p.q.data(), p.k.data());
+    one_by_one.start_query(0, query, 50);
+    batched.start_query(0, query, 50);
+    CounterRng first = query_rng({3, 0, 0, 0}, SampleStream::forward, 0, query), second = first;
+    std::vector<int32_t> singles(50), together(50);
+    for (int32_t& key : singles) key = one_by_one.draw(first);
+    batched.draw(second, 50, together.data());
+    CHECK(singles == together);
+    CHECK(batched.statistics().samples == 50);
+    CHECK(batched.statistics().tail_members == one_by_one.statistics().tail_members);
+  }
 }
 
 TEST_CASE("Lazy Gumbel sampler: bounds far above the head's log-partition make the row dense, even when not asked") {
-  // 600 nats of slack: the race's arrival times would underflow e^{−600},
-  // so the row is scored whole (kLargestRaceShift) whatever the options say.
+  // 600 nats of slack: the head's share of the proposal, e^{−600} of the
+  // largest bound's, would underflow, so the row is scored whole
+  // (kLargestBoundExcess) whatever the options say.
   const Problem p = random_problem({1, 60, 16}, 24, true, 1.5f);
   const SortedKeyIndex index(p, {.k = 8, .tail_groups = 2, .bound_slack = 600.0f});
   const Fit fit = fit_query(p, index, 59, {.dense_when_cheaper = false});
@@ -220,12 +259,13 @@ TEST_CASE("Lazy Gumbel sampler: the reference head and tail draws give the same 
     check_fit(fit);
     check_tail_work(fit, law);
   }
-  // The literal head with the race, and the race's work: never more than the
-  // binomial tail's (it scores a subset of the same candidates' chances).
-  const Fit race = fit_query(p, index, 199, {.head = HeadDraw::per_candidate});
-  check_fit(race);
-  MESSAGE("tail members per sample: race ", race.statistics.tail_members_per_sample(), ", binomial ", law.mean);
-  CHECK(race.statistics.tail_members_per_sample() < law.mean);
+  // The literal head with the rejection tail, and rejection's work: U/Z per
+  // sample, below the binomial tail's E[m], which is about U/Z_head.
+  const Fit rejection = fit_query(p, index, 199, {.head = HeadDraw::per_candidate});
+  check_fit(rejection);
+  MESSAGE("tail members per sample: rejection ", rejection.statistics.tail_members_per_sample(), ", binomial ",
+          law.mean);
+  CHECK(rejection.statistics.tail_members_per_sample() < law.mean);
 }
 
 TEST_CASE("draw_attention_samples: every query's samples are valid candidates and the same for 1 and 2 threads") {
