@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <map>
+#include <deque>
 #include <mutex>
 #include <unordered_map>
 
@@ -20,35 +20,38 @@ constexpr bool kReuseBuffers = false;
 constexpr bool kReuseBuffers = true;
 #endif
 
-// At most this much freed memory is kept for reuse; beyond it, buffers go back to the system.
-constexpr size_t kLargestCache = size_t{4} << 30;
+// At most this much freed memory is kept for reuse; the buffers freed
+// longest ago go back to the system first.
+constexpr size_t kLargestCache = size_t{1} << 30;
 
 // The huge buffers handed out (with their sizes) and the freed ones kept for
-// reuse, by size. Buffers are allocated a few times per training step, so
-// one lock is no contention.
+// reuse, oldest first. Buffers are allocated a few times per training step,
+// and few are kept, so one lock and linear searches cost nothing that shows.
 class BufferPool {
  public:
   ~BufferPool() {
-    for (const auto& [bytes, memory] : free_) std::free(memory);
+    for (const Cached& cached : free_) std::free(cached.memory);
   }
 
   void* take(size_t bytes) {
     const std::lock_guard lock(mutex_);
-    void* memory = nullptr;
-    size_t size = bytes;
-    // A freed buffer at most a quarter larger, else a fresh one.
-    const auto found = free_.lower_bound(bytes);
-    if (kReuseBuffers && found != free_.end() && found->first <= bytes + bytes / 4) {
-      std::tie(size, memory) = *found;
-      free_.erase(found);
-      cached_bytes_ -= size;
+    // The smallest freed buffer that holds bytes and is at most a quarter larger, else a fresh one.
+    auto best = free_.end();
+    for (auto it = free_.begin(); it != free_.end(); ++it)
+      if (it->bytes >= bytes && it->bytes <= bytes + bytes / 4 && (best == free_.end() || it->bytes < best->bytes))
+        best = it;
+    Cached taken{.bytes = bytes, .memory = nullptr};
+    if (best != free_.end()) {
+      taken = *best;
+      free_.erase(best);
+      cached_bytes_ -= taken.bytes;
     } else {
-      memory = std::aligned_alloc(kHugePage, bytes);
-      if (!memory) throw std::bad_alloc();
-      madvise(memory, bytes, MADV_HUGEPAGE);
+      taken.memory = std::aligned_alloc(kHugePage, bytes);
+      if (!taken.memory) throw std::bad_alloc();
+      madvise(taken.memory, bytes, MADV_HUGEPAGE);
     }
-    in_use_.emplace(memory, size);
-    return memory;
+    in_use_.emplace(taken.memory, taken.bytes);
+    return taken.memory;
   }
 
   // False when `memory` is not a huge buffer of this pool.
@@ -56,24 +59,36 @@ class BufferPool {
     const std::lock_guard lock(mutex_);
     const auto found = in_use_.find(memory);
     if (found == in_use_.end()) return false;
-    const size_t size = found->second;
+    const Cached freed{.bytes = found->second, .memory = memory};
     in_use_.erase(found);
-    if (kReuseBuffers && cached_bytes_ + size <= kLargestCache) {
-      free_.emplace(size, memory);
-      cached_bytes_ += size;
-    } else {
-      std::free(memory);
+    if (!kReuseBuffers || freed.bytes > kLargestCache) {
+      std::free(freed.memory);
+      return true;
+    }
+    free_.push_back(freed);
+    cached_bytes_ += freed.bytes;
+    while (cached_bytes_ > kLargestCache) {
+      cached_bytes_ -= free_.front().bytes;
+      std::free(free_.front().memory);
+      free_.pop_front();
     }
     return true;
   }
 
  private:
+  struct Cached {
+    size_t bytes;
+    void* memory;
+  };
   std::mutex mutex_;
   std::unordered_map<void*, size_t> in_use_;
-  std::multimap<size_t, void*> free_;
+  std::deque<Cached> free_;  // oldest first
   size_t cached_bytes_ = 0;
 };
 
+// A function-local static: constructed on first use, so before any object
+// that allocates a large buffer has finished its construction, and so
+// destroyed after every such object with static storage.
 BufferPool& pool() {
   static BufferPool buffers;
   return buffers;

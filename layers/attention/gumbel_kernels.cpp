@@ -4,8 +4,7 @@
 #include <bit>
 #include <cmath>
 
-#include <immintrin.h>
-
+#include "core/kernels/avx512_intrinsics.h"
 #include "core/kernels/row_reductions.h"
 #include "core/kernels/simd_math.h"
 

@@ -13,7 +13,6 @@
 #include <cassert>
 #include <cmath>
 #include <cstdint>
-#include <memory>
 #include <span>
 
 #include "core/large_buffer.h"

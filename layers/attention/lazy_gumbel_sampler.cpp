@@ -68,12 +68,13 @@ void LazyGumbelSampler::start_query(int64_t head, int64_t query, int64_t planned
 
   tail_size_ = index_.candidates(query) - static_cast<int64_t>(neighbours_.keys.size());
   prepare_proposal_masses();
-  // U/Z_head: the tail keys a draw scores, at most (rejection: U/Z; binomial: Σ_g E[m_g] <= Σ_g |g|·e^{b_g − LSE}).
-  const double tail_work_per_draw = tail_mass_ / head_mass_;
-  const bool cheaper = options_.dense_when_cheaper && static_cast<double>(planned_draws) * tail_work_per_draw >=
-                                                          2.0 * static_cast<double>(tail_size_);
-  const bool underflows = head_mass_ < std::exp(-kLargestBoundExcess);
-  dense_ = tail_size_ > 0 && (cheaper || underflows);
+  // U/Z_head bounds the tail keys one draw scores (rejection: U/Z; binomial:
+  // Σ_g E[m_g] <= Σ_g |g|·e^{b_g − LSE}); infinite when the head's mass underflows.
+  const double work_per_draw = tail_mass_ / head_mass_, tail = static_cast<double>(tail_size_);
+  const bool cheaper_than_one_draw = work_per_draw >= tail;
+  const bool cheaper_than_all_draws =
+      options_.dense_when_cheaper && static_cast<double>(planned_draws) * work_per_draw >= 2.0 * tail;
+  dense_ = tail_size_ > 0 && (cheaper_than_one_draw || cheaper_than_all_draws);
   if (dense_) prepare_whole_row(tail_size_);
 }
 
@@ -193,11 +194,15 @@ int32_t LazyGumbelSampler::draw_by_rejection(CounterRng& rng) {
 
 LazyGumbelSampler::Proposal LazyGumbelSampler::propose(CounterRng& rng) {
   // One uniform point on the running masses: the head's first, then the
-  // groups'. In the head, the same point rescaled picks the member.
-  const double point = rng.uniform_double() * (head_mass_ + tail_mass_);
-  if (point < head_mass_) {
+  // groups'. In the head, the same point rescaled picks the member, unless
+  // the head's share is so small that the point's rounding would show at
+  // that scale (a share below 2^−20; never for a lazy row with
+  // dense_when_cheaper, whose share is above 1/(1 + 2·|C_i|/L)).
+  const double total = head_mass_ + tail_mass_, point = rng.uniform_double() * total;
+  if (point < head_mass_ || tail_mass_ == 0.0) {  // (a uniform may round to 1: then point = total)
     if (options_.head == HeadDraw::per_candidate) return {.key = draw_from_head_per_candidate(rng).key};
-    return {.key = softmax_keys_[first_sum_above(cumulative_weight_, point / head_mass_ * cumulative_weight_.back())]};
+    const double place = head_mass_ >= 0x1.0p-20 * total ? point / head_mass_ : rng.uniform_double();
+    return {.key = softmax_keys_[first_sum_above(cumulative_weight_, place * cumulative_weight_.back())]};
   }
   Proposal proposal = tail_member_at(point - head_mass_);
   gumbel_kernels::prefetch(keys_ + (head_ * index_.time() + proposal.key) * index_.dim(), index_.dim());
@@ -222,8 +227,11 @@ LazyGumbelSampler::Proposal LazyGumbelSampler::tail_member_at(double point) cons
   // that is ever drawn.)
   const size_t g = tail_groups_.size() > 1 ? first_sum_above(cumulative_group_masses_, point) : 0;
   const double stretch_start = g > 0 ? cumulative_group_masses_[g - 1] : 0.0;
-  const int64_t rank = std::clamp<int64_t>(static_cast<int64_t>((point - stretch_start) / member_masses_[g]), 0,
-                                           tail_groups_[g].group.size - 1);
+  // Clamped in double: a point at the total, or in a last group whose mass
+  // underflowed, gives a place past the end, infinite or NaN.
+  const double place = (point - stretch_start) / member_masses_[g];
+  const auto last = static_cast<double>(tail_groups_[g].group.size - 1);
+  const int64_t rank = place > 0.0 ? static_cast<int64_t>(std::min(place, last)) : 0;
   return {.key = member_of(g, rank), .group = static_cast<int32_t>(g)};
 }
 

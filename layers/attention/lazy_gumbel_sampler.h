@@ -31,21 +31,19 @@
 // e^{S_ij − b_g} <= 1 (scoring it); repeat until one is accepted. Then
 // P(propose j and accept it) is proportional to e^{S_ij}: every accepted
 // proposal is an exact sample. The tail keys scored per sample are U/Z
-// (U = Σ_g |g|·e^{b_g}, Z = Σ_{C_i} e^{S_ij}), the work of lazy Gumbel's step
-// 2 (2.34 against 2.33 per sample in bench_sampling's clustered rows), but a
-// proposal costs two uniforms and, in the tail, one exponential, where the
-// Gumbel race that this replaced drew a logarithm per tail key and two per
-// sample and kept the keys of each race distinct: sampling took 0.69× of the
-// race's time at T = 16384 (bench_sampling, clustered and Gaussian data).
-// One uniform point on the proposal's running masses (head, then the
-// groups) picks the head member, or the group and the member within it.
+// (U = Σ_g |g|·e^{b_g}, Z = Σ_{C_i} e^{S_ij}), about the work of lazy
+// Gumbel's step 2, which is U/Z_head to first order (Z_head = Σ_{N_i} e^{S_ij}),
+// but without a logarithm per tail key and without keeping the members of
+// a draw distinct: one uniform point on the running masses (head, then the
+// groups) picks the head member, or the group and the member within it, and
+// a tail proposal adds a uniform and an exp() for its acceptance.
 // draw() with a count proposes kLookahead proposals ahead and prefetches
 // their key rows, so that their cache misses overlap.
 //
-// A row whose tail bounds lie more than kLargestBoundExcess nats above the
-// head's LSE (the head's share of the proposal would underflow), or whose
-// expected tail work exceeds the row (dense_when_cheaper), is scored whole
-// once and drawn from its exact softmax.
+// A row is scored whole once and drawn from its exact softmax when that is
+// cheaper than one draw's expected tail work U/Z_head (bounds far above the
+// head's log-partition, where rejection would take e^{excess} proposals), or,
+// with dense_when_cheaper, than the draws planned for the query.
 //
 //   const SamplingKey key{seed, step, micro_step, layer};
 //   std::vector<int32_t> samples(heads * T * L);
@@ -97,19 +95,16 @@ enum class TailDraw {
   binomial,   // lazy Gumbel sampling, DESIGN.md §4 steps 2–3 as written (reference)
 };
 
-// How far (in nats) a tail bound may lie above the head's log-partition:
-// e^{−500} is far from double's underflow at e^{−745}.
-constexpr double kLargestBoundExcess = 500.0;
-
 struct SamplerOptions {
   HeadDraw head = HeadDraw::max_stable;
   TailDraw tail = TailDraw::rejection;
   // Score the whole row C_i once and draw from its exact softmax instead,
   // when the draws of a query would score more than twice as many tail keys
   // as there are (planned draws × U/Z_head, which bounds the expected tail
-  // work of both tail draws; Z_head = Σ_{N_i} e^{S_ij}). Loose bounds (the
-  // clustered index's Cauchy–Schwarz bounds in high dimension) then cost at
-  // most one pass over C_i per query.
+  // work of both tail draws). Loose bounds (the clustered index's
+  // Cauchy–Schwarz bounds in high dimension) then cost at most one pass over
+  // C_i per query. (Without it, a row is still scored whole when a single
+  // draw would cost more than the row.)
   bool dense_when_cheaper = true;
 };
 

@@ -27,7 +27,8 @@ TEST_CASE("Large buffers: huge ones start on a 2 MB boundary, small ones as aske
 }
 
 TEST_CASE("Large buffers: a freed huge buffer is handed out again for a request of about its size") {
-  const size_t bytes = 3 * kHugePage;
+  // A size no other test of this process asks for, so that the pool holds no other buffer of it.
+  const size_t bytes = 23 * kHugePage;
   void* first = allocate_large_buffer(bytes);
   void* other = allocate_large_buffer(bytes);  // alive meanwhile: cannot be the same memory
   CHECK(other != first);
@@ -39,7 +40,7 @@ TEST_CASE("Large buffers: a freed huge buffer is handed out again for a request 
   CHECK(again == first);
 #endif
   free_large_buffer(again);
-  // A request far smaller than the cached buffer gets fresh memory, not a buffer 3 times its size.
+  // A request far smaller than the cached buffer gets fresh memory, not a buffer 23 times its size.
   void* smaller = allocate_large_buffer(kHugePage);
   CHECK(smaller != first);
   free_large_buffer(smaller);

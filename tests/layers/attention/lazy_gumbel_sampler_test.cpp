@@ -211,7 +211,9 @@ TEST_CASE("Lazy Gumbel sampler: draw() with a count gives the samples of as many
   const SortedKeyIndex index(p, {.k = 8, .tail_groups = 4, .bound_slack = 1.0f});
   for (const int64_t query : {0, 7, 60, 119}) {
     INFO("query ", query);
-    LazyGumbelSampler one_by_one(index, p.q.data(), p.k.data()), batched(index, p.q.data(), p.k.data());
+    // Kept lazy: a dense row would be drawn one by one whatever draw() is given.
+    const SamplerOptions lazy{.dense_when_cheaper = false};
+    LazyGumbelSampler one_by_one(index, p.q.data(), p.k.data(), lazy), batched(index, p.q.data(), p.k.data(), lazy);
     one_by_one.start_query(0, query, 50);
     batched.start_query(0, query, 50);
     CounterRng first = query_rng({3, 0, 0, 0}, SampleStream::forward, 0, query), second = first;
@@ -221,13 +223,14 @@ TEST_CASE("Lazy Gumbel sampler: draw() with a count gives the samples of as many
     CHECK(singles == together);
     CHECK(batched.statistics().samples == 50);
     CHECK(batched.statistics().tail_members == one_by_one.statistics().tail_members);
+    if (query >= 8) CHECK(batched.statistics().tail_members > 0);  // queries past k have a tail to propose from
   }
 }
 
 TEST_CASE("Lazy Gumbel sampler: bounds far above the head's log-partition make the row dense, even when not asked") {
-  // 600 nats of slack: the head's share of the proposal, e^{−600} of the
-  // largest bound's, would underflow, so the row is scored whole
-  // (kLargestBoundExcess) whatever the options say.
+  // 600 nats of slack: one draw would take about e^{600} proposals (the
+  // head's share of the proposal underflows), far more than scoring the row,
+  // so the row is scored whole whatever the options say.
   const Problem p = random_problem({1, 60, 16}, 24, true, 1.5f);
   const SortedKeyIndex index(p, {.k = 8, .tail_groups = 2, .bound_slack = 600.0f});
   const Fit fit = fit_query(p, index, 59, {.dense_when_cheaper = false});
@@ -237,11 +240,13 @@ TEST_CASE("Lazy Gumbel sampler: bounds far above the head's log-partition make t
 
 TEST_CASE("Lazy Gumbel sampler: with bounds too loose to pay, the whole row is scored once and drawn from exactly") {
   const Problem p = random_problem({1, 300, 16}, 22, true, 1.5f);
-  const SortedKeyIndex index(p, {.k = 8, .tail_groups = 12, .bound_slack = 3.0f});
+  const SortedKeyIndex index(p, {.k = 8, .tail_groups = 12, .bound_slack = 1.0f});
   const Fit dense = fit_query(p, index, 299, {}, 1, kDraws);
   check_fit(dense);
   CHECK(dense.statistics.tail_members == 292);  // every tail key, once for all draws
-  // One planned draw keeps the lazy path: it scores less than the tail per draw.
+  // One planned draw keeps the lazy path: it scores less than the tail per
+  // draw. (3 nats of slack would not: one rejection draw would then cost
+  // more proposals than the tail has keys, and the row is scored whole.)
   const Fit lazy = fit_query(p, index, 299);
   check_fit(lazy);
   CHECK(lazy.statistics.tail_members_per_sample() < 292);
