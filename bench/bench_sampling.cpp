@@ -70,6 +70,12 @@ struct Options {
   bench::InputData data = bench::InputData::gaussian;
 };
 
+TailDraw parse_tail(const std::string& value) {
+  if (value == "rejection") return TailDraw::rejection;
+  if (value == "binomial") return TailDraw::binomial;
+  throw Error("--tail: expected rejection or binomial, got '" + value + "'");
+}
+
 Options parse(int argc, char** argv) {
   Options options;
   for (int i = 1; i < argc; ++i) {
@@ -82,7 +88,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--clusters") options.clusters = std::stoll(value), ++i;
     else if (flag == "--probes") options.probes = std::stoll(value), ++i;
     else if (flag == "--literal") options.literal = true;
-    else if (flag == "--tail") options.tail = value == "binomial" ? TailDraw::binomial : TailDraw::rejection, ++i;
+    else if (flag == "--tail") options.tail = parse_tail(value), ++i;
     else if (flag == "--no-exact") options.exact = false;
     else if (flag == "--data") options.data = bench::parse_input_data("--data", value), ++i;
     else if (flag == "--index") options.indexes = bench::split_list("--index", value), ++i;
