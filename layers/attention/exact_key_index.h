@@ -12,10 +12,10 @@
 // k+1 to 2k, bound: its largest score) and the far rest (bound: the near
 // tier's smallest score). Where many keys score just below the head (a query
 // attending to a cluster of more than k keys), the far bound drops well
-// below s_min, and lazy Gumbel sampling draws far fewer tail keys.
-// Sampling a group is Floyd's algorithm over its ranks, each mapped to a key
-// position by a binary search in the head (and the near tier); no rejection
-// loop, however small the group.
+// below s_min, and the sampler scores far fewer tail keys.
+// A group's member of a given rank is found by a binary search in the head
+// (and the near tier), so sampling a group (Floyd's algorithm over its ranks)
+// needs no rejection loop, however small the group.
 //
 // Reached through build_key_index() with options.kind = "exact", which checks
 // the arguments.

@@ -16,9 +16,9 @@
 //     Groups are never empty. Each bound is raised by a small rounding
 //     slack (key_index_search.h), so it holds for the real scores and for
 //     any fp32 evaluation of them, whatever the summation order.
-// Lazy Gumbel sampling (DESIGN.md §4) stays an exact sample from softmax(S_i)
-// with any index that keeps these bounds true: every tail candidate that
-// could still win is given a chance through its group's bound.
+// The sampler (lazy_gumbel_sampler.h, DESIGN.md §4) stays an exact sample
+// from softmax(S_i) with any index that keeps these bounds true: every tail
+// candidate is given its chance through its group's bound.
 //
 // An index is built once per call for all B·H heads from q and k, by
 // build_key_index(); then any thread may query it (all methods are const).

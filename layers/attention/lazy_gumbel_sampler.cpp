@@ -126,8 +126,10 @@ void LazyGumbelSampler::prepare_whole_row(int64_t tail) {
   for (const int32_t key : neighbours_.keys) stamps_[key] = stamp_;
 }
 
-size_t LazyGumbelSampler::draw_position(CounterRng& rng) const {
-  return first_sum_above(cumulative_weight_, rng.uniform_double() * cumulative_weight_.back());
+size_t LazyGumbelSampler::draw_position(CounterRng& rng) const { return position_at(rng.uniform_double()); }
+
+size_t LazyGumbelSampler::position_at(double place) const {
+  return first_sum_above(cumulative_weight_, place * cumulative_weight_.back());
 }
 
 LazyGumbelSampler::Candidate LazyGumbelSampler::draw_from_head(CounterRng& rng) const {
@@ -202,7 +204,7 @@ LazyGumbelSampler::Proposal LazyGumbelSampler::propose(CounterRng& rng) {
   if (point < head_mass_ || tail_mass_ == 0.0) {  // (a uniform may round to 1: then point = total)
     if (options_.head == HeadDraw::per_candidate) return {.key = draw_from_head_per_candidate(rng).key};
     const double place = head_mass_ >= 0x1.0p-20 * total ? point / head_mass_ : rng.uniform_double();
-    return {.key = softmax_keys_[first_sum_above(cumulative_weight_, place * cumulative_weight_.back())]};
+    return {.key = softmax_keys_[position_at(place)]};
   }
   Proposal proposal = tail_member_at(point - head_mass_);
   gumbel_kernels::prefetch(keys_ + (head_ * index_.time() + proposal.key) * index_.dim(), index_.dim());

@@ -160,6 +160,7 @@ class LazyGumbelSampler {
   void prepare_proposal_masses();
   void prepare_whole_row(int64_t tail);
   size_t draw_position(CounterRng& rng) const;  // a position of softmax_keys_, by its weight
+  size_t position_at(double place) const;       // the position at place in [0, 1) of the running weights
   Candidate draw_from_head(CounterRng& rng) const;
   Candidate draw_from_head_per_candidate(CounterRng& rng) const;
   int32_t draw_by_rejection(CounterRng& rng);
