@@ -180,13 +180,14 @@ struct SampledTiming {
 SampledTiming time_sampled(const Inputs& in, const std::string& kind, const Options& options) {
   const int64_t time = in.q.size(2), samples_per_query = options.samples;
   const AttentionShape shape{kBatch * kHeads, time, kDim};
-  // As the gumbel mode builds it: the exact index with its near tier.
+  // As the gumbel mode builds it: with tight_tail (the exact index with its
+  // near tier, the clustered one probing by bound).
   const KeyIndexOptions index_options{
       .kind = kind,
       .k = options.k > 0 ? options.k : default_k(time),
       .clusters = options.clusters,
       .probes = options.probes,
-      .tiered_tail = true};
+      .tight_tail = true};
   const SamplingKey key{1, 0, 0, 0};
   LargeVector<int32_t> samples(shape.heads * time * samples_per_query);
   // In training these are tensors of the step's arena, on huge pages as large buffers are.

@@ -130,7 +130,7 @@ KeyIndexOptions key_index_options(const AttentionOptions& options, const Shape& 
           .probes = options.probes,
           .seed = mix64(key.seed ^ mix64(key.step ^ mix64(key.micro_step ^ mix64(key.layer)))),
           // Whatever samples from the tail: gumbel and knn-tail forwards, sampled backwards.
-          .tiered_tail = options.mode != "knn" || options.effective_backward() == "sampled"};
+          .tight_tail = options.mode != "knn" || options.effective_backward() == "sampled"};
 }
 
 Tensor approximate_attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& options,

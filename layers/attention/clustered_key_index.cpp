@@ -14,6 +14,7 @@
 #include "layers/attention/key_index_sampling.h"
 #include "layers/attention/key_index_search.h"
 #include "layers/attention/kmeans.h"
+#include "layers/attention/selection_kernels.h"
 
 namespace knnformer::attention {
 
@@ -138,22 +139,30 @@ struct Visit {
   int32_t row;         // the query's row in the block
   int32_t candidates;  // the cluster's members among its candidates: a prefix of them
   int32_t first_slot;  // the slot of that prefix's first key in the query's scan
+  int32_t span;        // the cluster's place among the query's scanned clusters
 };
 
 // One thread's working set for one block of queries.
 struct Scratch {
   Scratch(int64_t clusters, int64_t dim, int64_t head_size)
-      : centroid_scores(kQueryBlock * tiles_for(clusters) * kTile), candidates(clusters), scanned(clusters),
+      : centroid_scores(kQueryBlock * tiles_for(clusters) * kTile), candidates(clusters), scanned(clusters), raw_bounds(clusters),
         visits(clusters), best(kQueryBlock, StreamingTopK(head_size)), scanned_keys(kQueryBlock),
-        query_tile(kTile * dim), scores(kTile * kTile) {
+        scanned_best(kQueryBlock * clusters), query_tile(kTile * dim), scores(kTile * kTile) {
     ranked_clusters.reserve(clusters);
   }
   std::vector<float> centroid_scores;      // per query row: q·μ_c, raw
   std::vector<int32_t> candidates;         // per cluster: its members among the current query's candidates
   std::vector<char> scanned;               // per cluster: whether the current query scans it
+  std::vector<double> raw_bounds;          // per cluster: the current query's U_c/s
   std::vector<std::vector<Visit>> visits;  // per cluster: the queries of the block that scan it
   std::vector<StreamingTopK> best;         // per query row
   std::vector<int64_t> scanned_keys;       // per query row
+  // Per query row and scanned cluster (by its place among the row's): the
+  // largest raw score the scan met there.
+  std::vector<float> scanned_best;
+  std::vector<key_search::Candidate> head;  // one row's head, its slots renumbered (finish_query)
+  std::vector<char> holds_head;             // per scanned cluster of one row (finish_query)
+  std::vector<ClusterSpan> detached;        // scanned clusters of one row outside its head (finish_query)
   std::vector<float> query_tile;           // the rows of up to kTile queries scanning one cluster
   std::vector<float> scores;               // their score tile
   std::vector<key_search::Candidate> ranked_clusters;  // for choosing the clusters to scan
@@ -163,7 +172,7 @@ class ClusteredKeyIndex final : public KeyIndex {
  public:
   ClusteredKeyIndex(const KeyIndexOptions& options, const Tensor& q, const Tensor& k, bool causal)
       : KeyIndex(q.size(0) * q.size(1), q.size(2), q.size(3), causal), head_size_(options.k),
-        probes_(options.probes > 0 ? options.probes : kDefaultProbes),
+        probes_(options.probes > 0 ? options.probes : kDefaultProbes), probe_by_bound_(options.tight_tail),
         cluster_count_(std::min(time(), options.clusters > 0 ? options.clusters : default_cluster_count(time()))),
         heads_(heads(), time(), head_size_, /*slots_are_keys=*/false, scale()),
         spans_(make_large_array<ClusterSpan>(heads() * time() * (cluster_count_ + 1))),
@@ -299,8 +308,8 @@ class ClusteredKeyIndex final : public KeyIndex {
 
     int64_t scanned_keys = 0;
     for (int64_t r = 0; r < rows; ++r) {
-      add_scanned_remainder(head, first_query + r, queries + r * dim(), scratch.best[r].best(),
-                            scratch.scanned_keys[r]);
+      finish_query(head, first_query + r, queries + r * dim(), scratch.best[r].best(),
+                   scratch.scanned_best.data() + r * cluster_count_, scratch);
       scanned_keys += scratch.scanned_keys[r];
     }
     return scanned_keys;
@@ -317,15 +326,18 @@ class ClusteredKeyIndex final : public KeyIndex {
   }
 
   // Marks the clusters query `query` scans in scratch.scanned: those with
-  // candidates, best first by q·μ_c (ties to the lower index), the best
-  // `probes` of them and then more while fewer than k keys are chosen.
-  // Returns how many it marked.
+  // candidates, best first by q·μ_c or by U_c/s (ties to the lower index),
+  // the best `probes` of them and then more while fewer than k keys are
+  // chosen. Returns how many it marked.
   int32_t choose_clusters(const float* centroid_scores, Scratch& scratch) const {
     // Clusters packed as candidates (key_index_search.h): ranked by one comparison.
     std::vector<key_search::Candidate>& ranked = scratch.ranked_clusters;
     ranked.clear();
-    for (int64_t c = 0; c < cluster_count_; ++c)
-      if (scratch.candidates[c] > 0) ranked.push_back(key_search::pack_candidate(centroid_scores[c], c));
+    for (int64_t c = 0; c < cluster_count_; ++c) {
+      if (scratch.candidates[c] == 0) continue;
+      const float rank_by = probe_by_bound_ ? static_cast<float>(scratch.raw_bounds[c]) : centroid_scores[c];
+      ranked.push_back(key_search::pack_candidate(rank_by, c));
+    }
     const auto probes = std::min<size_t>(probes_, ranked.size());
     std::nth_element(ranked.begin(), ranked.begin() + probes, ranked.end(), std::greater<>());
     int64_t chosen_keys = 0;
@@ -345,13 +357,20 @@ class ClusteredKeyIndex final : public KeyIndex {
   // records them and the tail groups of the clusters it does not scan.
   void plan_scan(int64_t head, int64_t query, const float* query_row, const float* centroid_scores, int64_t row,
                  Scratch& scratch) {
+    const HeadClusters& clusters = clusters_[head];
+    const double query_norm = key_search::norm(query_row, dim());
+    for (int64_t c = 0; c < cluster_count_; ++c) {
+      const int32_t candidates = scratch.candidates[c];
+      if (candidates == 0) continue;
+      // U_c/s = q·μ_c + ‖q‖·r_c, Cauchy–Schwarz, r_c of the candidates' prefix.
+      const double radius = clusters.prefix_radii[clusters.offsets[c] + candidates - 1];
+      scratch.raw_bounds[c] = double(centroid_scores[c]) + query_norm * radius;
+    }
     const int32_t chosen = choose_clusters(centroid_scores, scratch);
 
     // In cluster order: the scanned clusters, their candidates laid end to
     // end as the query's slots (so that scan_clusters offers them in slot
     // order), and the tail groups, stored after the scanned clusters.
-    const HeadClusters& clusters = clusters_[head];
-    const double query_norm = key_search::norm(query_row, dim());
     const double slack = key_search::score_rounding_slack(dim(), scale(), query_norm, clusters.largest_key_norm);
     ClusterSpan* const spans = spans_of(head, query);
     ClusterSpan* const tail_groups = spans + chosen;
@@ -361,13 +380,13 @@ class ClusteredKeyIndex final : public KeyIndex {
       if (candidates == 0) continue;
       if (scratch.scanned[c]) {
         scratch.scanned[c] = 0;
-        scratch.visits[c].push_back({.row = int32_t(row), .candidates = candidates, .first_slot = slot});
+        scratch.visits[c].push_back(
+            {.row = int32_t(row), .candidates = candidates, .first_slot = slot, .span = scanned});
+        scratch.scanned_best[row * cluster_count_ + scanned] = -INFINITY;
         spans[scanned++] = {.cluster = int32_t(c), .size = candidates, .bound = 0.0f};
         slot += candidates;
       } else {
-        // U_c = s·(q·μ_c + ‖q‖·r_c), Cauchy–Schwarz, r_c of the candidates' prefix.
-        const double radius = clusters.prefix_radii[clusters.offsets[c] + candidates - 1];
-        const double bound = scale() * (double(centroid_scores[c]) + query_norm * radius) + slack;
+        const double bound = scale() * scratch.raw_bounds[c] + slack;
         tail_groups[groups++] = {.cluster = int32_t(c), .size = candidates,
                                  .bound = key_search::round_up_to_float(bound)};
       }
@@ -378,7 +397,8 @@ class ClusteredKeyIndex final : public KeyIndex {
   }
 
   // Scores every cluster's visiting queries against the cluster's keys, a
-  // tile at a time, and offers each query its candidates among them.
+  // tile at a time, offers each query its candidates among them and keeps
+  // the largest of those scores.
   void scan_clusters(const float* queries, const HeadClusters& clusters, Scratch& scratch) const {
     for (int64_t c = 0; c < cluster_count_; ++c) {
       const std::vector<Visit>& visits = scratch.visits[c];
@@ -395,38 +415,83 @@ class ClusteredKeyIndex final : public KeyIndex {
           for (int64_t v = 0; v < rows; ++v) {
             const Visit& visit = visits[first + v];
             const int64_t visible = std::min(kTile, visit.candidates - tile * kTile);
-            if (visible > 0)
-              scratch.best[visit.row].offer(scratch.scores.data() + v * kTile, visible,
-                                            visit.first_slot + tile * kTile);
+            if (visible <= 0) continue;
+            const float* const scores = scratch.scores.data() + v * kTile;
+            scratch.best[visit.row].offer(scores, visible, visit.first_slot + tile * kTile);
+            float& best = scratch.scanned_best[visit.row * cluster_count_ + visit.span];
+            best = std::max(best, selection::largest(scores, visible));
           }
         }
       }
     }
   }
 
-  // Stores the head and adds the last tail group: the scanned keys left out of the head.
-  void add_scanned_remainder(int64_t head, int64_t query, const float* query_row,
-                             std::span<const key_search::Candidate> best, int64_t scanned_keys) {
-    // Slots come in ascending order: one walk over the scanned clusters finds all their keys.
+  // Completes a query's spans once its scan is over. A scanned cluster that
+  // holds no member of the head becomes a tail group of its own, bounded by
+  // the largest score the scan met there: as tight as a bound can be, where
+  // s_min would overstate every key of such a cluster (one scanned for its
+  // centroid's direction or its radius, but holding other keys). The head is
+  // stored, its slots renumbered over the clusters that hold it; their keys
+  // left out of the head form the last tail group, bounded by s_min.
+  void finish_query(int64_t head, int64_t query, const float* query_row, std::span<const key_search::Candidate> best,
+                    const float* scanned_best, Scratch& scratch) {
+    SpanCounts& counts = span_counts_[head * time() + query];
+    ClusterSpan* const spans = spans_of(head, query);
+
+    // Slots come in ascending order: one walk over the scanned clusters finds
+    // those that hold the head and the slots of the others before each slot.
+    std::vector<char>& holds_head = scratch.holds_head;
+    holds_head.assign(counts.scanned, 0);
+    std::vector<key_search::Candidate>& renumbered = scratch.head;
+    renumbered.resize(best.size());
+    for (size_t n = 0, span = 0, first_slot = 0, slots_left_out = 0; n < best.size(); ++n) {
+      const auto slot = static_cast<size_t>(key_search::slot_of(best[n]));
+      for (; slot >= first_slot + spans[span].size; first_slot += spans[span++].size)
+        if (!holds_head[span]) slots_left_out += spans[span].size;
+      holds_head[span] = 1;
+      renumbered[n] = key_search::pack_candidate(key_search::score_of(best[n]), int64_t(slot - slots_left_out));
+    }
+
+    // The clusters that hold the head move to the front; the others follow
+    // as tail groups, just before those of the unscanned clusters.
+    const double slack = key_search::score_rounding_slack(dim(), scale(), key_search::norm(query_row, dim()),
+                                                          clusters_[head].largest_key_norm);
+    std::vector<ClusterSpan>& detached = scratch.detached;
+    detached.clear();
+    int32_t holding = 0;
+    int64_t held_keys = 0;
+    for (int32_t span = 0; span < counts.scanned; ++span) {
+      if (holds_head[span]) {
+        held_keys += spans[span].size;
+        spans[holding++] = spans[span];
+        continue;
+      }
+      const double bound = scale() * double(scanned_best[span]) + slack;
+      detached.push_back({.cluster = spans[span].cluster, .size = spans[span].size,
+                          .bound = key_search::round_up_to_float(bound)});
+    }
+    std::copy(detached.begin(), detached.end(), spans + holding);
+    counts.scanned = holding;
+    counts.groups += static_cast<int32_t>(detached.size());
+
+    // The renumbered slots are the scanned clusters that hold the head, laid end to end.
     const std::span<const ClusterSpan> scanned = scanned_spans(head, query);
     size_t span = 0;
     int64_t first_slot = 0;  // of the span
-    heads_.store(head, query, best, [&](int32_t slot) {
+    heads_.store(head, query, renumbered, [&](int32_t slot) {
       while (slot >= first_slot + scanned[span].size) first_slot += scanned[span++].size;
       return clusters_[head].members_of(scanned[span].cluster)[slot - first_slot];
     });
-    const int64_t remainder = scanned_keys - static_cast<int64_t>(best.size());
+    const int64_t remainder = held_keys - static_cast<int64_t>(best.size());
     if (remainder == 0) return;
-    const double slack = key_search::score_rounding_slack(dim(), scale(), key_search::norm(query_row, dim()),
-                                                          clusters_[head].largest_key_norm);
     const double bound = double(heads_.neighbours(head, query).min_score) + slack;
-    SpanCounts& counts = span_counts_[head * time() + query];
-    spans_of(head, query)[counts.scanned + counts.groups++] = {
-        .cluster = kScannedRemainder, .size = static_cast<int32_t>(remainder),
-        .bound = key_search::round_up_to_float(bound)};
+    spans[counts.scanned + counts.groups++] = {.cluster = kScannedRemainder, .size = static_cast<int32_t>(remainder),
+                                               .bound = key_search::round_up_to_float(bound)};
   }
 
-  int64_t head_size_, probes_, cluster_count_;
+  int64_t head_size_, probes_;
+  bool probe_by_bound_;
+  int64_t cluster_count_;
   std::vector<HeadClusters> clusters_;  // per head
   HeadTable heads_;
   // cluster_count_ + 1 per query: scanned clusters, then tail groups; left

@@ -29,11 +29,11 @@ using key_search::tiles_for;
 
 class ExactKeyIndex final : public KeyIndex {
  public:
-  ExactKeyIndex(const Tensor& q, const Tensor& k, bool causal, int64_t head_size, bool tiered_tail)
+  ExactKeyIndex(const Tensor& q, const Tensor& k, bool causal, int64_t head_size, bool tight_tail)
       : KeyIndex(q.size(0) * q.size(1), q.size(2), q.size(3), causal), head_size_(head_size),
         heads_(heads(), time(), head_size, /*slots_are_keys=*/true, scale()),
         tail_bounds_(heads() * time()) {
-    if (tiered_tail) {
+    if (tight_tail) {
       near_ranks_ = make_large_array<int32_t>(heads() * time() * head_size);
       near_sizes_.assign(heads() * time(), 0);
       near_bounds_.resize(heads() * time());
@@ -213,7 +213,7 @@ class ExactKeyIndex final : public KeyIndex {
 
   int64_t head_size_;
   HeadTable heads_;
-  // The near tier (tiered_tail only): the next k candidates by score, as
+  // The near tier (tight_tail only): the next k candidates by score, as
   // ranks among the positions outside the head (k per query, ascending).
   LargeArray<int32_t> near_ranks_;
   std::vector<int32_t> near_sizes_;
@@ -225,8 +225,8 @@ class ExactKeyIndex final : public KeyIndex {
 }  // namespace
 
 std::unique_ptr<KeyIndex> build_exact_key_index(const Tensor& q, const Tensor& k, bool causal, int64_t head_size,
-                                                bool tiered_tail) {
-  return std::make_unique<ExactKeyIndex>(q, k, causal, head_size, tiered_tail);
+                                                bool tight_tail) {
+  return std::make_unique<ExactKeyIndex>(q, k, causal, head_size, tight_tail);
 }
 
 }  // namespace knnformer::attention

@@ -7,7 +7,7 @@
 //
 // The tail C_i \ N_i is one group whose bound is the head's smallest score
 // s_min, raised by the rounding slack of key_index_search.h so that it bounds
-// the tail's scores however they are evaluated. With tiered_tail the search
+// the tail's scores however they are evaluated. With tight_tail the search
 // keeps the top 2k instead, and the tail is two groups: the near tier (ranks
 // k+1 to 2k, bound: its largest score) and the far rest (bound: the near
 // tier's smallest score). Where many keys score just below the head (a query
@@ -28,6 +28,6 @@ namespace knnformer::attention {
 
 // q, k: [B, H, T, d], contiguous; head_size >= 1.
 std::unique_ptr<KeyIndex> build_exact_key_index(const Tensor& q, const Tensor& k, bool causal, int64_t head_size,
-                                                bool tiered_tail = false);
+                                                bool tight_tail = false);
 
 }  // namespace knnformer::attention

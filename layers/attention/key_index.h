@@ -8,11 +8,13 @@
 //     (all of C_i when |C_i| <= k), with their scores; and
 //   - the tail C_i \ N_i, as groups, each with an upper bound on the scores
 //     of its members. The exact index has one group whose bound is the
-//     head's smallest score s_min, or with options.tiered_tail two: the next
+//     head's smallest score s_min, or with options.tight_tail two: the next
 //     k candidates by score (bound: their largest score) and the rest
-//     (bound: the smallest of those). The clustered index has one group for the
-//     scanned keys outside the head (bound s_min) and one per unscanned
-//     cluster c (bound U_c = s·(q·μ_c + ‖q‖·r_c), Cauchy–Schwarz).
+//     (bound: the smallest of those). The clustered index has one group per
+//     unscanned cluster c (bound U_c = s·(q·μ_c + ‖q‖·r_c), Cauchy–Schwarz),
+//     one per scanned cluster that holds no head member (bound: the largest
+//     score met there), and one for the other scanned keys outside the head
+//     (bound s_min).
 //     Groups are never empty. Each bound is raised by a small rounding
 //     slack (key_index_search.h), so it holds for the real scores and for
 //     any fp32 evaluation of them, whatever the summation order.
@@ -110,12 +112,18 @@ struct KeyIndexOptions {
   int64_t clusters = 0;        // clustered: 0 means about sqrt(T)
   int64_t probes = 0;          // clustered: clusters scanned per query; 0 means a default
   uint64_t seed = 0;           // clustered: k-means initialisation
-  // exact: also keep the next k candidates by score as a tail group of their
-  // own (the near tier), so that the rest of the tail is bounded by the
-  // 2k-th score instead of the k-th. For samplers, whose tail work it cuts
-  // where much of the softmax mass lies just below the head; it costs a
-  // top-2k search and T·k more positions. The clustered index ignores it.
-  bool tiered_tail = false;
+  // For samplers, whose tail work falls as the tail's bounds tighten: spend
+  // search work on tighter bounds rather than on the head alone.
+  //   exact: also keep the next k candidates by score as a tail group of
+  //     their own (the near tier), so that the rest of the tail is bounded by
+  //     the 2k-th score instead of the k-th; cuts the tail work where much of
+  //     the softmax mass lies just below the head, for a top-2k search and
+  //     T·k more positions.
+  //   clustered: choose the clusters to scan by their Cauchy–Schwarz bound
+  //     instead of their centroid's score, so that the clusters left to the
+  //     tail are those with the lowest bounds; scans more keys, as clusters of
+  //     large radius come first, and finds fewer of the true top k.
+  bool tight_tail = false;
 };
 
 // q, k: [B, H, T, d], contiguous. Throws Error on bad options (k < 1, unknown kind).

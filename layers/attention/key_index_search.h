@@ -12,6 +12,7 @@
 #include <span>
 #include <vector>
 
+#include "core/large_buffer.h"
 #include "layers/attention/selection_kernels.h"
 
 namespace knnformer::attention::key_search {
@@ -36,7 +37,7 @@ class KeyPanels {
 
  private:
   int64_t dim_ = 0;
-  std::vector<float> values_;
+  LargeVector<float> values_;  // rebuilt every call: pooled, not fresh pages each time
 };
 
 // scores[r·scores_row_stride + j] = q_r·(the key in column j of the panel),

@@ -4,6 +4,7 @@
 #include <cassert>
 #include <cmath>
 
+#include "core/large_buffer.h"
 #include "layers/attention/key_index_sampling.h"
 #include "layers/attention/key_index_search.h"
 
@@ -103,7 +104,7 @@ KMeans kmeans(const float* points, int64_t count, int64_t dim, int64_t clusters,
   std::vector<int32_t> chosen(training_count);
   key_search::sample_distinct_ranks(count, training_count, rng, chosen.data());
   std::sort(chosen.begin(), chosen.end());
-  std::vector<float> training(training_count * dim);
+  LargeVector<float> training(training_count * dim);
   for (int64_t n = 0; n < training_count; ++n) std::copy_n(points + chosen[n] * dim, dim, training.begin() + n * dim);
   KMeans result = kmeans(training.data(), training_count, dim, clusters, iterations, rng, 0);
   result.assignment = nearest_centroids(points, count, dim, result.centroids);

@@ -45,6 +45,12 @@ int64_t compact_above_reference(float* scores, int32_t* slots, int64_t count, fl
   return kept;
 }
 
+float largest_reference(const float* values, int64_t count) {
+  float best = -INFINITY;
+  for (int64_t j = 0; j < count; ++j) best = values[j] > best ? values[j] : best;
+  return best;
+}
+
 float kth_largest_reference(float* values, int64_t count, int64_t rank) {
   std::nth_element(values, values + rank - 1, values + count, std::greater<>());
   return values[rank - 1];
@@ -103,7 +109,18 @@ int64_t append_lanes(__mmask16 keep, __m512 scores, __m512i slots, float* scores
   return kept + std::popcount(static_cast<unsigned>(keep));
 }
 
+
+// max_ps returns its second operand where either is NaN: a NaN never hides a larger value.
+__m512 largest_lanes(const float* values, int64_t count) {
+  __m512 largest = _mm512_set1_ps(-INFINITY);
+  for (int64_t j = 0; j < count; j += kLanes)
+    largest = _mm512_max_ps(_mm512_mask_loadu_ps(largest, lanes_mask(count - j), values + j), largest);
+  return largest;
+}
+
 }  // namespace
+
+float largest(const float* values, int64_t count) { return _mm512_reduce_max_ps(largest_lanes(values, count)); }
 
 int64_t keep_offers_above(const float* scores, int64_t count, int64_t first_slot, float threshold_score,
                           int32_t threshold_slot, float* kept_scores, int32_t* kept_slots) {
@@ -112,11 +129,7 @@ int64_t keep_offers_above(const float* scores, int64_t count, int64_t first_slot
   const __m512i lane_offsets = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   // Once a threshold exists, most offers fall below it: one comparison of
   // their maximum rules them all out.
-  __m512 largest = _mm512_set1_ps(-INFINITY);
-  for (int64_t j = 0; j < count; j += kLanes)
-    // max_ps returns its second operand where either is NaN: a NaN score never hides a larger one.
-    largest = _mm512_max_ps(_mm512_mask_loadu_ps(largest, lanes_mask(count - j), scores + j), largest);
-  if (_mm512_cmp_ps_mask(largest, threshold, _CMP_GE_OQ) == 0) return 0;
+  if (_mm512_cmp_ps_mask(largest_lanes(scores, count), threshold, _CMP_GE_OQ) == 0) return 0;
   int64_t kept = 0;
   for (int64_t j = 0; j < count; j += kLanes) {
     const __mmask16 lanes = lanes_mask(count - j);
@@ -214,6 +227,8 @@ int64_t keep_offers_above(const float* scores, int64_t count, int64_t first_slot
   return keep_offers_above_reference(scores, count, first_slot, threshold_score, threshold_slot, kept_scores,
                                      kept_slots);
 }
+
+float largest(const float* values, int64_t count) { return largest_reference(values, count); }
 
 int64_t compact_above(float* scores, int32_t* slots, int64_t count, float threshold_score, int32_t threshold_slot) {
   return compact_above_reference(scores, slots, count, threshold_score, threshold_slot);

@@ -1,7 +1,7 @@
 #pragma once
 // The inner kernels of the streaming top-k (key_index_search.h): keeping the
-// entries of a row that rank above a threshold, and finding the k-th largest
-// of a set of scores. Each has an AVX-512 version (used when the compiler
+// entries of a row that rank above a threshold, and finding the largest and
+// the k-th largest of a set of scores. Each has an AVX-512 version (used when the compiler
 // targets it) and a plain scalar reference; the tests compare the two, and
 // builds without AVX-512 run the reference.
 //
@@ -31,6 +31,10 @@ int64_t keep_offers_above_reference(const float* scores, int64_t count, int64_t 
 int64_t compact_above(float* scores, int32_t* slots, int64_t count, float threshold_score, int32_t threshold_slot);
 int64_t compact_above_reference(float* scores, int32_t* slots, int64_t count, float threshold_score,
                                 int32_t threshold_slot);
+
+// The largest of values[0, count) that is not NaN; −∞ when there is none.
+float largest(const float* values, int64_t count);
+float largest_reference(const float* values, int64_t count);
 
 // The rank-th largest (rank 1 is the largest) of values[0, count), none NaN,
 // 1 <= rank <= count. Reorders values; values and scratch each hold room for

@@ -77,6 +77,23 @@ TEST_CASE("selection kernels: NaN scores are never kept, and hide no other score
   CHECK(std::none_of(scores.begin(), scores.begin() + 35, [](float score) { return std::isnan(score); }));
 }
 
+TEST_CASE("selection kernels: largest matches its reference, and ignores NaN") {
+  CounterRng rng(13, {});
+  for (const Values kind : kAllKinds)
+    for (const int64_t count : kCounts) {
+      INFO("kind ", int(kind), " count ", count);
+      std::vector<float> values = make_scores(count, kind, rng);
+      CHECK(largest(values.data(), count) == largest_reference(values.data(), count));
+      CHECK(largest(values.data(), count) == *std::max_element(values.begin(), values.begin() + count));
+      // A NaN in every other place, the true largest among them: still found.
+      for (int64_t j = 0; j < count; j += 2) values[j] = NAN;
+      CHECK(largest(values.data(), count) == largest_reference(values.data(), count));
+    }
+  const float all_nan[] = {NAN, NAN, NAN};
+  CHECK(largest(all_nan, 3) == -INFINITY);
+  CHECK(largest_reference(all_nan, 3) == -INFINITY);
+}
+
 TEST_CASE("selection kernels: compact_above matches its reference, in place") {
   CounterRng rng(12, {});
   for (const Values kind : kAllKinds)
