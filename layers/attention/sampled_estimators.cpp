@@ -114,21 +114,43 @@ void knn_tail_output(const KeyIndex& index, const float* q, const float* k, cons
 
 namespace {
 
-// Samples to be scattered to their keys, each with its start row and its
-// weights in dK_j += key_weight·q_row and dV_j += value_weight·dO_row.
-// Entries of head h are [head_begin[h], head_begin[h + 1]), in row order.
-struct ScatterEntries {
-  std::vector<int64_t> head_begin;
-  LargeVector<int32_t> keys, rows;
-  LargeVector<float> key_weights, value_weights;
-
-  void resize(int64_t count) {
-    keys.resize(count);
-    rows.resize(count);
-    key_weights.resize(count);
-    value_weights.resize(count);
-  }
+// One sample as its key receives it: the row it starts from and its weights
+// in dK_j += key_weight·q_row and dV_j += value_weight·dO_row.
+struct KeyEntry {
+  int32_t row;
+  float key_weight, value_weight;
 };
+
+// The samples of every head, sorted by key (stably, so each key's in row
+// order): those of key j of head h are entries[key_begin[h·(T + 1) + j] ..
+// key_begin[h·(T + 1) + j + 1]). Written once in their sorted places, so
+// that the scatter reads them in sequence and fetches at random only the
+// rows of Q and dO they name.
+struct EntriesByKey {
+  LargeVector<int64_t> key_begin;
+  LargeVector<KeyEntry> entries;
+};
+
+// A counting sort per head of the entries [head_begin[h], head_begin[h + 1])
+// (in row order): key_of(e) is entry e's key, entry_of(e) its KeyEntry.
+template <class KeyOf, class EntryOf>
+EntriesByKey sort_by_key(const AttentionShape& shape, const std::vector<int64_t>& head_begin, const KeyOf& key_of,
+                         const EntryOf& entry_of) {
+  const int64_t time = shape.time;
+  EntriesByKey sorted{.key_begin = LargeVector<int64_t>(shape.heads * (time + 1)),
+                      .entries = LargeVector<KeyEntry>(head_begin[shape.heads])};
+  parallel_for(0, shape.heads, [&](int64_t h) {
+    int64_t* const begin = sorted.key_begin.data() + h * (time + 1);
+    const int64_t first = head_begin[h], last = head_begin[h + 1];
+    std::fill(begin, begin + time + 1, 0);
+    for (int64_t e = first; e < last; ++e) ++begin[key_of(e) + 1];
+    begin[0] = first;
+    for (int64_t j = 0; j < time; ++j) begin[j + 1] += begin[j];
+    std::vector<int64_t> next(begin, begin + time);
+    for (int64_t e = first; e < last; ++e) sorted.entries[next[key_of(e)]++] = entry_of(e);
+  });
+  return sorted;
+}
 
 // For one row: coefficients c_il = y_il − D_i (see the header) into
 // `coefficients`, dq_i += (s/L) Σ_l c_il k_{j_il}; returns the D_i it used.
@@ -166,27 +188,23 @@ double estimate_row(const SampledBackward& b, int64_t item, float* coefficients,
 }
 
 // Uniform starts: every row's L samples, weighted 1/L.
-ScatterEntries uniform_entries(const SampledBackward& b, const LargeVector<float>& coefficients) {
+EntriesByKey uniform_entries(const SampledBackward& b, const LargeVector<float>& coefficients) {
   const AttentionShape& shape = b.shape;
-  const int64_t count = b.samples_per_query, total = shape.heads * shape.time * count;
+  const int64_t count = b.samples_per_query;
   const float scale = 1.0f / std::sqrt(static_cast<float>(shape.dim));
-  ScatterEntries entries;
-  entries.resize(total);
-  entries.head_begin.resize(shape.heads + 1);
-  for (int64_t h = 0; h <= shape.heads; ++h) entries.head_begin[h] = h * shape.time * count;
-  parallel_for(0, total, [&](int64_t e) {
-    entries.keys[e] = b.samples[e];
-    entries.rows[e] = static_cast<int32_t>(e / count % shape.time);
-    entries.key_weights[e] = scale * coefficients[e] / static_cast<float>(count);
-    entries.value_weights[e] = 1.0f / static_cast<float>(count);
+  std::vector<int64_t> head_begin(shape.heads + 1);
+  for (int64_t h = 0; h <= shape.heads; ++h) head_begin[h] = h * shape.time * count;
+  return sort_by_key(shape, head_begin, [&](int64_t e) { return b.samples[e]; }, [&](int64_t e) {
+    return KeyEntry{.row = static_cast<int32_t>(e / count % shape.time),
+                    .key_weight = scale * coefficients[e] / static_cast<float>(count),
+                    .value_weight = 1.0f / static_cast<float>(count)};
   });
-  return entries;
 }
 
 // Importance starts: row i starts n_i fresh samples, E[n_i] = λ_i ∝ ‖dO_i‖,
 // each weighted 1/λ_i; D_i as given per row.
-ScatterEntries importance_entries(const SampledBackward& b, const std::vector<double>& row_d,
-                                  SamplingStatistics* statistics) {
+EntriesByKey importance_entries(const SampledBackward& b, const std::vector<double>& row_d,
+                                SamplingStatistics* statistics) {
   require(b.index != nullptr, "sampled backward: importance starts need the key index to draw fresh samples");
   const AttentionShape& shape = b.shape;
   const int64_t queries = shape.heads * shape.time, dim = shape.dim;
@@ -215,10 +233,9 @@ ScatterEntries importance_entries(const SampledBackward& b, const std::vector<do
   });
   for (int64_t item = 0; item < queries; ++item) begin[item + 1] += begin[item];
 
-  ScatterEntries entries;
-  entries.resize(begin[queries]);
-  entries.head_begin.resize(shape.heads + 1);
-  for (int64_t h = 0; h <= shape.heads; ++h) entries.head_begin[h] = begin[h * shape.time];
+  // The fresh samples in row order, then sorted by key.
+  LargeVector<int32_t> keys(begin[queries]);
+  LargeVector<KeyEntry> entries(begin[queries]);
   SamplingStatistics work;
 #pragma omp parallel
   {
@@ -231,61 +248,52 @@ ScatterEntries importance_entries(const SampledBackward& b, const std::vector<do
       const float weight = static_cast<float>(1.0 / expected[item]);
       sampler.start_query(head, query, begin[item + 1] - begin[item]);
       CounterRng rng = query_rng(b.key, SampleStream::importance_samples, head, query);
-      sampler.draw(rng, begin[item + 1] - begin[item], entries.keys.data() + begin[item]);
+      sampler.draw(rng, begin[item + 1] - begin[item], keys.data() + begin[item]);
       for (int64_t e = begin[item]; e < begin[item + 1]; ++e) {
-        const int32_t key = entries.keys[e];
-        const double y = gumbel_kernels::dot(grad_out, row_of(b.v, shape, head, key), dim);
-        entries.rows[e] = static_cast<int32_t>(query);
-        entries.key_weights[e] = static_cast<float>(scale * (y - row_d[item])) * weight;
-        entries.value_weights[e] = weight;
+        const double y = gumbel_kernels::dot(grad_out, row_of(b.v, shape, head, keys[e]), dim);
+        entries[e] = {.row = static_cast<int32_t>(query),
+                      .key_weight = static_cast<float>(scale * (y - row_d[item])) * weight,
+                      .value_weight = weight};
       }
     }
 #pragma omp critical
     work += sampler.statistics();
   }
   if (statistics) *statistics += work;
-  return entries;
+  std::vector<int64_t> head_begin(shape.heads + 1);
+  for (int64_t h = 0; h <= shape.heads; ++h) head_begin[h] = begin[h * shape.time];
+  return sort_by_key(shape, head_begin, [&](int64_t e) { return keys[e]; }, [&](int64_t e) { return entries[e]; });
 }
 
 // dK_j += Σ key_weight·q_row and dV_j += Σ value_weight·dO_row over the
-// entries of key j, summed in row order whatever the thread count: the
-// entries of each head are counting-sorted by key (stably), then each key
-// adds up its own.
-void scatter_to_keys(const SampledBackward& b, const ScatterEntries& entries, float* grad_k, float* grad_v) {
+// entries of key j, in their (row) order whatever the thread count.
+void scatter_to_keys(const SampledBackward& b, const EntriesByKey& sorted, float* grad_k, float* grad_v) {
   // A key's entries take well under a microsecond: handed out one key at a
   // time, the two threads fought over the schedule's counter (a backward of
   // 150–290 ms at T = 16384 against 105 ms in chunks of 64, bench_sampling).
   constexpr int64_t kKeysPerChunk = 64;
+  // The rows of Q and dO that an entry names are scattered: fetched this many entries ahead.
+  constexpr int64_t kAhead = 4;
   const AttentionShape& shape = b.shape;
   const int64_t time = shape.time, dim = shape.dim;
-  LargeVector<int64_t> key_begin(shape.heads * (time + 1));
-  LargeVector<int64_t> order(entries.keys.size());
-  parallel_for(0, shape.heads, [&](int64_t h) {
-    int64_t* const begin = key_begin.data() + h * (time + 1);
-    const int64_t first = entries.head_begin[h], last = entries.head_begin[h + 1];
-    std::fill(begin, begin + time + 1, 0);
-    for (int64_t e = first; e < last; ++e) ++begin[entries.keys[e] + 1];
-    for (int64_t j = 0; j < time; ++j) begin[j + 1] += begin[j];
-    std::vector<int64_t> next(begin, begin + time);
-    for (int64_t e = first; e < last; ++e) order[first + next[entries.keys[e]]++] = e;
-  });
+  const int64_t total = static_cast<int64_t>(sorted.entries.size());
   parallel_for_dynamic(0, shape.heads * time, [&](int64_t item) {
     const int64_t head = item / time, key = item % time;
-    const int64_t* const begin = key_begin.data() + head * (time + 1);
-    const int64_t first = entries.head_begin[head];
+    const int64_t* const begin = sorted.key_begin.data() + head * (time + 1);
     float* const grad_k_row = grad_k + item * dim;
     float* const grad_v_row = grad_v + item * dim;
-    const int64_t last = first + begin[key + 1];
-    for (int64_t slot = first + begin[key]; slot < last; ++slot) {
-      const int64_t e = order[slot];
-      if (slot + 2 < last) {  // the rows two entries ahead, scattered over Q and dO
-        const int32_t ahead = entries.rows[order[slot + 2]];
-        gumbel_kernels::prefetch(row_of(b.q, shape, head, ahead), dim);
-        gumbel_kernels::prefetch(row_of(b.grad_output, shape, head, ahead), dim);
+    for (int64_t e = begin[key]; e < begin[key + 1]; ++e) {
+      // Ahead into the next keys' entries too: they are the same head's, or
+      // the next head's rows, which the prefetch fetches just as well.
+      if (e + kAhead < total) {
+        const int64_t ahead_head = e + kAhead < begin[time] ? head : std::min(head + 1, shape.heads - 1);
+        const int32_t ahead = sorted.entries[e + kAhead].row;
+        gumbel_kernels::prefetch(row_of(b.q, shape, ahead_head, ahead), dim);
+        gumbel_kernels::prefetch(row_of(b.grad_output, shape, ahead_head, ahead), dim);
       }
-      gumbel_kernels::add_scaled(entries.key_weights[e], row_of(b.q, shape, head, entries.rows[e]), grad_k_row, dim);
-      gumbel_kernels::add_scaled(entries.value_weights[e], row_of(b.grad_output, shape, head, entries.rows[e]),
-                                 grad_v_row, dim);
+      const KeyEntry& entry = sorted.entries[e];
+      gumbel_kernels::add_scaled(entry.key_weight, row_of(b.q, shape, head, entry.row), grad_k_row, dim);
+      gumbel_kernels::add_scaled(entry.value_weight, row_of(b.grad_output, shape, head, entry.row), grad_v_row, dim);
     }
   }, kKeysPerChunk);
 }
@@ -304,9 +312,9 @@ void sampled_attention_backward(const SampledBackward& b, float* grad_q, float* 
   parallel_for(0, queries, [&](int64_t item) {
     row_d[item] = estimate_row(b, item, coefficients.data() + item * count, grad_q + item * b.shape.dim);
   });
-  const ScatterEntries entries = b.start == SampledStart::uniform ? uniform_entries(b, coefficients)
-                                                                  : importance_entries(b, row_d, statistics);
-  scatter_to_keys(b, entries, grad_k, grad_v);
+  const EntriesByKey sorted = b.start == SampledStart::uniform ? uniform_entries(b, coefficients)
+                                                                : importance_entries(b, row_d, statistics);
+  scatter_to_keys(b, sorted, grad_k, grad_v);
 }
 
 }  // namespace knnformer::attention
