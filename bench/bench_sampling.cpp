@@ -140,7 +140,7 @@ int64_t default_k(int64_t time) { return choose_knn_k({}, time, kDim); }
 
 struct Inputs {
   Tensor q, k, v;
-  std::vector<float> grad_output;
+  LargeVector<float> grad_output;  // as a tensor of the step's arena would be: on huge pages
 };
 
 Inputs random_inputs(int64_t time, bench::InputData data) {

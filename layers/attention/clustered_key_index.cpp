@@ -148,7 +148,7 @@ struct Scratch {
       : centroid_scores(kQueryBlock * tiles_for(clusters) * kTile), candidates(clusters), scanned(clusters), raw_bounds(clusters),
         visits(clusters), best(kQueryBlock, StreamingTopK(head_size)), scanned_keys(kQueryBlock),
         scanned_best(kQueryBlock * clusters), query_tile(kTile * dim), scores(kTile * kTile) {
-    ranked_clusters.reserve(clusters);
+    best_clusters.reserve(clusters);
   }
   std::vector<float> centroid_scores;      // per query row: q·μ_c, raw
   std::vector<int32_t> candidates;         // per cluster: its members among the current query's candidates
@@ -165,7 +165,7 @@ struct Scratch {
   std::vector<ClusterSpan> detached;        // scanned clusters of one row outside its head (finish_query)
   std::vector<float> query_tile;           // the rows of up to kTile queries scanning one cluster
   std::vector<float> scores;               // their score tile
-  std::vector<key_search::Candidate> ranked_clusters;  // for choosing the clusters to scan
+  std::vector<key_search::Candidate> best_clusters;  // for choosing the clusters to scan
 };
 
 class ClusteredKeyIndex final : public KeyIndex {
@@ -330,27 +330,43 @@ class ClusteredKeyIndex final : public KeyIndex {
   // the best `probes` of them and then more while fewer than k keys are
   // chosen. Returns how many it marked.
   int32_t choose_clusters(const float* centroid_scores, Scratch& scratch) const {
-    // Clusters packed as candidates (key_index_search.h): ranked by one comparison.
-    std::vector<key_search::Candidate>& ranked = scratch.ranked_clusters;
-    ranked.clear();
+    // Clusters packed as candidates (key_index_search.h), ranked by one
+    // comparison. The best `probes` in one pass: a list kept sorted, best
+    // first, that after the first few clusters hardly any other enters.
+    const auto ranked = [&](int64_t c) {
+      return key_search::pack_candidate(
+          probe_by_bound_ ? static_cast<float>(scratch.raw_bounds[c]) : centroid_scores[c], c);
+    };
+    std::vector<key_search::Candidate>& best = scratch.best_clusters;
+    best.clear();
     for (int64_t c = 0; c < cluster_count_; ++c) {
       if (scratch.candidates[c] == 0) continue;
-      const float rank_by = probe_by_bound_ ? static_cast<float>(scratch.raw_bounds[c]) : centroid_scores[c];
-      ranked.push_back(key_search::pack_candidate(rank_by, c));
+      const key_search::Candidate candidate = ranked(c);
+      if (static_cast<int64_t>(best.size()) == probes_) {
+        if (candidate < best.back()) continue;
+        best.pop_back();
+      }
+      best.insert(std::upper_bound(best.begin(), best.end(), candidate, std::greater<>()), candidate);
     }
-    const auto probes = std::min<size_t>(probes_, ranked.size());
-    std::nth_element(ranked.begin(), ranked.begin() + probes, ranked.end(), std::greater<>());
     int64_t chosen_keys = 0;
-    size_t chosen = 0;
-    for (; chosen < ranked.size(); ++chosen) {
-      if (chosen >= probes && chosen_keys >= head_size_) break;
-      // Past the probes (early causal queries, tiny clusters): the next best.
-      if (chosen >= probes) std::swap(ranked[chosen], *std::max_element(ranked.begin() + chosen, ranked.end()));
-      const int32_t c = key_search::slot_of(ranked[chosen]);
+    for (const key_search::Candidate candidate : best) {
+      const int32_t c = key_search::slot_of(candidate);
       scratch.scanned[c] = 1;
       chosen_keys += scratch.candidates[c];
     }
-    return static_cast<int32_t>(chosen);
+    auto chosen = static_cast<int32_t>(best.size());
+    // Past the probes (early causal queries, tiny clusters): the next best, until k keys are chosen.
+    for (; chosen_keys < head_size_; ++chosen) {
+      key_search::Candidate next = 0;
+      for (int64_t c = 0; c < cluster_count_; ++c) {
+        if (scratch.candidates[c] > 0 && !scratch.scanned[c]) next = std::max(next, ranked(c));
+      }
+      if (next == 0) break;  // every cluster with candidates is chosen
+      const int32_t c = key_search::slot_of(next);
+      scratch.scanned[c] = 1;
+      chosen_keys += scratch.candidates[c];
+    }
+    return chosen;
   }
 
   // Chooses the clusters query `query` scans, queues its visits to them, and
