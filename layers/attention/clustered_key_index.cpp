@@ -5,6 +5,7 @@
 #include <cmath>
 #include <functional>
 #include <memory>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -134,6 +135,40 @@ struct SpanCounts {
   int32_t groups = 0;
 };
 
+// The spans of every query, `places` per query (row = head·T + query),
+// stored as three tables side by side, so that a query's tail bounds and
+// sizes are arrays (KeyIndex::tail_bounds) that a sampler weighs in a few
+// vector instructions. Left uninitialised: only the places a query's
+// SpanCounts cover are ever read.
+class SpanTable {
+ public:
+  SpanTable(int64_t rows, int64_t places)
+      : places_(places), clusters_(make_large_array<int32_t>(rows * places)),
+        sizes_(make_large_array<int32_t>(rows * places)), bounds_(make_large_array<float>(rows * places)) {}
+
+  ClusterSpan get(int64_t row, int64_t place) const {
+    const int64_t at = row * places_ + place;
+    return {.cluster = clusters_[at], .size = sizes_[at], .bound = bounds_[at]};
+  }
+  void set(int64_t row, int64_t place, const ClusterSpan& span) {
+    const int64_t at = row * places_ + place;
+    clusters_[at] = span.cluster;
+    sizes_[at] = span.size;
+    bounds_[at] = span.bound;
+  }
+  // The bounds and sizes of places [first, first + count) of a row.
+  TailBounds bounds(int64_t row, int64_t first, int64_t count) const {
+    const int64_t at = row * places_ + first;
+    return {.bounds = {bounds_.get() + at, static_cast<size_t>(count)},
+            .sizes = {sizes_.get() + at, static_cast<size_t>(count)}};
+  }
+
+ private:
+  int64_t places_;
+  LargeArray<int32_t> clusters_, sizes_;
+  LargeArray<float> bounds_;
+};
+
 // A query of the current block that scans a cluster.
 struct Visit {
   int32_t row;         // the query's row in the block
@@ -162,7 +197,7 @@ struct Scratch {
   std::vector<float> scanned_best;
   std::vector<key_search::Candidate> head;  // one row's head, its slots renumbered (finish_query)
   std::vector<char> holds_head;             // per scanned cluster of one row (finish_query)
-  std::vector<ClusterSpan> detached;        // scanned clusters of one row outside its head (finish_query)
+  std::vector<ClusterSpan> scanned_spans;   // one row's scanned clusters, as the plan left them (finish_query)
   std::vector<float> query_tile;           // the rows of up to kTile queries scanning one cluster
   std::vector<float> scores;               // their score tile
   std::vector<key_search::Candidate> best_clusters;  // for choosing the clusters to scan
@@ -175,7 +210,7 @@ class ClusteredKeyIndex final : public KeyIndex {
         probes_(options.probes > 0 ? options.probes : kDefaultProbes), probe_by_bound_(options.tight_tail),
         cluster_count_(std::min(time(), options.clusters > 0 ? options.clusters : default_cluster_count(time()))),
         heads_(heads(), time(), head_size_, /*slots_are_keys=*/false, scale()),
-        spans_(make_large_array<ClusterSpan>(heads() * time() * (cluster_count_ + 1))),
+        spans_(heads() * time(), cluster_count_ + 1),
         span_counts_(heads() * time()) {
     clusters_.reserve(heads());
     for (int64_t head = 0; head < heads(); ++head)
@@ -191,7 +226,7 @@ class ClusteredKeyIndex final : public KeyIndex {
   }
 
   TailGroup tail_group(int64_t head, int64_t query, int64_t group) const override {
-    const ClusterSpan& span = tail_span(head, query, group);
+    const ClusterSpan span = tail_span(head, query, group);
     // An unscanned cluster's members are its candidates in position order, stored as they are.
     const int32_t* members =
         span.cluster == kScannedRemainder ? nullptr : clusters_[head].members_of(span.cluster);
@@ -202,20 +237,24 @@ class ClusteredKeyIndex final : public KeyIndex {
     return member_of(head, query, tail_span(head, query, group), rank);
   }
 
+  TailBounds tail_bounds(int64_t head, int64_t query, TailBoundsBuffer&) const override {
+    const SpanCounts counts = span_counts_[head * time() + query];
+    return spans_.bounds(head * time() + query, counts.scanned, counts.groups);
+  }
+
   // Ranks over the tail groups laid end to end; sorted, they are mapped to
   // members in one sweep over the groups.
   void sample_tail(int64_t head, int64_t query, int64_t count, CounterRng& rng, int32_t* members) const override {
-    const std::span<const ClusterSpan> groups = tail_spans(head, query);
-    int64_t tail_size = 0;
-    for (const ClusterSpan& group : groups) tail_size += group.size;
+    const SpanCounts counts = span_counts_[head * time() + query];
+    const std::span<const int32_t> sizes = spans_.bounds(head * time() + query, counts.scanned, counts.groups).sizes;
+    const int64_t tail_size = std::accumulate(sizes.begin(), sizes.end(), int64_t{0});
     key_search::require_sample_count(count, tail_size);
     key_search::sample_distinct_ranks(tail_size, count, rng, members);
     std::sort(members, members + count);
-    size_t group = 0;
-    int64_t first_rank = 0;  // of the current group
+    int64_t group = 0, first_rank = 0;  // of the current group
     for (int64_t n = 0; n < count; ++n) {
-      while (members[n] >= first_rank + groups[group].size) first_rank += groups[group++].size;
-      members[n] = member_of(head, query, groups[group], members[n] - first_rank);
+      while (members[n] >= first_rank + sizes[group]) first_rank += sizes[group++];
+      members[n] = member_of(head, query, tail_span(head, query, group), members[n] - first_rank);
     }
   }
 
@@ -228,25 +267,12 @@ class ClusteredKeyIndex final : public KeyIndex {
  private:
   // --- the stored spans ---
 
-  ClusterSpan* spans_of(int64_t head, int64_t query) {
-    return spans_.get() + (head * time() + query) * (cluster_count_ + 1);
-  }
-  const ClusterSpan* spans_of(int64_t head, int64_t query) const {
-    return spans_.get() + (head * time() + query) * (cluster_count_ + 1);
-  }
-  std::span<const ClusterSpan> scanned_spans(int64_t head, int64_t query) const {
-    return {spans_of(head, query), static_cast<size_t>(span_counts_[head * time() + query].scanned)};
-  }
-  std::span<const ClusterSpan> tail_spans(int64_t head, int64_t query) const {
+  ClusterSpan tail_span(int64_t head, int64_t query, int64_t group) const {
     const SpanCounts counts = span_counts_[head * time() + query];
-    return {spans_of(head, query) + counts.scanned, static_cast<size_t>(counts.groups)};
-  }
-  const ClusterSpan& tail_span(int64_t head, int64_t query, int64_t group) const {
-    const std::span<const ClusterSpan> groups = tail_spans(head, query);
-    if (group < 0 || group >= static_cast<int64_t>(groups.size()))
+    if (group < 0 || group >= counts.groups)
       throw Error("clustered KeyIndex: query " + std::to_string(query) + " of head " + std::to_string(head) +
                   " has no tail group " + std::to_string(group));
-    return groups[group];
+    return spans_.get(head * time() + query, counts.scanned + group);
   }
 
   // The rank-th member of a tail group. An unscanned cluster's members are
@@ -260,7 +286,9 @@ class ClusteredKeyIndex final : public KeyIndex {
   // The key a query met at a slot of its scan: the scanned clusters' causal
   // prefixes laid end to end, in cluster order.
   int32_t key_at_slot(int64_t head, int64_t query, int64_t slot) const {
-    for (const ClusterSpan& scanned : scanned_spans(head, query)) {
+    const int64_t row = head * time() + query;
+    for (int32_t place = 0; place < span_counts_[row].scanned; ++place) {
+      const ClusterSpan scanned = spans_.get(row, place);
       if (slot < scanned.size) return clusters_[head].members_of(scanned.cluster)[slot];
       slot -= scanned.size;
     }
@@ -388,8 +416,7 @@ class ClusteredKeyIndex final : public KeyIndex {
     // end as the query's slots (so that scan_clusters offers them in slot
     // order), and the tail groups, stored after the scanned clusters.
     const double slack = key_search::score_rounding_slack(dim(), scale(), query_norm, clusters.largest_key_norm);
-    ClusterSpan* const spans = spans_of(head, query);
-    ClusterSpan* const tail_groups = spans + chosen;
+    const int64_t spans_row = head * time() + query;
     int32_t scanned = 0, groups = 0, slot = 0;
     for (int64_t c = 0; c < cluster_count_; ++c) {
       const int32_t candidates = scratch.candidates[c];
@@ -399,16 +426,16 @@ class ClusteredKeyIndex final : public KeyIndex {
         scratch.visits[c].push_back(
             {.row = int32_t(row), .candidates = candidates, .first_slot = slot, .span = scanned});
         scratch.scanned_best[row * cluster_count_ + scanned] = -INFINITY;
-        spans[scanned++] = {.cluster = int32_t(c), .size = candidates, .bound = 0.0f};
+        spans_.set(spans_row, scanned++, {.cluster = int32_t(c), .size = candidates, .bound = 0.0f});
         slot += candidates;
       } else {
         const double bound = scale() * scratch.raw_bounds[c] + slack;
-        tail_groups[groups++] = {.cluster = int32_t(c), .size = candidates,
-                                 .bound = key_search::round_up_to_float(bound)};
+        spans_.set(spans_row, chosen + groups++,
+                   {.cluster = int32_t(c), .size = candidates, .bound = key_search::round_up_to_float(bound)});
       }
     }
     assert(scanned == chosen);
-    span_counts_[head * time() + query] = {.scanned = scanned, .groups = groups};
+    span_counts_[spans_row] = {.scanned = scanned, .groups = groups};
     scratch.scanned_keys[row] = slot;
   }
 
@@ -451,8 +478,11 @@ class ClusteredKeyIndex final : public KeyIndex {
   // left out of the head form the last tail group, bounded by s_min.
   void finish_query(int64_t head, int64_t query, const float* query_row, std::span<const key_search::Candidate> best,
                     const float* scanned_best, Scratch& scratch) {
-    SpanCounts& counts = span_counts_[head * time() + query];
-    ClusterSpan* const spans = spans_of(head, query);
+    const int64_t row = head * time() + query;
+    SpanCounts& counts = span_counts_[row];
+    std::vector<ClusterSpan>& scanned = scratch.scanned_spans;
+    scanned.resize(counts.scanned);
+    for (int32_t place = 0; place < counts.scanned; ++place) scanned[place] = spans_.get(row, place);
 
     // Slots come in ascending order: one walk over the scanned clusters finds
     // those that hold the head and the slots of the others before each slot.
@@ -462,8 +492,8 @@ class ClusteredKeyIndex final : public KeyIndex {
     renumbered.resize(best.size());
     for (size_t n = 0, span = 0, first_slot = 0, slots_left_out = 0; n < best.size(); ++n) {
       const auto slot = static_cast<size_t>(key_search::slot_of(best[n]));
-      for (; slot >= first_slot + spans[span].size; first_slot += spans[span++].size)
-        if (!holds_head[span]) slots_left_out += spans[span].size;
+      for (; slot >= first_slot + scanned[span].size; first_slot += scanned[span++].size)
+        if (!holds_head[span]) slots_left_out += scanned[span].size;
       holds_head[span] = 1;
       renumbered[n] = key_search::pack_candidate(key_search::score_of(best[n]), int64_t(slot - slots_left_out));
     }
@@ -472,37 +502,35 @@ class ClusteredKeyIndex final : public KeyIndex {
     // as tail groups, just before those of the unscanned clusters.
     const double slack = key_search::score_rounding_slack(dim(), scale(), key_search::norm(query_row, dim()),
                                                           clusters_[head].largest_key_norm);
-    std::vector<ClusterSpan>& detached = scratch.detached;
-    detached.clear();
     int32_t holding = 0;
     int64_t held_keys = 0;
     for (int32_t span = 0; span < counts.scanned; ++span) {
-      if (holds_head[span]) {
-        held_keys += spans[span].size;
-        spans[holding++] = spans[span];
-        continue;
-      }
-      const double bound = scale() * double(scanned_best[span]) + slack;
-      detached.push_back({.cluster = spans[span].cluster, .size = spans[span].size,
-                          .bound = key_search::round_up_to_float(bound)});
+      if (!holds_head[span]) continue;
+      held_keys += scanned[span].size;
+      spans_.set(row, holding++, scanned[span]);
     }
-    std::copy(detached.begin(), detached.end(), spans + holding);
+    for (int32_t span = 0, place = holding; span < counts.scanned; ++span) {
+      if (holds_head[span]) continue;
+      const double bound = scale() * double(scanned_best[span]) + slack;
+      spans_.set(row, place++, {.cluster = scanned[span].cluster, .size = scanned[span].size,
+                                .bound = key_search::round_up_to_float(bound)});
+    }
+    counts.groups += counts.scanned - holding;
     counts.scanned = holding;
-    counts.groups += static_cast<int32_t>(detached.size());
 
     // The renumbered slots are the scanned clusters that hold the head, laid end to end.
-    const std::span<const ClusterSpan> scanned = scanned_spans(head, query);
-    size_t span = 0;
-    int64_t first_slot = 0;  // of the span
+    int32_t place = 0;
+    int64_t first_slot = 0;  // of the span at place
     heads_.store(head, query, renumbered, [&](int32_t slot) {
-      while (slot >= first_slot + scanned[span].size) first_slot += scanned[span++].size;
-      return clusters_[head].members_of(scanned[span].cluster)[slot - first_slot];
+      for (; slot >= first_slot + spans_.get(row, place).size; ++place) first_slot += spans_.get(row, place).size;
+      return clusters_[head].members_of(spans_.get(row, place).cluster)[slot - first_slot];
     });
     const int64_t remainder = held_keys - static_cast<int64_t>(best.size());
     if (remainder == 0) return;
     const double bound = double(heads_.neighbours(head, query).min_score) + slack;
-    spans[counts.scanned + counts.groups++] = {.cluster = kScannedRemainder, .size = static_cast<int32_t>(remainder),
-                                               .bound = key_search::round_up_to_float(bound)};
+    spans_.set(row, counts.scanned + counts.groups++,
+               {.cluster = kScannedRemainder, .size = static_cast<int32_t>(remainder),
+                .bound = key_search::round_up_to_float(bound)});
   }
 
   int64_t head_size_, probes_;
@@ -510,9 +538,7 @@ class ClusteredKeyIndex final : public KeyIndex {
   int64_t cluster_count_;
   std::vector<HeadClusters> clusters_;  // per head
   HeadTable heads_;
-  // cluster_count_ + 1 per query: scanned clusters, then tail groups; left
-  // uninitialised, as only the first span_counts_ of a query are read.
-  LargeArray<ClusterSpan> spans_;
+  SpanTable spans_;  // cluster_count_ + 1 places per query: scanned clusters, then tail groups
   std::vector<SpanCounts> span_counts_;   // per query
   double keys_scored_ = 0.0;
 };

@@ -45,6 +45,18 @@ void KeyIndex::sample_tail_group(int64_t head, int64_t query, int64_t group, int
     members[n] = tail_group.members ? tail_group.members[members[n]] : tail_member(head, query, group, members[n]);
 }
 
+TailBounds KeyIndex::tail_bounds(int64_t head, int64_t query, TailBoundsBuffer& buffer) const {
+  const int64_t groups = tail_group_count(head, query);
+  buffer.bounds.resize(groups);
+  buffer.sizes.resize(groups);
+  for (int64_t g = 0; g < groups; ++g) {
+    const TailGroup group = tail_group(head, query, g);
+    buffer.bounds[g] = group.bound;
+    buffer.sizes[g] = static_cast<int32_t>(group.size);
+  }
+  return {.bounds = buffer.bounds, .sizes = buffer.sizes};
+}
+
 double recall_at_k(const KeyIndex& index, const KeyIndex& exact) {
   double total = 0;
   std::vector<int32_t> truth, found, common;

@@ -32,11 +32,14 @@
 //     const int32_t first = index->tail_member(h, i, g, 0);  // ranks 0 .. group.size − 1
 //     index->sample_tail_group(h, i, g, m, rng, members);  // m distinct, uniform
 //   }
+//   TailBoundsBuffer buffer;                                 // reused across queries
+//   const TailBounds all = index->tail_bounds(h, i, buffer);  // every group's bound and size
 #include <cmath>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "core/rng.h"
 #include "core/tensor.h"
@@ -60,6 +63,20 @@ struct TailGroup {
   float bound = 0.0f;
   int64_t size = 0;
   const int32_t* members = nullptr;
+};
+
+// The bounds and sizes of all of a query's tail groups, side by side in
+// group order: bounds[g] and sizes[g] are tail_group(…, g)'s bound and size.
+struct TailBounds {
+  std::span<const float> bounds;
+  std::span<const int32_t> sizes;
+};
+
+// Room for KeyIndex::tail_bounds to gather into, for an index that does not
+// store its groups so.
+struct TailBoundsBuffer {
+  std::vector<float> bounds;
+  std::vector<int32_t> sizes;
 };
 
 // What an index did, summed over all queries of a call (for diagnostics).
@@ -87,6 +104,11 @@ class KeyIndex {
   virtual TailGroup tail_group(int64_t head, int64_t query, int64_t group) const = 0;
   // The member (a key position) of rank `rank` in [0, size) of a group.
   virtual int32_t tail_member(int64_t head, int64_t query, int64_t group, int64_t rank) const = 0;
+  // Every tail group's bound and size at once, for a sampler that weighs
+  // them all per query: an index that stores them side by side points into
+  // its tables; the default gathers them from tail_group() into `buffer`.
+  // Valid until the next call with the same buffer.
+  virtual TailBounds tail_bounds(int64_t head, int64_t query, TailBoundsBuffer& buffer) const;
   // Writes `count` distinct members of the group (key positions), each set of
   // `count` equally likely; count <= the group's size.
   void sample_tail_group(int64_t head, int64_t query, int64_t group, int64_t count, CounterRng& rng,

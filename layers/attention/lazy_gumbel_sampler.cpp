@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "layers/attention/gumbel_kernels.h"
+#include "layers/attention/selection_kernels.h"
 
 namespace knnformer::attention {
 
@@ -57,14 +58,16 @@ void LazyGumbelSampler::start_query(int64_t head, int64_t query, int64_t planned
   assert(!neighbours_.keys.empty());
   prepare_softmax(neighbours_.keys, neighbours_.scores);
 
-  tail_groups_.resize(index_.tail_group_count(head, query));
-  for (size_t g = 0; g < tail_groups_.size(); ++g) tail_groups_[g] = {int64_t(g), index_.tail_group(head, query, g)};
+  tail_bounds_ = index_.tail_bounds(head, query, tail_bounds_buffer_);
   // The binomial tail visits groups of high bound first: they hold the
   // likeliest winners, and a winner raises M, which shrinks the draws of
   // every later group. Rejection takes all groups at once.
-  if (options_.tail == TailDraw::binomial)
+  if (options_.tail == TailDraw::binomial) {
+    tail_groups_.resize(tail_bounds_.bounds.size());
+    for (size_t g = 0; g < tail_groups_.size(); ++g) tail_groups_[g] = {int64_t(g), index_.tail_group(head, query, g)};
     std::stable_sort(tail_groups_.begin(), tail_groups_.end(),
                      [](const NumberedGroup& a, const NumberedGroup& b) { return a.group.bound > b.group.bound; });
+  }
 
   tail_size_ = index_.candidates(query) - static_cast<int64_t>(neighbours_.keys.size());
   prepare_proposal_masses();
@@ -79,18 +82,22 @@ void LazyGumbelSampler::start_query(int64_t head, int64_t query, int64_t planned
 }
 
 void LazyGumbelSampler::prepare_proposal_masses() {
-  double shift = log_partition_;  // S
-  for (const auto& [number, group] : tail_groups_) shift = std::max(shift, double(group.bound));
-  const size_t groups = tail_groups_.size();
+  const std::span<const float> bounds = tail_bounds_.bounds;
+  const std::span<const int32_t> sizes = tail_bounds_.sizes;
+  const auto groups = static_cast<int64_t>(bounds.size());
+  // S, in float: the members' masses e^{b_g − S} are computed in float, 8
+  // groups at a time (gumbel_kernels::exp_shifted, within 1 ulp). A member
+  // whose mass underflows (b_g < S − 87) is never proposed; all such members
+  // together hold under |C_i|·e^{−87} of the softmax.
+  const auto shift = static_cast<float>(std::max(log_partition_, double(selection::largest(bounds.data(), groups))));
   member_masses_.resize(groups);
+  gumbel_kernels::exp_shifted(bounds.data(), groups, shift, member_masses_.data());
   cumulative_group_masses_.resize(groups);
   double total = 0.0;
-  for (size_t g = 0; g < groups; ++g) {
-    member_masses_[g] = std::exp(double(tail_groups_[g].group.bound) - shift);
-    cumulative_group_masses_[g] = total += double(tail_groups_[g].group.size) * member_masses_[g];
-  }
+  for (int64_t g = 0; g < groups; ++g)
+    cumulative_group_masses_[g] = total += double(sizes[g]) * double(member_masses_[g]);
   tail_mass_ = total;
-  head_mass_ = std::exp(log_partition_ - shift);
+  head_mass_ = std::exp(log_partition_ - double(shift));
 }
 
 void LazyGumbelSampler::prepare_softmax(std::span<const int32_t> keys, std::span<const float> scores) {
@@ -215,7 +222,7 @@ LazyGumbelSampler::Proposal LazyGumbelSampler::propose(CounterRng& rng) {
 bool LazyGumbelSampler::accept(const Proposal& proposal) {
   if (proposal.group < 0) return true;
   statistics_.tail_members += 1;
-  const double bound = tail_groups_[proposal.group].group.bound;
+  const double bound = tail_bounds_.bounds[proposal.group];
   const bool accepted = proposal.acceptance < std::exp(double(score(proposal.key)) - bound);
   statistics_.tail_winners += accepted;
   return accepted;
@@ -227,19 +234,14 @@ LazyGumbelSampler::Proposal LazyGumbelSampler::tail_member_at(double point) cons
   // (Rounding moves the point by about 2^−53 of the total, a fraction
   // 2^−53·total/e^{b_g − S} of a member's stretch: negligible for any group
   // that is ever drawn.)
-  const size_t g = tail_groups_.size() > 1 ? first_sum_above(cumulative_group_masses_, point) : 0;
+  const size_t g = cumulative_group_masses_.size() > 1 ? first_sum_above(cumulative_group_masses_, point) : 0;
   const double stretch_start = g > 0 ? cumulative_group_masses_[g - 1] : 0.0;
   // Clamped in double: a point at the total, or in a last group whose mass
   // underflowed, gives a place past the end, infinite or NaN.
-  const double place = (point - stretch_start) / member_masses_[g];
-  const auto last = static_cast<double>(tail_groups_[g].group.size - 1);
+  const double place = (point - stretch_start) / double(member_masses_[g]);
+  const auto last = static_cast<double>(tail_bounds_.sizes[g] - 1);
   const int64_t rank = place > 0.0 ? static_cast<int64_t>(std::min(place, last)) : 0;
-  return {.key = member_of(g, rank), .group = static_cast<int32_t>(g)};
-}
-
-int32_t LazyGumbelSampler::member_of(size_t group, int64_t rank) const {
-  const auto& [number, tail_group] = tail_groups_[group];
-  return tail_group.members ? tail_group.members[rank] : index_.tail_member(head_, query_, number, rank);
+  return {.key = index_.tail_member(head_, query_, static_cast<int64_t>(g), rank), .group = static_cast<int32_t>(g)};
 }
 
 void LazyGumbelSampler::draw_group_binomially(const NumberedGroup& numbered, CounterRng& rng, Candidate& best) {

@@ -170,7 +170,6 @@ class LazyGumbelSampler {
   Proposal tail_member_at(double point) const;
   // Steps 2–3 for one group: replaces best by a member whose S + G beats it, if any.
   void draw_group_binomially(const NumberedGroup& group, CounterRng& rng, Candidate& best);
-  int32_t member_of(size_t group, int64_t rank) const;  // of tail_groups_[group]
   float score(int32_t key) const;
 
   const KeyIndex& index_;
@@ -190,13 +189,16 @@ class LazyGumbelSampler {
   double log_partition_ = 0.0;              // LSE = log Σ e^{S_ij}
   std::vector<int32_t> row_keys_;
   std::vector<float> row_scores_;
-  std::vector<NumberedGroup> tail_groups_;  // by decreasing bound for the binomial tail
+  TailBoundsBuffer tail_bounds_buffer_;
+  TailBounds tail_bounds_;                  // every tail group's bound and size, in the index's order
+  std::vector<NumberedGroup> tail_groups_;  // binomial tail only: by decreasing bound
   int64_t tail_size_ = 0;                   // |C_i| − |N_i|
   // The proposal's masses, relative to e^S, S = max(LSE, largest bound): the
   // head's e^{LSE − S}; per group the mass e^{b_g − S} of each member and the
   // running sums of |g|·e^{b_g − S}, whose total is the tail's U·e^{−S}.
   double head_mass_ = 0.0, tail_mass_ = 0.0;
-  std::vector<double> member_masses_, cumulative_group_masses_;
+  std::vector<float> member_masses_;
+  std::vector<double> cumulative_group_masses_;
   std::vector<int32_t> members_;
   // The head of a dense row, marked (a stamp per key, so that marking the
   // next row's head needs no clearing), for counting tail winners.
