@@ -146,6 +146,7 @@ class SpanTable {
       : places_(places), clusters_(make_large_array<int32_t>(rows * places)),
         sizes_(make_large_array<int32_t>(rows * places)), bounds_(make_large_array<float>(rows * places)) {}
 
+  int32_t cluster(int64_t row, int64_t place) const { return clusters_[row * places_ + place]; }
   ClusterSpan get(int64_t row, int64_t place) const {
     const int64_t at = row * places_ + place;
     return {.cluster = clusters_[at], .size = sizes_[at], .bound = bounds_[at]};
@@ -233,8 +234,15 @@ class ClusteredKeyIndex final : public KeyIndex {
     return {.bound = span.bound, .size = span.size, .members = members};
   }
 
+  // The sampler's call per tail proposal: reads only the group's cluster.
   int32_t tail_member(int64_t head, int64_t query, int64_t group, int64_t rank) const override {
-    return member_of(head, query, tail_span(head, query, group), rank);
+    const int64_t row = head * time() + query;
+    const SpanCounts counts = span_counts_[row];
+    if (group < 0 || group >= counts.groups) [[unlikely]]
+      throw_no_tail_group(head, query, group);
+    const int32_t cluster = spans_.cluster(row, counts.scanned + group);
+    if (cluster != kScannedRemainder) return clusters_[head].members_of(cluster)[rank];
+    return key_at_slot(head, query, key_search::nth_slot_outside(heads_.slots(head, query), rank));
   }
 
   TailBounds tail_bounds(int64_t head, int64_t query, TailBoundsBuffer&) const override {
@@ -254,7 +262,7 @@ class ClusteredKeyIndex final : public KeyIndex {
     int64_t group = 0, first_rank = 0;  // of the current group
     for (int64_t n = 0; n < count; ++n) {
       while (members[n] >= first_rank + sizes[group]) first_rank += sizes[group++];
-      members[n] = member_of(head, query, tail_span(head, query, group), members[n] - first_rank);
+      members[n] = tail_member(head, query, group, members[n] - first_rank);
     }
   }
 
@@ -269,22 +277,17 @@ class ClusteredKeyIndex final : public KeyIndex {
 
   ClusterSpan tail_span(int64_t head, int64_t query, int64_t group) const {
     const SpanCounts counts = span_counts_[head * time() + query];
-    if (group < 0 || group >= counts.groups)
-      throw Error("clustered KeyIndex: query " + std::to_string(query) + " of head " + std::to_string(head) +
-                  " has no tail group " + std::to_string(group));
+    if (group < 0 || group >= counts.groups) throw_no_tail_group(head, query, group);
     return spans_.get(head * time() + query, counts.scanned + group);
   }
-
-  // The rank-th member of a tail group. An unscanned cluster's members are
-  // its candidates in position order; the scanned remainder's are the
-  // query's scan slots outside its head.
-  int32_t member_of(int64_t head, int64_t query, const ClusterSpan& group, int64_t rank) const {
-    if (group.cluster != kScannedRemainder) return clusters_[head].members_of(group.cluster)[rank];
-    return key_at_slot(head, query, key_search::nth_slot_outside(heads_.slots(head, query), rank));
+  [[noreturn]] static void throw_no_tail_group(int64_t head, int64_t query, int64_t group) {
+    throw Error("clustered KeyIndex: query " + std::to_string(query) + " of head " + std::to_string(head) +
+                " has no tail group " + std::to_string(group));
   }
 
-  // The key a query met at a slot of its scan: the scanned clusters' causal
-  // prefixes laid end to end, in cluster order.
+  // The key a query met at a slot of its scan, for the rank-th member of its
+  // scanned remainder (the slots outside its head): the scanned clusters'
+  // causal prefixes laid end to end, in cluster order.
   int32_t key_at_slot(int64_t head, int64_t query, int64_t slot) const {
     const int64_t row = head * time() + query;
     for (int32_t place = 0; place < span_counts_[row].scanned; ++place) {
