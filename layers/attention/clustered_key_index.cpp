@@ -53,6 +53,8 @@ struct HeadClusters {
 
   int64_t size(int64_t c) const { return offsets[c + 1] - offsets[c]; }
   const int32_t* members_of(int64_t c) const { return members.data() + offsets[c]; }
+  // The radius of the first `count` members of c (0 for none).
+  double prefix_radius(int64_t c, int64_t count) const { return count > 0 ? prefix_radii[offsets[c] + count - 1] : 0.0; }
   // The members of c at positions below `end`: a prefix of members_of(c).
   int64_t members_before(int64_t c, int64_t end) const {
     return std::lower_bound(members_of(c), members_of(c) + size(c), end) - members_of(c);
@@ -181,7 +183,7 @@ struct Visit {
 // One thread's working set for one block of queries.
 struct Scratch {
   Scratch(int64_t clusters, int64_t dim, int64_t head_size)
-      : centroid_scores(kQueryBlock * tiles_for(clusters) * kTile), candidates(clusters), scanned(clusters), raw_bounds(clusters),
+      : centroid_scores(kQueryBlock * tiles_for(clusters) * kTile), candidates(clusters), scanned(clusters), radii(clusters), raw_bounds(clusters),
         visits(clusters), best(kQueryBlock, StreamingTopK(head_size)), scanned_keys(kQueryBlock),
         scanned_best(kQueryBlock * clusters), query_tile(kTile * dim), scores(kTile * kTile) {
     best_clusters.reserve(clusters);
@@ -189,6 +191,7 @@ struct Scratch {
   std::vector<float> centroid_scores;      // per query row: q·μ_c, raw
   std::vector<int32_t> candidates;         // per cluster: its members among the current query's candidates
   std::vector<char> scanned;               // per cluster: whether the current query scans it
+  std::vector<double> radii;               // per cluster: the radius of its candidates (0 for none)
   std::vector<double> raw_bounds;          // per cluster: the current query's U_c/s
   std::vector<std::vector<Visit>> visits;  // per cluster: the queries of the block that scan it
   std::vector<StreamingTopK> best;         // per query row
@@ -326,12 +329,16 @@ class ClusteredKeyIndex final : public KeyIndex {
     for (int64_t c = 0; c < cluster_count_; ++c) {
       const int64_t candidates = causal() ? clusters.members_before(c, first_query) : clusters.size(c);
       scratch.candidates[c] = static_cast<int32_t>(candidates);
+      scratch.radii[c] = clusters.prefix_radius(c, candidates);
       scratch.visits[c].clear();
     }
     for (int64_t r = 0; r < rows; ++r) {
       scratch.best[r].clear();
       // Causally, query i sees its own key for the first time.
-      if (causal()) ++scratch.candidates[clusters.cluster_of[first_query + r]];
+      if (causal()) {
+        const int32_t c = clusters.cluster_of[first_query + r];
+        scratch.radii[c] = clusters.prefix_radius(c, ++scratch.candidates[c]);
+      }
       plan_scan(head, first_query + r, queries + r * dim(), scratch.centroid_scores.data() + r * scores_stride,
                 r, scratch);
     }
@@ -406,13 +413,10 @@ class ClusteredKeyIndex final : public KeyIndex {
                  Scratch& scratch) {
     const HeadClusters& clusters = clusters_[head];
     const double query_norm = key_search::norm(query_row, dim());
-    for (int64_t c = 0; c < cluster_count_; ++c) {
-      const int32_t candidates = scratch.candidates[c];
-      if (candidates == 0) continue;
-      // U_c/s = q·μ_c + ‖q‖·r_c, Cauchy–Schwarz, r_c of the candidates' prefix.
-      const double radius = clusters.prefix_radii[clusters.offsets[c] + candidates - 1];
-      scratch.raw_bounds[c] = double(centroid_scores[c]) + query_norm * radius;
-    }
+    // U_c/s = q·μ_c + ‖q‖·r_c, Cauchy–Schwarz, r_c of the candidates' prefix
+    // (for every cluster, in vector lanes; those without candidates are never read).
+    for (int64_t c = 0; c < cluster_count_; ++c)
+      scratch.raw_bounds[c] = double(centroid_scores[c]) + query_norm * scratch.radii[c];
     const int32_t chosen = choose_clusters(centroid_scores, scratch);
 
     // In cluster order: the scanned clusters, their candidates laid end to
