@@ -200,6 +200,7 @@ struct Scratch {
   // largest raw score the scan met there.
   std::vector<float> scanned_best;
   std::vector<key_search::Candidate> head;  // one row's head, its slots renumbered (finish_query)
+  std::vector<int32_t> head_keys;           // and their keys
   std::vector<char> holds_head;             // per scanned cluster of one row (finish_query)
   std::vector<ClusterSpan> scanned_spans;   // one row's scanned clusters, as the plan left them (finish_query)
   std::vector<float> query_tile;           // the rows of up to kTile queries scanning one cluster
@@ -370,21 +371,23 @@ class ClusteredKeyIndex final : public KeyIndex {
   int32_t choose_clusters(const float* centroid_scores, Scratch& scratch) const {
     // Clusters packed as candidates (key_index_search.h), ranked by one
     // comparison. The best `probes` in one pass: a list kept sorted, best
-    // first, that after the first few clusters hardly any other enters.
-    const auto ranked = [&](int64_t c) {
-      return key_search::pack_candidate(
-          probe_by_bound_ ? static_cast<float>(scratch.raw_bounds[c]) : centroid_scores[c], c);
+    // first, that after the first few clusters hardly any other enters (and
+    // what scores below its last is not even packed).
+    const auto rank_value = [&](int64_t c) {
+      return probe_by_bound_ ? static_cast<float>(scratch.raw_bounds[c]) : centroid_scores[c];
     };
     std::vector<key_search::Candidate>& best = scratch.best_clusters;
     best.clear();
+    float last_value = -INFINITY;  // of best.back() once the list is full
     for (int64_t c = 0; c < cluster_count_; ++c) {
-      if (scratch.candidates[c] == 0) continue;
-      const key_search::Candidate candidate = ranked(c);
+      if (scratch.candidates[c] == 0 || rank_value(c) < last_value) continue;
+      const key_search::Candidate candidate = key_search::pack_candidate(rank_value(c), c);
       if (static_cast<int64_t>(best.size()) == probes_) {
         if (candidate < best.back()) continue;
         best.pop_back();
       }
       best.insert(std::upper_bound(best.begin(), best.end(), candidate, std::greater<>()), candidate);
+      if (static_cast<int64_t>(best.size()) == probes_) last_value = key_search::score_of(best.back());
     }
     int64_t chosen_keys = 0;
     for (const key_search::Candidate candidate : best) {
@@ -397,7 +400,8 @@ class ClusteredKeyIndex final : public KeyIndex {
     for (; chosen_keys < head_size_; ++chosen) {
       key_search::Candidate next = 0;
       for (int64_t c = 0; c < cluster_count_; ++c) {
-        if (scratch.candidates[c] > 0 && !scratch.scanned[c]) next = std::max(next, ranked(c));
+        if (scratch.candidates[c] > 0 && !scratch.scanned[c])
+          next = std::max(next, key_search::pack_candidate(rank_value(c), c));
       }
       if (next == 0) break;  // every cluster with candidates is chosen
       const int32_t c = key_search::slot_of(next);
@@ -497,12 +501,15 @@ class ClusteredKeyIndex final : public KeyIndex {
     holds_head.assign(counts.scanned, 0);
     std::vector<key_search::Candidate>& renumbered = scratch.head;
     renumbered.resize(best.size());
+    std::vector<int32_t>& head_keys = scratch.head_keys;
+    head_keys.resize(best.size());
     for (size_t n = 0, span = 0, first_slot = 0, slots_left_out = 0; n < best.size(); ++n) {
       const auto slot = static_cast<size_t>(key_search::slot_of(best[n]));
       for (; slot >= first_slot + scanned[span].size; first_slot += scanned[span++].size)
         if (!holds_head[span]) slots_left_out += scanned[span].size;
       holds_head[span] = 1;
-      renumbered[n] = key_search::pack_candidate(key_search::score_of(best[n]), int64_t(slot - slots_left_out));
+      head_keys[n] = clusters_[head].members_of(scanned[span].cluster)[slot - first_slot];
+      renumbered[n] = key_search::with_slot(best[n], int64_t(slot - slots_left_out));
     }
 
     // The clusters that hold the head move to the front; the others follow
@@ -525,13 +532,10 @@ class ClusteredKeyIndex final : public KeyIndex {
     counts.groups += counts.scanned - holding;
     counts.scanned = holding;
 
-    // The renumbered slots are the scanned clusters that hold the head, laid end to end.
-    int32_t place = 0;
-    int64_t first_slot = 0;  // of the span at place
-    heads_.store(head, query, renumbered, [&](int32_t slot) {
-      for (; slot >= first_slot + spans_.get(row, place).size; ++place) first_slot += spans_.get(row, place).size;
-      return clusters_[head].members_of(spans_.get(row, place).cluster)[slot - first_slot];
-    });
+    // The renumbered slots are the scanned clusters that hold the head, laid
+    // end to end; store() asks for their keys in slot order, as found above.
+    size_t next_key = 0;
+    heads_.store(head, query, renumbered, [&](int32_t) { return head_keys[next_key++]; });
     const int64_t remainder = held_keys - static_cast<int64_t>(best.size());
     if (remainder == 0) return;
     const double bound = double(heads_.neighbours(head, query).min_score) + slack;

@@ -67,6 +67,10 @@ inline float score_of(Candidate candidate) {
   return std::bit_cast<float>((ordered & 0x80000000u) ? ordered & 0x7FFFFFFFu : ~ordered);
 }
 inline int32_t slot_of(Candidate candidate) { return static_cast<int32_t>(~static_cast<uint32_t>(candidate)); }
+// The same score at another slot.
+inline Candidate with_slot(Candidate candidate, int64_t slot) {
+  return (candidate & 0xFFFFFFFF00000000u) | uint32_t(~static_cast<uint32_t>(slot));
+}
 
 // The k best candidates of everything offered to one query row. Offers that
 // rank above the current threshold are appended (scores and slots side by
