@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <array>
 #include <cmath>
+#include <cstdint>
 #include <numbers>
 #include <vector>
 
@@ -27,6 +29,44 @@ double log_binomial_pmf(uint64_t n, uint64_t k, double p) {
          (n - k) * std::log1p(-p);
 }
 }  // namespace
+
+TEST_CASE("philox4x32: the known-answer vectors of Random123 (Salmon et al.)") {
+  using Words = std::array<uint32_t, 4>;
+  CHECK(knnformer::philox4x32({0, 0, 0, 0}, {0, 0}) == Words{0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8});
+  CHECK(knnformer::philox4x32({0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}, {0xffffffff, 0xffffffff}) ==
+        Words{0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd});
+  CHECK(knnformer::philox4x32({0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}, {0xa4093822, 0x299f31d0}) ==
+        Words{0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1});
+}
+
+TEST_CASE("philox4x32_blocks matches its reference, across a carry into the block's high word") {
+  for (const uint64_t first : {uint64_t{0}, uint64_t{5}, uint64_t{0xFFFFFFFA}})
+    for (const int64_t count : {0, 1, 7, 8, 9, 16, 23}) {
+      INFO("first block ", first, ", count ", count);
+      std::vector<uint32_t> fast(4 * count + 1, 7), reference(4 * count + 1, 7);
+      knnformer::philox4x32_blocks(first, 0x0123456789ABCDEF, {0xDEADBEEF, 0x12345678}, count, fast.data());
+      knnformer::philox4x32_blocks_reference(first, 0x0123456789ABCDEF, {0xDEADBEEF, 0x12345678}, count,
+                                             reference.data());
+      CHECK(fast == reference);  // the word past the blocks untouched too
+    }
+}
+
+TEST_CASE("CounterRng: a stream's words do not change when they are computed in bulk") {
+  // Words of the stream (2026, {11, 29}) as one block at a time computed
+  // them (before blocks came 16 per refill): the first block, the first
+  // bulk refill and a later one.
+  CounterRng rng(2026, {11, 29});
+  std::vector<uint32_t> words(300);
+  for (uint32_t& word : words) word = rng.next_u32();
+  CHECK(words[0] == 0xb474c205);
+  CHECK(words[1] == 0x4691a420);
+  CHECK(words[3] == 0x9503de97);
+  CHECK(words[4] == 0xc2e65bd7);
+  CHECK(words[67] == 0x7409c625);
+  CHECK(words[68] == 0x40304a7e);
+  CHECK(words[131] == 0x1b29dd9e);
+  CHECK(words[299] == 0xe540329e);
+}
 
 TEST_CASE("CounterRng: the same key gives the same numbers, another key others") {
   CounterRng a(42, {1, 2, 3}), b(42, {1, 2, 3}), c(42, {1, 2, 4}), d(43, {1, 2, 3});
