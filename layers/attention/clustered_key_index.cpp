@@ -183,7 +183,7 @@ struct Visit {
 // One thread's working set for one block of queries.
 struct Scratch {
   Scratch(int64_t clusters, int64_t dim, int64_t head_size)
-      : centroid_scores(kQueryBlock * tiles_for(clusters) * kTile), candidates(clusters), scanned(clusters), radii(clusters), raw_bounds(clusters),
+      : centroid_scores(kQueryBlock * tiles_for(clusters) * kTile), candidates(clusters), scanned(clusters), radii(clusters), raw_bounds(clusters), rank_values(clusters),
         visits(clusters), best(kQueryBlock, StreamingTopK(head_size)), scanned_keys(kQueryBlock),
         scanned_best(kQueryBlock * clusters), query_tile(kTile * dim), scores(kTile * kTile) {
     best_clusters.reserve(clusters);
@@ -193,6 +193,7 @@ struct Scratch {
   std::vector<char> scanned;               // per cluster: whether the current query scans it
   std::vector<double> radii;               // per cluster: the radius of its candidates (0 for none)
   std::vector<double> raw_bounds;          // per cluster: the current query's U_c/s
+  std::vector<float> rank_values;          // per cluster: what the current query ranks probes by
   std::vector<std::vector<Visit>> visits;  // per cluster: the queries of the block that scan it
   std::vector<StreamingTopK> best;         // per query row
   std::vector<int64_t> scanned_keys;       // per query row
@@ -368,20 +369,18 @@ class ClusteredKeyIndex final : public KeyIndex {
   // candidates, best first by q·μ_c or by U_c/s (ties to the lower index),
   // the best `probes` of them and then more while fewer than k keys are
   // chosen. Returns how many it marked.
-  int32_t choose_clusters(const float* centroid_scores, Scratch& scratch) const {
+  int32_t choose_clusters(Scratch& scratch) const {
     // Clusters packed as candidates (key_index_search.h), ranked by one
     // comparison. The best `probes` in one pass: a list kept sorted, best
     // first, that after the first few clusters hardly any other enters (and
     // what scores below its last is not even packed).
-    const auto rank_value = [&](int64_t c) {
-      return probe_by_bound_ ? static_cast<float>(scratch.raw_bounds[c]) : centroid_scores[c];
-    };
+    const std::vector<float>& rank_value = scratch.rank_values;
     std::vector<key_search::Candidate>& best = scratch.best_clusters;
     best.clear();
     float last_value = -INFINITY;  // of best.back() once the list is full
     for (int64_t c = 0; c < cluster_count_; ++c) {
-      if (scratch.candidates[c] == 0 || rank_value(c) < last_value) continue;
-      const key_search::Candidate candidate = key_search::pack_candidate(rank_value(c), c);
+      if (rank_value[c] < last_value || scratch.candidates[c] == 0) continue;
+      const key_search::Candidate candidate = key_search::pack_candidate(rank_value[c], c);
       if (static_cast<int64_t>(best.size()) == probes_) {
         if (candidate < best.back()) continue;
         best.pop_back();
@@ -401,7 +400,7 @@ class ClusteredKeyIndex final : public KeyIndex {
       key_search::Candidate next = 0;
       for (int64_t c = 0; c < cluster_count_; ++c) {
         if (scratch.candidates[c] > 0 && !scratch.scanned[c])
-          next = std::max(next, key_search::pack_candidate(rank_value(c), c));
+          next = std::max(next, key_search::pack_candidate(rank_value[c], c));
       }
       if (next == 0) break;  // every cluster with candidates is chosen
       const int32_t c = key_search::slot_of(next);
@@ -417,11 +416,14 @@ class ClusteredKeyIndex final : public KeyIndex {
                  Scratch& scratch) {
     const HeadClusters& clusters = clusters_[head];
     const double query_norm = key_search::norm(query_row, dim());
-    // U_c/s = q·μ_c + ‖q‖·r_c, Cauchy–Schwarz, r_c of the candidates' prefix
-    // (for every cluster, in vector lanes; those without candidates are never read).
-    for (int64_t c = 0; c < cluster_count_; ++c)
+    // U_c/s = q·μ_c + ‖q‖·r_c, Cauchy–Schwarz, r_c of the candidates' prefix,
+    // and what the probes are ranked by (for every cluster, in vector lanes;
+    // those without candidates are never read).
+    for (int64_t c = 0; c < cluster_count_; ++c) {
       scratch.raw_bounds[c] = double(centroid_scores[c]) + query_norm * scratch.radii[c];
-    const int32_t chosen = choose_clusters(centroid_scores, scratch);
+      scratch.rank_values[c] = probe_by_bound_ ? static_cast<float>(scratch.raw_bounds[c]) : centroid_scores[c];
+    }
+    const int32_t chosen = choose_clusters(scratch);
 
     // In cluster order: the scanned clusters, their candidates laid end to
     // end as the query's slots (so that scan_clusters offers them in slot
