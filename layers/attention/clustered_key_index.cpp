@@ -184,7 +184,7 @@ struct Visit {
 // One thread's working set for one block of queries.
 struct Scratch {
   Scratch(int64_t clusters, int64_t dim, int64_t head_size)
-      : centroid_scores(kQueryBlock * tiles_for(clusters) * kTile), candidates(clusters), scanned(clusters), radii(clusters), raw_bounds(clusters), rank_values(clusters),
+      : centroid_scores(kQueryBlock * tiles_for(clusters) * kTile), candidates(clusters), scanned(clusters), radii(clusters), bounds(clusters), rank_values(clusters),
         visits(clusters), best(kQueryBlock, StreamingTopK(head_size)), scanned_keys(kQueryBlock),
         scanned_best(kQueryBlock * clusters), query_tile(kTile * dim), scores(kTile * kTile) {
     best_clusters.reserve(clusters);
@@ -193,7 +193,7 @@ struct Scratch {
   std::vector<int32_t> candidates;         // per cluster: its members among the current query's candidates
   std::vector<char> scanned;               // per cluster: whether the current query scans it
   std::vector<double> radii;               // per cluster: the radius of its candidates (0 for none)
-  std::vector<double> raw_bounds;          // per cluster: the current query's U_c/s
+  std::vector<float> bounds;               // per cluster: the current query's U_c
   std::vector<float> rank_values;          // per cluster: what the current query ranks probes by
   std::vector<std::vector<Visit>> visits;  // per cluster: the queries of the block that scan it
   std::vector<StreamingTopK> best;         // per query row
@@ -408,9 +408,11 @@ class ClusteredKeyIndex final : public KeyIndex {
     // Past the probes (early causal queries, tiny clusters): the next best, until k keys are chosen.
     for (; chosen_keys < head_size_; ++chosen) {
       key_search::Candidate next = 0;
+      float next_value = -INFINITY;
       for (int64_t c = 0; c < cluster_count_; ++c) {
-        if (scratch.candidates[c] > 0 && !scratch.scanned[c])
-          next = std::max(next, key_search::pack_candidate(rank_value[c], c));
+        if (rank_value[c] < next_value || scratch.candidates[c] == 0 || scratch.scanned[c]) continue;
+        next = std::max(next, key_search::pack_candidate(rank_value[c], c));
+        next_value = key_search::score_of(next);
       }
       if (next == 0) break;  // every cluster with candidates is chosen
       const int32_t c = key_search::slot_of(next);
@@ -426,19 +428,21 @@ class ClusteredKeyIndex final : public KeyIndex {
                  Scratch& scratch) {
     const HeadClusters& clusters = clusters_[head];
     const double query_norm = key_search::norm(query_row, dim());
-    // U_c/s = q·μ_c + ‖q‖·r_c, Cauchy–Schwarz, r_c of the candidates' prefix,
-    // and what the probes are ranked by (for every cluster, in vector lanes;
-    // those without candidates are never read).
+    // U_c = s·(q·μ_c + ‖q‖·r_c), Cauchy–Schwarz, r_c of the candidates'
+    // prefix, raised by the rounding slack, and what the probes are ranked by
+    // (for every cluster, in vector lanes; those without candidates are
+    // never read).
+    const double slack = key_search::score_rounding_slack(dim(), scale(), query_norm, clusters.largest_key_norm);
     for (int64_t c = 0; c < cluster_count_; ++c) {
-      scratch.raw_bounds[c] = double(centroid_scores[c]) + query_norm * scratch.radii[c];
-      scratch.rank_values[c] = probe_by_bound_ ? static_cast<float>(scratch.raw_bounds[c]) : centroid_scores[c];
+      const double raw_bound = double(centroid_scores[c]) + query_norm * scratch.radii[c];
+      scratch.bounds[c] = key_search::round_up_to_float(scale() * raw_bound + slack);
+      scratch.rank_values[c] = probe_by_bound_ ? static_cast<float>(raw_bound) : centroid_scores[c];
     }
     const int32_t chosen = choose_clusters(scratch);
 
     // In cluster order: the scanned clusters, their candidates laid end to
     // end as the query's slots (so that scan_clusters offers them in slot
     // order), and the tail groups, stored after the scanned clusters.
-    const double slack = key_search::score_rounding_slack(dim(), scale(), query_norm, clusters.largest_key_norm);
     const int64_t spans_row = head * time() + query;
     int32_t scanned = 0, groups = 0, slot = 0;
     for (int64_t c = 0; c < cluster_count_; ++c) {
@@ -452,9 +456,7 @@ class ClusteredKeyIndex final : public KeyIndex {
         spans_.set(spans_row, scanned++, {.cluster = int32_t(c), .size = candidates, .bound = 0.0f});
         slot += candidates;
       } else {
-        const double bound = scale() * scratch.raw_bounds[c] + slack;
-        spans_.set(spans_row, chosen + groups++,
-                   {.cluster = int32_t(c), .size = candidates, .bound = key_search::round_up_to_float(bound)});
+        spans_.set(spans_row, chosen + groups++, {.cluster = int32_t(c), .size = candidates, .bound = scratch.bounds[c]});
       }
     }
     assert(scanned == chosen);
