@@ -38,7 +38,11 @@
 // groups) picks the head member, or the group and the member within it, and
 // a tail proposal adds a uniform and an exp() for its acceptance.
 // draw() with a count proposes kLookahead proposals ahead and prefetches
-// their key rows, so that their cache misses overlap.
+// their key rows, so that their cache misses overlap. The groups' masses
+// e^{b_g − S} (S = max(LSE, largest bound)) come from KeyIndex::tail_bounds
+// as arrays and are computed in float, 8 at a time, within 1 ulp; a group
+// more than 87 nats below S underflows and is never proposed (its members
+// hold under |C_i|·e^{−87} of the row's mass).
 //
 // A row is scored whole once and drawn from its exact softmax when that is
 // cheaper than one draw's expected tail work U/Z_head (bounds far above the
