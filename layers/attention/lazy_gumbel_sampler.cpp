@@ -85,19 +85,24 @@ void LazyGumbelSampler::prepare_proposal_masses() {
   const std::span<const float> bounds = tail_bounds_.bounds;
   const std::span<const int32_t> sizes = tail_bounds_.sizes;
   const auto groups = static_cast<int64_t>(bounds.size());
-  // S, in float: the members' masses e^{b_g − S} are computed in float, 8
-  // groups at a time (gumbel_kernels::exp_shifted, within 1 ulp). A member
-  // whose mass underflows (b_g < S − 87) is never proposed; all such members
-  // together hold under |C_i|·e^{−87} of the softmax.
-  const auto shift = static_cast<float>(std::max(log_partition_, double(selection::largest(bounds.data(), groups))));
+  // The members' masses m_g ≈ e^{b_g − S} in float, 8 groups at a time
+  // (gumbel_kernels::exp_shifted), then raised past their rounding: float's
+  // b_g − S is off by up to |b_g − S|·2^−24 <= 87·2^−24, the exp by 1 ulp,
+  // so m_g·(1 + 2^−16) >= e^{b_g − S}, which accept() needs. A mass that
+  // underflows (b_g < S − 87) leaves its group unproposed; on a lazy row
+  // (S − LSE < ln |C_i|) such members hold under |C_i|²·e^{−87} of the row.
+  shift_ = static_cast<float>(std::max(log_partition_, double(selection::largest(bounds.data(), groups))));
   member_masses_.resize(groups);
-  gumbel_kernels::exp_shifted(bounds.data(), groups, shift, member_masses_.data());
+  gumbel_kernels::exp_shifted(bounds.data(), groups, shift_, member_masses_.data());
+  constexpr float kRoundedUp = 1.0f + 0x1.0p-16f;
   cumulative_group_masses_.resize(groups);
   double total = 0.0;
-  for (int64_t g = 0; g < groups; ++g)
+  for (int64_t g = 0; g < groups; ++g) {
+    member_masses_[g] *= kRoundedUp;
     cumulative_group_masses_[g] = total += double(sizes[g]) * double(member_masses_[g]);
+  }
   tail_mass_ = total;
-  head_mass_ = std::exp(log_partition_ - double(shift));
+  head_mass_ = std::exp(log_partition_ - double(shift_));
 }
 
 void LazyGumbelSampler::prepare_softmax(std::span<const int32_t> keys, std::span<const float> scores) {
@@ -222,8 +227,11 @@ LazyGumbelSampler::Proposal LazyGumbelSampler::propose(CounterRng& rng) {
 bool LazyGumbelSampler::accept(const Proposal& proposal) {
   if (proposal.group < 0) return true;
   statistics_.tail_members += 1;
-  const double bound = tail_bounds_.bounds[proposal.group];
-  const bool accepted = proposal.acceptance < std::exp(double(score(proposal.key)) - bound);
+  // Proposed with mass m_g >= e^{b_g − S} >= e^{S_ij − S}, accepted with
+  // probability e^{S_ij − S}/m_g <= 1: P(propose j and accept) ∝ e^{S_ij},
+  // however m_g was rounded.
+  const double member_mass = member_masses_[proposal.group];
+  const bool accepted = proposal.acceptance * member_mass < std::exp(double(score(proposal.key)) - double(shift_));
   statistics_.tail_winners += accepted;
   return accepted;
 }

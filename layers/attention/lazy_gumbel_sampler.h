@@ -38,11 +38,14 @@
 // groups) picks the head member, or the group and the member within it, and
 // a tail proposal adds a uniform and an exp() for its acceptance.
 // draw() with a count proposes kLookahead proposals ahead and prefetches
-// their key rows, so that their cache misses overlap. The groups' masses
-// e^{b_g − S} (S = max(LSE, largest bound)) come from KeyIndex::tail_bounds
-// as arrays and are computed in float, 8 at a time, within 1 ulp; a group
-// more than 87 nats below S underflows and is never proposed (its members
-// hold under |C_i|·e^{−87} of the row's mass).
+// their key rows, so that their cache misses overlap. The groups' bounds
+// come from KeyIndex::tail_bounds as arrays, and their members' masses
+// m_g ≈ e^{b_g − S} (S = max(LSE, largest bound)) are computed in float, 8
+// at a time, and rounded up so that m_g >= e^{b_g − S}; a tail proposal is
+// accepted with probability e^{S_ij − S}/m_g, which keeps every sample exact
+// whatever the masses' rounding. A group more than 87 nats below S
+// underflows and is never proposed (on a lazy row its members hold under
+// |C_i|²·e^{−87} of the row's mass).
 //
 // A row is scored whole once and drawn from its exact softmax when that is
 // cheaper than one draw's expected tail work U/Z_head (bounds far above the
@@ -128,6 +131,9 @@ struct SamplingStatistics {
 class LazyGumbelSampler {
  public:
   LazyGumbelSampler(const KeyIndex& index, const float* q, const float* k, SamplerOptions options = {});
+  // Not copyable: tail_bounds_ may point into the sampler's own buffer.
+  LazyGumbelSampler(const LazyGumbelSampler&) = delete;
+  LazyGumbelSampler& operator=(const LazyGumbelSampler&) = delete;
 
   // Reads the query's head and tail groups from the index and prepares the
   // head's softmax (or the whole row's, see dense_when_cheaper, given the
@@ -197,9 +203,10 @@ class LazyGumbelSampler {
   TailBounds tail_bounds_;                  // every tail group's bound and size, in the index's order
   std::vector<NumberedGroup> tail_groups_;  // binomial tail only: by decreasing bound
   int64_t tail_size_ = 0;                   // |C_i| − |N_i|
-  // The proposal's masses, relative to e^S, S = max(LSE, largest bound): the
-  // head's e^{LSE − S}; per group the mass e^{b_g − S} of each member and the
-  // running sums of |g|·e^{b_g − S}, whose total is the tail's U·e^{−S}.
+  // The proposal's masses, relative to e^S, S = max(LSE, largest bound) (in
+  // float): the head's e^{LSE − S}; per group the mass m_g >= e^{b_g − S} of
+  // each member and the running sums of |g|·m_g, whose total is about U·e^{−S}.
+  float shift_ = 0.0f;
   double head_mass_ = 0.0, tail_mass_ = 0.0;
   std::vector<float> member_masses_;
   std::vector<double> cumulative_group_masses_;
