@@ -53,10 +53,11 @@ class CounterRng {
   void fill_normal(float* out, int64_t count, float mean, float stddev);
 
  private:
-  // Blocks computed per refill after the first: a stream that draws a
-  // handful of numbers pays for one block, one that draws hundreds (a
-  // sampler's query) gets them 8 blocks per vector step. Either way the
-  // n-th number is the same.
+  // Blocks computed per refill after the first: a stream that draws at most
+  // 4 words pays for one block; one that draws more computes 16 more at
+  // once, 8 per vector step (about the cost of 3 blocks one at a time),
+  // which a sampler's query, drawing hundreds, uses up. Either way the n-th
+  // number is the same.
   static constexpr int kBulkBlocks = 16;
   void refill();
 

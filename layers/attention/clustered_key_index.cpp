@@ -57,7 +57,9 @@ struct HeadClusters {
   int64_t size(int64_t c) const { return offsets[c + 1] - offsets[c]; }
   const int32_t* members_of(int64_t c) const { return members.data() + offsets[c]; }
   // The radius of the first `count` members of c (0 for none).
-  double prefix_radius(int64_t c, int64_t count) const { return count > 0 ? prefix_radii[offsets[c] + count - 1] : 0.0; }
+  double prefix_radius(int64_t c, int64_t count) const {
+    return count > 0 ? prefix_radii[offsets[c] + count - 1] : 0.0;
+  }
   // The members of c at positions below `end`: a prefix of members_of(c).
   int64_t members_before(int64_t c, int64_t end) const {
     return std::lower_bound(members_of(c), members_of(c) + size(c), end) - members_of(c);
@@ -163,7 +165,7 @@ class SpanTable {
     bounds_[at] = span.bound;
   }
   // The bounds and sizes of places [first, first + count) of a row.
-  TailBounds bounds(int64_t row, int64_t first, int64_t count) const {
+  TailBounds bounds_and_sizes(int64_t row, int64_t first, int64_t count) const {
     const int64_t at = row * places_ + first;
     return {.bounds = {bounds_.get() + at, static_cast<size_t>(count)},
             .sizes = {sizes_.get() + at, static_cast<size_t>(count)}};
@@ -186,7 +188,8 @@ struct Visit {
 // One thread's working set for one block of queries.
 struct Scratch {
   Scratch(int64_t clusters, int64_t dim, int64_t head_size)
-      : centroid_scores(kQueryBlock * tiles_for(clusters) * kTile), candidates(clusters), scanned(clusters), radii(clusters), bounds(clusters), rank_values(clusters),
+      : centroid_scores(kQueryBlock * tiles_for(clusters) * kTile), candidates(clusters), scanned(clusters),
+        radii(clusters), bounds(clusters), rank_values(clusters),
         visits(clusters), best(kQueryBlock, StreamingTopK(head_size)), scanned_keys(kQueryBlock),
         scanned_best(kQueryBlock * clusters), query_tile(kTile * dim), scores(kTile * kTile) {
     best_clusters.reserve(clusters);
@@ -203,10 +206,13 @@ struct Scratch {
   // Per query row and scanned cluster (by its place among the row's): the
   // largest raw score the scan met there.
   std::vector<float> scanned_best;
-  std::vector<key_search::Candidate> head;  // one row's head, its slots renumbered (finish_query)
-  std::vector<int32_t> head_keys;           // and their keys
-  std::vector<char> holds_head;             // per scanned cluster of one row (finish_query)
-  std::vector<ClusterSpan> scanned_spans;   // one row's scanned clusters, as the plan left them (finish_query)
+  // For finish_query, one row at a time: its head with the slots renumbered
+  // and their keys, whether each scanned cluster holds head members, and
+  // the scanned clusters as the plan left them.
+  std::vector<key_search::Candidate> renumbered_head;
+  std::vector<int32_t> head_keys;
+  std::vector<char> holds_head;
+  std::vector<ClusterSpan> scanned_spans;
   std::vector<float> query_tile;           // the rows of up to kTile queries scanning one cluster
   std::vector<float> scores;               // their score tile
   std::vector<key_search::Candidate> best_clusters;  // for choosing the clusters to scan
@@ -221,18 +227,19 @@ class ClusteredKeyIndex final : public KeyIndex {
         heads_(heads(), time(), head_size_, /*slots_are_keys=*/false, scale()),
         spans_(heads() * time(), cluster_count_ + 1),
         span_counts_(heads() * time()) {
-    // Heads clustered in parallel when there are several: a head's k-means
-    // is parallel only in its assignment steps, and serial in the rest
-    // (means, radii, panels), which at T = 32768 was half its time.
+    // Heads clustered in parallel when there are at least as many as
+    // threads: a head's k-means is parallel only in its assignment steps
+    // (which then run on one thread each), and serial in the rest (means,
+    // radii, panels), which at T = 32768 was half its time.
     clusters_.resize(heads());
     const auto cluster_head = [&](int64_t head) {
       clusters_[head] = cluster_keys(k.data() + head * time() * dim(), time(), dim(), cluster_count_,
                                      CounterRng(options.seed, {kKMeansStream, uint64_t(head)}));
     };
-    if (heads() > 1) {
+    if (heads() >= num_threads()) {
       parallel_for_dynamic(0, heads(), cluster_head);
     } else {
-      cluster_head(0);
+      for (int64_t head = 0; head < heads(); ++head) cluster_head(head);
     }
     search(q.data());
   }
@@ -251,7 +258,8 @@ class ClusteredKeyIndex final : public KeyIndex {
     return {.bound = span.bound, .size = span.size, .members = members};
   }
 
-  // The sampler's call per tail proposal: reads only the group's cluster.
+  // The sampler's call per tail proposal: for a cluster's group, reads only
+  // the cluster and its members (the scanned remainder walks the scan).
   int32_t tail_member(int64_t head, int64_t query, int64_t group, int64_t rank) const override {
     const int64_t row = head * time() + query;
     const SpanCounts counts = span_counts_[row];
@@ -264,14 +272,15 @@ class ClusteredKeyIndex final : public KeyIndex {
 
   TailBounds tail_bounds(int64_t head, int64_t query, TailBoundsBuffer&) const override {
     const SpanCounts counts = span_counts_[head * time() + query];
-    return spans_.bounds(head * time() + query, counts.scanned, counts.groups);
+    return spans_.bounds_and_sizes(head * time() + query, counts.scanned, counts.groups);
   }
 
   // Ranks over the tail groups laid end to end; sorted, they are mapped to
   // members in one sweep over the groups.
   void sample_tail(int64_t head, int64_t query, int64_t count, CounterRng& rng, int32_t* members) const override {
     const SpanCounts counts = span_counts_[head * time() + query];
-    const std::span<const int32_t> sizes = spans_.bounds(head * time() + query, counts.scanned, counts.groups).sizes;
+    const std::span<const int32_t> sizes =
+        spans_.bounds_and_sizes(head * time() + query, counts.scanned, counts.groups).sizes;
     const int64_t tail_size = std::accumulate(sizes.begin(), sizes.end(), int64_t{0});
     key_search::require_sample_count(count, tail_size);
     key_search::sample_distinct_ranks(tail_size, count, rng, members);
@@ -458,7 +467,8 @@ class ClusteredKeyIndex final : public KeyIndex {
         spans_.set(spans_row, scanned++, {.cluster = int32_t(c), .size = candidates, .bound = 0.0f});
         slot += candidates;
       } else {
-        spans_.set(spans_row, chosen + groups++, {.cluster = int32_t(c), .size = candidates, .bound = scratch.bounds[c]});
+        spans_.set(spans_row, chosen + groups++,
+                   {.cluster = int32_t(c), .size = candidates, .bound = scratch.bounds[c]});
       }
     }
     assert(scanned == chosen);
@@ -488,8 +498,8 @@ class ClusteredKeyIndex final : public KeyIndex {
             if (visible <= 0) continue;
             const float* const scores = scratch.scores.data() + v * kTile;
             scratch.best[visit.row].offer(scores, visible, visit.first_slot + tile * kTile);
-            float& best = scratch.scanned_best[visit.row * cluster_count_ + visit.span];
-            best = std::max(best, selection::largest(scores, visible));
+            float& largest_met = scratch.scanned_best[visit.row * cluster_count_ + visit.span];
+            largest_met = std::max(largest_met, selection::largest(scores, visible));
           }
         }
       }
@@ -515,7 +525,7 @@ class ClusteredKeyIndex final : public KeyIndex {
     // those that hold the head and the slots of the others before each slot.
     std::vector<char>& holds_head = scratch.holds_head;
     holds_head.assign(counts.scanned, 0);
-    std::vector<key_search::Candidate>& renumbered = scratch.head;
+    std::vector<key_search::Candidate>& renumbered = scratch.renumbered_head;
     renumbered.resize(best.size());
     std::vector<int32_t>& head_keys = scratch.head_keys;
     head_keys.resize(best.size());
@@ -551,7 +561,10 @@ class ClusteredKeyIndex final : public KeyIndex {
     // The renumbered slots are the scanned clusters that hold the head, laid
     // end to end; store() asks for their keys in slot order, as found above.
     size_t next_key = 0;
-    heads_.store(head, query, renumbered, [&](int32_t) { return head_keys[next_key++]; });
+    heads_.store(head, query, renumbered, [&]([[maybe_unused]] int32_t slot) {
+      assert(slot == key_search::slot_of(renumbered[next_key]));
+      return head_keys[next_key++];
+    });
     const int64_t remainder = held_keys - static_cast<int64_t>(best.size());
     if (remainder == 0) return;
     const double bound = double(heads_.neighbours(head, query).min_score) + slack;

@@ -109,7 +109,6 @@ int64_t append_lanes(__mmask16 keep, __m512 scores, __m512i slots, float* scores
   return kept + std::popcount(static_cast<unsigned>(keep));
 }
 
-
 // max_ps returns its second operand where either is NaN: a NaN never hides a larger value.
 __m512 largest_lanes(const float* values, int64_t count) {
   __m512 largest = _mm512_set1_ps(-INFINITY);

@@ -1,9 +1,9 @@
 #pragma once
 // The inner kernels of the streaming top-k (key_index_search.h): keeping the
 // entries of a row that rank above a threshold, and finding the largest and
-// the k-th largest of a set of scores. Each has an AVX-512 version (used when the compiler
-// targets it) and a plain scalar reference; the tests compare the two, and
-// builds without AVX-512 run the reference.
+// the k-th largest of a set of scores. Each has an AVX-512 version (used
+// when the compiler targets it) and a plain scalar reference; the tests
+// compare the two, and builds without AVX-512 run the reference.
 //
 // Entries are (score, slot) pairs ranked by score, ties to the lower slot:
 // (s, j) ranks above (t, m) when s > t, or s == t and j < m. A NaN score ranks

@@ -168,10 +168,16 @@ PartitionSummary check_partition(const Problem& p, const KeyIndex& index, int64_
   CHECK(neighbours.min_score == smallest);
 
   PartitionSummary summary{.groups = index.tail_group_count(head, query), .largest_bound_margin = -INFINITY};
+  attention::TailBoundsBuffer buffer;
+  const attention::TailBounds all_bounds = index.tail_bounds(head, query, buffer);
+  REQUIRE(static_cast<int64_t>(all_bounds.bounds.size()) == summary.groups);
+  REQUIRE(static_cast<int64_t>(all_bounds.sizes.size()) == summary.groups);
   int64_t tail_size = 0;
   for (int64_t g = 0; g < summary.groups; ++g) {
     const attention::TailGroup group = index.tail_group(head, query, g);
     CHECK(group.size >= 1);
+    CHECK(all_bounds.bounds[g] == group.bound);
+    CHECK(all_bounds.sizes[g] == group.size);
     tail_size += group.size;
     double largest = -INFINITY;
     float largest_in_float = -INFINITY;
@@ -293,7 +299,8 @@ TEST_CASE("exact key index with a near tier: head, the next k and the far rest p
     for (int64_t head = 0; head < p.heads(); ++head)
       for (int64_t query = 0; query < p.time(); ++query) {
         const PartitionSummary summary = check_partition(p, *index, head, query, k);
-        CHECK(sorted_head(*index, head, query) == sorted_head(*plain, head, query));  // the same head as without the tier
+        // The same head as without the tier.
+        CHECK(sorted_head(*index, head, query) == sorted_head(*plain, head, query));
         const int64_t tail = p.candidates(query) - std::min(k, p.candidates(query));
         CHECK(summary.groups == (tail > k ? 2 : tail > 0 ? 1 : 0));
         if (tail == 0) continue;

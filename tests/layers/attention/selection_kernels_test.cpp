@@ -92,6 +92,7 @@ TEST_CASE("selection kernels: largest matches its reference, and ignores NaN") {
   const float all_nan[] = {NAN, NAN, NAN};
   CHECK(largest(all_nan, 3) == -INFINITY);
   CHECK(largest_reference(all_nan, 3) == -INFINITY);
+  CHECK(largest(all_nan, 0) == -INFINITY);  // none at all (a query without a tail)
 }
 
 TEST_CASE("selection kernels: compact_above matches its reference, in place") {
