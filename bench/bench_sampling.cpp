@@ -96,7 +96,8 @@ Options parse(int argc, char** argv) {
     else {
       std::fprintf(stderr,
                    "usage: %s [--threads N] [--repeats N] [--T 1024,...] [--index exact,clustered] [--samples L] "
-                   "[--k K] [--clusters C] [--probes P] [--tail rejection|binomial] [--literal] [--no-exact] [--data gaussian|clustered]\n",
+                   "[--k K] [--clusters C] [--probes P] [--tail rejection|binomial] [--literal] [--no-exact] "
+                   "[--data gaussian|clustered]\n",
                    argv[0]);
       std::exit(2);
     }

@@ -15,9 +15,13 @@ uint64_t mix64(uint64_t value) {
   return value ^ (value >> 31);
 }
 
+namespace {
+// Philox4x32's round multipliers and key increments (Salmon et al.).
+constexpr uint32_t kMultiplier0 = 0xD2511F53u, kMultiplier1 = 0xCD9E8D57u;
+constexpr uint32_t kWeyl0 = 0x9E3779B9u, kWeyl1 = 0xBB67AE85u;
+}  // namespace
+
 std::array<uint32_t, 4> philox4x32(std::array<uint32_t, 4> counter, std::array<uint32_t, 2> key) {
-  constexpr uint32_t kMultiplier0 = 0xD2511F53u, kMultiplier1 = 0xCD9E8D57u;
-  constexpr uint32_t kWeyl0 = 0x9E3779B9u, kWeyl1 = 0xBB67AE85u;
   for (int round = 0; round < 10; ++round) {
     const uint64_t product0 = uint64_t{kMultiplier0} * counter[0];
     const uint64_t product1 = uint64_t{kMultiplier1} * counter[2];
@@ -46,8 +50,6 @@ void philox4x32_blocks_reference(uint64_t block, uint64_t stream, std::array<uin
 // low half of its lane, so that _mm512_mul_epu32 gives the full 64-bit
 // product of a round, whose high half and low half are the new words.
 void philox4x32_blocks(uint64_t block, uint64_t stream, std::array<uint32_t, 2> key, int64_t count, uint32_t* out) {
-  constexpr uint32_t kMultiplier0 = 0xD2511F53u, kMultiplier1 = 0xCD9E8D57u;
-  constexpr uint32_t kWeyl0 = 0x9E3779B9u, kWeyl1 = 0xBB67AE85u;
   const __m512i low_half = _mm512_set1_epi64(0xFFFFFFFF);
   const __m512i multiplier0 = _mm512_set1_epi64(kMultiplier0), multiplier1 = _mm512_set1_epi64(kMultiplier1);
   const __m512i lane = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);

@@ -190,7 +190,7 @@ struct Scratch {
   Scratch(int64_t clusters, int64_t dim, int64_t head_size)
       : centroid_scores(kQueryBlock * tiles_for(clusters) * kTile), candidates(clusters), scanned(clusters),
         radii(clusters), bounds(clusters), rank_values(clusters),
-        visits(clusters), best(kQueryBlock, StreamingTopK(head_size)), scanned_keys(kQueryBlock),
+        visits(clusters), best(kQueryBlock, StreamingTopK(head_size)), scanned_keys(kQueryBlock), slacks(kQueryBlock),
         scanned_best(kQueryBlock * clusters), query_tile(kTile * dim), scores(kTile * kTile) {
     best_clusters.reserve(clusters);
   }
@@ -203,6 +203,7 @@ struct Scratch {
   std::vector<std::vector<Visit>> visits;  // per cluster: the queries of the block that scan it
   std::vector<StreamingTopK> best;         // per query row
   std::vector<int64_t> scanned_keys;       // per query row
+  std::vector<double> slacks;              // per query row: its scores' rounding slack (key_index_search.h)
   // Per query row and scanned cluster (by its place among the row's): the
   // largest raw score the scan met there.
   std::vector<float> scanned_best;
@@ -369,8 +370,8 @@ class ClusteredKeyIndex final : public KeyIndex {
 
     int64_t scanned_keys = 0;
     for (int64_t r = 0; r < rows; ++r) {
-      finish_query(head, first_query + r, queries + r * dim(), scratch.best[r].best(),
-                   scratch.scanned_best.data() + r * cluster_count_, scratch);
+      finish_query(head, first_query + r, scratch.best[r].best(), scratch.scanned_best.data() + r * cluster_count_,
+                   scratch.slacks[r], scratch);
       scanned_keys += scratch.scanned_keys[r];
     }
     return scanned_keys;
@@ -444,6 +445,7 @@ class ClusteredKeyIndex final : public KeyIndex {
     // (for every cluster, in vector lanes; those without candidates are
     // never read).
     const double slack = key_search::score_rounding_slack(dim(), scale(), query_norm, clusters.largest_key_norm);
+    scratch.slacks[row] = slack;
     for (int64_t c = 0; c < cluster_count_; ++c) {
       const double raw_bound = double(centroid_scores[c]) + query_norm * scratch.radii[c];
       scratch.bounds[c] = key_search::round_up_to_float(scale() * raw_bound + slack);
@@ -513,8 +515,8 @@ class ClusteredKeyIndex final : public KeyIndex {
   // centroid's direction or its radius, but holding other keys). The head is
   // stored, its slots renumbered over the clusters that hold it; their keys
   // left out of the head form the last tail group, bounded by s_min.
-  void finish_query(int64_t head, int64_t query, const float* query_row, std::span<const key_search::Candidate> best,
-                    const float* scanned_best, Scratch& scratch) {
+  void finish_query(int64_t head, int64_t query, std::span<const key_search::Candidate> best,
+                    const float* scanned_best, double slack, Scratch& scratch) {
     const int64_t row = head * time() + query;
     SpanCounts& counts = span_counts_[row];
     std::vector<ClusterSpan>& scanned = scratch.scanned_spans;
@@ -540,8 +542,6 @@ class ClusteredKeyIndex final : public KeyIndex {
 
     // The clusters that hold the head move to the front; the others follow
     // as tail groups, just before those of the unscanned clusters.
-    const double slack = key_search::score_rounding_slack(dim(), scale(), key_search::norm(query_row, dim()),
-                                                          clusters_[head].largest_key_norm);
     int32_t holding = 0;
     int64_t held_keys = 0;
     for (int32_t span = 0; span < counts.scanned; ++span) {

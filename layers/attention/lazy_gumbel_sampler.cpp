@@ -237,11 +237,11 @@ bool LazyGumbelSampler::accept(const Proposal& proposal) {
 }
 
 LazyGumbelSampler::Proposal LazyGumbelSampler::tail_member_at(double point) const {
-  // The point falls in group g's stretch of the running sums, |g|·e^{b_g − S}
+  // The point falls in group g's stretch of the running sums, |g|·m_g
   // long, and its place there, uniform given g, in one member's stretch.
   // (Rounding moves the point by about 2^−53 of the total, a fraction
-  // 2^−53·total/e^{b_g − S} of a member's stretch: negligible for any group
-  // that is ever drawn.)
+  // 2^−53·total/m_g of a member's stretch: negligible for any group that is
+  // ever drawn.)
   const size_t g = cumulative_group_masses_.size() > 1 ? first_sum_above(cumulative_group_masses_, point) : 0;
   const double stretch_start = g > 0 ? cumulative_group_masses_[g - 1] : 0.0;
   // Clamped in double: a point at the total, or in a last group whose mass
