@@ -28,7 +28,8 @@
 //
 // Modes, each with L = 32 samples and k = ceil(sqrt(T)) rounded up to a
 // multiple of 8 (choose_knn_k's default) unless its name says otherwise:
-//   knn  knn5 (k = 5, the paper's choice)  knn-clustered  gumbel
+//   knn  knnN (k = N: knn5 is the paper's choice; knn24, knn32, ... show
+//   the k that a checkpoint's attention needs)  knn-clustered  gumbel
 //   gumbel-clustered  knn-tail
 // each with its default backward (knn: exact sparse; the others: sampled).
 //
@@ -80,7 +81,6 @@ struct ModeSpec {
 };
 
 constexpr ModeSpec kModes[] = {{"knn", "knn", "exact", 0},
-                               {"knn5", "knn", "exact", 5},
                                {"knn-clustered", "knn", "clustered", 0},
                                {"gumbel", "gumbel", "exact", 0},
                                {"gumbel-clustered", "gumbel", "clustered", 0},
@@ -91,7 +91,26 @@ struct Mode {
   AttentionOptions options;
 };
 
+// "knn" followed by a number N: knn with k = N (the exact index).
+std::optional<int64_t> knn_k_in_name(const std::string& name) {
+  const std::string prefix = "knn";
+  const std::string digits = name.substr(std::min(prefix.size(), name.size()));
+  if (!name.starts_with(prefix) || digits.empty() || digits.size() > 9 ||
+      !std::ranges::all_of(digits, [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  const int64_t k = std::stoll(digits);
+  if (k < 1) return std::nullopt;
+  return k;
+}
+
 Mode find_mode(const std::string& name) {
+  if (const std::optional<int64_t> k = knn_k_in_name(name)) {
+    AttentionOptions options;
+    options.mode = "knn";
+    options.knn_index = "exact";
+    options.knn_k = *k;
+    return {name, options};
+  }
   std::string known;
   for (const ModeSpec& spec : kModes) {
     if (name == spec.name) {
@@ -103,7 +122,7 @@ Mode find_mode(const std::string& name) {
     }
     known += std::string(known.empty() ? "" : ", ") + spec.name;
   }
-  throw Error("--modes: unknown mode '" + name + "' (expected one of " + known + ")");
+  throw Error("--modes: unknown mode '" + name + "' (expected one of " + known + ", or knnN for knn with k = N)");
 }
 
 po::options_description bench_options() {
