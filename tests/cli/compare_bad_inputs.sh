@@ -3,12 +3,6 @@
 # no file written; a missing gnuplot still leaves the table printed.
 source "$(dirname "$0")/train_helpers.bash"
 
-write_run() {
-  mkdir -p "$1"
-  printf '%s\n' "$2" > "$1/config.ini"
-  echo "step,tokens,train_loss,val_loss,lr,grad_norm,ms_per_step,tokens_per_s" > "$1/metrics.csv"
-  printf '%s\n' "$3" >> "$1/metrics.csv"
-}
 write_run a 'data = data.h5' $'10,80,3.0,2.9,1e-3,1,10.00,800\n20,160,2.5,2.6,1e-3,1,10.00,800'
 write_run b 'data = data.h5' $'10,80,3.1,3.0,1e-3,1,20.00,400\n20,160,2.4,2.5,1e-3,1,20.00,400'
 write_run odd 'data = data.h5' $'15,120,3.1,3.0,1e-3,1,20.00,400'

@@ -4,14 +4,6 @@
 # two real (tiny) runs.
 source "$(dirname "$0")/train_helpers.bash"
 
-# write_run DIR CONFIG_LINES METRICS_ROWS: a run directory as `train` leaves it.
-write_run() {
-  mkdir -p "$1"
-  printf '%s\n' "$2" > "$1/config.ini"
-  echo "step,tokens,train_loss,val_loss,lr,grad_norm,ms_per_step,tokens_per_s" > "$1/metrics.csv"
-  printf '%s\n' "$3" >> "$1/metrics.csv"
-}
-
 # block FILE NAME: the points of one block of a plot data file.
 block() { awk -v name="# $2" '$0 == name { on = 1; next } /^$/ { on = 0 } on' "$1"; }
 

@@ -21,6 +21,15 @@ make_dataset() {
   "$knnformer" prepare --input corpus.txt --output data.h5 > /dev/null
 }
 
+# write_run DIR CONFIG_LINES METRICS_ROWS: a run directory as `train` leaves
+# it, with the given config lines and metrics rows (for `compare`).
+write_run() {
+  mkdir -p "$1"
+  printf '%s\n' "$2" > "$1/config.ini"
+  echo "step,tokens,train_loss,val_loss,lr,grad_norm,ms_per_step,tokens_per_s" > "$1/metrics.csv"
+  printf '%s\n' "$3" >> "$1/metrics.csv"
+}
+
 # A model small enough that a step takes milliseconds on one thread.
 write_tiny_config() {
   cat > tiny.ini <<'INI'
