@@ -193,6 +193,7 @@ struct Scratch {
         visits(clusters), best(kQueryBlock, StreamingTopK(head_size)), scanned_keys(kQueryBlock), slacks(kQueryBlock),
         scanned_best(kQueryBlock * clusters), query_tile(kTile * dim), scores(kTile * kTile) {
     best_clusters.reserve(clusters);
+    other_clusters.reserve(clusters);
   }
   std::vector<float> centroid_scores;      // per query row: q·μ_c, raw
   std::vector<int32_t> candidates;         // per cluster: its members among the current query's candidates
@@ -216,7 +217,8 @@ struct Scratch {
   std::vector<ClusterSpan> scanned_spans;
   std::vector<float> query_tile;           // the rows of up to kTile queries scanning one cluster
   std::vector<float> scores;               // their score tile
-  std::vector<key_search::Candidate> best_clusters;  // for choosing the clusters to scan
+  // For choosing the clusters to scan: the best `probes`, then a heap of the others.
+  std::vector<key_search::Candidate> best_clusters, other_clusters;
 };
 
 class ClusteredKeyIndex final : public KeyIndex {
@@ -384,7 +386,8 @@ class ClusteredKeyIndex final : public KeyIndex {
       for (int64_t panel = 0; panel < tiles_for(cluster_count_); ++panel)
         key_search::score_tile(queries + first_row * dim(), std::min(kTile, rows - first_row), dim(),
                                clusters.centroid_panels.panel(panel),
-                               scores + first_row * scores_stride + panel * kTile, scores_stride);
+                               scores + first_row * scores_stride + panel * kTile, scores_stride,
+                               std::min(kTile, cluster_count_ - panel * kTile));
   }
 
   // Marks the clusters query `query` scans in scratch.scanned: those with
@@ -417,17 +420,21 @@ class ClusteredKeyIndex final : public KeyIndex {
       chosen_keys += scratch.candidates[c];
     }
     auto chosen = static_cast<int32_t>(best.size());
-    // Past the probes (early causal queries, tiny clusters): the next best, until k keys are chosen.
-    for (; chosen_keys < head_size_; ++chosen) {
-      key_search::Candidate next = 0;
-      float next_value = -INFINITY;
-      for (int64_t c = 0; c < cluster_count_; ++c) {
-        if (rank_value[c] < next_value || scratch.candidates[c] == 0 || scratch.scanned[c]) continue;
-        next = std::max(next, key_search::pack_candidate(rank_value[c], c));
-        next_value = key_search::score_of(next);
-      }
-      if (next == 0) break;  // every cluster with candidates is chosen
-      const int32_t c = key_search::slot_of(next);
+    if (chosen_keys >= head_size_) return chosen;
+    // Past the probes (early causal queries, tiny clusters): the next best,
+    // until k keys are chosen. An early causal query needs tens of clusters
+    // more, so the others go into a heap, best on top, rather than each
+    // being found by a pass over all clusters.
+    std::vector<key_search::Candidate>& others = scratch.other_clusters;
+    others.clear();
+    for (int64_t c = 0; c < cluster_count_; ++c)
+      if (scratch.candidates[c] > 0 && !scratch.scanned[c])
+        others.push_back(key_search::pack_candidate(rank_value[c], c));
+    std::make_heap(others.begin(), others.end());
+    for (; chosen_keys < head_size_ && !others.empty(); ++chosen) {
+      std::pop_heap(others.begin(), others.end());
+      const int32_t c = key_search::slot_of(others.back());
+      others.pop_back();
       scratch.scanned[c] = 1;
       chosen_keys += scratch.candidates[c];
     }
@@ -492,8 +499,10 @@ class ClusteredKeyIndex final : public KeyIndex {
           longest = std::max<int64_t>(longest, visits[first + v].candidates);
         }
         for (int64_t tile = 0; tile < tiles_for(longest); ++tile) {
+          // Only the columns that some visitor reads: the last tile of a short prefix is mostly padding.
           key_search::score_tile(scratch.query_tile.data(), rows, dim(),
-                                 clusters.key_panels.panel(clusters.first_panels[c] + tile), scratch.scores.data());
+                                 clusters.key_panels.panel(clusters.first_panels[c] + tile), scratch.scores.data(),
+                                 kTile, std::min(kTile, longest - tile * kTile));
           for (int64_t v = 0; v < rows; ++v) {
             const Visit& visit = visits[first + v];
             const int64_t visible = std::min(kTile, visit.candidates - tile * kTile);

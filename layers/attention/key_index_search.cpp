@@ -16,8 +16,9 @@ void KeyPanels::store(int64_t slot, const float* key) {
 }
 
 void score_tile(const float* queries, int64_t rows, int64_t dim, const float* panel, float* scores,
-                int64_t scores_row_stride) {
-  tiles::multiply_tile({.rows = rows, .inner = dim, .width = kTile,
+                int64_t scores_row_stride, int64_t columns) {
+  assert(columns >= 1 && columns <= kTile);
+  tiles::multiply_tile({.rows = rows, .inner = dim, .width = columns,
                         .a = queries, .a_row_stride = dim, .a_inner_stride = 1,
                         .b = panel, .b_row_stride = kTile,
                         .c = scores, .c_row_stride = scores_row_stride, .accumulate = false});

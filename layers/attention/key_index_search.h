@@ -41,10 +41,11 @@ class KeyPanels {
 };
 
 // scores[r·scores_row_stride + j] = q_r·(the key in column j of the panel),
-// for r < rows and j < kTile: raw dot products, unscaled. Query r is the row
-// queries + r·dim.
+// for r < rows and j < columns <= kTile: raw dot products, unscaled. Query r
+// is the row queries + r·dim. A score does not depend on `columns`; fewer
+// columns (a panel's keys that a scan will read) only skip work.
 void score_tile(const float* queries, int64_t rows, int64_t dim, const float* panel, float* scores,
-                int64_t scores_row_stride = kTile);
+                int64_t scores_row_stride = kTile, int64_t columns = kTile);
 
 // A key met while searching, packed into 64 bits so that ranking two is one
 // integer comparison: the high half is its raw score q·k in an order-

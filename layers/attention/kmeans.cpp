@@ -70,8 +70,8 @@ std::vector<int32_t> nearest_centroids(const float* points, int64_t count, int64
       const int64_t first = tile * kTile, rows = std::min(kTile, count - first);
       std::fill(best_values.begin(), best_values.end(), -INFINITY);
       for (int64_t panel = 0; panel < tiles_for(clusters); ++panel) {
-        key_search::score_tile(points + first * dim, rows, dim, panels.panel(panel), scores.data());
         const int64_t first_cluster = panel * kTile, columns = std::min(kTile, clusters - first_cluster);
+        key_search::score_tile(points + first * dim, rows, dim, panels.panel(panel), scores.data(), kTile, columns);
         for (int64_t r = 0; r < rows; ++r)
           for (int64_t j = 0; j < columns; ++j) {
             // Strictly larger: a tie keeps the lower centroid index, met first.

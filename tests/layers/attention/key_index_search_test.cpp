@@ -110,3 +110,29 @@ TEST_CASE("key search: bounds rounded to float stay bounds") {
   }
   CHECK(round_up_to_float(0.0) == 0.0f);
 }
+
+TEST_CASE("key search: a score tile's columns do not depend on how many are asked for") {
+  constexpr int64_t kDim = 24, kRows = 7;
+  CounterRng rng(5, {});
+  std::vector<float> queries(kRows * kDim), keys(kTile * kDim);
+  rng.fill_normal(queries.data(), static_cast<int64_t>(queries.size()), 0, 1);
+  rng.fill_normal(keys.data(), static_cast<int64_t>(keys.size()), 0, 1);
+  KeyPanels panels(1, kDim);
+  for (int64_t j = 0; j < kTile; ++j) panels.store(j, keys.data() + j * kDim);
+  std::vector<float> all(kRows * kTile);
+  score_tile(queries.data(), kRows, kDim, panels.panel(0), all.data());
+  for (int64_t r = 0; r < kRows; ++r)
+    for (int64_t j = 0; j < kTile; ++j) {
+      double dot = 0.0;
+      for (int64_t e = 0; e < kDim; ++e) dot += double(queries[r * kDim + e]) * keys[j * kDim + e];
+      CHECK(all[r * kTile + j] == doctest::Approx(dot).epsilon(1e-5));
+    }
+  for (const int64_t columns : {int64_t{1}, int64_t{15}, int64_t{16}, int64_t{17}, int64_t{40}, kTile}) {
+    CAPTURE(columns);
+    constexpr float kUntouched = -12345.0f;
+    std::vector<float> some(kRows * kTile, kUntouched);
+    score_tile(queries.data(), kRows, kDim, panels.panel(0), some.data(), kTile, columns);
+    for (int64_t r = 0; r < kRows; ++r)
+      for (int64_t j = 0; j < kTile; ++j) CHECK(some[r * kTile + j] == (j < columns ? all[r * kTile + j] : kUntouched));
+  }
+}
