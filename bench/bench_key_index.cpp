@@ -22,9 +22,11 @@
 //
 // usage: bench_key_index [--threads 2] [--repeats 2] [--T 1024,2048,...]
 //                        [--probes 0,2,8] [--data gaussian|clustered] [--non-causal]
-//                        [--clustered-only]
+//                        [--clustered-only] [--tight-tail]
 //   --probes 0 is the default probe count (kDefaultProbes); --clustered-only
-//   skips the exact index (no recall, no speedup: printed as 0).
+//   skips the exact index (no recall, no speedup: printed as 0);
+//   --tight-tail builds both indexes as a sampling mode does (KeyIndexOptions::
+//   tight_tail: the exact index keeps the top 2k, the clustered one probes by bound).
 #include <time.h>
 
 #include <algorithm>
@@ -62,6 +64,7 @@ struct Options {
   bench::InputData data = bench::InputData::gaussian;
   bool causal = true;
   bool clustered_only = false;  // skips the exact index, and so recall and speedup
+  bool tight_tail = false;      // builds the indexes as for a sampling mode
 };
 
 Options parse(int argc, char** argv) {
@@ -76,10 +79,11 @@ Options parse(int argc, char** argv) {
     else if (flag == "--data") options.data = bench::parse_input_data("--data", value), ++i;
     else if (flag == "--non-causal") options.causal = false;
     else if (flag == "--clustered-only") options.clustered_only = true;
+    else if (flag == "--tight-tail") options.tight_tail = true;
     else {
       std::fprintf(stderr,
                    "usage: %s [--threads N] [--repeats N] [--T 1024,2048,...] [--probes 0,2,8] "
-                   "[--data gaussian|clustered] [--non-causal] [--clustered-only]\n",
+                   "[--data gaussian|clustered] [--non-causal] [--clustered-only] [--tight-tail]\n",
                    argv[0]);
       std::exit(2);
     }
@@ -148,9 +152,10 @@ double log_log_slope(const std::vector<double>& x, const std::vector<double>& y)
 int main(int argc, char** argv) {
   const Options options = bench::parse_or_exit(argv[0], [&] { return parse(argc, argv); });
   set_num_threads(options.threads);
-  std::printf("kNN index build, %s, B=%ld H=%ld d=%ld, %s data, %d threads, best of %d\n",
-              options.causal ? "causal" : "non-causal", long(kBatch), long(kHeads), long(kDim), bench::input_data_name(options.data),
-              options.threads, options.repeats);
+  std::printf("kNN index build, %s, B=%ld H=%ld d=%ld, %s data, %d threads, best of %d%s\n",
+              options.causal ? "causal" : "non-causal", long(kBatch), long(kHeads), long(kDim),
+              bench::input_data_name(options.data), options.threads, options.repeats,
+              options.tight_tail ? ", as for sampling (tight tail)" : "");
   std::printf("%6s %4s %9s %9s %6s %6s %9s %9s %9s %9s %13s\n", "T", "k", "exact ms", "cpu ms", "probes", "C",
               "clust ms", "cpu ms", "speedup", "recall@k", "scanned/query");
 
@@ -163,13 +168,15 @@ int main(int argc, char** argv) {
     const int64_t head_size = choose_knn_k({}, time, kDim);
     const Timed exact = options.clustered_only
                             ? Timed{}
-                            : time_build(options.repeats, {.kind = "exact", .k = head_size}, q, k, options.causal);
+                            : time_build(options.repeats, {.kind = "exact", .k = head_size, .tight_tail = options.tight_tail}, q,
+                                         k, options.causal);
     lengths.push_back(double(time));
     exact_series.add(exact);
     for (size_t p = 0; p < options.probes.size(); ++p) {
       const Timed clustered = time_build(
-          options.repeats, {.kind = "clustered", .k = head_size, .probes = options.probes[p], .seed = 7}, q, k,
-          options.causal);
+          options.repeats,
+          {.kind = "clustered", .k = head_size, .probes = options.probes[p], .seed = 7, .tight_tail = options.tight_tail},
+          q, k, options.causal);
       clustered_series[p].add(clustered);
       const attention::IndexStatistics statistics = clustered.index->statistics();
       std::printf("%6ld %4ld %9.1f %9.1f %6ld %6ld %9.1f %9.1f %8.1fx %9.3f %13.1f\n", long(time), long(head_size),
