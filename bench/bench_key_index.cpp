@@ -166,17 +166,15 @@ int main(int argc, char** argv) {
     const Shape shape{kBatch, kHeads, time, kDim};
     const Tensor q = draw(shape, options.data, 1), k = draw(shape, options.data, 2);
     const int64_t head_size = choose_knn_k({}, time, kDim);
-    const Timed exact = options.clustered_only
-                            ? Timed{}
-                            : time_build(options.repeats, {.kind = "exact", .k = head_size, .tight_tail = options.tight_tail}, q,
-                                         k, options.causal);
+    const attention::KeyIndexOptions exact_options{.kind = "exact", .k = head_size, .tight_tail = options.tight_tail};
+    const Timed exact =
+        options.clustered_only ? Timed{} : time_build(options.repeats, exact_options, q, k, options.causal);
     lengths.push_back(double(time));
     exact_series.add(exact);
     for (size_t p = 0; p < options.probes.size(); ++p) {
-      const Timed clustered = time_build(
-          options.repeats,
-          {.kind = "clustered", .k = head_size, .probes = options.probes[p], .seed = 7, .tight_tail = options.tight_tail},
-          q, k, options.causal);
+      const attention::KeyIndexOptions clustered_options{
+          .kind = "clustered", .k = head_size, .probes = options.probes[p], .seed = 7, .tight_tail = options.tight_tail};
+      const Timed clustered = time_build(options.repeats, clustered_options, q, k, options.causal);
       clustered_series[p].add(clustered);
       const attention::IndexStatistics statistics = clustered.index->statistics();
       std::printf("%6ld %4ld %9.1f %9.1f %6ld %6ld %9.1f %9.1f %8.1fx %9.3f %13.1f\n", long(time), long(head_size),
