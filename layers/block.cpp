@@ -18,8 +18,8 @@ Tensor residual_dropout(const Tensor& x, float p, const AttentionCall& call, Dro
 
 }  // namespace
 
-Block::Block(int64_t width, int64_t heads, float dropout_, const AttentionOptions& options)
-    : ln_1(width), attn(width, heads, options), ln_2(width), mlp(width), dropout(dropout_) {}
+Block::Block(int64_t width, int64_t heads, float dropout_, const AttentionOptions& options, bool rotary)
+    : ln_1(width), attn(width, heads, options, rotary), ln_2(width), mlp(width), dropout(dropout_) {}
 
 Tensor Block::forward(const Tensor& x, const AttentionCall& call) const {
   const Tensor attended = ops::add(x, residual_dropout(attn.forward(ln_1.forward(x), call), dropout, call,

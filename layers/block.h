@@ -10,7 +10,7 @@ namespace knnformer {
 
 class Block {
  public:
-  Block(int64_t width, int64_t heads, float dropout, const AttentionOptions& options);
+  Block(int64_t width, int64_t heads, float dropout, const AttentionOptions& options, bool rotary);
   Tensor forward(const Tensor& x, const AttentionCall& call) const;
   void collect(ParameterList& list, const std::string& name) const;
 

@@ -10,6 +10,7 @@
 #include "core/ops/elementwise.h"
 #include "core/ops/embedding.h"
 #include "core/ops/matmul.h"
+#include "core/ops/rotary.h"
 #include "core/ops/shape_ops.h"
 
 namespace knnformer {
@@ -48,13 +49,13 @@ void attend_cached(const float* q, const float* keys, const float* values, int64
 GPT::GPT(const ModelConfig& config, uint64_t seed)
     : config_((config.validate(), config)),
       wte(Tensor::parameter({config.vocab_size, config.n_embd})),
-      wpe(Tensor::parameter({config.context, config.n_embd})),
+      wpe(config.rotary() ? Tensor() : Tensor::parameter({config.context, config.n_embd})),
       ln_f_(config.n_embd) {
   blocks_.reserve(config.n_layer);
   for (int64_t i = 0; i < config.n_layer; ++i)
-    blocks_.emplace_back(config.n_embd, config.n_head, config.dropout, config.attention);
+    blocks_.emplace_back(config.n_embd, config.n_head, config.dropout, config.attention, config.rotary());
   parameters_.push_back({"wte.weight", wte});
-  parameters_.push_back({"wpe.weight", wpe});
+  if (!config.rotary()) parameters_.push_back({"wpe.weight", wpe});
   for (int64_t i = 0; i < config.n_layer; ++i) blocks_[i].collect(parameters_, "h." + std::to_string(i));
   ln_f_.collect(parameters_, "ln_f");
   initialise(seed);
@@ -89,11 +90,12 @@ Tensor GPT::forward(std::span<const int32_t> tokens, int64_t batch, int64_t time
           "GPT: " + std::to_string(tokens.size()) + " tokens for a batch of " + std::to_string(batch) + "×" +
               std::to_string(time));
   const int64_t width = config_.n_embd;
-  std::vector<int32_t> positions(batch * time);
-  for (int64_t i = 0; i < batch * time; ++i) positions[i] = static_cast<int32_t>(i % time);
-
-  Tensor x = ops::add(ops::embedding(wte, tokens, {batch, time, width}),
-                      ops::embedding(wpe, positions, {batch, time, width}));
+  Tensor x = ops::embedding(wte, tokens, {batch, time, width});
+  if (!config_.rotary()) {
+    std::vector<int32_t> positions(batch * time);
+    for (int64_t i = 0; i < batch * time; ++i) positions[i] = static_cast<int32_t>(i % time);
+    x = ops::add(x, ops::embedding(wpe, positions, {batch, time, width}));
+  }
   x = ops::dropout(x, config_.dropout, context.training, context.seed,
                    {context.step, context.micro_step, kEmbeddingDropoutSite});
   for (size_t i = 0; i < blocks_.size(); ++i) x = blocks_[i].forward(x, {context, static_cast<int>(i)});
@@ -123,19 +125,25 @@ std::vector<float> GPT::next_token_logits(int32_t token, KvCache& cache) const {
   const NoGrad inference;
   const int64_t width = config_.n_embd, heads = config_.n_head, head_dim = config_.head_dim();
   Tensor x = Tensor::empty({1, width});
-  for (int64_t c = 0; c < width; ++c) x.data()[c] = wte.data()[token * width + c] + wpe.data()[position * width + c];
+  for (int64_t c = 0; c < width; ++c)
+    x.data()[c] = wte.data()[token * width + c] + (config_.rotary() ? 0.0f : wpe.data()[position * width + c]);
 
   for (size_t layer = 0; layer < blocks_.size(); ++layer) {
     const Block& block = blocks_[layer];
     const Tensor packed = block.attn.qkv.forward(block.ln_1.forward(x));  // [1, 3C]: q, k, v
-    const float* qkv = packed.data();
+    float* qkv = packed.data();
     const Tensor attended = Tensor::empty({1, width});
     for (int64_t h = 0; h < heads; ++h) {
+      float* query = qkv + h * head_dim;
       float* keys = cache.keys[layer].data() + h * config_.context * head_dim;
       float* values = cache.values[layer].data() + h * config_.context * head_dim;
       std::copy_n(qkv + width + h * head_dim, head_dim, keys + position * head_dim);
       std::copy_n(qkv + 2 * width + h * head_dim, head_dim, values + position * head_dim);
-      attend_cached(qkv + h * head_dim, keys, values, position + 1, head_dim, attended.data() + h * head_dim);
+      if (config_.rotary()) {  // the cache holds keys as attention sees them: turned by their positions
+        ops::rotate_at_position(query, head_dim, position);
+        ops::rotate_at_position(keys + position * head_dim, head_dim, position);
+      }
+      attend_cached(query, keys, values, position + 1, head_dim, attended.data() + h * head_dim);
     }
     x = ops::add(x, block.attn.proj.forward(attended));
     x = ops::add(x, block.mlp.forward(block.ln_2.forward(x)));

@@ -5,13 +5,16 @@
 //   → dropout → n_layer Blocks "h.<i>" → final LayerNorm "ln_f"
 //   → logits = x·wteᵀ (the LM head is tied to the token embedding)
 //
+// With positions = "rope" there is no wpe: every attention layer turns its
+// q and k by their positions instead (core/ops/rotary.h).
+//
 // Initialisation (GPT-2): every weight N(0, 0.02), the residual output
 // projections (attn.proj, mlp.proj) N(0, 0.02/sqrt(2·n_layer)), biases zero,
 // LayerNorm scales one. The draws come from the counter RNG keyed by (seed,
 // parameter index), so a model is a pure function of (config, seed).
 //
 // Parameter names, in order (checkpoints and the PyTorch parity test use them):
-//   wte.weight [V, C], wpe.weight [T, C], then per block i:
+//   wte.weight [V, C], wpe.weight [T, C] (learned positions only), then per block i:
 //   h.i.ln_1.{weight,bias} [C], h.i.attn.qkv.{weight [3C, C], bias [3C]},
 //   h.i.attn.proj.{weight [C, C], bias [C]}, h.i.ln_2.{weight,bias} [C],
 //   h.i.mlp.fc.{weight [4C, C], bias [4C]}, h.i.mlp.proj.{weight [C, 4C], bias [C]},

@@ -13,13 +13,19 @@ struct ModelConfig {
   int64_t n_layer = 4;
   int64_t n_head = 4;
   int64_t n_embd = 256;
-  int64_t context = 256;  // T: the longest sequence the position embedding covers
+  int64_t context = 256;  // T: the longest sequence the model reads
   float dropout = 0.0f;
+  // How the model knows positions: "learned" (GPT-2: an embedding "wpe"
+  // added to the tokens') or "rope" (rotary, core/ops/rotary.h: q and k
+  // turned by their position in every attention layer; no wpe).
+  std::string positions = "learned";
   AttentionOptions attention;
 
   int64_t head_dim() const { return n_embd / n_head; }
   void validate() const;
-  std::string to_string() const;  // "n_layer=4 n_head=4 n_embd=256 context=256 vocab=256"
+  // "n_layer=4 n_head=4 n_embd=256 context=256 vocab=256 [positions=rope] attention: ..."
+  std::string to_string() const;
+  bool rotary() const { return positions == "rope"; }
 };
 
 }  // namespace knnformer

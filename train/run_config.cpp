@@ -66,6 +66,9 @@ const std::vector<Option>& table() {
        &RunConfig::context, {1, 1 << 20}},
       {{"dropout", "model", "dropout probability (embeddings, attention and MLP outputs)"}, &RunConfig::dropout,
        {0, 1, false}},
+      {{"positions", "model",
+        "position encoding: learned (GPT-2's embedding wpe) or rope (rotary: q and k turned by their position)"},
+       &RunConfig::positions, {}, {"learned", "rope"}},
 
       {{"attention", "attention", "attention mode: exact, knn, gumbel or knn-tail"}, &RunConfig::attention},
       {{"attention-backward", "attention", "gradient of attention: auto, exact, sparse or sampled"},
@@ -316,6 +319,7 @@ ModelConfig RunConfig::model(int64_t vocab_size) const {
   model.n_embd = n_embd;
   model.context = context;
   model.dropout = static_cast<float>(dropout);
+  model.positions = positions;
   model.attention.mode = attention;
   model.attention.backward = attention_backward;
   model.attention.knn_k = knn_k;

@@ -43,6 +43,7 @@ struct RunConfig {
   int64_t n_embd = 256;
   int64_t context = 256;       // T
   double dropout = 0.0;
+  std::string positions = ModelConfig{}.positions;  // learned or rope
 
   // attention (defaults and meaning: AttentionOptions, layers/attention/attention_mode.h)
   std::string attention = AttentionOptions{}.mode;

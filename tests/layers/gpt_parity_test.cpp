@@ -66,7 +66,8 @@ void check_parity(const ModelConfig& config, int64_t batch, int64_t time) {
   const fs::path directory = fs::temp_directory_path() / ("knnformer-parity-" + std::to_string(::getpid()));
   fs::create_directories(directory);
   std::ofstream(directory / "config.txt") << "batch=" << batch << " time=" << time << " n_layer=" << config.n_layer
-                                          << " n_head=" << config.n_head << " n_embd=" << config.n_embd << "\n";
+                                          << " n_head=" << config.n_head << " n_embd=" << config.n_embd
+                                          << " rope=" << (config.rotary() ? 1 : 0) << "\n";
   {
     std::ofstream manifest(directory / "manifest.txt");
     for (const auto& [name, tensor] : model.parameters()) {
@@ -102,4 +103,9 @@ TEST_CASE("GPT parity with PyTorch: T=256, 2 layers, 4 heads, width 128, vocab 2
 
 TEST_CASE("GPT parity with PyTorch: odd shapes (T=67 < context, 3 layers, 3 heads of 16, vocab 97)") {
   check_parity({.vocab_size = 97, .n_layer = 3, .n_head = 3, .n_embd = 48, .context = 80, .dropout = 0, .attention = {}}, 3, 67);
+}
+
+TEST_CASE("GPT parity with PyTorch: rotary positions (T=67 < context, 3 layers, 3 heads of 16, vocab 97)") {
+  check_parity({.vocab_size = 97, .n_layer = 3, .n_head = 3, .n_embd = 48, .context = 80, .dropout = 0,
+                .positions = "rope", .attention = {}}, 3, 67);
 }

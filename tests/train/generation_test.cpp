@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <string>
 #include <vector>
 
 #include "core/autograd.h"
@@ -10,26 +11,37 @@ using namespace knnformer;
 
 namespace {
 
-ModelConfig small_model() { return {.vocab_size = 40, .n_layer = 2, .n_head = 2, .n_embd = 16, .context = 12, .dropout = 0, .attention = {}}; }
+ModelConfig small_model(const std::string& positions = "learned") {
+  return {.vocab_size = 40, .n_layer = 2, .n_head = 2, .n_embd = 16, .context = 12, .dropout = 0,
+          .positions = positions, .attention = {}};
+}
 
 }  // namespace
 
-TEST_CASE("generation: the KV cache gives the logits of a full forward pass") {
-  const GPT model(small_model(), 3);
-  const std::vector<int32_t> tokens = {1, 7, 3, 39, 0, 12, 5, 5, 8, 20};
-  const int64_t time = static_cast<int64_t>(tokens.size());
-  std::vector<float> full;
-  {
-    const NoGrad inference;
-    full = model.forward(tokens, 1, time, {}).to_vector();  // [1, T, V]
+TEST_CASE("generation: the KV cache gives the logits of a full forward pass, with learned or rotary positions") {
+  for (const std::string positions : {"learned", "rope"}) {
+    CAPTURE(positions);
+    const GPT model(small_model(positions), 3);
+    // Initial weights give near-uniform attention, which no position could
+    // change; larger q and k make the scores, and so the positions, matter.
+    for (const auto& [name, tensor] : model.parameters())
+      if (name.ends_with("attn.qkv.weight"))
+        for (int64_t i = 0; i < tensor.numel(); ++i) tensor.data()[i] *= 40.0f;
+    const std::vector<int32_t> tokens = {1, 7, 3, 39, 0, 12, 5, 5, 8, 20};
+    const int64_t time = static_cast<int64_t>(tokens.size());
+    std::vector<float> full;
+    {
+      const NoGrad inference;
+      full = model.forward(tokens, 1, time, {}).to_vector();  // [1, T, V]
+    }
+    KvCache cache = model.make_cache();
+    for (int64_t t = 0; t < time; ++t) {
+      const std::vector<float> logits = model.next_token_logits(tokens[t], cache);
+      REQUIRE(logits.size() == 40);
+      for (int64_t v = 0; v < 40; ++v) CHECK(logits[v] == doctest::Approx(full[t * 40 + v]).epsilon(1e-4));
+    }
+    CHECK(cache.length == time);
   }
-  KvCache cache = model.make_cache();
-  for (int64_t t = 0; t < time; ++t) {
-    const std::vector<float> logits = model.next_token_logits(tokens[t], cache);
-    REQUIRE(logits.size() == 40);
-    for (int64_t v = 0; v < 40; ++v) CHECK(logits[v] == doctest::Approx(full[t * 40 + v]).epsilon(1e-4));
-  }
-  CHECK(cache.length == time);
 }
 
 TEST_CASE("generation: temperature 0 and top-k 1 pick the likeliest token; a seed fixes the draws") {
