@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Resume equality: 2N steps straight equal N steps then --resume to 2N, row
-# for row except the timing columns; a finished run resumed does nothing.
+# for row except the timing columns, with learned and with rotary positions;
+# a finished run resumed does nothing.
 source "$(dirname "$0")/train_helpers.bash"
 make_dataset
 write_tiny_config
@@ -17,4 +18,13 @@ grep -q "^steps = 24$" halves/config.ini || fail "config.ini of the resumed run 
 
 "$knnformer" train --resume halves > out.log
 grep -q "nothing to do" out.log || fail "resuming a finished run should do nothing"
+
+# A model with rotary positions (no wpe) saves, resumes and evaluates the same way.
+"$knnformer" train --config tiny.ini --positions rope --out rope-straight --steps 24 > /dev/null
+"$knnformer" train --config tiny.ini --positions rope --out rope-halves --steps 12 --lr-decay-steps 24 > /dev/null
+"$knnformer" train --resume rope-halves --steps 24 > /dev/null
+diff <(without_timing rope-straight/metrics.csv) <(without_timing rope-halves/metrics.csv) ||
+  fail "resumed metrics of the rope model differ"
+grep -q "^positions = rope$" rope-halves/config.ini || fail "config.ini should say positions = rope"
+"$knnformer" eval --checkpoint rope-halves > eval.log || fail "eval of the rope model"
 echo "resume equality: ok"
