@@ -122,6 +122,12 @@ void warn_about_inputs(const std::vector<ComparedRun>& runs) {
     return std::to_string(run.config.steps) + " steps of " + std::to_string(run.config.tokens_per_step()) + " tokens";
   });
   if (!budgets.empty()) warn("the runs have different token budgets (" + budgets + "); comparing on the common range");
+  const std::string models = differences(runs, [](const ComparedRun& run) {
+    const RunConfig& config = run.config;
+    return std::to_string(config.n_layer) + " layers, " + std::to_string(config.n_head) + " heads, n-embd " +
+           std::to_string(config.n_embd) + ", " + config.positions + " positions";
+  });
+  if (!models.empty()) warn("the runs' models differ (" + models + "): their gaps are not the attention's alone");
 }
 
 // "0.15 s" or "12.5 min".

@@ -56,6 +56,12 @@ grep -q "warning: the runs train on different datasets (exact: data.h5, other: o
   fail "should warn about the datasets"
 grep -q "^compared by tokens, up to 160 tokens" stdout.log || fail "should compare up to 160 tokens"
 grep -Eq "^other .* \+3\.85% " stdout.log || fail "other's gap: (2.7 - 2.6) / 2.6"
+write_run rope $'data = data.h5\nsteps = 40\nbatch = 2\ncontext = 4\npositions = rope' \
+  $'10,80,3.0,,1e-3,1,10.00,800\n20,160,2.5,2.4,1e-3,1,10.00,800'
+"$knnformer" compare exact rope > stdout.log 2> stderr.log
+grep -q "warning: the runs' models differ (exact: 4 layers, 4 heads, n-embd 256, learned positions, rope: 4 layers, \
+4 heads, n-embd 256, rope positions): their gaps are not the attention's alone" stderr.log ||
+  fail "should warn about the models"
 echo "ok: warnings"
 
 # A metrics column compare does not know is shown as a figure: its mean over the compared rows.
