@@ -1,6 +1,10 @@
 #include "core/ops/rotary.h"
 
 #include <cmath>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <utility>
 #include <vector>
 
 #include "core/autograd.h"
@@ -15,7 +19,8 @@ namespace {
 // count) and i < d/2, row-major [count, d/2]; the angles in double, so that
 // far positions keep their precision.
 struct RotationTable {
-  RotationTable(int64_t first, int64_t count, int64_t dim) : pairs(dim / 2), cosines(count * pairs), sines(count * pairs) {
+  RotationTable(int64_t first, int64_t count, int64_t dim)
+      : pairs(dim / 2), cosines(count * pairs), sines(count * pairs) {
     for (int64_t i = 0; i < pairs; ++i) {
       const double theta = std::pow(10000.0, -2.0 * static_cast<double>(i) / static_cast<double>(dim));
       for (int64_t n = 0; n < count; ++n) {
@@ -28,6 +33,18 @@ struct RotationTable {
   int64_t pairs;
   std::vector<float> cosines, sines;
 };
+
+// The table of positions [0, time) for a head dim: every layer and step of a
+// run asks for the same one, which at long contexts (T·d/2 cos and sin) costs
+// more than the rotation itself; so each is made once and shared.
+std::shared_ptr<const RotationTable> table_for(int64_t time, int64_t dim) {
+  static std::mutex mutex;
+  static std::map<std::pair<int64_t, int64_t>, std::shared_ptr<const RotationTable>> tables;
+  const std::lock_guard lock(mutex);
+  std::shared_ptr<const RotationTable>& table = tables[{time, dim}];
+  if (!table) table = std::make_shared<const RotationTable>(0, time, dim);
+  return table;
+}
 
 // y (+)= R(direction·angle) x for one row, by the table's row n; x and y
 // may be the same row. direction +1 rotates, −1 turns back.
@@ -52,17 +69,17 @@ void rotate_blocks(const float* in, float* out, int64_t rows, int64_t time, int6
 }
 
 struct RotaryNode : Node {
-  RotaryNode(Tensor x_, Tensor y_, RotationTable table_)
+  RotaryNode(Tensor x_, Tensor y_, std::shared_ptr<const RotationTable> table_)
       : x(std::move(x_)), y(std::move(y_)), table(std::move(table_)) {}
   void backward() override {
     if (!y.has_grad()) return;
     const Tensor::GradSink dx = x.grad_sink();
     const int64_t dim = x.size(x.rank() - 1), time = x.size(x.rank() - 2);
-    rotate_blocks(y.grad(), dx.data, x.numel() / dim, time, dim, table, -1.0f, !dx.overwrite);
+    rotate_blocks(y.grad(), dx.data, x.numel() / dim, time, dim, *table, -1.0f, !dx.overwrite);
   }
   std::string_view name() const override { return "rotary_embedding"; }
   Tensor x, y;
-  RotationTable table;
+  std::shared_ptr<const RotationTable> table;
 };
 
 void require_even(int64_t dim, const char* op) {
@@ -75,9 +92,9 @@ Tensor rotary_embedding(const Tensor& x) {
   require(x.rank() >= 2, "rotary_embedding: expected [..., T, d], got rank " + std::to_string(x.rank()));
   const int64_t dim = x.size(x.rank() - 1), time = x.size(x.rank() - 2);
   require_even(dim, "rotary_embedding");
-  RotationTable table(0, time, dim);
+  std::shared_ptr<const RotationTable> table = table_for(time, dim);
   Tensor y = Tensor::empty(x.shape());
-  if (x.numel() > 0) rotate_blocks(x.data(), y.data(), x.numel() / dim, time, dim, table, 1.0f, false);
+  if (x.numel() > 0) rotate_blocks(x.data(), y.data(), x.numel() / dim, time, dim, *table, 1.0f, false);
   if (needs_grad({&x})) record<RotaryNode>(y, x, y, std::move(table));
   return y;
 }

@@ -14,8 +14,10 @@ expect_error "--batch: 0 is out of range" "$knnformer" train --config tiny.ini -
 expect_error "unknown attention mode 'fast'" "$knnformer" train --config tiny.ini --out new --attention fast
 expect_error "missing.ini: cannot read" "$knnformer" train --config missing.ini --out new
 expect_error "not divisible by n-head" "$knnformer" train --config tiny.ini --out new --n-embd 15
-expect_error "--positions: 'sinus' is not one of: learned, rope" "$knnformer" train --config tiny.ini --out new --positions sinus
-expect_error "positions = rope needs an even head dim" "$knnformer" train --config tiny.ini --out new --positions rope --n-head 16
+expect_error "--positions: 'sinus' is not one of: learned, rope" \
+  "$knnformer" train --config tiny.ini --out new --positions sinus
+expect_error "positions = rope needs an even head dim" \
+  "$knnformer" train --config tiny.ini --out new --positions rope --n-head 16
 expect_error "already holds a run" "$knnformer" train --config tiny.ini --out run
 expect_error "no such file" "$knnformer" train --config tiny.ini --out new --data nothing.h5
 # T longer than the val split (about 6 KB of tokens).
