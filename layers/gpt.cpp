@@ -130,7 +130,7 @@ std::vector<float> GPT::next_token_logits(int32_t token, KvCache& cache) const {
 
   for (size_t layer = 0; layer < blocks_.size(); ++layer) {
     const Block& block = blocks_[layer];
-    const Tensor packed = block.attn.qkv.forward(block.ln_1.forward(x));  // [1, 3C]: q, k, v
+    Tensor packed = block.attn.qkv.forward(block.ln_1.forward(x));  // [1, 3C]: q, k, v (q rotated in place)
     float* qkv = packed.data();
     const Tensor attended = Tensor::empty({1, width});
     for (int64_t h = 0; h < heads; ++h) {
