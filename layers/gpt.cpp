@@ -130,20 +130,18 @@ std::vector<float> GPT::next_token_logits(int32_t token, KvCache& cache) const {
 
   for (size_t layer = 0; layer < blocks_.size(); ++layer) {
     const Block& block = blocks_[layer];
-    Tensor packed = block.attn.qkv.forward(block.ln_1.forward(x));  // [1, 3C]: q, k, v (q rotated in place)
+    Tensor packed = block.attn.qkv.forward(block.ln_1.forward(x));  // [1, 3C]: q, k, v
     float* qkv = packed.data();
+    // With rotary positions the heads' q and k (2·heads rows) are turned in
+    // place, so that the cache holds keys as attention sees them.
+    if (config_.rotary()) ops::rotate_at_position(qkv, 2 * heads, head_dim, position);
     const Tensor attended = Tensor::empty({1, width});
     for (int64_t h = 0; h < heads; ++h) {
-      float* query = qkv + h * head_dim;
       float* keys = cache.keys[layer].data() + h * config_.context * head_dim;
       float* values = cache.values[layer].data() + h * config_.context * head_dim;
       std::copy_n(qkv + width + h * head_dim, head_dim, keys + position * head_dim);
       std::copy_n(qkv + 2 * width + h * head_dim, head_dim, values + position * head_dim);
-      if (config_.rotary()) {  // the cache holds keys as attention sees them: turned by their positions
-        ops::rotate_at_position(query, head_dim, position);
-        ops::rotate_at_position(keys + position * head_dim, head_dim, position);
-      }
-      attend_cached(query, keys, values, position + 1, head_dim, attended.data() + h * head_dim);
+      attend_cached(qkv + h * head_dim, keys, values, position + 1, head_dim, attended.data() + h * head_dim);
     }
     x = ops::add(x, block.attn.proj.forward(attended));
     x = ops::add(x, block.mlp.forward(block.ln_2.forward(x)));

@@ -99,9 +99,10 @@ Tensor rotary_embedding(const Tensor& x) {
   return y;
 }
 
-void rotate_at_position(float* row, int64_t dim, int64_t position) {
+void rotate_at_position(float* rows, int64_t count, int64_t dim, int64_t position) {
   require_even(dim, "rotate_at_position");
-  rotate_row(row, row, RotationTable(position, 1, dim), 0, 1.0f, false);
+  const RotationTable table(position, 1, dim);
+  for (int64_t n = 0; n < count; ++n) rotate_row(rows + n * dim, rows + n * dim, table, 0, 1.0f, false);
 }
 
 }  // namespace knnformer::ops

@@ -10,7 +10,7 @@
 // kNN indexes hold for rotated keys as for any others.
 //
 //   Tensor q_rotated = ops::rotary_embedding(q);  // q [B, H, T, d], d even: row t at position t
-//   ops::rotate_at_position(row, d, t);           // one row in place (generation's cache)
+//   ops::rotate_at_position(rows, n, d, t);       // n rows, all at position t, in place (generation)
 //
 // The backward turns the gradient back by −t·θ_i (a rotation's inverse is
 // its transpose).
@@ -24,8 +24,8 @@ namespace knnformer::ops {
 // rotated for position t.
 Tensor rotary_embedding(const Tensor& x);
 
-// Rotates one row of d values (d even) for position `position`, in place:
-// what rotary_embedding does to row `position` of a block.
-void rotate_at_position(float* row, int64_t dim, int64_t position);
+// Rotates `count` consecutive rows of d values (d even), all for position
+// `position`, in place: what rotary_embedding does to row `position` of a block.
+void rotate_at_position(float* rows, int64_t count, int64_t dim, int64_t position);
 
 }  // namespace knnformer::ops

@@ -264,26 +264,19 @@ class ClusteredKeyIndex final : public KeyIndex {
   // The sampler's call per tail proposal: for a cluster's group, reads only
   // the cluster and its members (the scanned remainder walks the scan).
   int32_t tail_member(int64_t head, int64_t query, int64_t group, int64_t rank) const override {
-    const int64_t row = head * time() + query;
-    const SpanCounts counts = span_counts_[row];
-    if (group < 0 || group >= counts.groups) [[unlikely]]
-      throw_no_tail_group(head, query, group);
-    const int32_t cluster = spans_.cluster(row, counts.scanned + group);
+    const int32_t cluster = spans_.cluster(head * time() + query, tail_place(head, query, group));
     if (cluster != kScannedRemainder) return clusters_[head].members_of(cluster)[rank];
     return key_at_slot(head, query, key_search::nth_slot_outside(heads_.slots(head, query), rank));
   }
 
   TailBounds tail_bounds(int64_t head, int64_t query, TailBoundsBuffer&) const override {
-    const SpanCounts counts = span_counts_[head * time() + query];
-    return spans_.bounds_and_sizes(head * time() + query, counts.scanned, counts.groups);
+    return stored_tail_bounds(head, query);
   }
 
   // Ranks over the tail groups laid end to end; sorted, they are mapped to
   // members in one sweep over the groups.
   void sample_tail(int64_t head, int64_t query, int64_t count, CounterRng& rng, int32_t* members) const override {
-    const SpanCounts counts = span_counts_[head * time() + query];
-    const std::span<const int32_t> sizes =
-        spans_.bounds_and_sizes(head * time() + query, counts.scanned, counts.groups).sizes;
+    const std::span<const int32_t> sizes = stored_tail_bounds(head, query).sizes;
     const int64_t tail_size = std::accumulate(sizes.begin(), sizes.end(), int64_t{0});
     key_search::require_sample_count(count, tail_size);
     key_search::sample_distinct_ranks(tail_size, count, rng, members);
@@ -304,14 +297,20 @@ class ClusteredKeyIndex final : public KeyIndex {
  private:
   // --- the stored spans ---
 
-  ClusterSpan tail_span(int64_t head, int64_t query, int64_t group) const {
+  // A query's tail group's place in its row of spans_ (after its scanned clusters).
+  int64_t tail_place(int64_t head, int64_t query, int64_t group) const {
     const SpanCounts counts = span_counts_[head * time() + query];
-    if (group < 0 || group >= counts.groups) throw_no_tail_group(head, query, group);
-    return spans_.get(head * time() + query, counts.scanned + group);
+    if (group < 0 || group >= counts.groups) [[unlikely]]
+      throw Error("clustered KeyIndex: query " + std::to_string(query) + " of head " + std::to_string(head) +
+                  " has no tail group " + std::to_string(group));
+    return counts.scanned + group;
   }
-  [[noreturn]] static void throw_no_tail_group(int64_t head, int64_t query, int64_t group) {
-    throw Error("clustered KeyIndex: query " + std::to_string(query) + " of head " + std::to_string(head) +
-                " has no tail group " + std::to_string(group));
+  ClusterSpan tail_span(int64_t head, int64_t query, int64_t group) const {
+    return spans_.get(head * time() + query, tail_place(head, query, group));
+  }
+  TailBounds stored_tail_bounds(int64_t head, int64_t query) const {
+    const SpanCounts counts = span_counts_[head * time() + query];
+    return spans_.bounds_and_sizes(head * time() + query, counts.scanned, counts.groups);
   }
 
   // The key a query met at a slot of its scan, for the rank-th member of its

@@ -6,6 +6,7 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "layers/attention/selection_kernels.h"
 #include "layers/attention/tile_kernels.h"
 
 namespace knnformer::attention {
@@ -98,7 +99,7 @@ struct ForwardScratch {
 // P_j = exp(s·(S_j − m')) join them; masked columns get P_j = 0.
 void fold_row(float* row, int64_t candidates, bool first_tile, const Geometry& g, int64_t r,
               ForwardScratch& scratch) {
-  const float tile_max = tiles::max_row(row, candidates);
+  const float tile_max = selection::largest(row, candidates);
   const float new_max = first_tile ? tile_max : std::max(scratch.row_max[r], tile_max);
   const float tile_sum = tiles::exp_row(row, candidates, g.scale, new_max, row);
   std::fill(row + candidates, row + kTile, 0.0f);

@@ -155,15 +155,6 @@ float exp_row(const float* x, int64_t count, float scale, float shift, float* y)
   return _mm512_reduce_add_ps(totals);
 }
 
-float max_row(const float* x, int64_t count) {
-  __m512 maxima = _mm512_set1_ps(x[0]);
-  for (int64_t j = 0; j < count; j += kLanes) {
-    const __mmask16 mask = lanes_mask(count - j);
-    maxima = _mm512_mask_max_ps(maxima, mask, maxima, _mm512_maskz_loadu_ps(mask, x + j));
-  }
-  return _mm512_reduce_max_ps(maxima);
-}
-
 #else  // no AVX-512: the references are the kernels
 
 void multiply_tile(const TileProduct& product) { multiply_tile_reference(product); }
@@ -172,7 +163,6 @@ float exp_row(const float* x, int64_t count, float scale, float shift, float* y)
   return exp_row_reference(x, count, scale, shift, y);
 }
 
-float max_row(const float* x, int64_t count) { return *std::max_element(x, x + count); }
 
 #endif
 

@@ -12,7 +12,8 @@
 //   O  += P V     A = P tile [Br × Bc],        B = V rows [Bc × d]
 //   dV += Pᵀ dO   A = P tile read transposed,  B = dO rows [Br × d]
 //
-// exp_row and max_row are the softmax's row passes over a score tile.
+// exp_row is the softmax's row pass over a score tile (its maximum:
+// selection::largest).
 #include <cstdint>
 
 namespace knnformer::attention::tiles {
@@ -41,8 +42,5 @@ void multiply_tile_reference(const TileProduct& product);
 // softmax sum ≥ 1). x and y may be the same array.
 float exp_row(const float* x, int64_t count, float scale, float shift, float* y);
 float exp_row_reference(const float* x, int64_t count, float scale, float shift, float* y);
-
-// The largest of x[0..count), count ≥ 1.
-float max_row(const float* x, int64_t count);
 
 }  // namespace knnformer::attention::tiles

@@ -53,13 +53,23 @@ TEST_CASE("rotary embedding: norms are kept, and scores depend on the offset of 
   }
 }
 
-TEST_CASE("rotary embedding: one row rotated in place equals that row of the op") {
+TEST_CASE("rotary embedding: rows rotated in place at one position equal those rows of the op") {
   const Tensor x = random_input({2, 3, 9, 8}, 7);
   const std::vector<float> y = ops::rotary_embedding(x).to_vector();
   for (int64_t row = 0; row < 2 * 3 * 9; ++row) {
     std::vector<float> alone(x.data() + row * 8, x.data() + row * 8 + 8);
-    ops::rotate_at_position(alone.data(), 8, row % 9);
+    ops::rotate_at_position(alone.data(), 1, 8, row % 9);
     for (int c = 0; c < 8; ++c) CHECK(alone[c] == doctest::Approx(y[row * 8 + c]).epsilon(1e-6));
+  }
+  // The same position's row of all 6 blocks at once.
+  for (int64_t t = 0; t < 9; ++t) {
+    std::vector<float> rows;
+    for (int64_t block = 0; block < 6; ++block)
+      rows.insert(rows.end(), x.data() + (block * 9 + t) * 8, x.data() + (block * 9 + t) * 8 + 8);
+    ops::rotate_at_position(rows.data(), 6, 8, t);
+    for (int64_t block = 0; block < 6; ++block)
+      for (int c = 0; c < 8; ++c)
+        CHECK(rows[block * 8 + c] == doctest::Approx(y[(block * 9 + t) * 8 + c]).epsilon(1e-6));
   }
 }
 
@@ -72,5 +82,5 @@ TEST_CASE("rotary embedding: an odd last dim is an error") {
   CHECK_THROWS_WITH_AS(ops::rotary_embedding(random_input({1, 1, 4, 5}, 1)),
                        "rotary_embedding: the last dim must be even, got 5", Error);
   std::vector<float> row(3);
-  CHECK_THROWS_AS(ops::rotate_at_position(row.data(), 3, 0), Error);
+  CHECK_THROWS_AS(ops::rotate_at_position(row.data(), 1, 3, 0), Error);
 }

@@ -95,6 +95,16 @@ TEST_CASE("selection kernels: largest matches its reference, and ignores NaN") {
   CHECK(largest(all_nan, 0) == -INFINITY);  // none at all (a query without a tail)
 }
 
+TEST_CASE("selection kernels: largest finds the largest of any count (a score tile's row maximum)") {
+  CounterRng rng(14, {});
+  for (const int64_t count : {1, 3, 16, 17, 64}) {
+    std::vector<float> x(count);
+    for (float& value : x) value = static_cast<float>(rng.uniform_double() * 10.0 - 5.0);
+    x[count / 2] = 7.5f;
+    CHECK(largest(x.data(), count) == 7.5f);
+  }
+}
+
 TEST_CASE("selection kernels: compact_above matches its reference, in place") {
   CounterRng rng(12, {});
   for (const Values kind : kAllKinds)

@@ -81,11 +81,3 @@ TEST_CASE("tile kernels: exp_row clamps its exponent to [-87, 0], never giving N
   CHECK(y[6] == 1.0f);  // a positive exponent, from rounding in a softmax, is clamped to 0
   CHECK(sum == doctest::Approx(2.0));
 }
-
-TEST_CASE("tile kernels: max_row finds the largest of any count") {
-  for (const int64_t count : {1, 3, 16, 17, 64}) {
-    std::vector<float> x = random_values(count, 5, -5.0f, 5.0f);
-    x[count / 2] = 7.5f;
-    CHECK(tiles::max_row(x.data(), count) == 7.5f);
-  }
-}
