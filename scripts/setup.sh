@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 packages=(
   g++ cmake make pkg-config            # toolchain
   libdnnl-dev                          # GEMM (oneDNN matmul primitive)
+  ocl-icd-opencl-dev                   # OpenCL, which Debian's dnnl-config.cmake
+                                       # requires but libdnnl-dev only recommends
   libboost-program-options-dev         # command line and INI config files
   libhdf5-dev                          # datasets and checkpoints
   doctest-dev                          # unit tests
