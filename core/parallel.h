@@ -11,6 +11,10 @@
 
 namespace knnformer {
 
+// The most threads a command accepts: far more than any CPU has cores, and
+// far fewer than the tens of thousands that make the OpenMP runtime fail.
+inline constexpr int64_t kMaxThreads = 4096;
+
 // Threads used by kernels from now on (0 or negative: all cores).
 void set_num_threads(int threads);
 int num_threads();

@@ -49,16 +49,20 @@ void commit_file(const std::filesystem::path& temporary, const std::filesystem::
 void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
   std::filesystem::path temporary = path;
   temporary += ".tmp";
-  {
-    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
-    file << text;
-    file.close();
-    require(file.good(), temporary.string() + ": cannot write");
+  std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
+  file << text;
+  file.close();
+  if (!file.good()) {
+    // A full disk leaves a partial temporary: free its space at once.
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    throw Error(temporary.string() + ": cannot write (disk full?)");
   }
   commit_file(temporary, path);
 }
 
 std::string read_file(const std::filesystem::path& path) {
+  require(!std::filesystem::is_directory(path), path.string() + ": is a folder, expected a file");
   std::ifstream file(path, std::ios::binary);
   require(file.good(), path.string() + ": cannot read");
   std::ostringstream text;

@@ -1,6 +1,8 @@
 #include "train/checkpoint.h"
 
 #include <algorithm>
+#include <cmath>
+#include <span>
 #include <vector>
 
 #include "data/hdf5_attributes.h"
@@ -129,22 +131,25 @@ void CheckpointReader::load(const std::string& group_name, const ParameterList& 
                           where + ": missing group /" + group_name);
   H5G_info_t group_info{};
   check_hdf5(H5Gget_info(group.get(), &group_info), where + ": cannot read group /" + group_name);
-  require_fit(group_info.nlinks == into.size(), where + ": /" + group_name + " holds " +
-                                                std::to_string(group_info.nlinks) + " tensors, the model has " +
-                                                std::to_string(into.size()));
+  require(group_info.nlinks == into.size(), where + ": /" + group_name + " holds " +
+                                            std::to_string(group_info.nlinks) + " tensors, the model has " +
+                                            std::to_string(into.size()));
   for (const auto& [name, tensor] : into) {
     const std::string dataset_path = "/" + group_name + "/" + name;
-    require_fit(H5Lexists(group.get(), name.c_str(), H5P_DEFAULT) > 0, where + ": missing " + dataset_path);
+    require(H5Lexists(group.get(), name.c_str(), H5P_DEFAULT) > 0, where + ": missing " + dataset_path);
     const DatasetHandle dataset(H5Dopen2(group.get(), name.c_str(), H5P_DEFAULT),
                                 where + ": cannot open " + dataset_path);
     const DataspaceHandle space(H5Dget_space(dataset.get()), where + ": cannot read the shape of " + dataset_path);
     std::vector<hsize_t> stored(static_cast<size_t>(std::max(0, H5Sget_simple_extent_ndims(space.get()))));
     H5Sget_simple_extent_dims(space.get(), stored.data(), nullptr);
     const std::vector<hsize_t> expected = dims_of(tensor);
-    require_fit(stored == expected, where + ": " + dataset_path + " has shape " + shape_text(stored) +
+    require(stored == expected, where + ": " + dataset_path + " has shape " + shape_text(stored) +
                                     ", the model of the config has " + shape_text(expected));
     check_hdf5(H5Dread(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, tensor.data()),
                where + ": " + dataset_path + " cannot be read or fails its checksum (the file is corrupt)");
+    const std::span<const float> values(tensor.data(), static_cast<size_t>(tensor.numel()));
+    require(std::all_of(values.begin(), values.end(), [](float value) { return std::isfinite(value); }),
+            where + ": " + dataset_path + " holds non-finite values (nan or inf): a diverged state, not resumable");
   }
 }
 

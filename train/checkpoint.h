@@ -32,9 +32,9 @@ namespace knnformer {
 inline constexpr std::string_view kCheckpointFormatName = "knnformer-checkpoint";
 inline constexpr int64_t kCheckpointFormatVersion = 1;
 
-// A checkpoint that is intact but does not fit what it is loaded into (a model
-// of another shape, another vocabulary or seed): the user's input is at
-// fault, not the file, so a resume reports it instead of trying older ones.
+// A checkpoint that is intact but does not fit what the user gave with it (a
+// dataset of another vocabulary): the input is at fault, not the file, so a
+// resume reports it instead of trying older checkpoints.
 class IncompatibleCheckpoint : public Error {
  public:
   using Error::Error;
@@ -70,9 +70,10 @@ class CheckpointReader {
   const CheckpointInfo& info() const { return info_; }
 
   // Reads group ("parameters" or "optimizer") into the tensors of `into`,
-  // which must match the stored ones in names and shapes (else
-  // IncompatibleCheckpoint, naming the first difference); a dataset that fails
-  // its checksum is an Error naming it.
+  // which must match the stored ones in names and shapes; a difference, a
+  // dataset that fails its checksum or one holding a nan or an infinity is an
+  // Error naming it. (Which checkpoints belong to a run is decided before,
+  // from their configs: train/checkpoint_verification.h.)
   void load(const std::string& group, const ParameterList& into) const;
 
  private:

@@ -18,6 +18,7 @@
 #include <boost/program_options.hpp>
 
 #include "core/error.h"
+#include "train/command_line.h"
 #include "train/commands.h"
 #include "train/compare_alignment.h"
 #include "train/compare_run.h"
@@ -72,19 +73,12 @@ std::optional<CompareRequest> parse_request(const Arguments& arguments) {
   const po::options_description options = compare_options();
   po::options_description all;
   all.add(options).add_options()("run", po::value<std::vector<std::string>>());
-  po::positional_options_description positional;
-  positional.add("run", -1);
-  po::variables_map flags;
-  try {
-    po::store(po::command_line_parser(arguments).options(all).positional(positional).run(), flags);
-  } catch (const po::error& error) {
-    throw Error(std::string(error.what()) + " (see knnformer compare --help)");
-  }
+  const po::variables_map flags = parse_flags("compare", arguments, all, {"run", -1});
   if (flags.count("help")) {
     print_usage(options);
     return std::nullopt;
   }
-  require(flags.count("run"), "no run directory given (knnformer compare RUN_DIR [RUN_DIR...])");
+  require_usage(flags.count("run"), "no run directory given (knnformer compare RUN_DIR [RUN_DIR...])");
   CompareRequest request;
   for (const std::string& run : flags["run"].as<std::vector<std::string>>()) request.runs.emplace_back(run);
   request.axis = parse_compare_axis(flags["by"].as<std::string>());

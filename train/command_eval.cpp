@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/parallel.h"
+#include "train/command_line.h"
 #include "train/commands.h"
 #include "train/evaluation.h"
 #include "train/saved_model.h"
@@ -25,8 +26,8 @@ po::options_description eval_options() {
       ("checkpoint", po::value<std::string>(), "checkpoint file, or run directory (its newest valid checkpoint)")
       ("data", po::value<std::string>(), "token dataset (default: the one the run trained on)")
       ("batches", po::value<int64_t>(), "val batches to average (default: the run's eval-batches)")
-      ("threads", po::value<int64_t>()->default_value(0), "threads (0: every core)")
       ("help", "this text");
+  add_threads_option(options, 0);
   return options;
 }
 
@@ -38,17 +39,16 @@ std::optional<std::string> optional_flag(const po::variables_map& flags, const c
 
 int run_eval(const Arguments& arguments) {
   const po::options_description options = eval_options();
-  po::variables_map flags;
-  po::store(po::command_line_parser(arguments).options(options).run(), flags);
+  const po::variables_map flags = parse_flags("eval", arguments, options);
   if (flags.count("help")) {
     std::cout << "usage: knnformer eval --checkpoint FILE|RUN_DIR [--data FILE.h5] [--batches N]\n" << options;
     return 0;
   }
-  require(flags.count("checkpoint"), "no checkpoint given (--checkpoint FILE|RUN_DIR)");
-  set_num_threads(static_cast<int>(flags["threads"].as<int64_t>()));
+  require_usage(flags.count("checkpoint"), "no checkpoint given (--checkpoint FILE|RUN_DIR)");
+  set_num_threads(thread_count(flags));
   const SavedModel saved = load_saved_model(flags["checkpoint"].as<std::string>());
   const int64_t batches = flags.count("batches") ? flags["batches"].as<int64_t>() : saved.config.eval_batches;
-  require(batches >= 1, "--batches " + std::to_string(batches) + " is out of range (expected at least 1)");
+  require_usage(batches >= 1, "--batches " + std::to_string(batches) + " is out of range (expected at least 1)");
   const auto dataset = open_dataset(saved, optional_flag(flags, "data"));
   Arena arena;
   const double loss = mean_loss(saved.model, read_eval_batches(dataset, saved.config.batch, saved.config.context,

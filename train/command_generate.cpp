@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/parallel.h"
 #include "data/tokenizer.h"
+#include "train/command_line.h"
 #include "train/commands.h"
 #include "train/generation.h"
 #include "train/saved_model.h"
@@ -28,8 +29,8 @@ po::options_description generate_options() {
       ("top-k", po::value<int64_t>()->default_value(0), "sample among the k likeliest tokens (0: all)")
       ("seed", po::value<uint64_t>()->default_value(0), "seed of the sampling")
       ("data", po::value<std::string>(), "dataset whose tokenizer to use (default: the one the run trained on)")
-      ("threads", po::value<int64_t>()->default_value(1), "threads (0: every core)")
       ("help", "this text");
+  add_threads_option(options, 1);
   return options;
 }
 
@@ -61,21 +62,20 @@ class TextStream {
 
 int run_generate(const Arguments& arguments) {
   const po::options_description options = generate_options();
-  po::variables_map flags;
-  po::store(po::command_line_parser(arguments).options(options).run(), flags);
+  const po::variables_map flags = parse_flags("generate", arguments, options);
   if (flags.count("help")) {
     std::cout << "usage: knnformer generate --checkpoint FILE|RUN_DIR --prompt TEXT [options]\n" << options;
     return 0;
   }
-  require(flags.count("checkpoint"), "no checkpoint given (--checkpoint FILE|RUN_DIR)");
+  require_usage(flags.count("checkpoint"), "no checkpoint given (--checkpoint FILE|RUN_DIR)");
   const SamplingOptions sampling{.temperature = flags["temperature"].as<double>(),
                                  .top_k = flags["top-k"].as<int64_t>(),
                                  .seed = flags["seed"].as<uint64_t>()};
   const int64_t count = flags["tokens"].as<int64_t>();
-  require(sampling.temperature >= 0, "--temperature must be at least 0");
-  require(sampling.top_k >= 0, "--top-k must be at least 0");
-  require(count >= 0, "--tokens must be at least 0");
-  set_num_threads(static_cast<int>(flags["threads"].as<int64_t>()));
+  require_usage(sampling.temperature >= 0, "--temperature must be at least 0");
+  require_usage(sampling.top_k >= 0, "--top-k must be at least 0");
+  require_usage(count >= 0, "--tokens must be at least 0");
+  set_num_threads(thread_count(flags));
 
   const SavedModel saved = load_saved_model(flags["checkpoint"].as<std::string>());
   const std::unique_ptr<Tokenizer> tokenizer = load_tokenizer(*open_dataset(saved, optional_flag(flags, "data")));

@@ -10,6 +10,7 @@
 #include "data/batch_loader.h"
 #include "data/token_dataset.h"
 #include "data/tokenizer.h"
+#include "train/command_line.h"
 #include "train/commands.h"
 
 namespace knnformer {
@@ -34,7 +35,7 @@ po::options_description inspect_options() {
 
 Split parse_split(const std::string& name) {
   if (name == "train") return Split::train;
-  require(name == "val", "--split '" + name + "' is unknown (expected train or val)");
+  require_usage(name == "val", "--split '" + name + "' is unknown (expected train or val)");
   return Split::val;
 }
 
@@ -104,16 +105,12 @@ void show_batch(const std::shared_ptr<const TokenDataset>& dataset, Split split,
 
 int run_inspect(const Arguments& arguments) {
   const po::options_description options = inspect_options();
-  po::positional_options_description positional;
-  positional.add("file", 1);
-  po::variables_map flags;
-  po::store(po::command_line_parser(arguments).options(options).positional(positional).run(), flags);
-  po::notify(flags);
+  const po::variables_map flags = parse_flags("inspect", arguments, options, {"file", 1});
   if (flags.count("help")) {
     std::cout << "usage: knnformer inspect FILE.h5 [options]\n" << options;
     return 0;
   }
-  require(flags.count("file"), "no dataset file given (knnformer inspect FILE.h5)");
+  require_usage(flags.count("file"), "no dataset file given (knnformer inspect FILE.h5)");
   const auto dataset = std::make_shared<const TokenDataset>(flags["file"].as<std::string>());
   const Split split = parse_split(flags["split"].as<std::string>());
   const std::unique_ptr<Tokenizer> tokenizer =
@@ -121,7 +118,7 @@ int run_inspect(const Arguments& arguments) {
   show_header(*dataset);
 
   const int64_t wanted = flags["tokens"].as<int64_t>();
-  require(wanted >= 0, "--tokens must be >= 0");
+  require_usage(wanted >= 0, "--tokens must be >= 0");
   std::vector<int32_t> first(std::min<uint64_t>(static_cast<uint64_t>(wanted), dataset->size(split)));
   dataset->read(split, 0, first);
   std::cout << "first " << first.size() << " tokens of " << split_name(split)

@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "data/prepare.h"
 #include "data/sentencepiece_training.h"
+#include "train/command_line.h"
 #include "train/commands.h"
 
 namespace knnformer {
@@ -99,7 +100,7 @@ class ProgressLine {
 };
 
 DatasetOutput output_of(const po::variables_map& flags) {
-  require(flags.count("output"), "--output FILE.h5 is required");
+  require_usage(flags.count("output"), "--output FILE.h5 is required");
   return DatasetOutput{.path = flags["output"].as<std::string>(),
                        .write = {.overwrite = flags["force"].as<bool>(),
                                  .compression_level = flags["compression"].as<int>()},
@@ -109,9 +110,9 @@ DatasetOutput output_of(const po::variables_map& flags) {
 PrepareSummary prepare_text(const po::variables_map& flags, ProgressLine& progress) {
   const std::vector<std::string> inputs = flags["input"].as<std::vector<std::string>>();
   const std::string tokenizer = flags["tokenizer"].as<std::string>();
-  require(tokenizer == "byte" || tokenizer == "sentencepiece",
+  require_usage(tokenizer == "byte" || tokenizer == "sentencepiece",
           "--tokenizer '" + tokenizer + "' is unknown (expected byte or sentencepiece)");
-  require(tokenizer == "sentencepiece" || !flags.count("vocab-size"),
+  require_usage(tokenizer == "sentencepiece" || !flags.count("vocab-size"),
           "--vocab-size applies to --tokenizer sentencepiece and imports; the byte vocabulary is 257");
   TextPrepareOptions options{.inputs = {inputs.begin(), inputs.end()},
                              .output = output_of(flags),
@@ -125,7 +126,7 @@ PrepareSummary prepare_text(const po::variables_map& flags, ProgressLine& progre
 }
 
 PrepareSummary import_tokens(const po::variables_map& flags, ProgressLine& progress) {
-  require(flags.count("vocab-size"), "--vocab-size N is required with --import-bin (ids must lie below it)");
+  require_usage(flags.count("vocab-size"), "--vocab-size N is required with --import-bin (ids must lie below it)");
   BinImportOptions options{.train_file = flags["import-bin"].as<std::string>(),
                            .val_file = std::nullopt,
                            .format = parse_bin_format(flags["import-format"].as<std::string>()),
@@ -151,9 +152,7 @@ void print_summary(const std::string& output, const PrepareSummary& summary, dou
 
 int run_prepare(const Arguments& arguments) {
   const po::options_description options = prepare_options();
-  po::variables_map flags;
-  po::store(po::command_line_parser(arguments).options(options).run(), flags);
-  po::notify(flags);
+  const po::variables_map flags = parse_flags("prepare", arguments, options);
   if (flags.count("help")) {
     std::cout << "usage: knnformer prepare --input PATH [PATH...] --output FILE.h5 [options]\n"
                  "       knnformer prepare --import-bin train.bin [--import-bin-val val.bin] --vocab-size N "
@@ -162,8 +161,8 @@ int run_prepare(const Arguments& arguments) {
     return 0;
   }
   const bool text = flags.count("input") > 0, import = flags.count("import-bin") > 0;
-  require(text != import, "give either --input (text) or --import-bin (token files), not both or neither");
-  require(import || !flags.count("import-bin-val"), "--import-bin-val needs --import-bin");
+  require_usage(text != import, "give either --input (text) or --import-bin (token files), not both or neither");
+  require_usage(import || !flags.count("import-bin-val"), "--import-bin-val needs --import-bin");
 
   const auto start = Clock::now();
   PrepareSummary summary;

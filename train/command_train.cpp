@@ -8,21 +8,23 @@
 // anything is written, so a bad input changes nothing on disk.
 #include <unistd.h>
 
-#include <algorithm>
-#include <array>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include <boost/program_options.hpp>
 
 #include "core/error.h"
 #include "core/parallel.h"
 #include "train/atomic_file.h"
+#include "train/checkpoint_verification.h"
+#include "train/command_line.h"
 #include "train/commands.h"
 #include "train/metrics_log.h"
 #include "train/progress.h"
 #include "train/run_config.h"
 #include "train/run_directory.h"
+#include "train/run_lock.h"
 #include "train/trainer.h"
 #include "train/training_loop.h"
 
@@ -31,12 +33,7 @@ namespace knnformer {
 namespace {
 
 namespace po = boost::program_options;
-
-// What a resumed run may change: how long it runs and how it reports, never
-// what it computes. Not fidelity-every, though it only reports: whether it
-// is 0 decides metrics.csv's columns, fixed when the run started.
-constexpr std::array kResumableOptions = {"steps",      "threads",      "data",          "log-every",
-                                          "eval-every", "eval-batches", "checkpoint-every", "keep-checkpoints"};
+namespace fs = std::filesystem;
 
 struct Setting {
   std::string name, value;
@@ -63,18 +60,8 @@ po::options_description command_only_options() {
 TrainRequest parse_request(const Arguments& arguments) {
   po::options_description all;
   all.add(command_only_options()).add(run_options_description());
-  po::parsed_options parsed(&all);
-  try {
-    // Without short options, "-1" after --lr is a value rather than an unknown flag.
-    const int style = po::command_line_style::unix_style ^ po::command_line_style::allow_short;
-    parsed = po::command_line_parser(arguments).options(all).style(style).run();
-  } catch (const po::unknown_option& error) {
-    throw Error("unknown option '" + error.get_option_name() + "' (see knnformer train --help)");
-  } catch (const po::error& error) {
-    throw Error(std::string(error.what()) + " (see knnformer train --help)");
-  }
   TrainRequest request;
-  for (const auto& option : parsed.options) {
+  for (const auto& option : parse_arguments("train", arguments, all).options) {
     const std::string& name = option.string_key;
     const std::string value = option.value.empty() ? "" : option.value.front();
     if (name == "config") request.config_file = value;
@@ -94,9 +81,24 @@ void print_help() {
                "A run keeps config.ini, metrics.csv and checkpoints/ in RUN_DIR. A resumed run continues\n"
                "bit for bit from its newest valid checkpoint; it may change only steps, threads, data and\n"
                "the logging options other than fidelity-every. SIGINT or SIGTERM end a run after its step,\n"
-               "with a checkpoint.\n"
+               "with a checkpoint. One process at a time may train in a run directory.\n"
             << all;
 }
+
+// A flag's setting; its mistakes are the command line's (exit status 2).
+void apply_flag(RunConfig& config, const Setting& setting) {
+  try {
+    apply_setting(config, setting.name, setting.value, "--" + setting.name);
+  } catch (const UsageError&) {
+    throw;
+  } catch (const Error& error) {
+    throw UsageError(error.what());
+  }
+}
+
+// The dataset as an absolute path, so that the run, its config.ini and its
+// checkpoints name the same file whatever folder it is resumed from.
+std::string absolute_path(const std::string& path) { return fs::absolute(path).lexically_normal().string(); }
 
 void print_effective_config(const RunConfig& config, const RunDirectory& run) {
   std::cout << "# effective config, saved as " << run.config_file().string() << "\n" << to_ini(config) << "\n";
@@ -117,20 +119,42 @@ int train(Trainer& trainer, const RunDirectory& run) {
   return 0;
 }
 
+// Error unless the run directory may take a new run: it holds none, or
+// --force was given. A run stopped before its first checkpoint is pointed
+// to --resume, which starts it again from step 0.
+void require_room_for_run(const RunDirectory& run, bool force) {
+  if (force || !run.holds_run()) return;
+  const std::string out = run.root().string();
+  require(run.ever_checkpointed(), out + ": holds a run stopped before its first checkpoint (restart it with "
+                                         "--resume " + out + ", or start over with --force)");
+  throw Error(out + ": already holds a run (continue it with --resume " + out + ", or start over with --force)");
+}
+
 int start_run(const TrainRequest& request) {
   RunConfig config;
   if (!request.config_file.empty()) apply_config_file(config, request.config_file);
-  for (const auto& [name, value] : request.settings) apply_setting(config, name, value, "--" + name);
+  for (const Setting& setting : request.settings) apply_flag(config, setting);
   if (config.lr_decay_steps == 0) config.lr_decay_steps = config.steps;  // the schedule is fixed when a run starts
   config.validate();
+  config.data = absolute_path(config.data);
 
   const RunDirectory run(config.out);
-  require(!run.holds_run() || request.force,
-          config.out + ": already holds a run (continue it with --resume " + config.out +
-              ", or start over with --force)");
+  require(!fs::exists(run.root()) || fs::is_directory(run.root()),
+          config.out + ": is a file, not a run directory (give --out a folder)");
+  // Refuse at once while another process writes there; a new folder is
+  // locked as soon as it exists, after every check of the input.
+  std::optional<RunLock> lock;
+  if (fs::exists(run.root())) lock.emplace(run.root());
+  require_room_for_run(run, request.force);
   set_num_threads(static_cast<int>(config.threads));
-  Trainer trainer(config, std::make_shared<const TokenDataset>(config.data));
+  const auto dataset = std::make_shared<const TokenDataset>(config.data);
+  Trainer trainer(config, dataset);
 
+  if (!lock) {
+    run.create();
+    lock.emplace(run.root());
+    require_room_for_run(run, request.force);  // another process may have started there meanwhile
+  }
   if (request.force) run.remove_run();
   run.create();
   write_file_atomically(run.config_file(), to_ini(config));
@@ -140,50 +164,90 @@ int start_run(const TrainRequest& request) {
   return train(trainer, run);
 }
 
-// Moves checkpoints newer than the one resumed from (they failed to verify)
-// out of the way, so that pruning never prefers them to the new ones.
-void set_aside_newer_checkpoints(const RunDirectory& run, int64_t step) {
-  for (const auto& path : run.checkpoints()) {
-    if (path == run.checkpoint_path(step)) break;
-    std::filesystem::path aside = path;
-    aside += ".corrupt";
-    std::filesystem::rename(path, aside);
-    std::cerr << "note: moved " << path.string() << " to " << aside.string() << "\n";
+// The run's config.ini with the flags of a resume applied: only the
+// resumable options may change (run_config.h, is_resumable).
+RunConfig resumed_config(const TrainRequest& request, const RunDirectory& run, const RunConfig& saved) {
+  RunConfig config = saved;
+  for (const Setting& setting : request.settings) {
+    require_usage(setting.name != "out", "--out cannot be combined with --resume (the run stays in " +
+                                             request.resume + ")");
+    apply_flag(config, setting);
+    require_usage(is_resumable(setting.name) || setting_text(config, setting.name) == setting_text(saved, setting.name),
+                  "--" + setting.name + " " + setting.value + ": a resumed run keeps its config (" + setting.name +
+                      " = " + setting_text(saved, setting.name) + " in " + run.config_file().string() +
+                      "); only steps, threads, data and the logging options other than fidelity-every may change");
   }
+  config.out = request.resume;
+  config.data = absolute_path(config.data);
+  config.validate();
+  return config;
+}
+
+// Error when config.ini disagrees with every checkpoint that can be read
+// (it was edited by hand): a resume keeps its config, from a file as from
+// the command line. A disagreeing checkpoint among agreeing ones is instead
+// one that does not belong to the run, set aside when restoring.
+void require_config_of_checkpoints(const RunDirectory& run, const RunConfig& saved) {
+  std::string disagreement;
+  for (const fs::path& path : run.checkpoints()) {
+    try {
+      const CheckpointReader reader(path);
+      const RunConfig written = checkpoint_config(reader);
+      const std::vector<std::string_view> differences = fixed_option_differences(written, saved);
+      if (differences.empty()) return;
+      if (!disagreement.empty()) continue;
+      const std::string name(differences.front());
+      disagreement = run.config_file().string() + ": " + name + " = " + setting_text(saved, name) +
+                     " differs from the run's checkpoints (" + name + " = " + setting_text(written, name) + " in " +
+                     path.string() + "); a resumed run keeps its config: change it back, or start a new run";
+    } catch (const Error&) {
+      continue;  // unreadable: restoring reports it
+    }
+  }
+  require(disagreement.empty(), disagreement);
+}
+
+// Restores the newest checkpoint that belongs to the run, setting aside
+// each newer one that fails; step 0 when the run stopped before its first
+// checkpoint.
+int64_t restore_trainer(Trainer& trainer, const RunDirectory& run, const RunConfig& config) {
+  if (!run.ever_checkpointed()) {
+    std::cout << run.root().string() << ": no checkpoint yet (the run stopped before its first); "
+              << "training again from step 0\n";
+    return 0;
+  }
+  const CheckpointInfo info = run.restore_newest(
+      [&](const CheckpointReader& reader) {
+        verify_checkpoint(reader, config);
+        trainer.restore(reader);
+      },
+      [&](const fs::path& failed) { run.set_aside(failed); });
+  return info.step;
 }
 
 int resume_run(const TrainRequest& request) {
-  require(request.config_file.empty(),
-          "--config cannot be combined with --resume (the run's config.ini is its config)");
+  require_usage(request.config_file.empty(),
+                "--config cannot be combined with --resume (the run's config.ini is its config)");
   const RunDirectory run(request.resume);
-  require(std::filesystem::exists(run.config_file()),
+  require(fs::is_directory(run.root()) && fs::exists(run.config_file()),
           request.resume + ": not a run directory (no config.ini)");
-  RunConfig config;
-  apply_config_file(config, run.config_file());
-  const RunConfig saved = config;
-  for (const auto& [name, value] : request.settings) {
-    apply_setting(config, name, value, "--" + name);
-    const bool resumable =
-        std::find(kResumableOptions.begin(), kResumableOptions.end(), name) != kResumableOptions.end();
-    require(resumable || setting_text(config, name) == setting_text(saved, name),
-            "--" + name + " " + value + ": a resumed run keeps its config (" + name + " = " +
-                setting_text(saved, name) + " in " + run.config_file().string() +
-                "); only steps, threads, data and the logging options other than fidelity-every may change");
-  }
-  config.out = request.resume;
-  config.validate();
+  const RunLock lock(run.root());
+  const RunConfig saved = read_run_config(read_file(run.config_file()), run.config_file().string());
+  const RunConfig config = resumed_config(request, run, saved);
+  require_config_of_checkpoints(run, saved);
 
   set_num_threads(static_cast<int>(config.threads));
-  Trainer trainer(config, std::make_shared<const TokenDataset>(config.data));
-  const CheckpointInfo info = run.restore_newest([&](const CheckpointReader& reader) { trainer.restore(reader); });
+  const auto dataset = std::make_shared<const TokenDataset>(config.data);
+  Trainer trainer(config, dataset);
+  const int64_t step = restore_trainer(trainer, run, config);
   if (trainer.step() >= config.steps) {
     std::cout << request.resume << ": already at step " << trainer.step() << " of " << config.steps
               << "; nothing to do (--steps N trains further)\n";
     return 0;
   }
-  std::cout << "resuming " << request.resume << " from step " << info.step << " (" << info.tokens << " tokens)\n";
-  set_aside_newer_checkpoints(run, info.step);
-  keep_rows_up_to(run.metrics_file(), info.step);
+  if (step > 0) std::cout << "resuming " << request.resume << " from step " << step << " (" << trainer.tokens()
+                          << " tokens)\n";
+  keep_rows_up_to(run.metrics_file(), step);
   write_file_atomically(run.config_file(), to_ini(config));
   print_effective_config(config, run);
   return train(trainer, run);

@@ -2,6 +2,7 @@
 // subcommands; `knnformer SUBCOMMAND --help` describes one.
 #include <exception>
 #include <iostream>
+#include <new>
 #include <string>
 
 #include "core/error.h"
@@ -33,10 +34,21 @@ int main(int argc, char** argv) {
   }
   for (const auto& command : knnformer::commands()) {
     if (command.name != arguments[0]) continue;
+    const auto report = [&](const std::string& message) {
+      std::cerr << "knnformer " << command.name << ": error: " << message << "\n";
+    };
     try {
       return command.run(knnformer::Arguments(arguments.begin() + 1, arguments.end()));
+    } catch (const knnformer::UsageError& error) {
+      report(error.what());
+      return 2;
+    } catch (const std::bad_alloc&) {
+      // Sizes are checked against the machine's memory before a run
+      // allocates (core/memory_budget.h); this is what slips past the estimates.
+      report("out of memory (std::bad_alloc)");
+      return 1;
     } catch (const std::exception& error) {
-      std::cerr << "knnformer " << command.name << ": error: " << error.what() << "\n";
+      report(error.what());
       return 1;
     }
   }

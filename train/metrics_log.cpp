@@ -1,6 +1,9 @@
 #include "train/metrics_log.h"
 
+#include <charconv>
 #include <cstdio>
+#include <optional>
+#include <string_view>
 #include <sstream>
 
 #include "core/error.h"
@@ -40,16 +43,37 @@ void MetricsLog::append(const MetricsRow& row, const ExtraValues& extra) {
   require(file_.good(), path_.string() + ": write failed");
 }
 
+namespace {
+
+// The step at the start of a row ("120,245760,..." → 120), or nullopt.
+std::optional<int64_t> row_step(std::string_view line) {
+  int64_t step = 0;
+  const auto [end, error] = std::from_chars(line.data(), line.data() + line.size(), step);
+  if (error != std::errc() || end == line.data() || end == line.data() + line.size() || *end != ',')
+    return std::nullopt;
+  return step;
+}
+
+}  // namespace
+
 void keep_rows_up_to(const std::filesystem::path& path, int64_t step) {
   if (!std::filesystem::exists(path)) return;
   const std::string text = read_file(path);
+  require(text.starts_with(kMetricsHeader),
+          path.string() + ": not a metrics file (its first line is not \"" + std::string(kMetricsHeader) + "...\")");
   std::string kept;
+  int64_t line_number = 1;
   size_t begin = 0;
   for (size_t end = text.find('\n'); end != std::string::npos; begin = end + 1, end = text.find('\n', begin)) {
-    const std::string line = text.substr(begin, end - begin);
-    const bool is_header = begin == 0;
-    if (!is_header && std::stoll(line) > step) break;
-    kept += line + "\n";
+    const std::string_view line(text.data() + begin, end - begin);
+    if (begin > 0) {
+      const std::optional<int64_t> row = row_step(line);
+      require(row.has_value(), path.string() + ": line " + std::to_string(line_number) +
+                                   " is not a metrics row (the file is damaged; move it aside to resume)");
+      if (*row > step) break;
+    }
+    kept.append(line) += '\n';
+    ++line_number;
   }
   write_file_atomically(path, kept);
 }

@@ -1,6 +1,7 @@
 #include "train/run_config.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -11,6 +12,7 @@
 #include <boost/program_options/value_semantic.hpp>
 
 #include "core/error.h"
+#include "core/parallel.h"
 #include "train/atomic_file.h"
 
 namespace knnformer {
@@ -56,7 +58,8 @@ const std::vector<Option>& table() {
       {{"data", "run", "token dataset file (HDF5, made by knnformer prepare)"}, &RunConfig::data},
       {{"out", "run", "run directory: config.ini, metrics.csv, checkpoints/"}, &RunConfig::out},
       {{"seed", "run", "seed of initialisation, batches and dropout"}, &RunConfig::seed},
-      {{"threads", "run", "threads of the kernels (0: every core)"}, &RunConfig::threads, {0, 4096}},
+      {{"threads", "run", "threads of the kernels (0: every core)"}, &RunConfig::threads,
+       {0, static_cast<double>(kMaxThreads)}},
       {{"steps", "run", "optimizer steps of the whole run"}, &RunConfig::steps, {1, kInf}},
 
       {{"n-layer", "model", "transformer blocks"}, &RunConfig::n_layer, {1, 1024}},
@@ -263,12 +266,15 @@ po::options_description run_options_description() {
   return all;
 }
 
-void apply_config_text(RunConfig& config, const std::string& text, const std::string& source) {
+std::vector<std::string> apply_config_text(RunConfig& config, const std::string& text, const std::string& source) {
   // The same option names, without defaults: only what the file says is applied.
   po::options_description names;
   for (const auto& option : table())
     names.add_options()(std::string(option.info.name).c_str(), po::value<std::string>());
-  std::istringstream stream(text);
+  // Editors on Windows start UTF-8 files with a byte-order mark, which would
+  // otherwise become part of the first option's name.
+  constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+  std::istringstream stream(text.starts_with(kByteOrderMark) ? text.substr(kByteOrderMark.size()) : text);
   po::parsed_options parsed(&names);
   try {
     parsed = po::parse_config_file(stream, names, false);
@@ -285,10 +291,38 @@ void apply_config_text(RunConfig& config, const std::string& text, const std::st
     require(setting.value.size() == 1, source + ": option '" + setting.string_key + "' needs one value");
     apply_setting(config, setting.string_key, setting.value.front(), source);
   }
+  return seen;
 }
 
-void apply_config_file(RunConfig& config, const std::filesystem::path& path) {
-  apply_config_text(config, read_file(path), path.string());
+std::vector<std::string> apply_config_file(RunConfig& config, const std::filesystem::path& path) {
+  return apply_config_text(config, read_file(path), path.string());
+}
+
+RunConfig read_run_config(const std::string& text, const std::string& source) {
+  RunConfig config;
+  const std::vector<std::string> given = apply_config_text(config, text, source);
+  require(!given.empty(), source + ": holds no options (a run's config lists them all; the file was emptied)");
+  for (const auto& option : table())
+    require(std::find(given.begin(), given.end(), option.info.name) != given.end(),
+            source + ": option '" + std::string(option.info.name) +
+                "' is missing (a run's config lists them all; the file was edited or damaged)");
+  return config;
+}
+
+bool is_resumable(std::string_view name) {
+  // out too: a run is resumed from wherever its directory is now.
+  constexpr std::array kResumableOptions = {"steps",      "threads",          "data",
+                                            "out",        "log-every",        "eval-every",
+                                            "eval-batches", "checkpoint-every", "keep-checkpoints"};
+  return std::find(kResumableOptions.begin(), kResumableOptions.end(), name) != kResumableOptions.end();
+}
+
+std::vector<std::string_view> fixed_option_differences(const RunConfig& a, const RunConfig& b) {
+  std::vector<std::string_view> names;
+  for (const auto& option : table())
+    if (!is_resumable(option.info.name) && setting_text(a, option.info.name) != setting_text(b, option.info.name))
+      names.push_back(option.info.name);
+  return names;
 }
 
 std::string to_ini(const RunConfig& config) {

@@ -109,10 +109,26 @@ void apply_setting(RunConfig& config, std::string_view name, const std::string& 
 // The option's value as text (what config.ini holds).
 std::string setting_text(const RunConfig& config, std::string_view name);
 
-// Applies every `name = value` line of an INI file. Unknown names, repeated
-// names and unreadable files are Errors naming the file.
-void apply_config_file(RunConfig& config, const std::filesystem::path& path);
-void apply_config_text(RunConfig& config, const std::string& text, const std::string& source);
+// Applies every `name = value` line of an INI file (a UTF-8 byte-order mark
+// at its start is skipped) and returns the names applied. Unknown names,
+// repeated names and unreadable files are Errors naming the file.
+std::vector<std::string> apply_config_file(RunConfig& config, const std::filesystem::path& path);
+std::vector<std::string> apply_config_text(RunConfig& config, const std::string& text, const std::string& source);
+
+// A run's own config (RUN_DIR/config.ini, or the copy in a checkpoint), which
+// `train` writes with every option: one missing means the text was edited or
+// damaged, an Error naming `source` and the option.
+RunConfig read_run_config(const std::string& text, const std::string& source);
+
+// Whether the option may differ between a run and its resumption: how long
+// it runs, where and how it reports, never what it computes (steps, threads,
+// data, out and the logging options but fidelity-every, whose being 0 fixes
+// metrics.csv's columns).
+bool is_resumable(std::string_view name);
+
+// The options a resume keeps (all but the resumable ones) whose values
+// differ between a and b, in table order.
+std::vector<std::string_view> fixed_option_differences(const RunConfig& a, const RunConfig& b);
 
 // The config as an INI file, grouped, with the options' help as comments.
 std::string to_ini(const RunConfig& config);

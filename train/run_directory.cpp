@@ -5,24 +5,13 @@
 #include <iostream>
 
 #include "core/error.h"
+#include "train/checkpoint_verification.h"
 
 namespace knnformer {
 
 namespace {
 
-constexpr std::string_view kCheckpointPrefix = "step-";
-constexpr std::string_view kCheckpointSuffix = ".h5";
-
-// The step of a checkpoint file name ("step-00000500.h5" → 500), or -1.
-int64_t checkpoint_step(const std::filesystem::path& file) {
-  const std::string name = file.filename().string();
-  if (!name.starts_with(kCheckpointPrefix) || !name.ends_with(kCheckpointSuffix)) return -1;
-  const std::string digits =
-      name.substr(kCheckpointPrefix.size(), name.size() - kCheckpointPrefix.size() - kCheckpointSuffix.size());
-  if (digits.empty() || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return -1;
-  return std::stoll(digits);
-}
+constexpr std::string_view kSetAsideExtension = ".corrupt";
 
 }  // namespace
 
@@ -33,8 +22,17 @@ std::filesystem::path RunDirectory::checkpoint_path(int64_t step) const {
 }
 
 bool RunDirectory::holds_run() const {
-  return std::filesystem::exists(config_file()) || std::filesystem::exists(metrics_file()) ||
-         std::filesystem::exists(checkpoint_folder());
+  return std::filesystem::exists(config_file()) || std::filesystem::exists(metrics_file()) || ever_checkpointed();
+}
+
+bool RunDirectory::ever_checkpointed() const { return !checkpoints().empty() || !set_aside_checkpoints().empty(); }
+
+std::vector<std::filesystem::path> RunDirectory::set_aside_checkpoints() const {
+  std::vector<std::filesystem::path> found;
+  if (std::filesystem::is_directory(checkpoint_folder()))
+    for (const auto& entry : std::filesystem::directory_iterator(checkpoint_folder()))
+      if (entry.path().extension() == kSetAsideExtension) found.push_back(entry.path());
+  return found;
 }
 
 void RunDirectory::remove_run() const {
@@ -53,7 +51,7 @@ std::vector<std::filesystem::path> RunDirectory::checkpoints() const {
   std::vector<std::pair<int64_t, std::filesystem::path>> found;
   if (std::filesystem::is_directory(checkpoint_folder()))
     for (const auto& entry : std::filesystem::directory_iterator(checkpoint_folder()))
-      if (const int64_t step = checkpoint_step(entry.path()); step >= 0) found.emplace_back(step, entry.path());
+      if (const std::optional<int64_t> step = checkpoint_name_step(entry.path())) found.emplace_back(*step, entry.path());
   std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   std::vector<std::filesystem::path> paths;
   for (const auto& [step, path] : found) paths.push_back(path);
@@ -67,8 +65,16 @@ void RunDirectory::prune_checkpoints(int64_t keep) const {
     if (entry.path().extension() == ".tmp") std::filesystem::remove(entry.path());
 }
 
-CheckpointInfo RunDirectory::restore_newest(const std::function<void(const CheckpointReader&)>& restore) const {
+CheckpointInfo RunDirectory::restore_newest(const std::function<void(const CheckpointReader&)>& restore,
+                                            const FailedCheckpoint& failed) const {
   const std::vector<std::filesystem::path> candidates = checkpoints();
+  if (candidates.empty()) {
+    const size_t set_aside = set_aside_checkpoints().size();
+    require(set_aside == 0, root_.string() + ": no valid checkpoint to resume from (" + std::to_string(set_aside) +
+                                " set aside as damaged or foreign, *.corrupt in " + checkpoint_folder().string() +
+                                "; start over with --force)");
+    throw Error(root_.string() + ": no checkpoint to resume from (in " + checkpoint_folder().string() + ")");
+  }
   std::string newest_problem;
   for (const auto& path : candidates) {
     try {
@@ -80,11 +86,19 @@ CheckpointInfo RunDirectory::restore_newest(const std::function<void(const Check
     } catch (const Error& error) {
       std::cerr << "warning: skipping checkpoint " << error.what() << "\n";
       if (newest_problem.empty()) newest_problem = error.what();
+      if (failed) failed(path);
     }
   }
-  require(!candidates.empty(), root_.string() + ": no checkpoint to resume from (in " +
-                                   checkpoint_folder().string() + ")");
   throw Error(root_.string() + ": no valid checkpoint (newest: " + newest_problem + ")");
+}
+
+void RunDirectory::set_aside(const std::filesystem::path& checkpoint) const {
+  std::filesystem::path aside = checkpoint;
+  aside += kSetAsideExtension;
+  std::error_code error;
+  std::filesystem::rename(checkpoint, aside, error);
+  require(!error, checkpoint.string() + ": cannot move it aside to " + aside.string() + ": " + error.message());
+  std::cerr << "note: moved " << checkpoint.string() << " to " << aside.string() << "\n";
 }
 
 }  // namespace knnformer

@@ -28,8 +28,10 @@ class RunDirectory {
   std::filesystem::path checkpoint_folder() const { return root_ / "checkpoints"; }
   std::filesystem::path checkpoint_path(int64_t step) const;
 
-  // Whether a run has written here (config.ini, metrics.csv or checkpoints/ exist).
+  // Whether a run has written here (config.ini, metrics.csv or a checkpoint).
   bool holds_run() const;
+  // Whether a checkpoint was ever completed here (set-aside ones included).
+  bool ever_checkpointed() const;
   // Removes what a run writes (--force); other files in the folder stay.
   void remove_run() const;
   // Creates the folder and checkpoints/ (and missing parents).
@@ -37,13 +39,25 @@ class RunDirectory {
 
   // Checkpoint files, newest (highest step) first; temporary files excluded.
   std::vector<std::filesystem::path> checkpoints() const;
+  // Checkpoints set aside by set_aside (*.corrupt).
+  std::vector<std::filesystem::path> set_aside_checkpoints() const;
   // Deletes all but the newest `keep` checkpoints, and stray temporary files.
   void prune_checkpoints(int64_t keep) const;
 
   // Hands the checkpoints to restore, newest first, until one opens and
-  // restores without an Error; each one skipped is reported on stderr with
-  // its reason. Returns the info of the one restored; Error when none was.
-  CheckpointInfo restore_newest(const std::function<void(const CheckpointReader&)>& restore) const;
+  // restores without an Error. Each one that fails, whatever the reason
+  // (damaged, not this run's, non-finite values), is reported on stderr and
+  // handed to `failed`: a resume sets it aside, eval and generate leave the
+  // run as it is. An IncompatibleCheckpoint, the user's input not fitting
+  // the run, stops the search instead. Returns the info of the one
+  // restored; Error when none was.
+  using FailedCheckpoint = std::function<void(const std::filesystem::path&)>;
+  CheckpointInfo restore_newest(const std::function<void(const CheckpointReader&)>& restore,
+                                const FailedCheckpoint& failed = {}) const;
+
+  // Renames a checkpoint to "<name>.corrupt", out of every later search but
+  // kept for a person to look at, and says so on stderr.
+  void set_aside(const std::filesystem::path& checkpoint) const;
 
  private:
   std::filesystem::path root_;

@@ -2,15 +2,31 @@
 
 #include <optional>
 
+#include "train/atomic_file.h"
+#include "train/checkpoint_verification.h"
 #include "train/run_directory.h"
 
 namespace knnformer {
 
 namespace {
 
-SavedModel read_saved_model(const CheckpointReader& reader) {
-  RunConfig config;
-  apply_config_text(config, reader.info().config, reader.path().string() + " (its config)");
+// The run a checkpoint file sits in (RUN_DIR/checkpoints/FILE), if any.
+std::optional<RunDirectory> run_of_checkpoint(const std::filesystem::path& checkpoint) {
+  const std::filesystem::path folder = std::filesystem::absolute(checkpoint).parent_path();
+  const RunDirectory run(folder.parent_path());
+  if (folder.filename() != "checkpoints" || !std::filesystem::exists(run.config_file())) return std::nullopt;
+  return run;
+}
+
+RunConfig run_config_of(const RunDirectory& run) {
+  return read_run_config(read_file(run.config_file()), run.config_file().string());
+}
+
+// The checkpoint verified (against its run's config, or its own when it has
+// no run) and its model loaded.
+SavedModel read_saved_model(const CheckpointReader& reader, const std::optional<RunConfig>& run_config) {
+  const RunConfig config = checkpoint_config(reader);
+  verify_checkpoint(reader, run_config.value_or(config));
   GPT model(config.model(reader.info().vocab_size), config.seed);
   reader.load("parameters", model.parameters());
   return {std::move(model), config, reader.info(), reader.path()};
@@ -19,11 +35,17 @@ SavedModel read_saved_model(const CheckpointReader& reader) {
 }  // namespace
 
 SavedModel load_saved_model(const std::filesystem::path& checkpoint_or_run) {
-  if (!std::filesystem::is_directory(checkpoint_or_run)) return read_saved_model(CheckpointReader(checkpoint_or_run));
+  if (!std::filesystem::is_directory(checkpoint_or_run)) {
+    const std::optional<RunDirectory> run = run_of_checkpoint(checkpoint_or_run);
+    return read_saved_model(CheckpointReader(checkpoint_or_run),
+                            run ? std::optional(run_config_of(*run)) : std::nullopt);
+  }
+  const RunDirectory run(checkpoint_or_run);
+  require(std::filesystem::exists(run.config_file()),
+          checkpoint_or_run.string() + ": not a run directory (no config.ini) nor a checkpoint file");
+  const RunConfig run_config = run_config_of(run);
   std::optional<SavedModel> saved;
-  RunDirectory(checkpoint_or_run).restore_newest([&](const CheckpointReader& reader) {
-    saved.emplace(read_saved_model(reader));
-  });
+  run.restore_newest([&](const CheckpointReader& reader) { saved.emplace(read_saved_model(reader, run_config)); });
   return std::move(*saved);
 }
 

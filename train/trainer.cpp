@@ -1,9 +1,12 @@
 #include "train/trainer.h"
 
+#include <cmath>
+
 #include "core/autograd.h"
 #include "core/ops/elementwise.h"
 #include "optim/gradient_clipping.h"
 #include "train/evaluation.h"
+#include "train/number_text.h"
 
 namespace knnformer {
 
@@ -51,12 +54,21 @@ StepResult Trainer::train_step() {
   const ParameterList& parameters = model_.parameters();
   // Data-parallel training (DESIGN.md section 8) will all-reduce the gradients here.
   const double grad_norm = clip_gradients(parameters, config_.grad_clip);
+  const double train_loss = loss_sum / static_cast<double>(config_.grad_accum);
+  require_finite_step(train_loss, grad_norm);
   const double lr = schedule_.at(step_);
   optimizer_->step(lr);
   for (const auto& parameter : parameters) parameter.tensor.zero_grad();
   ++step_;
-  return {.step = step_, .train_loss = loss_sum / static_cast<double>(config_.grad_accum), .grad_norm = grad_norm,
-          .lr = lr};
+  return {.step = step_, .train_loss = train_loss, .grad_norm = grad_norm, .lr = lr};
+}
+
+void Trainer::require_finite_step(double train_loss, double grad_norm) const {
+  if (std::isfinite(train_loss) && std::isfinite(grad_norm)) return;
+  throw Error("step " + std::to_string(step_ + 1) + ": the training loss is " + printed("%g", train_loss) +
+              " and the gradient norm " + printed("%g", grad_norm) +
+              "; the run stops before this update and writes no checkpoint of it, so the newest checkpoint "
+              "stays the last good state (a lower lr or a grad-clip may keep it finite)");
 }
 
 double Trainer::evaluate() { return mean_loss(model_, eval_batches_, arena_); }
@@ -84,9 +96,9 @@ void Trainer::restore(const CheckpointReader& reader) {
   require_fit(info.vocab_size == model_.config().vocab_size,
           where + ": the model's vocabulary is " + std::to_string(info.vocab_size) + " but " + config_.data +
               " has vocab_size " + std::to_string(model_.config().vocab_size));
-  require_fit(info.seed == config_.seed && info.loader_seed == config_.seed,
+  require(info.seed == config_.seed && info.loader_seed == config_.seed,
           where + ": seed " + std::to_string(info.seed) + " differs from the config's " + std::to_string(config_.seed));
-  require_fit(info.loader_step == info.step * config_.grad_accum,
+  require(info.loader_step == info.step * config_.grad_accum,
           where + ": loader_step " + std::to_string(info.loader_step) + " does not match step " +
               std::to_string(info.step) + " × grad-accum " + std::to_string(config_.grad_accum));
   reader.load("parameters", model_.parameters());

@@ -46,6 +46,9 @@ class Trainer {
   // Builds the model (vocabulary from the dataset) and the optimizer from the config.
   Trainer(const RunConfig& config, const std::shared_ptr<const TokenDataset>& dataset);
 
+  // Error, before the optimizer's update, when the step's loss or gradient
+  // norm is not finite: the state stays the last good one, and no metrics
+  // row or checkpoint of a diverged run is written.
   StepResult train_step();
 
   // Mean loss over the config's eval-batches val batches: always the same
@@ -68,6 +71,7 @@ class Trainer {
 
  private:
   double micro_step(const Batch& batch, int64_t micro);
+  void require_finite_step(double train_loss, double grad_norm) const;
 
   RunConfig config_;
   GPT model_;

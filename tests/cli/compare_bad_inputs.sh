@@ -9,13 +9,13 @@ write_run odd 'data = data.h5' $'15,120,3.1,3.0,1e-3,1,20.00,400'
 mkdir notes && echo "not a run" > notes/readme.txt
 mkdir config-only && echo "data = data.h5" > config-only/config.ini
 
-expect_error "no run directory given" "$knnformer" compare
+expect_usage_error "no run directory given" "$knnformer" compare
 expect_error "nowhere is not a run directory (no such folder)" "$knnformer" compare a nowhere
 expect_error "notes is not a run directory (no config.ini)" "$knnformer" compare a notes
 expect_error "config-only is not a run directory (no metrics.csv)" "$knnformer" compare a config-only
 expect_error "the runs share no logged step" "$knnformer" compare a odd
 expect_error "--by 'epoch' is unknown" "$knnformer" compare a b --by epoch
-expect_error "unrecognised option '--colour'" "$knnformer" compare a b --colour red
+expect_usage_error "unknown option '--colour'" "$knnformer" compare a b --colour red
 expect_error "--plot runs.jpg: expected a .png or .svg file" "$knnformer" compare a b --plot runs.jpg
 # The plot path is checked before any run is read.
 expect_error "--plot missing/runs.png: cannot write there (no folder missing)" \

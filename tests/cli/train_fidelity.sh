@@ -39,7 +39,7 @@ echo "ok: columns, and the losses of a run without fidelity"
 "$knnformer" train --config fidelity.ini --out halves --steps 8 --lr-decay-steps 14 "${attention[@]}" > /dev/null
 "$knnformer" train --resume halves --steps 14 > /dev/null
 diff <(cut -d, -f1-6,9- probed/metrics.csv) <(cut -d, -f1-6,9- halves/metrics.csv) || fail "resumed fidelity rows differ"
-expect_error "fidelity-every = 4" "$knnformer" train --resume halves --steps 16 --fidelity-every 0
+expect_usage_error "fidelity-every = 4" "$knnformer" train --resume halves --steps 16 --fidelity-every 0
 echo "ok: resume"
 
 "$knnformer" compare plain probed > compare.log 2> /dev/null

@@ -58,19 +58,25 @@ without_timing() { cut -d, -f1-6 "$1"; }
 # A listing of every file under the folder with its checksum.
 snapshot() { find . -type f -print0 | sort -z | xargs -0 md5sum; }
 
-# expect_error PATTERN COMMAND...: the command fails with one line on stderr
-# that matches PATTERN, and changes no file.
-expect_error() {
-  local pattern="$1"
-  shift
+# expect_failure STATUS PATTERN COMMAND...: the command exits with STATUS,
+# one line on stderr matching PATTERN, and changes no file.
+expect_failure() {
+  local expected_status="$1" pattern="$2"
+  shift 2
   local before after status=0
   before="$(snapshot)"
   "$@" > stdout.log 2> stderr.log || status=$?
   after="$(snapshot | grep -v ' ./std\(out\|err\)\.log$' || true)"
   before="$(echo "$before" | grep -v ' ./std\(out\|err\)\.log$' || true)"
-  [ "$status" -ne 0 ] || fail "expected an error from: $*"
+  [ "$status" -eq "$expected_status" ] || { cat stderr.log >&2; fail "expected exit status $expected_status, got $status: $*"; }
   [ "$(wc -l < stderr.log)" -eq 1 ] || { cat stderr.log >&2; fail "expected one line on stderr from: $*"; }
   grep -q -- "$pattern" stderr.log || { cat stderr.log >&2; fail "expected '$pattern' from: $*"; }
   [ "$before" = "$after" ] || fail "files changed after the failed command: $*"
   echo "ok: $(cat stderr.log)"
 }
+
+# expect_error PATTERN COMMAND...: a failure of the work (exit status 1).
+expect_error() { expect_failure 1 "$@"; }
+
+# expect_usage_error PATTERN COMMAND...: a wrong command line (exit status 2).
+expect_usage_error() { expect_failure 2 "$@"; }

@@ -53,3 +53,14 @@ TEST_CASE("metrics: extra columns follow the standard ones, an empty cell where 
   CHECK(read_file(path) == std::string(kMetricsHeader) + ",fidelity_out,fidelity_recall\n" + to_csv(row) +
                                ",0.0123457,1\n" + to_csv(row) + ",,\n");
 }
+
+TEST_CASE("metrics: keep_rows_up_to names a line that is not a row, and a file that is not metrics") {
+  const knnformer::testing::TemporaryFolder folder;
+  const auto path = folder.path() / "metrics.csv";
+  write_file_atomically(path, std::string(kMetricsHeader) + "\n5,5,1,,1,1,1,1\nnot a row\n");
+  CHECK_THROWS_WITH_AS(keep_rows_up_to(path, 10), doctest::Contains("metrics.csv: line 3 is not a metrics row"),
+                       Error);
+  write_file_atomically(path, "garbage\n");
+  CHECK_THROWS_WITH_AS(keep_rows_up_to(path, 10), doctest::Contains("not a metrics file"), Error);
+  CHECK(read_file(path) == "garbage\n");  // left as it was
+}

@@ -68,6 +68,40 @@ TEST_CASE("run config: INI text applies every line; unknown and repeated keys ar
   CHECK(error_of([] { RunConfig c; apply_config_file(c, "/nonexistent/x.ini"); }).starts_with("/nonexistent/x.ini"));
 }
 
+TEST_CASE("run config: a byte-order mark before the first line is not part of its name") {
+  RunConfig config;
+  const std::vector<std::string> given = apply_config_text(config, "\xEF\xBB\xBFseed = 7\nsteps = 3\n", "bom.ini");
+  CHECK(config.seed == 7);
+  CHECK(given == std::vector<std::string>{"seed", "steps"});
+}
+
+TEST_CASE("run config: a run's own config must list every option") {
+  RunConfig config;
+  config.data = "d.h5";
+  config.out = "r";
+  const std::string ini = to_ini(config);
+  CHECK(to_ini(read_run_config(ini, "config.ini")) == ini);
+  CHECK(error_of([] { read_run_config("", "config.ini"); }).starts_with("config.ini: holds no options"));
+  const size_t seed = ini.find("seed = ");
+  const std::string without_seed = ini.substr(0, seed) + ini.substr(ini.find('\n', seed) + 1);
+  CHECK(error_of([&] { read_run_config(without_seed, "config.ini"); })
+            .starts_with("config.ini: option 'seed' is missing"));
+}
+
+TEST_CASE("run config: the differences a resume refuses leave out the resumable options") {
+  RunConfig a, b;
+  b.steps = a.steps + 100;
+  b.threads = 2;
+  b.out = "elsewhere";
+  b.eval_every = 7;
+  CHECK(fixed_option_differences(a, b).empty());
+  b.lr = 0.5;
+  b.n_embd = 64;
+  CHECK(fixed_option_differences(a, b) == std::vector<std::string_view>{"n-embd", "lr"});
+  CHECK(is_resumable("steps"));
+  CHECK_FALSE(is_resumable("fidelity-every"));
+}
+
 TEST_CASE("run config: to_ini lists every option and reads back to the same config") {
   RunConfig config;
   config.data = "d.h5";

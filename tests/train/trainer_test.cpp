@@ -71,7 +71,7 @@ TEST_CASE("trainer: restoring a checkpoint continues bit for bit") {
   CHECK(resumed.evaluate() == straight.evaluate());
 }
 
-TEST_CASE("checkpoint: info round-trips; a model of another shape is IncompatibleCheckpoint") {
+TEST_CASE("checkpoint: info round-trips; a model of another shape cannot load it") {
   const TemporaryFolder folder;
   const auto dataset = std::make_shared<const TokenDataset>(knnformer::testing::write_tiny_dataset(folder.path()));
   RunConfig config = tiny_config(dataset->path(), folder.path() / "run");
@@ -95,7 +95,31 @@ TEST_CASE("checkpoint: info round-trips; a model of another shape is Incompatibl
 
   config.n_embd = 32;
   Trainer wider(config, dataset);
-  CHECK_THROWS_AS(wider.restore(reader), IncompatibleCheckpoint);
+  CHECK_THROWS_WITH_AS(wider.restore(reader), doctest::Contains("has shape"), Error);
+}
+
+TEST_CASE("trainer: a non-finite loss stops the step before the update, naming the step") {
+  const TemporaryFolder folder;
+  const auto dataset = std::make_shared<const TokenDataset>(knnformer::testing::write_tiny_dataset(folder.path()));
+  RunConfig config = tiny_config(dataset->path(), folder.path() / "run");
+  config.optimizer = "sgd";
+  config.lr = 10;
+  config.grad_clip = 0;
+  config.n_embd = 64;
+  Trainer trainer(config, dataset);
+  std::string error;
+  std::vector<float> before;
+  for (int step = 0; step < 200 && error.empty(); ++step) {
+    before = trainer.model().parameters()[0].tensor.to_vector();
+    try {
+      trainer.train_step();
+    } catch (const Error& caught) {
+      error = caught.what();
+    }
+  }
+  REQUIRE_FALSE(error.empty());
+  CHECK(error.starts_with("step " + std::to_string(trainer.step() + 1) + ": the training loss is "));
+  CHECK(trainer.model().parameters()[0].tensor.to_vector() == before);  // no update of the diverged step
 }
 
 TEST_CASE("checkpoint: a flipped byte in the tensor data fails its checksum") {
@@ -132,16 +156,24 @@ TEST_CASE("run directory: newest-first listing, pruning, and restore_newest skip
   const RunDirectory run(folder.path() / "run");
   CHECK_FALSE(run.holds_run());
   run.create();
-  CHECK(run.holds_run());
+  CHECK_FALSE(run.holds_run());  // an empty folder is not a run yet
   for (const int step : {5, 20, 10}) std::ofstream(run.checkpoint_path(step)) << "not hdf5";
+  CHECK(run.holds_run());
   std::ofstream(run.checkpoint_folder() / "step-00000030.h5.tmp") << "half";
   REQUIRE(run.checkpoints().size() == 3);
   CHECK(run.checkpoints()[0] == run.checkpoint_path(20));
   CHECK(run.checkpoints()[2] == run.checkpoint_path(5));
-  CHECK_THROWS_WITH_AS(run.restore_newest([](const CheckpointReader&) {}),
-                       doctest::Contains("no valid checkpoint"), Error);
-  run.prune_checkpoints(2);
+  std::vector<std::filesystem::path> failed;
+  CHECK_THROWS_WITH_AS(
+      run.restore_newest([](const CheckpointReader&) {}, [&](const auto& path) { failed.push_back(path); }),
+      doctest::Contains("no valid checkpoint"), Error);
+  CHECK(failed == run.checkpoints());  // each reported, newest first
+  run.set_aside(run.checkpoint_path(5));
+  CHECK(run.set_aside_checkpoints().size() == 1);
   CHECK(run.checkpoints().size() == 2);
+  run.prune_checkpoints(1);
+  CHECK(run.checkpoints().size() == 1);
+  CHECK(run.ever_checkpointed());
   CHECK_FALSE(std::filesystem::exists(run.checkpoint_folder() / "step-00000030.h5.tmp"));
   run.remove_run();
   CHECK_FALSE(run.holds_run());
