@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/memory_budget.h"
 #include "core/rng.h"
 
 namespace knnformer {
@@ -21,10 +22,26 @@ uint64_t count_windows(const TokenDataset& dataset, Split split, const BatchShap
   return shape.order == WindowOrder::random ? size - window + 1 : (size - 1) / static_cast<uint64_t>(shape.context);
 }
 
+// A batch holds inputs and targets of rows x context ids and each row's start;
+// while one is in use the next is read, so two are alive at once. Refused
+// before allocating, so a batch that cannot fit is one line, not bad_alloc.
+void check_batch_fits(const BatchShape& shape) {
+  const double rows = static_cast<double>(shape.rows), context = static_cast<double>(shape.context);
+  const double batch_bytes =
+      rows * (2 * context * sizeof(int32_t) + sizeof(uint64_t)) + (context + 1) * sizeof(int32_t);
+  require_memory(2 * batch_bytes, "a batch of " + std::to_string(shape.rows) + " rows x " +
+                                      std::to_string(shape.context) + " tokens (and the next, read ahead)");
+}
+
 }  // namespace
 
 BatchLoader::BatchLoader(std::shared_ptr<const TokenDataset> dataset, Split split, const BatchShape& shape)
-    : dataset_(std::move(dataset)), split_(split), shape_(shape), window_count_(count_windows(*dataset_, split, shape)) {}
+    : dataset_(std::move(dataset)),
+      split_(split),
+      shape_(shape),
+      window_count_(count_windows(*dataset_, split, shape)) {
+  check_batch_fits(shape_);
+}
 
 uint64_t BatchLoader::window_start(int64_t step, int64_t row) const {
   if (shape_.order == WindowOrder::random)

@@ -7,11 +7,25 @@
 #include "core/error.h"
 
 namespace knnformer {
+namespace {
+
+// SentencePiece's messages start with its source location and quote the
+// check that failed; for bytes that are no model (a damaged file) that check
+// is the protobuf parse, which says more plainly in words.
+std::string load_failure(std::string message) {
+  if (message.find("ParseFromArray") != std::string::npos)
+    return "not a valid SentencePiece model (its bytes do not parse)";
+  const size_t location_end = message.find("] ");
+  if (message.starts_with("./src/") && location_end != std::string::npos) message.erase(0, location_end + 2);
+  return "not a valid SentencePiece model: " + message;
+}
+
+}  // namespace
 
 SentencePieceTokenizer::SentencePieceTokenizer(std::string serialized_model)
     : model_(std::move(serialized_model)), processor_(std::make_unique<sentencepiece::SentencePieceProcessor>()) {
   const auto status = processor_->LoadFromSerializedProto(model_);
-  require(status.ok(), std::string("not a valid SentencePiece model: ") + status.message());
+  if (!status.ok()) throw Error(load_failure(status.message()));
   require(processor_->eos_id() >= 0, "the SentencePiece model has no end-of-text (eos) piece");
   newline_ids_ = encode_line("\n");
 }

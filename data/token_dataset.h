@@ -8,9 +8,14 @@
 //
 // Opening checks everything a reader relies on, and names the file and the
 // field at fault: that it is HDF5, its format and format_version, the root
-// attributes, and that both splits exist, are 1-D integer datasets and hold
-// tokens. Ids themselves are checked against vocab_size when written, not on
-// every read.
+// attributes, the tokenizer they name (tokenizer_for_header), that both
+// splits exist, are 1-D integer datasets, hold tokens and have them all
+// stored, and that no id lies outside [0, vocab_size): from the max_token_id
+// attribute when the file has it, else by reading both splits once.
+//
+// read() checks the ids it returns too, so damage done to a file after it was
+// written is reported with the file, split and position, not found later as
+// an index out of range deep inside a model.
 //
 // read() is const and may be called from several threads at once (the batch
 // loader's prefetch thread): the HDF5 build is thread-safe, and each call
@@ -36,13 +41,17 @@ class TokenDataset {
   // Tokens in a split.
   uint64_t size(Split split) const { return sizes_[static_cast<size_t>(split)]; }
 
-  // Copies tokens [offset, offset + out.size()) of a split into out.
+  // Copies tokens [offset, offset + out.size()) of a split into out. Throws
+  // Error naming the file, split and position of an id outside the vocabulary.
   void read(Split split, uint64_t offset, std::span<int32_t> out) const;
 
  private:
   void read_header(hid_t file);
   void open_split(Split split);
+  void check_all_stored(Split split, const DatasetHandle& dataset) const;
   std::string read_tokenizer_model() const;
+  void check_token_ids() const;
+  void check_in_vocabulary(Split split, uint64_t offset, std::span<const int32_t> tokens) const;
 
   std::filesystem::path path_;
   FileHandle file_;

@@ -107,12 +107,14 @@ void TokenDatasetWriter::write_tokenizer_model(const std::string& model) {
 
 void TokenDatasetWriter::append(Split split, std::span<const int32_t> tokens) {
   require(!committed_, path_.string() + ": append after commit");
+  if (tokens.empty()) return;
   SplitStream& target = stream(split);
   const auto outside = std::find_if(tokens.begin(), tokens.end(),
                                     [&](int32_t token) { return token < 0 || token >= vocab_size_; });
   if (outside != tokens.end())
     throw Error(path_.string() + ": token " + std::to_string(*outside) + " is outside the vocabulary [0, " +
                 std::to_string(vocab_size_) + ")");
+  max_token_id_ = std::max(max_token_id_, *std::max_element(tokens.begin(), tokens.end()));
   while (!tokens.empty()) {
     const size_t taken = std::min(tokens.size(), kFlushTokens - target.pending.size());
     target.pending.insert(target.pending.end(), tokens.begin(), tokens.begin() + static_cast<std::ptrdiff_t>(taken));
@@ -128,6 +130,7 @@ uint64_t TokenDatasetWriter::size(Split split) const {
 void TokenDatasetWriter::flush(Split split) {
   SplitStream& target = stream(split);
   if (target.pending.empty()) return;
+  silence_hdf5_errors();  // append may be called on another thread than the constructor
   const std::string where = path_.string() + ": " + split_path(split);
   const hsize_t start = target.written, count = target.pending.size(), end = start + count;
   check_hdf5(H5Dset_extent(target.dataset.get(), &end), where + ": cannot extend the dataset");
@@ -151,10 +154,12 @@ void TokenDatasetWriter::flush(Split split) {
 
 void TokenDatasetWriter::commit() {
   require(!committed_, path_.string() + ": committed twice");
+  silence_hdf5_errors();
   for (const Split split : kSplits) {
     flush(split);
     require(size(split) > 0, path_.string() + ": the " + split_name(split) + " split is empty");
   }
+  write_int_attribute(file_.get(), std::string(kMaxTokenIdAttribute), max_token_id_);
   for (SplitStream& split_stream : streams_)
     require(split_stream.dataset.close(), path_.string() + ": cannot close a dataset");
   require(file_.close(), temporary_path_.string() + ": cannot finish writing the file (disk full?)");

@@ -12,7 +12,8 @@
 // input found half-way) deletes its temporary file, so a failed run never
 // leaves a partial dataset under the real name and never replaces an existing
 // one. Tokens are buffered and written in large hyperslabs, so memory stays
-// bounded whatever the input size.
+// bounded whatever the input size. commit() also records the largest id
+// written (the max_token_id attribute), which readers check at open.
 #include <cstdint>
 #include <filesystem>
 #include <span>
@@ -47,8 +48,8 @@ class TokenDatasetWriter {
   // Tokens appended to a split so far.
   uint64_t size(Split split) const;
 
-  // Writes what is buffered, checks that no split is empty, closes the file
-  // and renames it to its final name.
+  // Writes what is buffered, checks that no split is empty, records the
+  // largest id, closes the file and renames it to its final name.
   void commit();
 
  private:
@@ -70,6 +71,7 @@ class TokenDatasetWriter {
   bool overwrite_;
   int64_t vocab_size_;
   bool narrow_;  // stored as uint16
+  int32_t max_token_id_ = 0;  // the largest id appended so far
   FileHandle file_;
   std::vector<SplitStream> streams_;
   bool committed_ = false;

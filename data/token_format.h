@@ -8,11 +8,18 @@
 //   /tokenizer/model             the SentencePiece model (uint8 bytes), when
 //                                tokenizer = "sentencepiece"
 //   root attributes              format = "knnformer-tokens", format_version,
-//                                vocab_size, tokenizer, eot_token, source
+//                                vocab_size, tokenizer, eot_token, source;
+//                                max_token_id (optional, see below)
 //
 // The val split is the final fraction of the token stream (nanoGPT's
 // convention). Documents (input files) are separated by eot_token; -1 means
 // the file has none (token files imported without one).
+//
+// max_token_id is the largest id the splits hold, written by the writer once
+// every token is in. It lets a reader refuse ids beyond the vocabulary when
+// the file is opened, without reading the splits. It is optional: a file
+// without it (from an older knnformer or another tool) is still version 1,
+// and a reader then scans the splits instead.
 #include <array>
 #include <cstdint>
 #include <string>
@@ -23,6 +30,7 @@ namespace knnformer {
 inline constexpr std::string_view kTokenFormatName = "knnformer-tokens";
 inline constexpr int64_t kTokenFormatVersion = 1;
 inline constexpr std::string_view kTokenizerModelPath = "/tokenizer/model";
+inline constexpr std::string_view kMaxTokenIdAttribute = "max_token_id";
 
 // The largest vocabulary whose ids fit the uint16 storage type.
 inline constexpr int64_t kMaxUint16Vocab = 65536;

@@ -27,6 +27,8 @@
 #include <string_view>
 #include <vector>
 
+#include "data/token_format.h"
+
 namespace knnformer {
 
 class TokenDataset;
@@ -50,9 +52,16 @@ class Tokenizer {
   virtual std::string serialized_model() const = 0;
 };
 
+// The tokenizer a dataset header names, checked against the header: a name
+// this build knows, and the vocabulary size and end-of-text token that
+// tokenizer really has (for SentencePiece, those of the stored model, which
+// must load). nullptr for imported ids (tokenizer "none"), which have none.
+// Throws Error naming `file` and the mismatch otherwise. TokenDataset calls
+// it when it opens a file, so no command accepts a dataset that others refuse.
+std::unique_ptr<Tokenizer> tokenizer_for_header(const TokenDatasetHeader& header, const std::string& file);
+
 // The tokenizer a dataset was prepared with. Throws Error naming the file for
-// a tokenizer this build does not know, or for imported ids ("none"), which
-// have no tokenizer to decode them.
+// imported ids ("none"), which have no tokenizer to decode them.
 std::unique_ptr<Tokenizer> load_tokenizer(const TokenDataset& dataset);
 
 }  // namespace knnformer

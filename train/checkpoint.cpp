@@ -64,6 +64,32 @@ Value required(std::optional<Value> value, const std::string& where, const std::
   return *value;
 }
 
+void write_checkpoint(const std::filesystem::path& temporary, const CheckpointInfo& info,
+                      const ParameterList& parameters, const ParameterList& optimizer_state) {
+  const std::string where = temporary.string();
+  const PropertyListHandle access(H5Pcreate(H5P_FILE_ACCESS), where + ": cannot create a property list");
+  // The 1.10 format checksums the metadata (object headers, attributes) as well.
+  check_hdf5(H5Pset_libver_bounds(access.get(), H5F_LIBVER_V110, H5F_LIBVER_V110),
+             where + ": cannot select the HDF5 1.10 format");
+  FileHandle file(H5Fcreate(where.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()), where + ": cannot create");
+  const hid_t root = file.get();
+  write_string_attribute(root, "format", std::string(kCheckpointFormatName));
+  write_int_attribute(root, "format_version", kCheckpointFormatVersion);
+  write_int_attribute(root, "step", info.step);
+  write_int_attribute(root, "tokens", info.tokens);
+  write_int_attribute(root, "seed", static_cast<int64_t>(info.seed));
+  write_int_attribute(root, "optimizer_steps", info.optimizer_steps);
+  write_int_attribute(root, "loader_seed", static_cast<int64_t>(info.loader_seed));
+  write_int_attribute(root, "loader_step", info.loader_step);
+  write_int_attribute(root, "vocab_size", info.vocab_size);
+  write_string_attribute(root, "data", info.data);
+  write_string_attribute(root, "config", info.config);
+  write_tensors(root, "parameters", parameters, where);
+  write_tensors(root, "optimizer", optimizer_state, where);
+  check_hdf5(H5Fflush(root, H5F_SCOPE_GLOBAL), where + ": cannot flush");
+  require(file.close(), where + ": cannot close");
+}
+
 }  // namespace
 
 void save_checkpoint(const std::filesystem::path& path, const CheckpointInfo& info, const ParameterList& parameters,
@@ -71,29 +97,14 @@ void save_checkpoint(const std::filesystem::path& path, const CheckpointInfo& in
   silence_hdf5_errors();
   std::filesystem::path temporary = path;
   temporary += ".tmp";
-  const std::string where = temporary.string();
-  {
-    const PropertyListHandle access(H5Pcreate(H5P_FILE_ACCESS), where + ": cannot create a property list");
-    // The 1.10 format checksums the metadata (object headers, attributes) as well.
-    check_hdf5(H5Pset_libver_bounds(access.get(), H5F_LIBVER_V110, H5F_LIBVER_V110),
-               where + ": cannot select the HDF5 1.10 format");
-    FileHandle file(H5Fcreate(where.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()), where + ": cannot create");
-    const hid_t root = file.get();
-    write_string_attribute(root, "format", std::string(kCheckpointFormatName));
-    write_int_attribute(root, "format_version", kCheckpointFormatVersion);
-    write_int_attribute(root, "step", info.step);
-    write_int_attribute(root, "tokens", info.tokens);
-    write_int_attribute(root, "seed", static_cast<int64_t>(info.seed));
-    write_int_attribute(root, "optimizer_steps", info.optimizer_steps);
-    write_int_attribute(root, "loader_seed", static_cast<int64_t>(info.loader_seed));
-    write_int_attribute(root, "loader_step", info.loader_step);
-    write_int_attribute(root, "vocab_size", info.vocab_size);
-    write_string_attribute(root, "data", info.data);
-    write_string_attribute(root, "config", info.config);
-    write_tensors(root, "parameters", parameters, where);
-    write_tensors(root, "optimizer", optimizer_state, where);
-    check_hdf5(H5Fflush(root, H5F_SCOPE_GLOBAL), where + ": cannot flush");
-    require(file.close(), where + ": cannot close (disk full?)");
+  try {
+    write_checkpoint(temporary, info, parameters, optimizer_state);
+  } catch (const Error& error) {
+    // Most often a full disk: free what the partial file holds, and say
+    // that the run's newest checkpoint is still the one before.
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    throw Error(std::string(error.what()) + " (disk full?); the checkpoint was not written");
   }
   commit_file(temporary, path);
 }

@@ -8,10 +8,12 @@
 #include <boost/program_options.hpp>
 
 #include "core/error.h"
+#include "core/memory_budget.h"
 #include "core/parallel.h"
 #include "train/command_line.h"
 #include "train/commands.h"
 #include "train/evaluation.h"
+#include "train/memory_estimate.h"
 #include "train/saved_model.h"
 
 namespace knnformer {
@@ -46,9 +48,17 @@ int run_eval(const Arguments& arguments) {
   }
   require_usage(flags.count("checkpoint"), "no checkpoint given (--checkpoint FILE|RUN_DIR)");
   set_num_threads(thread_count(flags));
-  const SavedModel saved = load_saved_model(flags["checkpoint"].as<std::string>());
-  const int64_t batches = flags.count("batches") ? flags["batches"].as<int64_t>() : saved.config.eval_batches;
-  require_usage(batches >= 1, "--batches " + std::to_string(batches) + " is out of range (expected at least 1)");
+  const std::optional<int64_t> asked_batches =
+      flags.count("batches") ? std::optional(flags["batches"].as<int64_t>()) : std::nullopt;
+  require_usage(asked_batches.value_or(1) >= 1,
+                "--batches " + std::to_string(*asked_batches) + " is out of range (expected at least 1)");
+  const SavedModel saved =
+      load_saved_model(flags["checkpoint"].as<std::string>(), [&](const RunConfig& config, int64_t vocab_size) {
+        const MemoryEstimate estimate =
+            estimate_evaluation_memory(config, vocab_size, asked_batches.value_or(config.eval_batches));
+        require_memory(estimate.total(), "the evaluation (" + estimate.breakdown() + ")");
+      });
+  const int64_t batches = asked_batches.value_or(saved.config.eval_batches);
   const auto dataset = open_dataset(saved, optional_flag(flags, "data"));
   Arena arena;
   const double loss = mean_loss(saved.model, read_eval_batches(dataset, saved.config.batch, saved.config.context,

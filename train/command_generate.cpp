@@ -6,11 +6,13 @@
 #include <boost/program_options.hpp>
 
 #include "core/error.h"
+#include "core/memory_budget.h"
 #include "core/parallel.h"
 #include "data/tokenizer.h"
 #include "train/command_line.h"
 #include "train/commands.h"
 #include "train/generation.h"
+#include "train/memory_estimate.h"
 #include "train/saved_model.h"
 
 namespace knnformer {
@@ -77,7 +79,11 @@ int run_generate(const Arguments& arguments) {
   require_usage(count >= 0, "--tokens must be at least 0");
   set_num_threads(thread_count(flags));
 
-  const SavedModel saved = load_saved_model(flags["checkpoint"].as<std::string>());
+  const SavedModel saved =
+      load_saved_model(flags["checkpoint"].as<std::string>(), [](const RunConfig& config, int64_t vocab_size) {
+        const MemoryEstimate estimate = estimate_generation_memory(config, vocab_size);
+        require_memory(estimate.total(), "generation (" + estimate.breakdown() + ")");
+      });
   const std::unique_ptr<Tokenizer> tokenizer = load_tokenizer(*open_dataset(saved, optional_flag(flags, "data")));
 
   const std::string prompt = flags["prompt"].as<std::string>();

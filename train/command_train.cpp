@@ -15,11 +15,13 @@
 #include <boost/program_options.hpp>
 
 #include "core/error.h"
+#include "core/memory_budget.h"
 #include "core/parallel.h"
 #include "train/atomic_file.h"
 #include "train/checkpoint_verification.h"
 #include "train/command_line.h"
 #include "train/commands.h"
+#include "train/memory_estimate.h"
 #include "train/metrics_log.h"
 #include "train/progress.h"
 #include "train/run_config.h"
@@ -104,6 +106,13 @@ void print_effective_config(const RunConfig& config, const RunDirectory& run) {
   std::cout << "# effective config, saved as " << run.config_file().string() << "\n" << to_ini(config) << "\n";
 }
 
+// Error unless the model, its optimizer, activations and batches fit in
+// this machine's memory (train/memory_estimate.h).
+void require_memory_for(const RunConfig& config, const TokenDataset& dataset) {
+  const MemoryEstimate estimate = estimate_training_memory(config, dataset.header().vocab_size);
+  require_memory(estimate.total(), "the run (" + estimate.breakdown() + ")");
+}
+
 // Trains until the last step or a stop signal; reports how it ended.
 int train(Trainer& trainer, const RunDirectory& run) {
   const RunConfig& config = trainer.config();
@@ -148,6 +157,7 @@ int start_run(const TrainRequest& request) {
   require_room_for_run(run, request.force);
   set_num_threads(static_cast<int>(config.threads));
   const auto dataset = std::make_shared<const TokenDataset>(config.data);
+  require_memory_for(config, *dataset);
   Trainer trainer(config, dataset);
 
   if (!lock) {
@@ -238,6 +248,7 @@ int resume_run(const TrainRequest& request) {
 
   set_num_threads(static_cast<int>(config.threads));
   const auto dataset = std::make_shared<const TokenDataset>(config.data);
+  require_memory_for(config, *dataset);
   Trainer trainer(config, dataset);
   const int64_t step = restore_trainer(trainer, run, config);
   if (trainer.step() >= config.steps) {

@@ -24,9 +24,11 @@ RunConfig run_config_of(const RunDirectory& run) {
 
 // The checkpoint verified (against its run's config, or its own when it has
 // no run) and its model loaded.
-SavedModel read_saved_model(const CheckpointReader& reader, const std::optional<RunConfig>& run_config) {
+SavedModel read_saved_model(const CheckpointReader& reader, const std::optional<RunConfig>& run_config,
+                            const BeforeLoading& before_loading) {
   const RunConfig config = checkpoint_config(reader);
   verify_checkpoint(reader, run_config.value_or(config));
+  if (before_loading) before_loading(config, reader.info().vocab_size);
   GPT model(config.model(reader.info().vocab_size), config.seed);
   reader.load("parameters", model.parameters());
   return {std::move(model), config, reader.info(), reader.path()};
@@ -34,18 +36,18 @@ SavedModel read_saved_model(const CheckpointReader& reader, const std::optional<
 
 }  // namespace
 
-SavedModel load_saved_model(const std::filesystem::path& checkpoint_or_run) {
+SavedModel load_saved_model(const std::filesystem::path& checkpoint_or_run, const BeforeLoading& before_loading) {
   if (!std::filesystem::is_directory(checkpoint_or_run)) {
     const std::optional<RunDirectory> run = run_of_checkpoint(checkpoint_or_run);
     return read_saved_model(CheckpointReader(checkpoint_or_run),
-                            run ? std::optional(run_config_of(*run)) : std::nullopt);
+                            run ? std::optional(run_config_of(*run)) : std::nullopt, before_loading);
   }
   const RunDirectory run(checkpoint_or_run);
   require(std::filesystem::exists(run.config_file()),
           checkpoint_or_run.string() + ": not a run directory (no config.ini) nor a checkpoint file");
   const RunConfig run_config = run_config_of(run);
   std::optional<SavedModel> saved;
-  run.restore_newest([&](const CheckpointReader& reader) { saved.emplace(read_saved_model(reader, run_config)); });
+  run.restore_newest([&](const CheckpointReader& reader) { saved.emplace(read_saved_model(reader, run_config, before_loading)); });
   return std::move(*saved);
 }
 

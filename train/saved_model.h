@@ -6,10 +6,14 @@
 //   const auto dataset = open_dataset(saved, std::nullopt);  // the run's own data
 //
 // Given a run directory, the newest checkpoint that opens and verifies is
-// used (others are reported on stderr and skipped). The model's shape comes
-// from the config stored in the checkpoint itself, so a checkpoint file is
-// usable on its own.
+// used (others are reported on stderr and skipped; the run is left as it
+// is). A checkpoint is verified against its run's config.ini, or against
+// its own stored config when it lies outside a run
+// (train/checkpoint_verification.h). The model's shape comes from the
+// config stored in the checkpoint itself, so a checkpoint file is usable on
+// its own.
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,7 +32,10 @@ struct SavedModel {
   std::filesystem::path checkpoint;
 };
 
-SavedModel load_saved_model(const std::filesystem::path& checkpoint_or_run);
+// `before_loading` is called with the checkpoint's config and vocabulary
+// once it is verified and before the model is allocated (a memory check).
+using BeforeLoading = std::function<void(const RunConfig& config, int64_t vocab_size)>;
+SavedModel load_saved_model(const std::filesystem::path& checkpoint_or_run, const BeforeLoading& before_loading = {});
 
 // The dataset given (--data), else the one the run trained on; Error unless
 // it opens and its vocabulary is the model's.

@@ -68,7 +68,8 @@ expect_failure() {
   "$@" > stdout.log 2> stderr.log || status=$?
   after="$(snapshot | grep -v ' ./std\(out\|err\)\.log$' || true)"
   before="$(echo "$before" | grep -v ' ./std\(out\|err\)\.log$' || true)"
-  [ "$status" -eq "$expected_status" ] || { cat stderr.log >&2; fail "expected exit status $expected_status, got $status: $*"; }
+  [ "$status" -eq "$expected_status" ] ||
+    { cat stderr.log >&2; fail "expected exit status $expected_status, got $status: $*"; }
   [ "$(wc -l < stderr.log)" -eq 1 ] || { cat stderr.log >&2; fail "expected one line on stderr from: $*"; }
   grep -q -- "$pattern" stderr.log || { cat stderr.log >&2; fail "expected '$pattern' from: $*"; }
   [ "$before" = "$after" ] || fail "files changed after the failed command: $*"

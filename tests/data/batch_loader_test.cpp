@@ -120,5 +120,14 @@ TEST_CASE("BatchLoader: a context longer than the split is refused, naming the f
   CHECK_THROWS_AS(BatchLoader(dataset, Split::train, {.rows = 0, .context = 10}), Error);
 }
 
+TEST_CASE("BatchLoader: a batch that cannot fit in memory is refused before anything is allocated") {
+  const TemporaryFolder folder;
+  const auto dataset = counting_dataset(folder, 1000, 100);
+  CHECK_THROWS_WITH_AS(BatchLoader(dataset, Split::train, {.rows = 1'000'000'000'000, .context = 8}),
+                       doctest::Contains("a batch of 1000000000000 rows x 8 tokens (and the next, read ahead) "
+                                         "needs about"),
+                       Error);
+}
+
 }  // namespace
 }  // namespace knnformer

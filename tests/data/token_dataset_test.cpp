@@ -1,8 +1,10 @@
 // TokenDatasetWriter and TokenDataset: storage types, splits, the temporary
-// file, refusal to overwrite, and the reader's checks of format and version.
+// file, refusal to overwrite, the reader's checks of format and version, of
+// the tokenizer it names, of stored chunks, and of ids outside the vocabulary.
 #include <doctest/doctest.h>
 
 #include <numeric>
+#include <optional>
 
 #include "data/hdf5_attributes.h"
 #include "data/hdf5_handle.h"
@@ -32,29 +34,58 @@ size_t stored_bytes_per_token(const std::filesystem::path& path, Split split) {
   return H5Tget_size(type.get());
 }
 
-// Writes a file with the given root attributes and splits, as another tool might.
-void write_raw_dataset(const std::filesystem::path& path, const std::string& format, int64_t version,
-                       bool with_val) {
+// What a file written by another tool holds: root attributes and splits.
+struct RawDataset {
+  std::string format = "knnformer-tokens";
+  int64_t version = 1;
+  int64_t vocab_size = 257;
+  std::string tokenizer = "byte";
+  int64_t eot_token = 256;
+  std::optional<int64_t> max_token_id{};
+  std::vector<uint16_t> train = std::vector<uint16_t>(10, 7);
+  std::optional<std::vector<uint16_t>> val = std::vector<uint16_t>(10, 7);
+};
+
+void write_split(hid_t file, const std::string& group_name, const std::vector<uint16_t>& tokens) {
+  const hsize_t length = tokens.size();
+  const DataspaceHandle space(H5Screate_simple(1, &length, nullptr), "space");
+  const GroupHandle group(H5Gcreate2(file, group_name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "group");
+  const DatasetHandle dataset(
+      H5Dcreate2(group.get(), "tokens", H5T_STD_U16LE, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "dataset");
+  check_hdf5(H5Dwrite(dataset.get(), H5T_NATIVE_UINT16, H5S_ALL, H5S_ALL, H5P_DEFAULT, tokens.data()), "write");
+}
+
+void write_raw_dataset(const std::filesystem::path& path, const RawDataset& raw) {
   silence_hdf5_errors();
   const FileHandle file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "create");
-  write_string_attribute(file.get(), "format", format);
-  write_int_attribute(file.get(), "format_version", version);
-  write_int_attribute(file.get(), "vocab_size", 257);
-  write_string_attribute(file.get(), "tokenizer", "byte");
-  write_int_attribute(file.get(), "eot_token", 256);
+  write_string_attribute(file.get(), "format", raw.format);
+  write_int_attribute(file.get(), "format_version", raw.version);
+  write_int_attribute(file.get(), "vocab_size", raw.vocab_size);
+  write_string_attribute(file.get(), "tokenizer", raw.tokenizer);
+  write_int_attribute(file.get(), "eot_token", raw.eot_token);
   write_string_attribute(file.get(), "source", "test");
-  const hsize_t length = 10;
-  const DataspaceHandle space(H5Screate_simple(1, &length, nullptr), "space");
-  const std::vector<uint16_t> tokens(length, 7);
-  const auto add_split = [&](const std::string& name) {
-    const GroupHandle group(H5Gcreate2(file.get(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "group");
-    const DatasetHandle dataset(H5Dcreate2(group.get(), "tokens", H5T_STD_U16LE, space.get(), H5P_DEFAULT,
-                                           H5P_DEFAULT, H5P_DEFAULT),
-                                "dataset");
-    check_hdf5(H5Dwrite(dataset.get(), H5T_NATIVE_UINT16, H5S_ALL, H5S_ALL, H5P_DEFAULT, tokens.data()), "write");
-  };
-  add_split("/train");
-  if (with_val) add_split("/val");
+  if (raw.max_token_id) write_int_attribute(file.get(), "max_token_id", *raw.max_token_id);
+  write_split(file.get(), "/train", raw.train);
+  if (raw.val) write_split(file.get(), "/val", *raw.val);
+}
+
+void write_raw_dataset(const std::filesystem::path& path, const std::string& format, int64_t version,
+                       bool with_val) {
+  RawDataset raw{.format = format, .version = version};
+  if (!with_val) raw.val.reset();
+  write_raw_dataset(path, raw);
+}
+
+// Overwrites one stored token in place, as damage to the file would.
+void damage_token(const std::filesystem::path& path, Split split, hsize_t position, uint16_t value) {
+  const FileHandle file = open_hdf5_file(path, H5F_ACC_RDWR);
+  const DatasetHandle dataset(H5Dopen2(file.get(), split_path(split).c_str(), H5P_DEFAULT), "open");
+  const DataspaceHandle file_space(H5Dget_space(dataset.get()), "space");
+  const hsize_t one = 1;
+  check_hdf5(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &position, nullptr, &one, nullptr), "select");
+  const DataspaceHandle memory_space(H5Screate_simple(1, &one, nullptr), "memory space");
+  check_hdf5(H5Dwrite(dataset.get(), H5T_NATIVE_UINT16, memory_space.get(), file_space.get(), H5P_DEFAULT, &value),
+             "write");
 }
 
 TEST_CASE("TokenDataset: writer streams splits in blocks and the reader returns them, uint16 when the vocabulary fits") {
@@ -162,6 +193,90 @@ TEST_CASE("TokenDataset: reader names the file and the problem for files of anot
                        Error);
   write_raw_dataset(folder / "fine.h5", "knnformer-tokens", 1, true);
   CHECK(TokenDataset(folder / "fine.h5").size(Split::val) == 10);
+}
+
+TEST_CASE("TokenDataset: the writer records the largest id, and a reader refuses one beyond the vocabulary at open") {
+  const TemporaryFolder folder;
+  const auto path = folder / "bounded.h5";
+  {
+    TokenDatasetWriter writer(path, header_with_vocab(300));
+    writer.append(Split::train, std::vector<int32_t>{5, 299, 7});
+    writer.append(Split::val, std::vector<int32_t>{12});
+    writer.commit();
+  }
+  const FileHandle file = open_hdf5_file(path, H5F_ACC_RDONLY);
+  CHECK(read_int_attribute(file.get(), "max_token_id") == 299);
+  CHECK(TokenDataset(path).size(Split::train) == 3);
+
+  write_raw_dataset(folder / "beyond.h5", {.max_token_id = 257});
+  CHECK_THROWS_WITH_AS(TokenDataset(folder / "beyond.h5"),
+                       doctest::Contains("beyond.h5: max_token_id 257 is outside the vocabulary [0, 257)"), Error);
+}
+
+TEST_CASE("TokenDataset: a file without max_token_id is scanned at open, naming the split and position of a bad id") {
+  const TemporaryFolder folder;
+  RawDataset raw;
+  raw.val = std::vector<uint16_t>{1, 2, 3, 4, 5, 300, 6};
+  write_raw_dataset(folder / "scanned.h5", raw);
+  CHECK_THROWS_WITH_AS(TokenDataset(folder / "scanned.h5"),
+                       doctest::Contains("scanned.h5: /val/tokens: token 300 at position 5 is outside the "
+                                         "vocabulary [0, 257)"),
+                       Error);
+  raw.val = std::vector<uint16_t>{1, 2, 3, 4, 5, 256, 6};
+  write_raw_dataset(folder / "clean.h5", raw);
+  CHECK(TokenDataset(folder / "clean.h5").size(Split::val) == 7);
+}
+
+TEST_CASE("TokenDataset: read() names the file, split and position of an id damaged after max_token_id was written") {
+  const TemporaryFolder folder;
+  const auto path = folder / "damaged.h5";
+  {
+    TokenDatasetWriter writer(path, header_with_vocab(257));
+    writer.append(Split::train, std::vector<int32_t>(100, 42));
+    writer.append(Split::val, std::vector<int32_t>(10, 42));
+    writer.commit();
+  }
+  damage_token(path, Split::train, 70, 4000);
+  const TokenDataset dataset(path);  // max_token_id still says 42
+  std::vector<int32_t> window(20);
+  dataset.read(Split::train, 0, window);
+  CHECK_THROWS_WITH_AS(dataset.read(Split::train, 60, window),
+                       doctest::Contains("damaged.h5: /train/tokens: token 4000 at position 70 is outside the "
+                                         "vocabulary [0, 257)"),
+                       Error);
+}
+
+TEST_CASE("TokenDataset: opening checks the tokenizer the header names, as load_tokenizer does") {
+  const TemporaryFolder folder;
+  write_raw_dataset(folder / "byte300.h5", {.vocab_size = 300});
+  CHECK_THROWS_WITH_AS(TokenDataset(folder / "byte300.h5"),
+                       doctest::Contains("byte300.h5: tokenizer 'byte' expects vocab_size 257 and eot_token 256"),
+                       Error);
+  write_raw_dataset(folder / "unknown.h5", {.tokenizer = "tiktoken"});
+  CHECK_THROWS_WITH_AS(TokenDataset(folder / "unknown.h5"),
+                       doctest::Contains("unknown.h5: unknown tokenizer 'tiktoken'"), Error);
+  write_raw_dataset(folder / "imported.h5", {.vocab_size = 50257, .tokenizer = "none", .eot_token = 50256});
+  CHECK(TokenDataset(folder / "imported.h5").header().tokenizer == "none");
+}
+
+TEST_CASE("TokenDataset: a split whose length asks for chunks the file does not store is refused") {
+  const TemporaryFolder folder;
+  const auto path = folder / "short.h5";
+  {
+    TokenDatasetWriter writer(path, header_with_vocab(257), {.chunk_tokens = 10});
+    writer.append(Split::train, std::vector<int32_t>(30, 1));
+    writer.append(Split::val, std::vector<int32_t>(10, 1));
+    writer.commit();
+  }
+  {
+    // A length damaged upwards: HDF5 would return zeros for the missing chunks.
+    const FileHandle file = open_hdf5_file(path, H5F_ACC_RDWR);
+    const DatasetHandle dataset(H5Dopen2(file.get(), "/train/tokens", H5P_DEFAULT), "open");
+    const hsize_t longer = 55;
+    check_hdf5(H5Dset_extent(dataset.get(), &longer), "extend");
+  }
+  CHECK_THROWS_WITH_AS(TokenDataset{path},
+                       doctest::Contains("short.h5: /train/tokens: 55 tokens need 6 chunks, the file stores 3"), Error);
 }
 
 }  // namespace
