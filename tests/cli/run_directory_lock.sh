@@ -49,4 +49,21 @@ wait $killed 2> /dev/null || true
 "$knnformer" train --resume run --steps "$(( $(tail -1 run/metrics.csv | cut -d, -f1) + 4 ))" > /dev/null ||
   fail "resume after kill -9 should find the run unlocked"
 echo "ok: resumed after kill -9"
+# Two new runs started together into one folder: one trains, the other is
+# refused (in use, or already holding the first's run), and metrics.csv is
+# the one run's.
+"$knnformer" train --config tiny.ini --out together --steps 40 --seed 1 > /dev/null 2> one.err &
+one=$!
+"$knnformer" train --config tiny.ini --out together --steps 40 --seed 2 > /dev/null 2> two.err &
+two=$!
+status_one=0 status_two=0
+wait $one || status_one=$?
+wait $two || status_two=$?
+[ $((status_one + status_two)) -eq 1 ] || { cat one.err two.err >&2; fail "exactly one of two writers should run"; }
+grep -q "in use by another knnformer train\|already holds a run" one.err two.err ||
+  { cat one.err two.err >&2; fail "the refused writer should say why"; }
+[ "$(grep -c '^step,' together/metrics.csv)" -eq 1 ] || fail "two headers in metrics.csv"
+[ "$(tail -n +2 together/metrics.csv | cut -d, -f1 | sort -n | uniq -d | wc -l)" -eq 0 ] ||
+  fail "metrics.csv interleaves two runs"
+echo "ok: of two runs started together, one trained: $(cat one.err two.err)"
 echo "run directory lock: ok"

@@ -53,6 +53,12 @@ expect_error "val" "$knnformer" train --config tiny.ini --out new --context 2000
 head -c 4000 /dev/zero > zeros.bin
 "$knnformer" prepare --import-bin zeros.bin --vocab-size 100 --output other.h5 > /dev/null
 expect_error "vocab" "$knnformer" train --resume run --data other.h5 --steps 12
+# A dataset whose tokenizer inspect refuses is refused by train too.
+cp data.h5 unknown-tokenizer.h5
+/usr/bin/python3 -c "import h5py; h5py.File('unknown-tokenizer.h5', 'r+').attrs['tokenizer'] = 'gpt2'"
+expect_error "unknown-tokenizer.h5: unknown tokenizer 'gpt2'" "$knnformer" inspect unknown-tokenizer.h5
+expect_error "unknown-tokenizer.h5: unknown tokenizer 'gpt2'" \
+  "$knnformer" train --config tiny.ini --data unknown-tokenizer.h5 --out new
 expect_error "not a run directory" "$knnformer" train --resume nowhere
 
 # A run's config.ini, edited by hand: a resume keeps its config, from a
