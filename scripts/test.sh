@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--sanitize" ]; then
   scripts/setup.sh build-sanitize -DKNNFORMER_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKNNFORMER_BENCH=OFF
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export LSAN_OPTIONS="suppressions=$PWD/tests/leak_suppressions.txt:print_suppressions=0"
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   ctest --test-dir build-sanitize --output-on-failure -j "$(nproc)"
 else

@@ -78,7 +78,7 @@ double position(const CurvePoint& point, CompareAxis axis) {
 
 Alignment align_curves(const std::vector<Curve>& curves, CompareAxis axis) {
   assert(!curves.empty());
-  for (const Curve& curve : curves) assert(!curve.empty());
+  assert(std::none_of(curves.begin(), curves.end(), [](const Curve& curve) { return curve.empty(); }));
   Alignment aligned;
   aligned.axis = axis;
   if (axis == CompareAxis::time) {

@@ -12,6 +12,11 @@ namespace knnformer {
 
 namespace {
 
+// Why a diverged state ends the run, and what is left of it.
+constexpr std::string_view kDivergedRun =
+    "; the run stops and writes no checkpoint of this state, so the newest checkpoint stays the last good one "
+    "(a lower lr or a grad-clip may keep training finite)";
+
 std::unique_ptr<Optimizer> make_optimizer(const RunConfig& config, const ParameterList& parameters) {
   if (config.optimizer == "sgd")
     return make_sgd(parameters,
@@ -66,12 +71,15 @@ StepResult Trainer::train_step() {
 void Trainer::require_finite_step(double train_loss, double grad_norm) const {
   if (std::isfinite(train_loss) && std::isfinite(grad_norm)) return;
   throw Error("step " + std::to_string(step_ + 1) + ": the training loss is " + printed("%g", train_loss) +
-              " and the gradient norm " + printed("%g", grad_norm) +
-              "; the run stops before this update and writes no checkpoint of it, so the newest checkpoint "
-              "stays the last good state (a lower lr or a grad-clip may keep it finite)");
+              " and the gradient norm " + printed("%g", grad_norm) + ", before its update" + std::string(kDivergedRun));
 }
 
-double Trainer::evaluate() { return mean_loss(model_, eval_batches_, arena_); }
+double Trainer::evaluate() {
+  const double loss = mean_loss(model_, eval_batches_, arena_);
+  if (std::isfinite(loss)) return loss;
+  throw Error("step " + std::to_string(step_) + ": the val loss is " + printed("%g", loss) +
+              std::string(kDivergedRun));
+}
 
 ModelFidelity Trainer::measure_fidelity() {
   return measure_model_fidelity(model_, eval_batches_.front(), config_.seed, arena_);

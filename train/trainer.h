@@ -52,7 +52,8 @@ class Trainer {
   StepResult train_step();
 
   // Mean loss over the config's eval-batches val batches: always the same
-  // windows (the val split walked in order), dropout off.
+  // windows (the val split walked in order), dropout off. Error, naming the
+  // step, when it is not finite: a diverged state is not logged or saved.
   double evaluate();
 
   // The attention fidelity of every layer on the first of those val batches

@@ -78,7 +78,7 @@ TEST_CASE("run config: a byte-order mark before the first line is not part of it
 TEST_CASE("run config: a run's own config must list every option") {
   RunConfig config;
   config.data = "d.h5";
-  config.out = "r";
+  config.out = "runs/r";
   const std::string ini = to_ini(config);
   CHECK(to_ini(read_run_config(ini, "config.ini")) == ini);
   CHECK(error_of([] { read_run_config("", "config.ini"); }).starts_with("config.ini: holds no options"));
