@@ -14,6 +14,8 @@ packages=(
   libhdf5-dev                          # datasets and checkpoints
   doctest-dev                          # unit tests
   libsentencepiece-dev                 # subword tokenizer
+  libhwy-dev                           # Highway: the SIMD kernels, one binary for
+                                       # every CPU through run-time dispatch
   bible-kjv                            # the default corpus (King James Bible)
   gnuplot-nox                          # plots of training curves
   python3-torch python3-h5py python3-numpy  # the reference for parity tests

@@ -15,6 +15,7 @@
 #include <boost/program_options.hpp>
 
 #include "core/error.h"
+#include "core/kernels/simd_target.h"
 #include "core/memory_budget.h"
 #include "core/parallel.h"
 #include "train/atomic_file.h"
@@ -171,6 +172,7 @@ int start_run(const TrainRequest& request) {
   print_effective_config(config, run);
   std::cout << "model: " << trainer.model().config().to_string() << ", " << trainer.model().parameter_count()
             << " parameters; " << config.tokens_per_step() << " tokens per step\n";
+  std::cout << "SIMD: " << kernels::simd_target_name() << " (KNNFORMER_SIMD caps it)\n";
   return train(trainer, run);
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/kernels/simd_target.h"
 #include "train/commands.h"
 
 namespace {
@@ -29,8 +30,14 @@ int main(int argc, char** argv) {
     return arguments.empty() ? 2 : 0;
   }
   if (arguments[0] == "--version") {
-    std::cout << "knnformer " KNNFORMER_VERSION "\n";
-    return 0;
+    try {
+      const std::string target = knnformer::kernels::simd_target_name();
+      std::cout << "knnformer " KNNFORMER_VERSION " (SIMD: " << target << ")\n";
+      return 0;
+    } catch (const knnformer::Error& error) {  // an unknown KNNFORMER_SIMD
+      std::cerr << "knnformer: error: " << error.what() << "\n";
+      return 1;
+    }
   }
   for (const auto& command : knnformer::commands()) {
     if (command.name != arguments[0]) continue;

@@ -13,6 +13,8 @@
 //   });
 #include <algorithm>
 #include <cstdint>
+#include <numeric>
+#include <vector>
 
 #include "core/parallel.h"
 
@@ -39,6 +41,15 @@ void for_each_block(int64_t count, int64_t block_size, Body&& body) {
     const int64_t begin = block * block_size;
     body(begin, std::min(count, begin + block_size));
   });
+}
+
+// Σ of block_sum(begin, end) over the blocks of [0, count): each block's
+// part in parallel, the parts added in block order.
+template <class BlockSum>
+double sum_over_blocks(int64_t count, int64_t block_size, BlockSum&& block_sum) {
+  std::vector<double> partials(block_count(count, block_size));
+  for_each_block(count, block_size, [&](int64_t begin, int64_t end) { partials[begin / block_size] = block_sum(begin, end); });
+  return std::accumulate(partials.begin(), partials.end(), 0.0);
 }
 
 }  // namespace knnformer::kernels

@@ -1,8 +1,69 @@
 #include "core/kernels/elementwise.h"
 
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "core/kernels/elementwise.cpp"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+
+#include "core/kernels/map-inl.h"
+
+// The vector code, compiled once per target. Scalars are captured and
+// broadcast inside each op: a scalable vector (SVE) cannot be captured.
+HWY_BEFORE_NAMESPACE();
+namespace knnformer::kernels::HWY_NAMESPACE {
+
+void add(const float* a, const float* b, float* out, int64_t count) {
+  map_vector(out, count, [](auto x, auto y) HWY_ATTR { return hn::Add(x, y); }, a, b);
+}
+
+void mul(const float* a, const float* b, float* out, int64_t count) {
+  map_vector(out, count, [](auto x, auto y) HWY_ATTR { return hn::Mul(x, y); }, a, b);
+}
+
+void scale(const float* x, float factor, float* out, int64_t count) {
+  map_vector(out, count, [factor](auto value) HWY_ATTR { return hn::Mul(hn::Set(FloatTag(), factor), value); }, x);
+}
+
+void axpy(float alpha, const float* x, float* y, int64_t count) {
+  map_vector(y, count, [alpha](auto xi, auto yi) HWY_ATTR { return hn::MulAdd(hn::Set(FloatTag(), alpha), xi, yi); },
+             x, y);
+}
+
+void multiply_add(const float* a, const float* b, float* y, int64_t count) {
+  map_vector(y, count, [](auto ai, auto bi, auto yi) HWY_ATTR { return hn::MulAdd(ai, bi, yi); }, a, b, y);
+}
+
+void add_constant(float value, float* y, int64_t count) {
+  map_vector(y, count, [value](auto yi) HWY_ATTR { return hn::Add(yi, hn::Set(FloatTag(), value)); }, y);
+}
+
+}  // namespace knnformer::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+
 #include "core/kernels/map.h"
+#include "core/kernels/simd_target.h"
 
 namespace knnformer::kernels {
+
+HWY_EXPORT(add);
+HWY_EXPORT(mul);
+HWY_EXPORT(scale);
+HWY_EXPORT(axpy);
+HWY_EXPORT(multiply_add);
+HWY_EXPORT(add_constant);
+
+void add(const float* a, const float* b, float* out, int64_t count) { KNNFORMER_DISPATCH(add)(a, b, out, count); }
+void mul(const float* a, const float* b, float* out, int64_t count) { KNNFORMER_DISPATCH(mul)(a, b, out, count); }
+void scale(const float* x, float factor, float* out, int64_t count) {
+  KNNFORMER_DISPATCH(scale)(x, factor, out, count);
+}
+void axpy(float alpha, const float* x, float* y, int64_t count) { KNNFORMER_DISPATCH(axpy)(alpha, x, y, count); }
+void multiply_add(const float* a, const float* b, float* y, int64_t count) {
+  KNNFORMER_DISPATCH(multiply_add)(a, b, y, count);
+}
+void add_constant(float value, float* y, int64_t count) { KNNFORMER_DISPATCH(add_constant)(value, y, count); }
 
 namespace reference {
 
@@ -32,44 +93,6 @@ void add_constant(float value, float* y, int64_t count) {
 
 }  // namespace reference
 
-#ifdef KNNFORMER_SIMD_AVX2
-
-void add(const float* a, const float* b, float* out, int64_t count) {
-  map_vector(out, count, [](__m256 x, __m256 y) { return _mm256_add_ps(x, y); }, a, b);
-}
-
-void mul(const float* a, const float* b, float* out, int64_t count) {
-  map_vector(out, count, [](__m256 x, __m256 y) { return _mm256_mul_ps(x, y); }, a, b);
-}
-
-void scale(const float* x, float factor, float* out, int64_t count) {
-  const __m256 f = _mm256_set1_ps(factor);
-  map_vector(out, count, [f](__m256 value) { return _mm256_mul_ps(f, value); }, x);
-}
-
-void axpy(float alpha, const float* x, float* y, int64_t count) {
-  const __m256 a = _mm256_set1_ps(alpha);
-  map_vector(y, count, [a](__m256 xi, __m256 yi) { return _mm256_fmadd_ps(a, xi, yi); }, x, y);
-}
-
-void multiply_add(const float* a, const float* b, float* y, int64_t count) {
-  map_vector(y, count, [](__m256 ai, __m256 bi, __m256 yi) { return _mm256_fmadd_ps(ai, bi, yi); }, a, b, y);
-}
-
-void add_constant(float value, float* y, int64_t count) {
-  const __m256 v = _mm256_set1_ps(value);
-  map_vector(y, count, [v](__m256 yi) { return _mm256_add_ps(yi, v); }, y);
-}
-
-#else
-
-void add(const float* a, const float* b, float* out, int64_t count) { reference::add(a, b, out, count); }
-void mul(const float* a, const float* b, float* out, int64_t count) { reference::mul(a, b, out, count); }
-void scale(const float* x, float factor, float* out, int64_t count) { reference::scale(x, factor, out, count); }
-void axpy(float alpha, const float* x, float* y, int64_t count) { reference::axpy(alpha, x, y, count); }
-void multiply_add(const float* a, const float* b, float* y, int64_t count) { reference::multiply_add(a, b, y, count); }
-void add_constant(float value, float* y, int64_t count) { reference::add_constant(value, y, count); }
-
-#endif
-
 }  // namespace knnformer::kernels
+
+#endif  // HWY_ONCE

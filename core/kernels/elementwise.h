@@ -9,11 +9,12 @@
 // named for accumulation (axpy, multiply_add, add_constant) add into y; they
 // are what backward passes use to add into gradients.
 //
-// knnformer::kernels picks the AVX2 path when it is compiled in;
-// knnformer::kernels::reference is the plain scalar loop, always compiled,
-// that the tests and benchmarks compare it with. add, mul and scale give the
-// same bits on both paths; axpy and multiply_add round once (FMA) on the
-// vector path and twice on the scalar one.
+// knnformer::kernels runs the vector code of the best SIMD target the CPU has
+// (core/kernels/simd_target.h); knnformer::kernels::reference is the plain
+// scalar loop that the tests and benchmarks compare it with. add, mul,
+// scale and add_constant give the same bits on both; axpy and multiply_add
+// round once (fused multiply-add) on the targets that have it (AVX2 and
+// AVX-512) and twice on the others and in the reference.
 #include <cstdint>
 
 namespace knnformer::kernels {

@@ -8,8 +8,10 @@
 //
 // The backward takes the forward's input (not its output) and adds into dx
 // when accumulate, or writes it (dx is then not read).
-// knnformer::kernels uses the AVX2 path when compiled in (its own tanh, a few
-// ulp from std::tanh); knnformer::kernels::reference is the scalar loop.
+// knnformer::kernels runs the vector code of the best SIMD target the CPU has
+// (core/kernels/simd_target.h), with its own tanh, within 3 ulp of std::tanh
+// (core/kernels/vector_math-inl.h), and fused multiply-adds where the target
+// has them; knnformer::kernels::reference is the scalar loop with std::tanh.
 #include <cstdint>
 
 namespace knnformer::kernels {

@@ -11,7 +11,10 @@
 // of the three that is not wanted. Rows run in parallel; dweight and dbias
 // sum over rows through per-block partials added in block order
 // (core/kernels/blocks.h), so they do not depend on the thread count.
-// knnformer::kernels uses the AVX2 path when compiled in;
+// knnformer::kernels runs the vector code of the best SIMD target the CPU has
+// (core/kernels/simd_target.h): its row sums are in float, one partial sum
+// per vector lane, so they round in an order that depends on the target's
+// vector length, and it fuses multiply-adds where the target has them;
 // knnformer::kernels::reference is the scalar loop (row sums in double).
 #include <cstdint>
 

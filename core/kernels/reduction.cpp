@@ -1,41 +1,48 @@
 #include "core/kernels/reduction.h"
 
-#include <numeric>
-#include <vector>
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "core/kernels/reduction.cpp"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
 
 #include "core/kernels/blocks.h"
-#include "core/kernels/row_reductions.h"
+#include "core/kernels/row_reductions-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace knnformer::kernels::HWY_NAMESPACE {
+
+float sum(const float* x, int64_t count) {
+  const double total = sum_over_blocks(count, kElementsPerBlock, [x](int64_t begin, int64_t end) HWY_ATTR {
+    return double(row_sum(x + begin, end - begin));
+  });
+  return static_cast<float>(total);
+}
+
+}  // namespace knnformer::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+
+#include <numeric>
+
+#include "core/kernels/simd_target.h"
 
 namespace knnformer::kernels {
 
-namespace {
+HWY_EXPORT(sum);
 
-// Σ x over the blocks of [0, count), block_sum(begin, end) giving each block's part.
-template <class BlockSum>
-float sum_in_block_order(int64_t count, BlockSum block_sum) {
-  std::vector<double> partials(block_count(count, kElementsPerBlock));
-  for_each_block(count, kElementsPerBlock, [&](int64_t begin, int64_t end) {
-    partials[begin / kElementsPerBlock] = block_sum(begin, end);
-  });
-  return static_cast<float>(std::accumulate(partials.begin(), partials.end(), 0.0));
-}
-
-}  // namespace
+float sum(const float* x, int64_t count) { return KNNFORMER_DISPATCH(sum)(x, count); }
 
 namespace reference {
 
 float sum(const float* x, int64_t count) {
-  return sum_in_block_order(count, [x](int64_t begin, int64_t end) { return std::accumulate(x + begin, x + end, 0.0); });
+  const double total = sum_over_blocks(count, kElementsPerBlock,
+                                       [x](int64_t begin, int64_t end) { return std::accumulate(x + begin, x + end, 0.0); });
+  return static_cast<float>(total);
 }
 
 }  // namespace reference
 
-float sum(const float* x, int64_t count) {
-#ifdef KNNFORMER_SIMD_AVX2
-  return sum_in_block_order(count, [x](int64_t begin, int64_t end) { return double(simd::row_sum(x + begin, end - begin)); });
-#else
-  return reference::sum(x, count);
-#endif
-}
-
 }  // namespace knnformer::kernels
+
+#endif  // HWY_ONCE

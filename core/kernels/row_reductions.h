@@ -1,6 +1,8 @@
 #pragma once
-// Vector reductions over one row, shared by the softmax, cross-entropy,
-// layer-norm and sum kernels (AVX2 builds only; see core/kernels/simd_math.h).
+// AVX2 reductions over one row, used by the kernels of layers/attention
+// that are not yet on Highway (gumbel_kernels.cpp; AVX2 builds only, see
+// core/kernels/simd_math.h). The kernels of core/kernels use their Highway
+// counterparts in core/kernels/row_reductions-inl.h.
 //
 //   const float shift = simd::row_max(x, n);
 //   const float total = simd::row_sum_exp(x, n, shift, y);   // y = exp(x − shift)

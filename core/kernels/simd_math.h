@@ -1,11 +1,14 @@
 #pragma once
-// The vector arithmetic under the AVX2 kernels: exp, tanh, horizontal
+// AVX2 vector arithmetic, used by the kernels of layers/attention that are
+// not yet on Highway (gumbel_kernels.cpp): exp, tanh, horizontal
 // reductions, and the walk over a row 8 lanes at a time whose last few
-// (n % 8) elements are loaded and stored masked.
+// (n % 8) elements are loaded and stored masked. The kernels of core/kernels
+// use their Highway counterparts (vector_math-inl.h, lanes-inl.h).
 //
 // KNNFORMER_SIMD_AVX2 is defined when the compiler may emit AVX2 and FMA (the
-// default build uses -march=native). Each kernel then takes its vector path;
-// otherwise it runs its scalar reference and nothing in this header exists.
+// default build uses -march=native). A kernel using this header then takes
+// its vector path; otherwise it runs its scalar reference and nothing in
+// this header exists.
 //
 //   const __m256 e = simd::exp(_mm256_sub_ps(x, row_max));
 //

@@ -1,15 +1,61 @@
 #include "core/kernels/softmax.h"
 
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "core/kernels/softmax.cpp"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+
+#include "core/kernels/map-inl.h"
+#include "core/kernels/row_reductions-inl.h"
+#include "core/parallel.h"
+
+// Backward: ∂y_i/∂x_j = y_i(δ_ij − y_j), so dx_j = Σ_i dy_i y_i(δ_ij − y_j) = y_j(dy_j − ⟨dy, y⟩).
+
+HWY_BEFORE_NAMESPACE();
+namespace knnformer::kernels::HWY_NAMESPACE {
+
+void softmax_forward(const float* x, float* y, int64_t rows, int64_t cols) {
+  parallel_for(0, rows, [&](int64_t r) HWY_ATTR {
+    const float* in = x + r * cols;
+    float* out = y + r * cols;
+    const float inverse = 1.0f / row_sum_exp(in, cols, row_max(in, cols), out);
+    map_row(out, cols, [inverse](FloatVector e) HWY_ATTR { return hn::Mul(hn::Set(FloatTag(), inverse), e); }, out);
+  });
+}
+
+void softmax_backward(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols) {
+  parallel_for(0, rows, [&](int64_t r) HWY_ATTR {
+    const float* p = y + r * cols;
+    const float* g = dy + r * cols;
+    float* out = dx + r * cols;
+    const float dot = row_dot(g, p, cols);
+    map_row(out, cols, [dot](FloatVector pj, FloatVector gj, FloatVector dxj) HWY_ATTR {
+      return hn::MulAdd(pj, hn::Sub(gj, hn::Set(FloatTag(), dot)), dxj);
+    }, p, g, out);
+  });
+}
+
+}  // namespace knnformer::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+
 #include <algorithm>
 #include <cmath>
 
-#include "core/kernels/map.h"
-#include "core/kernels/row_reductions.h"
-#include "core/parallel.h"
+#include "core/kernels/simd_target.h"
 
 namespace knnformer::kernels {
 
-// Backward: ∂y_i/∂x_j = y_i(δ_ij − y_j), so dx_j = Σ_i dy_i y_i(δ_ij − y_j) = y_j(dy_j − ⟨dy, y⟩).
+HWY_EXPORT(softmax_forward);
+HWY_EXPORT(softmax_backward);
+
+void softmax_forward(const float* x, float* y, int64_t rows, int64_t cols) {
+  KNNFORMER_DISPATCH(softmax_forward)(x, y, rows, cols);
+}
+void softmax_backward(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols) {
+  KNNFORMER_DISPATCH(softmax_backward)(y, dy, dx, rows, cols);
+}
 
 namespace reference {
 
@@ -41,38 +87,6 @@ void softmax_backward(const float* y, const float* dy, float* dx, int64_t rows, 
 
 }  // namespace reference
 
-#ifdef KNNFORMER_SIMD_AVX2
-
-void softmax_forward(const float* x, float* y, int64_t rows, int64_t cols) {
-  parallel_for(0, rows, [&](int64_t r) {
-    const float* in = x + r * cols;
-    float* out = y + r * cols;
-    const float total = simd::row_sum_exp(in, cols, simd::row_max(in, cols), out);
-    const __m256 inverse = _mm256_set1_ps(1.0f / total);
-    map_row(out, cols, [inverse](__m256 e) { return _mm256_mul_ps(inverse, e); }, out);
-  });
-}
-
-void softmax_backward(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols) {
-  parallel_for(0, rows, [&](int64_t r) {
-    const float* p = y + r * cols;
-    const float* g = dy + r * cols;
-    float* out = dx + r * cols;
-    const __m256 dot = _mm256_set1_ps(simd::row_dot(g, p, cols));
-    map_row(out, cols, [dot](__m256 pj, __m256 gj, __m256 dxj) { return _mm256_fmadd_ps(pj, _mm256_sub_ps(gj, dot), dxj); },
-            p, g, out);
-  });
-}
-
-#else
-
-void softmax_forward(const float* x, float* y, int64_t rows, int64_t cols) {
-  reference::softmax_forward(x, y, rows, cols);
-}
-void softmax_backward(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols) {
-  reference::softmax_backward(y, dy, dx, rows, cols);
-}
-
-#endif
-
 }  // namespace knnformer::kernels
+
+#endif  // HWY_ONCE

@@ -31,52 +31,58 @@ Batch batch(int64_t rows, int64_t vocab, float scale, uint64_t seed) {
 // logits (1e4 has an ulp of 1e-3): |Δ| <= 2e-6 + 2.4e-7·|lse|. The loss is
 // (max − target logit) + log Σ: the same 2e-6 plus a rounding of its own size.
 TEST_CASE("cross-entropy kernel: forward matches the reference, large and small logits included") {
-  for (const float scale : {1.0f, 80.0f, 1e4f}) {
-    for (const int64_t vocab : {int64_t{1}, int64_t{3}, int64_t{9}, int64_t{33}, int64_t{257}, int64_t{50304}}) {
-      CAPTURE(scale);
-      CAPTURE(vocab);
-      const Batch b = batch(3, vocab, scale, 16);
-      std::vector<float> losses(3), lse(3), slow_losses(3), slow_lse(3);
-      kernels::cross_entropy_forward(b.logits.data(), b.targets.data(), losses.data(), lse.data(), 3, vocab);
-      kernels::reference::cross_entropy_forward(b.logits.data(), b.targets.data(), slow_losses.data(),
-                                                slow_lse.data(), 3, vocab);
-      check_close(lse, slow_lse, 2e-6, 2.4e-7);
-      check_close(losses, slow_losses, 2e-6, 2.4e-7);
-      // The constant row: loss = log V.
-      CHECK(losses[2] == doctest::Approx(std::log(double(vocab))).epsilon(1e-6));
+  testing::for_each_simd_target([&] {
+    for (const float scale : {1.0f, 80.0f, 1e4f}) {
+      for (const int64_t vocab : {int64_t{1}, int64_t{3}, int64_t{9}, int64_t{33}, int64_t{257}, int64_t{50304}}) {
+        CAPTURE(scale);
+        CAPTURE(vocab);
+        const Batch b = batch(3, vocab, scale, 16);
+        std::vector<float> losses(3), lse(3), slow_losses(3), slow_lse(3);
+        kernels::cross_entropy_forward(b.logits.data(), b.targets.data(), losses.data(), lse.data(), 3, vocab);
+        kernels::reference::cross_entropy_forward(b.logits.data(), b.targets.data(), slow_losses.data(),
+                                                  slow_lse.data(), 3, vocab);
+        check_close(lse, slow_lse, 2e-6, 2.4e-7);
+        check_close(losses, slow_losses, 2e-6, 2.4e-7);
+        // The constant row: loss = log V.
+        CHECK(losses[2] == doctest::Approx(std::log(double(vocab))).epsilon(1e-6));
+      }
     }
-  }
+  });
 }
 
 TEST_CASE("cross-entropy kernel: backward matches the reference and accumulates") {
-  // softmax_j = exp(x_j − lse) within 1 ulp, plus the lse's own error times
-  // the softmax (a relative error of |Δlse|): 4e-6 relative; times the scale.
-  for (const int64_t vocab : {int64_t{1}, int64_t{7}, int64_t{17}, int64_t{257}, int64_t{50304}}) {
-    CAPTURE(vocab);
-    const Batch b = batch(3, vocab, 3.0f, 17);
-    std::vector<float> losses(3), lse(3);
-    kernels::reference::cross_entropy_forward(b.logits.data(), b.targets.data(), losses.data(), lse.data(), 3, vocab);
-    const std::vector<float> dlogits = testing::random_vector(3 * vocab, 18, 1e-3f);
-    std::vector<float> fast = dlogits, slow = dlogits;
-    const float scale = 0.25f;
-    kernels::cross_entropy_backward(b.logits.data(), b.targets.data(), lse.data(), scale, fast.data(), 3, vocab);
-    kernels::reference::cross_entropy_backward(b.logits.data(), b.targets.data(), lse.data(), scale, slow.data(), 3,
-                                               vocab);
-    check_close(fast, slow, 1e-9, 4e-6);
-    // Each row of the gradient sums to scale·(Σ softmax − 1) = 0 over what was added.
-    for (int64_t r = 0; r < 3; ++r) {
-      double added = 0.0;
-      for (int64_t j = 0; j < vocab; ++j) added += fast[r * vocab + j] - dlogits[r * vocab + j];
-      CHECK(std::abs(added) <= 1e-5);
+  testing::for_each_simd_target([&] {
+    // softmax_j = exp(x_j − lse) within 1 ulp, plus the lse's own error times
+    // the softmax (a relative error of |Δlse|): 4e-6 relative; times the scale.
+    for (const int64_t vocab : {int64_t{1}, int64_t{7}, int64_t{17}, int64_t{257}, int64_t{50304}}) {
+      CAPTURE(vocab);
+      const Batch b = batch(3, vocab, 3.0f, 17);
+      std::vector<float> losses(3), lse(3);
+      kernels::reference::cross_entropy_forward(b.logits.data(), b.targets.data(), losses.data(), lse.data(), 3, vocab);
+      const std::vector<float> dlogits = testing::random_vector(3 * vocab, 18, 1e-3f);
+      std::vector<float> fast = dlogits, slow = dlogits;
+      const float scale = 0.25f;
+      kernels::cross_entropy_backward(b.logits.data(), b.targets.data(), lse.data(), scale, fast.data(), 3, vocab);
+      kernels::reference::cross_entropy_backward(b.logits.data(), b.targets.data(), lse.data(), scale, slow.data(), 3,
+                                                 vocab);
+      check_close(fast, slow, 1e-9, 4e-6);
+      // Each row of the gradient sums to scale·(Σ softmax − 1) = 0 over what was added.
+      for (int64_t r = 0; r < 3; ++r) {
+        double added = 0.0;
+        for (int64_t j = 0; j < vocab; ++j) added += fast[r * vocab + j] - dlogits[r * vocab + j];
+        CHECK(std::abs(added) <= 1e-5);
+      }
     }
-  }
+  });
 }
 
 TEST_CASE("cross-entropy kernel: a confident right answer costs 0, a confident wrong one its margin") {
-  const std::vector<float> x{1e4f, -1e4f, 0.0f, -80.0f, 80.0f, 0.0f};
-  const std::vector<int32_t> targets{0, 0};
-  std::vector<float> losses(2), lse(2);
-  kernels::cross_entropy_forward(x.data(), targets.data(), losses.data(), lse.data(), 2, 3);
-  CHECK(losses[0] == 0.0f);
-  CHECK(losses[1] == doctest::Approx(160.0));
+  testing::for_each_simd_target([&] {
+    const std::vector<float> x{1e4f, -1e4f, 0.0f, -80.0f, 80.0f, 0.0f};
+    const std::vector<int32_t> targets{0, 0};
+    std::vector<float> losses(2), lse(2);
+    kernels::cross_entropy_forward(x.data(), targets.data(), losses.data(), lse.data(), 2, 3);
+    CHECK(losses[0] == 0.0f);
+    CHECK(losses[1] == doctest::Approx(160.0));
+  });
 }

@@ -7,7 +7,6 @@
 #include "kernel_testing.h"
 
 using namespace knnformer;
-using testing::check_close;
 
 namespace {
 
@@ -19,58 +18,77 @@ std::vector<float> inputs(int64_t n, uint64_t seed) {
   return x;
 }
 
-}  // namespace
+std::vector<int64_t> lengths() {
+  std::vector<int64_t> all = testing::kRowLengths;
+  all.push_back(testing::kLongLength);
+  return all;
+}
 
-// Tolerances: the vector tanh is within 3 ulp (simd_math_test), libm's float
-// tanh within 1, so t differs by at most 4·6e-8 relative of |t| ≤ 1; gelu
-// multiplies it by x/2, and its backward's x·(1 − t²) term by |x|·du/dx,
-// whose size is at most about 1.5 over all x. Bounds of 5e-7·(1 + |x|)
-// in absolute terms cover both with the final roundings; rtol adds 2 ulp.
-TEST_CASE("gelu kernel: forward matches the reference") {
-  for (const int64_t n : testing::kRowLengths) {
-    CAPTURE(n);
-    const std::vector<float> x = inputs(n, 8);
-    std::vector<float> fast(n), slow(n);
-    kernels::gelu_forward(x.data(), fast.data(), n);
-    kernels::reference::gelu_forward(x.data(), slow.data(), n);
-    for (int64_t i = 0; i < n; ++i) {
-      CAPTURE(x[i]);
-      CHECK(std::abs(fast[i] - slow[i]) <= 5e-7f * (1.0f + std::abs(x[i])) + 2.4e-7f * std::abs(slow[i]));
-    }
+// Checks |fast − slow| <= bound(i) for every element, reporting the first that fails.
+template <class Bound>
+void check_within(const std::vector<float>& x, const std::vector<float>& fast, const std::vector<float>& slow,
+                  Bound bound) {
+  for (size_t i = 0; i < fast.size(); ++i) {
+    if (std::abs(fast[i] - slow[i]) <= bound(i)) continue;
+    FAIL_CHECK("x = " << x[i] << ": " << fast[i] << " vs reference " << slow[i] << " (bound " << bound(i) << ")");
+    return;
   }
 }
 
-TEST_CASE("gelu kernel: backward matches the reference, accumulating or writing") {
-  for (const bool accumulate : {true, false})
-    for (const int64_t n : testing::kRowLengths) {
-      CAPTURE(accumulate);
+}  // namespace
+
+// Tolerances: the vector tanh is within 3 ulp (vector_math-inl.h), libm's
+// float tanh within 1, so t differs by at most 4·6e-8 relative of |t| ≤ 1;
+// gelu multiplies it by x/2, and its backward's x·(1 − t²) term by |x|·du/dx,
+// whose size is at most about 1.5 over all x. Bounds of 5e-7·(1 + |x|)
+// in absolute terms cover both with the final roundings; rtol adds 2 ulp.
+TEST_CASE("gelu kernel: forward matches the reference") {
+  testing::for_each_simd_target([&] {
+    for (const int64_t n : lengths()) {
       CAPTURE(n);
-      const std::vector<float> x = inputs(n, 9), dy = testing::random_vector(n, 10);
-      const std::vector<float> dx = testing::random_vector(n, 11);
-      std::vector<float> fast = dx, slow = dx, written(n, std::nanf(""));
-      kernels::gelu_backward(x.data(), dy.data(), fast.data(), n, accumulate);
-      kernels::reference::gelu_backward(x.data(), dy.data(), slow.data(), n, accumulate);
-      // Written into a buffer of NaNs: the write mode must not read dx.
-      if (!accumulate) kernels::gelu_backward(x.data(), dy.data(), written.data(), n, false);
-      for (int64_t i = 0; i < n; ++i) {
-        CAPTURE(x[i]);
-        CHECK(std::abs(fast[i] - slow[i]) <= 5e-7f * (1.0f + std::abs(x[i])) * (1.0f + std::abs(dy[i])) +
-                                                 2.4e-7f * std::abs(slow[i]));
-        if (!accumulate) CHECK(written[i] == fast[i]);
-      }
+      const std::vector<float> x = inputs(n, 8);
+      std::vector<float> fast(n), slow(n);
+      kernels::gelu_forward(x.data(), fast.data(), n);
+      kernels::reference::gelu_forward(x.data(), slow.data(), n);
+      check_within(x, fast, slow, [&](size_t i) { return 5e-7f * (1.0f + std::abs(x[i])) + 2.4e-7f * std::abs(slow[i]); });
     }
+  });
+}
+
+TEST_CASE("gelu kernel: backward matches the reference, accumulating or writing") {
+  testing::for_each_simd_target([&] {
+    for (const bool accumulate : {true, false})
+      for (const int64_t n : lengths()) {
+        CAPTURE(accumulate);
+        CAPTURE(n);
+        const std::vector<float> x = inputs(n, 9), dy = testing::random_vector(n, 10);
+        const std::vector<float> dx = testing::random_vector(n, 11);
+        std::vector<float> fast = dx, slow = dx, written(n, std::nanf(""));
+        kernels::gelu_backward(x.data(), dy.data(), fast.data(), n, accumulate);
+        kernels::reference::gelu_backward(x.data(), dy.data(), slow.data(), n, accumulate);
+        check_within(x, fast, slow, [&](size_t i) {
+          return 5e-7f * (1.0f + std::abs(x[i])) * (1.0f + std::abs(dy[i])) + 2.4e-7f * std::abs(slow[i]);
+        });
+        // Written into a buffer of NaNs: the write mode must not read dx.
+        if (accumulate) continue;
+        kernels::gelu_backward(x.data(), dy.data(), written.data(), n, false);
+        CHECK(written == fast);
+      }
+  });
 }
 
 TEST_CASE("gelu kernel: exact values") {
-  const std::vector<float> x{0.0f, 20.0f, -20.0f};
-  std::vector<float> y(3), dx(3, 0.0f);
-  const std::vector<float> ones(3, 1.0f);
-  kernels::gelu_forward(x.data(), y.data(), 3);
-  CHECK(y[0] == 0.0f);
-  CHECK(y[1] == 20.0f);  // tanh(u) rounds to 1
-  CHECK(y[2] == 0.0f);   // −20·(1 − 1)/2
-  kernels::gelu_backward(x.data(), ones.data(), dx.data(), 3, true);
-  CHECK(dx[0] == 0.5f);  // gelu'(0) = ½
-  CHECK(dx[1] == 1.0f);
-  CHECK(dx[2] == 0.0f);
+  testing::for_each_simd_target([&] {
+    const std::vector<float> x{0.0f, 20.0f, -20.0f};
+    std::vector<float> y(3), dx(3, 0.0f);
+    const std::vector<float> ones(3, 1.0f);
+    kernels::gelu_forward(x.data(), y.data(), 3);
+    CHECK(y[0] == 0.0f);
+    CHECK(y[1] == 20.0f);  // tanh(u) rounds to 1
+    CHECK(y[2] == 0.0f);   // −20·(1 − 1)/2
+    kernels::gelu_backward(x.data(), ones.data(), dx.data(), 3, true);
+    CHECK(dx[0] == 0.5f);  // gelu'(0) = ½
+    CHECK(dx[1] == 1.0f);
+    CHECK(dx[2] == 0.0f);
+  });
 }

@@ -49,20 +49,22 @@ Gradients backward(const Problem& p, Backward run) {
 // y = x̂·w + b by about 1e-6 absolute; rstd and mean differ by a few ulp.
 // The constant row has rstd = 1/sqrt(eps) ≈ 316 and x̂ = 0 exactly on both paths.
 TEST_CASE("layer norm kernel: forward matches the reference") {
-  for (const int64_t cols : testing::kRowLengths) {
-    CAPTURE(cols);
-    const Problem p(5, cols);
-    std::vector<float> y(p.rows * cols), mean(p.rows), rstd(p.rows);
-    std::vector<float> y_ref(p.rows * cols), mean_ref(p.rows), rstd_ref(p.rows);
-    kernels::layer_norm_forward(p.x.data(), p.weight.data(), p.bias.data(), y.data(), mean.data(), rstd.data(),
-                                p.rows, cols, kEps);
-    kernels::reference::layer_norm_forward(p.x.data(), p.weight.data(), p.bias.data(), y_ref.data(),
-                                           mean_ref.data(), rstd_ref.data(), p.rows, cols, kEps);
-    check_close(y, y_ref, 2e-6, 2e-6);
-    check_close(mean, mean_ref, 1e-6, 1e-6);
-    check_close(rstd, rstd_ref, 0.0, 2e-6);
-    for (int64_t j = 0; j < cols; ++j) CHECK(y[(p.rows - 1) * cols + j] == p.bias[j]);
-  }
+  testing::for_each_simd_target([&] {
+    for (const int64_t cols : testing::kRowLengths) {
+      CAPTURE(cols);
+      const Problem p(5, cols);
+      std::vector<float> y(p.rows * cols), mean(p.rows), rstd(p.rows);
+      std::vector<float> y_ref(p.rows * cols), mean_ref(p.rows), rstd_ref(p.rows);
+      kernels::layer_norm_forward(p.x.data(), p.weight.data(), p.bias.data(), y.data(), mean.data(), rstd.data(),
+                                  p.rows, cols, kEps);
+      kernels::reference::layer_norm_forward(p.x.data(), p.weight.data(), p.bias.data(), y_ref.data(),
+                                             mean_ref.data(), rstd_ref.data(), p.rows, cols, kEps);
+      check_close(y, y_ref, 2e-6, 2e-6);
+      check_close(mean, mean_ref, 1e-6, 1e-6);
+      check_close(rstd, rstd_ref, 0.0, 2e-6);
+      for (int64_t j = 0; j < cols; ++j) CHECK(y[(p.rows - 1) * cols + j] == p.bias[j]);
+    }
+  });
 }
 
 // Tolerances: the row sums Σg and Σg·x̂ are of C terms of size O(1); float
@@ -72,46 +74,52 @@ TEST_CASE("layer norm kernel: forward matches the reference") {
 // constant row's rstd ≈ 316 magnifies Σg − mean(g), whose float and double
 // roundings then differ by 316·ulp: rtol 1e-5 leaves room for that row.
 TEST_CASE("layer norm kernel: backward matches the reference and accumulates") {
-  for (const int64_t cols : testing::kRowLengths) {
-    for (const int64_t rows : {int64_t{1}, int64_t{5}, 2 * kernels::kRowsPerBlock + 3}) {
-      CAPTURE(cols);
-      CAPTURE(rows);
-      const Problem p(rows, cols);
-      const Gradients fast = backward(p, kernels::layer_norm_backward);
-      const Gradients slow = backward(p, kernels::reference::layer_norm_backward);
-      check_close(fast.dx, slow.dx, 1e-5, 1e-5);
-      check_close(fast.dweight, slow.dweight, 1e-5, 1e-5);
-      check_close(fast.dbias, slow.dbias, 1e-5, 1e-5);
+  testing::for_each_simd_target([&] {
+    for (const int64_t cols : testing::kRowLengths) {
+      for (const int64_t rows : {int64_t{1}, int64_t{5}, 2 * kernels::kRowsPerBlock + 3}) {
+        CAPTURE(cols);
+        CAPTURE(rows);
+        const Problem p(rows, cols);
+        const Gradients fast = backward(p, kernels::layer_norm_backward);
+        const Gradients slow = backward(p, kernels::reference::layer_norm_backward);
+        check_close(fast.dx, slow.dx, 1e-5, 1e-5);
+        check_close(fast.dweight, slow.dweight, 1e-5, 1e-5);
+        check_close(fast.dbias, slow.dbias, 1e-5, 1e-5);
+      }
     }
-  }
+  });
 }
 
 TEST_CASE("layer norm kernel: gradients not wanted are skipped") {
-  const Problem p(3, 9);
-  std::vector<float> y(27), mean(3), rstd(3), dx(27, 0.0f), dweight(9, 0.0f);
-  kernels::layer_norm_forward(p.x.data(), p.weight.data(), p.bias.data(), y.data(), mean.data(), rstd.data(), 3, 9,
-                              kEps);
-  kernels::layer_norm_backward(p.x.data(), p.weight.data(), mean.data(), rstd.data(), p.dy.data(), nullptr,
-                               dweight.data(), nullptr, 3, 9);
-  kernels::layer_norm_backward(p.x.data(), p.weight.data(), mean.data(), rstd.data(), p.dy.data(), dx.data(),
-                               nullptr, nullptr, 3, 9);
-  const Gradients all = backward(p, kernels::layer_norm_backward);
-  for (int64_t j = 0; j < 9; ++j) CHECK(dweight[j] == doctest::Approx(all.dweight[j] - 0.25f));
-  for (int64_t i = 0; i < 27; ++i) CHECK(dx[i] == doctest::Approx(all.dx[i] - 0.5f));
+  testing::for_each_simd_target([&] {
+    const Problem p(3, 9);
+    std::vector<float> y(27), mean(3), rstd(3), dx(27, 0.0f), dweight(9, 0.0f);
+    kernels::layer_norm_forward(p.x.data(), p.weight.data(), p.bias.data(), y.data(), mean.data(), rstd.data(), 3, 9,
+                                kEps);
+    kernels::layer_norm_backward(p.x.data(), p.weight.data(), mean.data(), rstd.data(), p.dy.data(), nullptr,
+                                 dweight.data(), nullptr, 3, 9);
+    kernels::layer_norm_backward(p.x.data(), p.weight.data(), mean.data(), rstd.data(), p.dy.data(), dx.data(),
+                                 nullptr, nullptr, 3, 9);
+    const Gradients all = backward(p, kernels::layer_norm_backward);
+    for (int64_t j = 0; j < 9; ++j) CHECK(dweight[j] == doctest::Approx(all.dweight[j] - 0.25f));
+    for (int64_t i = 0; i < 27; ++i) CHECK(dx[i] == doctest::Approx(all.dx[i] - 0.5f));
+  });
 }
 
 TEST_CASE("layer norm kernel: parameter gradients are the same bits on 1 and 2 threads") {
-  const Problem p(7 * kernels::kRowsPerBlock + 5, 33);
-  Gradients one, two;
-  {
-    const testing::ThreadCount threads(1);
-    one = backward(p, kernels::layer_norm_backward);
-  }
-  {
-    const testing::ThreadCount threads(2);
-    two = backward(p, kernels::layer_norm_backward);
-  }
-  CHECK(one.dweight == two.dweight);
-  CHECK(one.dbias == two.dbias);
-  CHECK(one.dx == two.dx);
+  testing::for_each_simd_target([&] {
+    const Problem p(7 * kernels::kRowsPerBlock + 5, 33);
+    Gradients one, two;
+    {
+      const testing::ThreadCount threads(1);
+      one = backward(p, kernels::layer_norm_backward);
+    }
+    {
+      const testing::ThreadCount threads(2);
+      two = backward(p, kernels::layer_norm_backward);
+    }
+    CHECK(one.dweight == two.dweight);
+    CHECK(one.dbias == two.dbias);
+    CHECK(one.dx == two.dx);
+  });
 }

@@ -8,29 +8,35 @@
 using namespace knnformer;
 
 TEST_CASE("sum kernel: matches the double-precision reference") {
-  // Inside a block the vector path sums 8 float lanes, then the 8 lanes: each
-  // lane adds ≤ 2 K terms, so rounding is about sqrt(2 K)·ulp ≈ 3e-6 of the
-  // sum of |x| at worst; with N(1, 1) inputs that sum is close to the sum itself.
-  for (const int64_t n : {int64_t{1}, int64_t{7}, int64_t{257}, 3 * kernels::kElementsPerBlock + 11}) {
-    CAPTURE(n);
-    const std::vector<float> x = testing::random_vector(n, 6, 1.0f, 1.0f);
-    const float expected = kernels::reference::sum(x.data(), n);
-    CHECK(std::abs(kernels::sum(x.data(), n) - expected) <= 1e-5f * std::abs(expected) + 1e-6f);
-  }
-  CHECK(kernels::sum(nullptr, 0) == 0.0f);
+  testing::for_each_simd_target([&] {
+    // Inside a block the vector path sums one float per lane, then the lanes:
+    // each lane adds ≤ 16 K / lanes terms, 16 K on the scalar target, so the
+    // rounding is about sqrt(16 K)·ulp ≈ 8e-6 of the sum of |x| at worst; with
+    // N(1, 1) inputs that sum is close to the sum itself.
+    for (const int64_t n : {int64_t{1}, int64_t{7}, int64_t{15}, int64_t{17}, int64_t{257}, 3 * kernels::kElementsPerBlock + 11,
+                             testing::kLongLength}) {
+      CAPTURE(n);
+      const std::vector<float> x = testing::random_vector(n, 6, 1.0f, 1.0f);
+      const float expected = kernels::reference::sum(x.data(), n);
+      CHECK(std::abs(kernels::sum(x.data(), n) - expected) <= 1e-5f * std::abs(expected) + 1e-6f);
+    }
+    CHECK(kernels::sum(nullptr, 0) == 0.0f);
+  });
 }
 
 TEST_CASE("sum kernel: the same bits on 1 and 2 threads") {
-  const int64_t n = 5 * kernels::kElementsPerBlock + 3;
-  const std::vector<float> x = testing::random_vector(n, 7);
-  float one, two;
-  {
-    const testing::ThreadCount threads(1);
-    one = kernels::sum(x.data(), n);
-  }
-  {
-    const testing::ThreadCount threads(2);
-    two = kernels::sum(x.data(), n);
-  }
-  CHECK(one == two);
+  testing::for_each_simd_target([&] {
+    const int64_t n = 5 * kernels::kElementsPerBlock + 3;
+    const std::vector<float> x = testing::random_vector(n, 7);
+    float one, two;
+    {
+      const testing::ThreadCount threads(1);
+      one = kernels::sum(x.data(), n);
+    }
+    {
+      const testing::ThreadCount threads(2);
+      two = kernels::sum(x.data(), n);
+    }
+    CHECK(one == two);
+  });
 }
