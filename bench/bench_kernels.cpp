@@ -18,11 +18,17 @@
 //   softmax backward       read y and dy, read and write dx       4·rows·C·4
 //   softmax-cross-entropy  forward reads the logits; backward
 //   forward + backward     reads them again and adds into dlogits 4·rows·V·4
+//   AdamW update           read g, read and write p, m and v      7·n·4
+//   SGD update             read g, read and write p and b         5·n·4
+//   Philox blocks          write the words, CounterRng's refills  16·blocks
+//                          of 16 blocks (one thread: no blocks
+//                          run in parallel)
 //
 // usage: bench_kernels [repeats] [--fast-only]
 //   --fast-only   time the dispatched kernels alone, not the references
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -34,6 +40,8 @@
 #include "core/kernels/elementwise.h"
 #include "core/kernels/gelu.h"
 #include "core/kernels/layer_norm.h"
+#include "core/kernels/optimizer_update.h"
+#include "core/kernels/philox_rounds.h"
 #include "core/kernels/reduction.h"
 #include "core/kernels/simd_target.h"
 #include "core/kernels/softmax.h"
@@ -216,6 +224,45 @@ Case cross_entropy_case(int64_t rows, int64_t vocab, const char* shape, std::vec
           }};
 }
 
+Case adamw_case(int64_t n, const char* shape, std::vector<float>& storage) {
+  storage = random_values(4 * n, 8, 1.0f);
+  float* p = storage.data();
+  float* g = p + n;
+  float* m = g + n;
+  float* v = m + n;
+  for (int64_t i = 0; i < n; ++i) v[i] = std::abs(v[i]);  // a second moment is never negative
+  const kernels::AdamWStep step{1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.19f, 0.0975f};
+  return {"AdamW update", shape, 7.0 * n * sizeof(float),
+          [=] { kernels::reference::adamw_update(p, g, m, v, n, step); },
+          [=] { kernels::adamw_update(p, g, m, v, n, step); }};
+}
+
+Case sgd_case(int64_t n, const char* shape, std::vector<float>& storage) {
+  storage = random_values(3 * n, 9, 1.0f);
+  float* p = storage.data();
+  float* g = p + n;
+  float* buffer = g + n;
+  return {"SGD update (Nesterov)", shape, 5.0 * n * sizeof(float),
+          [=] { kernels::reference::sgd_update(p, g, buffer, n, 1e-3f, 0.9f, true, 0.1f); },
+          [=] { kernels::sgd_update(p, g, buffer, n, 1e-3f, 0.9f, true, 0.1f); }};
+}
+
+// Refills of 16 blocks, as CounterRng draws them, into one buffer that stays in cache.
+Case philox_case(int64_t refills, const char* shape, std::vector<uint32_t>& words) {
+  constexpr int64_t kBlocks = 16;
+  words.assign(4 * kBlocks, 0);
+  uint32_t* out = words.data();
+  const kernels::PhiloxKey key{2026, 11};
+  return {"Philox blocks", shape, 16.0 * kBlocks * refills,
+          [=] {
+            for (int64_t r = 0; r < refills; ++r)
+              kernels::reference::philox4x32_blocks(r * kBlocks, 7, key, kBlocks, out);
+          },
+          [=] {
+            for (int64_t r = 0; r < refills; ++r) kernels::philox4x32_blocks(r * kBlocks, 7, key, kBlocks, out);
+          }};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -245,4 +292,8 @@ int main(int argc, char** argv) {
   both(softmax_backward_case(4 * 1024, 1024, "4096 x 1024", storage));
   both(cross_entropy_case(8 * 256, 50304, "2048 x 50304", storage, targets));
   both(cross_entropy_case(8 * 256, 256, "2048 x 256", storage, targets));
+  both(adamw_case(8 * 1024 * 768, "8192 x 768", storage));
+  both(sgd_case(8 * 1024 * 768, "8192 x 768", storage));
+  std::vector<uint32_t> words;
+  run(philox_case(64 * 1024, "65536 x 16", words), 1, repeats, with_reference);
 }

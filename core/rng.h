@@ -22,8 +22,9 @@ std::array<uint32_t, 4> philox4x32(std::array<uint32_t, 4> counter, std::array<u
 // `count` consecutive blocks, for the counters (block, stream) to
 // (block + count − 1, stream) (each as four words: block's low and high
 // halves, then stream's), written 4 words per block to out. The same words
-// as philox4x32, 8 blocks per vector step where AVX-512 is targeted;
-// philox4x32_blocks_reference calls philox4x32 for each.
+// as philox4x32, several blocks per vector step on the best SIMD target of
+// the CPU (core/kernels/philox_rounds.h); philox4x32_blocks_reference calls
+// philox4x32 for each.
 void philox4x32_blocks(uint64_t block, uint64_t stream, std::array<uint32_t, 2> key, int64_t count, uint32_t* out);
 void philox4x32_blocks_reference(uint64_t block, uint64_t stream, std::array<uint32_t, 2> key, int64_t count,
                                  uint32_t* out);
@@ -55,9 +56,9 @@ class CounterRng {
  private:
   // Blocks computed per refill after the first: a stream that draws at most
   // 4 words pays for one block; one that draws more computes 16 more at
-  // once, 8 per vector step (about the cost of 3 blocks one at a time),
-  // which a sampler's query, drawing hundreds, uses up. Either way the n-th
-  // number is the same.
+  // once, 8 per vector step on AVX-512 (about the cost of 5 blocks one at a
+  // time), which a sampler's query, drawing hundreds, uses up. Either way
+  // the n-th number is the same.
   static constexpr int kBulkBlocks = 16;
   void refill();
 

@@ -1,8 +1,8 @@
 #include <cmath>
 
 #include "core/arena.h"
+#include "core/kernels/optimizer_update.h"
 #include "optim/optimizer.h"
-#include "optim/update_kernels.h"
 
 namespace knnformer {
 

@@ -1,6 +1,6 @@
 #include "core/arena.h"
+#include "core/kernels/optimizer_update.h"
 #include "optim/optimizer.h"
-#include "optim/update_kernels.h"
 
 namespace knnformer {
 

@@ -1,6 +1,6 @@
 #pragma once
 // <immintrin.h> for the AVX-512 kernels outside core/kernels (the attention
-// tile, selection and Gumbel kernels, core/rng.cpp) that are not yet on Highway. GCC 12's AVX-512 header fills
+// tile, selection and Gumbel kernels) that are not yet on Highway. GCC 12's AVX-512 header fills
 // "undefined" operands with self-initialised variables and then warns about
 // its own code; the warnings are not ours, so they are silenced for the
 // header alone.
