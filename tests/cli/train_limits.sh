@@ -28,21 +28,21 @@ mkdir elsewhere
 echo "ok: resumed from another folder"
 
 # Stopped before its first checkpoint: train --out points to --resume, which starts again from step 0.
-"$knnformer" train --config tiny.ini --out early --steps 8 --checkpoint-every 1000 > /dev/null &
+"$knnformer" train --config tiny.ini --out early --steps 2000 --checkpoint-every 5000 > /dev/null &
 pid=$!
 for _ in $(seq 1 200); do
   [ -s early/metrics.csv ] && [ "$(wc -l < early/metrics.csv)" -gt 1 ] && break
   sleep 0.01
 done
-kill -9 $pid
+kill -9 $pid 2> /dev/null || true
 wait $pid 2> /dev/null || true
 if ! compgen -G "early/checkpoints/step-*.h5" > /dev/null; then
   expect_error "early: holds a run stopped before its first checkpoint (restart it with --resume early" \
-    "$knnformer" train --config tiny.ini --out early --steps 8 --checkpoint-every 1000
+    "$knnformer" train --config tiny.ini --out early --steps 2000 --checkpoint-every 5000
   "$knnformer" train --resume early > early.log
   grep -q "no checkpoint yet (the run stopped before its first); training again from step 0" early.log ||
     fail "the restart should say so"
-  "$knnformer" train --config tiny.ini --out whole --steps 8 --checkpoint-every 1000 > /dev/null
+  "$knnformer" train --config tiny.ini --out whole --steps 2000 --checkpoint-every 5000 > /dev/null
   diff <(without_timing whole/metrics.csv) <(without_timing early/metrics.csv) || fail "the restarted run differs"
   echo "ok: a run killed before its first checkpoint restarts from step 0"
 else
