@@ -18,19 +18,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-packages=(g++-aarch64-linux-gnu qemu-user-static libhwy-dev:arm64 doctest-dev)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "cross-aarch64: installing ${missing[*]}"
-  dpkg --print-foreign-architectures | grep -qx arm64 || $sudo dpkg --add-architecture arm64
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+source scripts/packages.bash
+install_missing cross-aarch64 g++-aarch64-linux-gnu qemu-user-static libhwy-dev:arm64 doctest-dev
 
 mkdir -p build-aarch64
 sources=(core/kernels/*.cpp core/parallel.cpp core/rng.cpp tests/core/kernels/*_test.cpp tests/main.cpp)
