@@ -7,6 +7,65 @@
 // bench/train_step_reference.py measures PyTorch on the same configurations.
 //
 // usage: bench_train_step [threads] [steps] [cfgA|cfgB]   (both by default)
+//
+// This file is compiled once per SIMD target, as the kernels are, so that the
+// peak is measured with the target the kernels dispatch to (KNNFORMER_SIMD).
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "bench/bench_train_step.cpp"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+
+#include <omp.h>
+
+#include <cstdio>
+
+HWY_BEFORE_NAMESPACE();
+namespace knnformer::bench::HWY_NAMESPACE {
+
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Independent chains of multiply-adds on registers, on every thread: the
+// arithmetic ceiling no kernel can pass. 12 chains cover the latency of a
+// fused multiply-add on current cores (4 cycles, up to 2 issued per cycle);
+// targets without one (SSE4) multiply and add. Each chain is named: vectors
+// of some targets (SVE) cannot form arrays.
+double fma_peak_gflops() {
+  constexpr long kIterations = 20'000'000;
+  constexpr int kChains = 12;
+  const hn::ScalableTag<float> d;
+  const auto lanes = static_cast<double>(hn::Lanes(d));
+  int thread_count = 1;
+  float sink = 0.0f;
+  const double start = omp_get_wtime();
+#pragma omp parallel reduction(+ : sink)
+  {
+#pragma omp single
+    thread_count = omp_get_num_threads();
+    const auto factor = hn::Set(d, 0.9999999f), offset = hn::Set(d, 1e-8f);
+    auto c0 = hn::Set(d, 1.0f), c1 = hn::Set(d, 1.1f), c2 = hn::Set(d, 1.2f), c3 = hn::Set(d, 1.3f);
+    auto c4 = hn::Set(d, 1.4f), c5 = hn::Set(d, 1.5f), c6 = hn::Set(d, 1.6f), c7 = hn::Set(d, 1.7f);
+    auto c8 = hn::Set(d, 1.8f), c9 = hn::Set(d, 1.9f), c10 = hn::Set(d, 2.0f), c11 = hn::Set(d, 2.1f);
+    for (long iteration = 0; iteration < kIterations; ++iteration) {
+      c0 = hn::MulAdd(c0, factor, offset), c1 = hn::MulAdd(c1, factor, offset), c2 = hn::MulAdd(c2, factor, offset);
+      c3 = hn::MulAdd(c3, factor, offset), c4 = hn::MulAdd(c4, factor, offset), c5 = hn::MulAdd(c5, factor, offset);
+      c6 = hn::MulAdd(c6, factor, offset), c7 = hn::MulAdd(c7, factor, offset), c8 = hn::MulAdd(c8, factor, offset);
+      c9 = hn::MulAdd(c9, factor, offset), c10 = hn::MulAdd(c10, factor, offset);
+      c11 = hn::MulAdd(c11, factor, offset);
+    }
+    const auto all = hn::Add(hn::Add(hn::Add(c0, c1), hn::Add(c2, c3)),
+                             hn::Add(hn::Add(hn::Add(c4, c5), hn::Add(c6, c7)),
+                                     hn::Add(hn::Add(c8, c9), hn::Add(c10, c11))));
+    sink += hn::GetLane(all);
+  }
+  const double seconds = omp_get_wtime() - start;
+  if (sink == 0.0f) std::printf(" ");  // keeps the chains from being optimised away
+  return 2.0 * lanes * kChains * kIterations * thread_count / seconds * 1e-9;
+}
+
+}  // namespace knnformer::bench::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -14,19 +73,23 @@
 #include <string>
 #include <vector>
 
-#include <omp.h>
-
 #include "core/arena.h"
 #include "core/autograd.h"
 #include "core/gemm.h"
-#include "core/kernels/avx512_intrinsics.h"
-#if !defined(__AVX512F__) && defined(__FMA__)
-#include <immintrin.h>
-#endif
+#include "core/kernels/simd_target.h"
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "layers/gpt.h"
 #include "optim/optimizer.h"
+
+namespace knnformer::bench {
+
+HWY_EXPORT(fma_peak_gflops);
+
+// The peak with the SIMD target the kernels dispatch to.
+double fma_peak() { return KNNFORMER_DISPATCH(fma_peak_gflops)(); }
+
+}  // namespace knnformer::bench
 
 using namespace knnformer;
 
@@ -58,49 +121,6 @@ double sgemm_gflops() {
   std::sort(times.begin(), times.end());
   return 2.0 * m * n * k / times[5] * 1e-9;
 }
-
-// Independent chains of FMAs on registers, on every thread: the arithmetic
-// ceiling no kernel can pass. 12 chains cover the FMA latency of current
-// cores (4 cycles, up to 2 issued per cycle).
-#if !defined(__AVX512F__) && !defined(__FMA__)
-double fma_peak_gflops() { return 0.0; }  // a build for CPUs without FMA (KNNFORMER_PORTABLE): not measured
-#else
-double fma_peak_gflops() {
-  constexpr int kChains = 12;
-  constexpr long kIterations = 20'000'000;
-#if defined(__AVX512F__)
-  using Vector = __m512;
-  constexpr int kLanes = 16;
-  const auto splat = [](float x) { return _mm512_set1_ps(x); };
-  const auto fma = [](Vector a, Vector b, Vector c) { return _mm512_fmadd_ps(a, b, c); };
-  const auto first_lane = [](Vector a) { return _mm512_cvtss_f32(a); };
-#elif defined(__FMA__)
-  using Vector = __m256;
-  constexpr int kLanes = 8;
-  const auto splat = [](float x) { return _mm256_set1_ps(x); };
-  const auto fma = [](Vector a, Vector b, Vector c) { return _mm256_fmadd_ps(a, b, c); };
-  const auto first_lane = [](Vector a) { return _mm256_cvtss_f32(a); };
-#endif
-  int thread_count = 1;
-  float sink = 0.0f;
-  const double start = now();
-#pragma omp parallel reduction(+ : sink)
-  {
-#pragma omp single
-    thread_count = omp_get_num_threads();
-    Vector chains[kChains];
-    for (int i = 0; i < kChains; ++i) chains[i] = splat(1.0f + 1e-7f * static_cast<float>(i));
-    const Vector factor = splat(0.9999999f), offset = splat(1e-8f);
-    for (long iteration = 0; iteration < kIterations; ++iteration)
-#pragma GCC unroll 12
-      for (int i = 0; i < kChains; ++i) chains[i] = fma(chains[i], factor, offset);
-    for (int i = 0; i < kChains; ++i) sink += first_lane(chains[i]);
-  }
-  const double seconds = now() - start;
-  if (sink == 0.0f) std::printf(" ");  // keeps the chains from being optimised away
-  return 2.0 * kLanes * kChains * kIterations * thread_count / seconds * 1e-9;
-}
-#endif
 
 void run(const Config& c, int steps) {
   const ModelConfig config{.vocab_size = c.vocab, .n_layer = c.n_layer, .n_head = c.n_head, .n_embd = c.n_embd,
@@ -140,9 +160,11 @@ int main(int argc, char** argv) {
   const int steps = argc > 2 ? std::atoi(argv[2]) : 10;
   set_num_threads(threads);
   std::printf("training step (forward + backward + AdamW), %d threads, median of %d steps\n", threads, steps);
-  std::printf("FMA peak now: %.1f GFLOP/s; oneDNN sgemm 2048x768x256 now: %.1f GFLOP/s\n", fma_peak_gflops(),
-              sgemm_gflops());
+  std::printf("SIMD target %s; FMA peak now: %.1f GFLOP/s; oneDNN sgemm 2048x768x256 now: %.1f GFLOP/s\n",
+              kernels::simd_target_name().c_str(), bench::fma_peak(), sgemm_gflops());
   const std::string only = argc > 3 ? argv[3] : "";
   for (const Config& config : {Config{"cfgA", 8, 256, 4, 4, 256, 256}, Config{"cfgB", 4, 1024, 6, 6, 384, 256}})
     if (only.empty() || only == config.name) run(config, steps);
 }
+
+#endif  // HWY_ONCE

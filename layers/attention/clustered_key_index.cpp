@@ -10,13 +10,13 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/kernels/top_k_selection.h"
 #include "core/large_buffer.h"
 #include "core/parallel.h"
 #include "layers/attention/key_index_heads.h"
 #include "layers/attention/key_index_sampling.h"
 #include "layers/attention/key_index_search.h"
 #include "layers/attention/kmeans.h"
-#include "layers/attention/selection_kernels.h"
 
 namespace knnformer::attention {
 
@@ -509,7 +509,7 @@ class ClusteredKeyIndex final : public KeyIndex {
             const float* const scores = scratch.scores.data() + v * kTile;
             scratch.best[visit.row].offer(scores, visible, visit.first_slot + tile * kTile);
             float& largest_met = scratch.scanned_best[visit.row * cluster_count_ + visit.span];
-            largest_met = std::max(largest_met, selection::largest(scores, visible));
+            largest_met = std::max(largest_met, kernels::selection::largest(scores, visible));
           }
         }
       }

@@ -6,14 +6,14 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
-#include "layers/attention/selection_kernels.h"
-#include "layers/attention/tile_kernels.h"
+#include "core/kernels/attention_tile.h"
+#include "core/kernels/top_k_selection.h"
 
 namespace knnformer::attention {
 
 namespace {
 
-using tiles::multiply_tile;
+using kernels::tiles::multiply_tile;
 
 // Queries and keys are taken in tiles of this many rows: a 64 × 64 score tile
 // and a few 64 × d operand tiles stay within a core's L1 and L2 caches.
@@ -99,9 +99,9 @@ struct ForwardScratch {
 // P_j = exp(s·(S_j − m')) join them; masked columns get P_j = 0.
 void fold_row(float* row, int64_t candidates, bool first_tile, const Geometry& g, int64_t r,
               ForwardScratch& scratch) {
-  const float tile_max = selection::largest(row, candidates);
+  const float tile_max = kernels::selection::largest(row, candidates);
   const float new_max = first_tile ? tile_max : std::max(scratch.row_max[r], tile_max);
-  const float tile_sum = tiles::exp_row(row, candidates, g.scale, new_max, row);
+  const float tile_sum = kernels::tiles::exp_row(row, candidates, g.scale, new_max, row);
   std::fill(row + candidates, row + kTile, 0.0f);
   if (first_tile) {
     scratch.row_sum[r] = tile_sum;
@@ -265,7 +265,7 @@ void probability_tile(const float* queries, int64_t rows, int64_t query0, const 
   for (int64_t r = 0; r < rows; ++r) {
     float* row = probabilities + r * kTile;
     const int64_t candidates = g.candidates_in_tile(query0 + r, key0);
-    tiles::exp_row(row, candidates, g.scale, log_sum_exp[r] / g.scale, row);
+    kernels::tiles::exp_row(row, candidates, g.scale, log_sum_exp[r] / g.scale, row);
     std::fill(row + candidates, row + kTile, 0.0f);
   }
 }
@@ -376,7 +376,9 @@ void backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& o
   const Tensor query_grad_parts = Tensor::empty({chunks.count(), g.heads, g.time, g.dim});
   // Two of q, k, v that are one tensor share a gradient buffer, which must then be added to.
   const bool distinct = !q.same_as(k) && !q.same_as(v) && !k.same_as(v);
-  const auto sink = [distinct](const Tensor& x) { return distinct ? x.grad_sink() : Tensor::GradSink{x.grad(), false}; };
+  const auto sink = [distinct](const Tensor& x) {
+    return distinct ? x.grad_sink() : Tensor::GradSink{x.grad(), false};
+  };
   backward({.q = q.data(), .k = k.data(), .v = v.data(), .out = out.data(), .out_grad = out.grad(),
             .log_sum_exp = log_sum_exp.data(), .key_panels = empty_panels(g), .value_panels = empty_panels(g),
             .out_dot_grad = out_dot_grads.data(), .query_grad_parts = query_grad_parts.data(),

@@ -6,9 +6,11 @@
 #include <cmath>
 #include <functional>
 
-#include "layers/attention/tile_kernels.h"
+#include "core/kernels/attention_tile.h"
 
 namespace knnformer::attention::key_search {
+
+namespace selection = kernels::selection;
 
 void KeyPanels::store(int64_t slot, const float* key) {
   float* column = values_.data() + (slot / kTile) * dim_ * kTile + slot % kTile;
@@ -18,10 +20,10 @@ void KeyPanels::store(int64_t slot, const float* key) {
 void score_tile(const float* queries, int64_t rows, int64_t dim, const float* panel, float* scores,
                 int64_t scores_row_stride, int64_t columns) {
   assert(columns >= 1 && columns <= kTile);
-  tiles::multiply_tile({.rows = rows, .inner = dim, .width = columns,
-                        .a = queries, .a_row_stride = dim, .a_inner_stride = 1,
-                        .b = panel, .b_row_stride = kTile,
-                        .c = scores, .c_row_stride = scores_row_stride, .accumulate = false});
+  kernels::tiles::multiply_tile({.rows = rows, .inner = dim, .width = columns,
+                                 .a = queries, .a_row_stride = dim, .a_inner_stride = 1,
+                                 .b = panel, .b_row_stride = kTile,
+                                 .c = scores, .c_row_stride = scores_row_stride, .accumulate = false});
 }
 
 // --- streaming top-k ------------------------------------------------------------------

@@ -12,8 +12,8 @@
 #include <span>
 #include <vector>
 
+#include "core/kernels/top_k_selection.h"
 #include "core/large_buffer.h"
-#include "layers/attention/selection_kernels.h"
 
 namespace knnformer::attention::key_search {
 
@@ -81,7 +81,7 @@ inline Candidate with_slot(Candidate candidate, int64_t slot) {
 // stays O(k), each admitted candidate costs O(1) amortised, and candidates
 // offered in slot order come out in slot order, with no sort. After the first
 // cut, the k-th best is a threshold that most offers fail; both the offers
-// and the cuts go 16 lanes at a time (selection_kernels.h).
+// and the cuts go a vector at a time (core/kernels/top_k_selection.h).
 class StreamingTopK {
  public:
   explicit StreamingTopK(int64_t k);
@@ -101,7 +101,7 @@ class StreamingTopK {
   // [0, size_) in use; room for 2k + kTile entries and the kernels' slack.
   std::vector<float> scores_;
   std::vector<int32_t> slots_;
-  selection::SelectionWorkspace workspace_;
+  kernels::selection::SelectionWorkspace workspace_;
   std::vector<Candidate> best_;
   int64_t size_ = 0;
   // The k-th best at the last cut; before the first, below every score.

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <vector>
 
+#include "core/kernels/sampling.h"
 #include "core/parallel.h"
-#include "layers/attention/gumbel_kernels.h"
 
 namespace knnformer::attention {
 
@@ -21,10 +21,10 @@ float attend_row(const Neighbours& head, const float* values, int64_t dim, float
   float sum = 0.0f;
   std::fill(out, out + dim, 0.0f);
   for (size_t n = 0; n < head.keys.size(); ++n) {
-    if (n + kAhead < head.keys.size()) gumbel_kernels::prefetch(values + head.keys[n + kAhead] * dim, dim);
+    if (n + kAhead < head.keys.size()) kernels::sampling::prefetch(values + head.keys[n + kAhead] * dim, dim);
     const float weight = std::exp(head.scores[n] - max_score);
     sum += weight;
-    gumbel_kernels::add_scaled(weight, values + head.keys[n] * dim, out, dim);
+    kernels::sampling::add_scaled(weight, values + head.keys[n] * dim, out, dim);
   }
   for (int64_t c = 0; c < dim; ++c) out[c] /= sum;
   return max_score + std::log(sum);
@@ -73,18 +73,18 @@ void knn_backward(const KeyIndex& index, const float* q, const float* k, const f
     for (int64_t query = 0; query < time; ++query) {
       const Neighbours head_set = index.neighbours(head, query);
       const float* d_out = out_grad + offset + query * dim;
-      const float out_dot = gumbel_kernels::dot(d_out, out + offset + query * dim, dim);
+      const float out_dot = kernels::sampling::dot(d_out, out + offset + query * dim, dim);
       const float lse = log_sum_exp[head * time + query];
       float* d_query = query_grad + offset + query * dim;
       for (size_t n = 0; n < head_set.keys.size(); ++n) {
         if (n + kAhead < head_set.keys.size()) {  // neighbours' rows are scattered over V and K
-          gumbel_kernels::prefetch(v + offset + head_set.keys[n + kAhead] * dim, dim);
-          gumbel_kernels::prefetch(k + offset + head_set.keys[n + kAhead] * dim, dim);
+          kernels::sampling::prefetch(v + offset + head_set.keys[n + kAhead] * dim, dim);
+          kernels::sampling::prefetch(k + offset + head_set.keys[n + kAhead] * dim, dim);
         }
         const int32_t key = head_set.keys[n];
         const float weight = std::exp(head_set.scores[n] - lse);
-        const float score_grad = weight * (gumbel_kernels::dot(d_out, v + offset + key * dim, dim) - out_dot);
-        gumbel_kernels::add_scaled(scale * score_grad, k + offset + key * dim, d_query, dim);
+        const float score_grad = weight * (kernels::sampling::dot(d_out, v + offset + key * dim, dim) - out_dot);
+        kernels::sampling::add_scaled(scale * score_grad, k + offset + key * dim, d_query, dim);
         const int64_t slot = next[key]++;
         by_key.query[slot] = static_cast<int32_t>(query);
         by_key.score_grad[slot] = score_grad;
@@ -97,12 +97,12 @@ void knn_backward(const KeyIndex& index, const float* q, const float* k, const f
       float* d_value = value_grad + offset + key * dim;
       for (int64_t slot = by_key.begin[key]; slot < by_key.begin[key + 1]; ++slot) {
         if (slot + kAhead < by_key.begin[key + 1]) {  // the querying rows are scattered over dO and Q
-          gumbel_kernels::prefetch(out_grad + offset + by_key.query[slot + kAhead] * dim, dim);
-          gumbel_kernels::prefetch(q + offset + by_key.query[slot + kAhead] * dim, dim);
+          kernels::sampling::prefetch(out_grad + offset + by_key.query[slot + kAhead] * dim, dim);
+          kernels::sampling::prefetch(q + offset + by_key.query[slot + kAhead] * dim, dim);
         }
         const int64_t query = by_key.query[slot];
-        gumbel_kernels::add_scaled(by_key.weight[slot], out_grad + offset + query * dim, d_value, dim);
-        gumbel_kernels::add_scaled(scale * by_key.score_grad[slot], q + offset + query * dim, d_key, dim);
+        kernels::sampling::add_scaled(by_key.weight[slot], out_grad + offset + query * dim, d_value, dim);
+        kernels::sampling::add_scaled(scale * by_key.score_grad[slot], q + offset + query * dim, d_key, dim);
       }
     }
   }

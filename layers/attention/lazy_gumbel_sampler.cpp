@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "layers/attention/gumbel_kernels.h"
-#include "layers/attention/selection_kernels.h"
+#include "core/kernels/sampling.h"
+#include "core/kernels/top_k_selection.h"
 
 namespace knnformer::attention {
 
@@ -40,9 +40,10 @@ class TruncatedGumbel {
 };
 
 // The index of the first running sum above target, clamped to the last
-// (gumbel_kernels::first_sum_above).
+// (kernels::sampling::first_sum_above).
 size_t first_sum_above(const std::vector<double>& sums, double target) {
-  return static_cast<size_t>(gumbel_kernels::first_sum_above(sums.data(), static_cast<int64_t>(sums.size()), target));
+  const int64_t count = static_cast<int64_t>(sums.size());
+  return static_cast<size_t>(kernels::sampling::first_sum_above(sums.data(), count, target));
 }
 
 }  // namespace
@@ -86,14 +87,14 @@ void LazyGumbelSampler::prepare_proposal_masses() {
   const std::span<const int32_t> sizes = tail_bounds_.sizes;
   const auto groups = static_cast<int64_t>(bounds.size());
   // The members' masses m_g ≈ e^{b_g − S} in float, 8 groups at a time
-  // (gumbel_kernels::exp_shifted), then raised past their rounding: float's
+  // (kernels::sampling::exp_shifted), then raised past their rounding: float's
   // b_g − S is off by up to |b_g − S|·2^−24 <= 87·2^−24, the exp by 1 ulp,
   // so m_g·(1 + 2^−16) >= e^{b_g − S}, which accept() needs. A mass that
   // underflows (b_g < S − 87) leaves its group unproposed; on a lazy row
   // (S − LSE < ln |C_i|) such members hold under |C_i|²·e^{−87} of the row.
-  shift_ = static_cast<float>(std::max(log_partition_, double(selection::largest(bounds.data(), groups))));
+  shift_ = static_cast<float>(std::max(log_partition_, double(kernels::selection::largest(bounds.data(), groups))));
   member_masses_.resize(groups);
-  gumbel_kernels::exp_shifted(bounds.data(), groups, shift_, member_masses_.data());
+  kernels::sampling::exp_shifted(bounds.data(), groups, shift_, member_masses_.data());
   constexpr float kRoundedUp = 1.0f + 0x1.0p-16f;
   cumulative_group_masses_.resize(groups);
   double total = 0.0;
@@ -110,7 +111,7 @@ void LazyGumbelSampler::prepare_softmax(std::span<const int32_t> keys, std::span
   const int64_t size = static_cast<int64_t>(scores.size());
   const float largest = *std::max_element(scores.begin(), scores.end());
   weights_.resize(size);
-  gumbel_kernels::exp_shifted(scores.data(), size, largest, weights_.data());
+  kernels::sampling::exp_shifted(scores.data(), size, largest, weights_.data());
   cumulative_weight_.resize(size);
   double total = 0.0;
   for (int64_t j = 0; j < size; ++j) cumulative_weight_[j] = total += weights_[j];
@@ -161,7 +162,7 @@ LazyGumbelSampler::Candidate LazyGumbelSampler::draw_from_head_per_candidate(Cou
 
 float LazyGumbelSampler::score(int32_t key) const {
   const int64_t dim = index_.dim();
-  return index_.scale() * gumbel_kernels::dot(query_vector_, keys_ + (head_ * index_.time() + key) * dim, dim);
+  return index_.scale() * kernels::sampling::dot(query_vector_, keys_ + (head_ * index_.time() + key) * dim, dim);
 }
 
 int32_t LazyGumbelSampler::draw(CounterRng& rng) {
@@ -219,7 +220,7 @@ LazyGumbelSampler::Proposal LazyGumbelSampler::propose(CounterRng& rng) {
     return {.key = softmax_keys_[position_at(place)]};
   }
   Proposal proposal = tail_member_at(point - head_mass_);
-  gumbel_kernels::prefetch(keys_ + (head_ * index_.time() + proposal.key) * index_.dim(), index_.dim());
+  kernels::sampling::prefetch(keys_ + (head_ * index_.time() + proposal.key) * index_.dim(), index_.dim());
   proposal.acceptance = rng.uniform_double();
   return proposal;
 }

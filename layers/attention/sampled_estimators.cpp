@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/kernels/sampling.h"
 #include "core/large_buffer.h"
 #include "core/parallel.h"
-#include "layers/attention/gumbel_kernels.h"
 
 namespace knnformer::attention {
 
@@ -49,8 +49,8 @@ void gumbel_output(const AttentionShape& shape, const int32_t* samples, int64_t 
       const int32_t* keys = samples + item * samples_per_query;
       std::fill(group_means.begin(), group_means.end(), 0.0f);
       for (int64_t l = 0; l < samples_per_query; ++l) {
-        if (l + 4 < samples_per_query) gumbel_kernels::prefetch(row_of(v, shape, head, keys[l + 4]), dim);
-        gumbel_kernels::add_scaled(weight, row_of(v, shape, head, keys[l]), &group_means[l / group_size * dim], dim);
+        if (l + 4 < samples_per_query) kernels::sampling::prefetch(row_of(v, shape, head, keys[l + 4]), dim);
+        kernels::sampling::add_scaled(weight, row_of(v, shape, head, keys[l]), &group_means[l / group_size * dim], dim);
       }
       float* const o = out + item * dim;
       if (mom_groups == 1) {
@@ -101,7 +101,7 @@ void knn_tail_output(const KeyIndex& index, const float* q, const float* k, cons
         const double weight = static_cast<double>(tail) / static_cast<double>(drawn);
         for (const int32_t member : members) {
           const float* const key_vector = row_of(k, shape, head, member);
-          add(member, index.scale() * gumbel_kernels::dot(query_vector, key_vector, dim), weight);
+          add(member, index.scale() * kernels::sampling::dot(query_vector, key_vector, dim), weight);
         }
       }
       float* const o = out + item * dim;
@@ -163,16 +163,16 @@ double estimate_row(const SampledBackward& b, int64_t item, float* coefficients,
   // Sampled rows are scattered over V and K: fetch them a few samples ahead.
   constexpr int64_t kAhead = 4;
   for (int64_t l = 0; l < std::min(kAhead, count); ++l)
-    gumbel_kernels::prefetch(row_of(b.v, shape, head, keys[l]), dim);
+    kernels::sampling::prefetch(row_of(b.v, shape, head, keys[l]), dim);
   double mean_y = 0.0;
   for (int64_t l = 0; l < count; ++l) {
-    if (l + kAhead < count) gumbel_kernels::prefetch(row_of(b.v, shape, head, keys[l + kAhead]), dim);
-    gumbel_kernels::prefetch(row_of(b.k, shape, head, keys[l]), dim);
-    coefficients[l] = gumbel_kernels::dot(grad_out, row_of(b.v, shape, head, keys[l]), dim);
+    if (l + kAhead < count) kernels::sampling::prefetch(row_of(b.v, shape, head, keys[l + kAhead]), dim);
+    kernels::sampling::prefetch(row_of(b.k, shape, head, keys[l]), dim);
+    coefficients[l] = kernels::sampling::dot(grad_out, row_of(b.v, shape, head, keys[l]), dim);
     mean_y += coefficients[l];
   }
   mean_y /= static_cast<double>(count);
-  const double d_i = b.output ? gumbel_kernels::dot(grad_out, b.output + item * dim, dim) : mean_y;
+  const double d_i = b.output ? kernels::sampling::dot(grad_out, b.output + item * dim, dim) : mean_y;
   if (b.output) {
     for (int64_t l = 0; l < count; ++l) coefficients[l] = static_cast<float>(coefficients[l] - d_i);
   } else {
@@ -183,7 +183,7 @@ double estimate_row(const SampledBackward& b, int64_t item, float* coefficients,
   const float scale = 1.0f / std::sqrt(static_cast<float>(dim));
   const float weight = scale / static_cast<float>(count);
   for (int64_t l = 0; l < count; ++l)
-    gumbel_kernels::add_scaled(weight * coefficients[l], row_of(b.k, shape, head, keys[l]), grad_q_row, dim);
+    kernels::sampling::add_scaled(weight * coefficients[l], row_of(b.k, shape, head, keys[l]), grad_q_row, dim);
   return d_i;
 }
 
@@ -213,7 +213,7 @@ EntriesByKey importance_entries(const SampledBackward& b, const std::vector<doub
   std::vector<double> expected(queries);  // λ_i, first ‖dO_i‖
   parallel_for(0, queries, [&](int64_t item) {
     const float* const grad_out = b.grad_output + item * dim;
-    expected[item] = std::sqrt(static_cast<double>(gumbel_kernels::dot(grad_out, grad_out, dim)));
+    expected[item] = std::sqrt(static_cast<double>(kernels::sampling::dot(grad_out, grad_out, dim)));
   });
   const double starts_per_head = static_cast<double>(shape.time * b.samples_per_query);
   for (int64_t h = 0; h < shape.heads; ++h) {
@@ -250,7 +250,7 @@ EntriesByKey importance_entries(const SampledBackward& b, const std::vector<doub
       CounterRng rng = query_rng(b.key, SampleStream::importance_samples, head, query);
       sampler.draw(rng, begin[item + 1] - begin[item], keys.data() + begin[item]);
       for (int64_t e = begin[item]; e < begin[item + 1]; ++e) {
-        const double y = gumbel_kernels::dot(grad_out, row_of(b.v, shape, head, keys[e]), dim);
+        const double y = kernels::sampling::dot(grad_out, row_of(b.v, shape, head, keys[e]), dim);
         entries[e] = {.row = static_cast<int32_t>(query),
                       .key_weight = static_cast<float>(scale * (y - row_d[item])) * weight,
                       .value_weight = weight};
@@ -288,12 +288,12 @@ void scatter_to_keys(const SampledBackward& b, const EntriesByKey& sorted, float
       if (e + kAhead < total) {
         const int64_t ahead_head = e + kAhead < begin[time] ? head : std::min(head + 1, shape.heads - 1);
         const int32_t ahead = sorted.entries[e + kAhead].row;
-        gumbel_kernels::prefetch(row_of(b.q, shape, ahead_head, ahead), dim);
-        gumbel_kernels::prefetch(row_of(b.grad_output, shape, ahead_head, ahead), dim);
+        kernels::sampling::prefetch(row_of(b.q, shape, ahead_head, ahead), dim);
+        kernels::sampling::prefetch(row_of(b.grad_output, shape, ahead_head, ahead), dim);
       }
       const KeyEntry& entry = sorted.entries[e];
-      gumbel_kernels::add_scaled(entry.key_weight, row_of(b.q, shape, head, entry.row), grad_k_row, dim);
-      gumbel_kernels::add_scaled(entry.value_weight, row_of(b.grad_output, shape, head, entry.row), grad_v_row, dim);
+      kernels::sampling::add_scaled(entry.key_weight, row_of(b.q, shape, head, entry.row), grad_k_row, dim);
+      kernels::sampling::add_scaled(entry.value_weight, row_of(b.grad_output, shape, head, entry.row), grad_v_row, dim);
     }
   }, kKeysPerChunk);
 }

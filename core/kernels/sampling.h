@@ -1,23 +1,24 @@
 #pragma once
 // The small vector kernels under lazy Gumbel sampling and the sampled
-// estimators (lazy_gumbel_sampler.h, sampled_estimators.h). They work on one
-// row of d values or one query's head of k scores, and are called per sample
-// inside parallel loops, so they never open a parallel region of their own.
+// estimators (layers/attention/lazy_gumbel_sampler.h, sampled_estimators.h).
+// They work on one row of d values or one query's head of k scores, and are
+// called per sample inside parallel loops, so they never open a parallel
+// region of their own.
 //
-//   const float score = scale * gumbel_kernels::dot(q_i, k_j, d);
-//   gumbel_kernels::add_scaled(weight, k_j, dq_i, d);            // dq_i += weight·k_j
-//   gumbel_kernels::exp_shifted(scores, k, shift, weights);      // weights = exp(scores − shift)
-//   gumbel_kernels::prefetch(v_j, d);                            // v_j is read soon
-//   const int64_t j = gumbel_kernels::first_sum_above(sums, n, target);  // draws by running sums
+//   const float score = scale * kernels::sampling::dot(q_i, k_j, d);
+//   kernels::sampling::add_scaled(weight, k_j, dq_i, d);            // dq_i += weight·k_j
+//   kernels::sampling::exp_shifted(scores, k, shift, weights);      // weights = exp(scores − shift)
+//   kernels::sampling::prefetch(v_j, d);                            // v_j is read soon
+//   const int64_t j = kernels::sampling::first_sum_above(sums, n, target);  // draws by running sums
 //
-// Each has a plain scalar reference in gumbel_kernels::reference (always
-// compiled; the tests compare the two) and an AVX2 path when that is compiled
-// in (core/kernels/simd_math.h), AVX-512 for first_sum_above where available.
-// The vector exp is within 1 ulp of the scalar one; dot and add_scaled round
-// differently (FMA, 8 partial sums); first_sum_above gives the same index.
+// knnformer::kernels::sampling runs the vector code of the best SIMD target
+// the CPU has (core/kernels/simd_target.h): exp is Highway's, within 1 ulp
+// of the scalar one; dot and add_scaled round differently (fused
+// multiply-adds, one partial sum per lane); first_sum_above gives the same
+// index. knnformer::kernels::sampling::reference holds the scalar loops.
 #include <cstdint>
 
-namespace knnformer::attention::gumbel_kernels {
+namespace knnformer::kernels::sampling {
 
 float dot(const float* a, const float* b, int64_t count);
 void add_scaled(float alpha, const float* x, float* y, int64_t count);  // y += alpha·x
@@ -28,7 +29,7 @@ void exp_shifted(const float* x, int64_t count, float shift, float* out);  // ou
 // total). A uniform target in [0, total) so draws index j with probability
 // (sums[j] − sums[j − 1])/total. The samplers search at random targets, per
 // sample: bisection steps without branches narrow long arrays to 64 sums,
-// which are then counted 8 at a time, with no chain of dependent loads.
+// which are then counted a vector at a time, with no chain of dependent loads.
 int64_t first_sum_above(const double* sums, int64_t count, double target);
 
 // Asks the cache for a row of count floats that is about to be read (a
@@ -44,4 +45,4 @@ void exp_shifted(const float* x, int64_t count, float shift, float* out);
 int64_t first_sum_above(const double* sums, int64_t count, double target);
 }  // namespace reference
 
-}  // namespace knnformer::attention::gumbel_kernels
+}  // namespace knnformer::kernels::sampling
