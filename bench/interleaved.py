@@ -9,8 +9,10 @@ the per-round ratios to the first variant (above 1: faster than it).
 
 usage: python3 bench/interleaved.py [--rounds 5] --variant LABEL=BUILD[,NAME=VALUE...] ... -- BENCH ARGS...
   BENCH is one of bench_attention_exact (with --csv), bench_attention,
-  bench_train_step, or train_step_reference.py (then BUILD names the Python
-  interpreter that runs bench/train_step_reference.py).
+  bench_train_step or bench_kernels (with --fast-only). For bench_train_step,
+  BUILD may name a Python interpreter with PyTorch instead of a build
+  directory: that variant runs bench/train_step_reference.py with the same
+  arguments.
 
   python3 bench/interleaved.py --variant best=build --variant avx2=build,KNNFORMER_SIMD=avx2,DNNL_MAX_CPU_ISA=AVX2 \\
       -- bench_attention_exact --threads 1 --repeats 3 --T 1024,2048 --csv
@@ -48,6 +50,16 @@ def attention_mode_figures(output):
     return figures
 
 
+def kernel_figures(output):
+    """bench_kernels' table: | kernel | shape | threads | scalar GB/s | SIMD GB/s | ...; one thread; higher is better."""
+    figures = {}
+    for line in output.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) >= 5 and cells[2] == "1":
+            figures[f"{cells[0]} {cells[1]} GB/s"] = float(cells[4])
+    return figures
+
+
 def train_step_figures(output):
     """bench_train_step and train_step_reference.py: 'cfgA B=... N tok/s'; higher is better."""
     figures = {}
@@ -62,7 +74,7 @@ PARSERS = {
     "bench_attention_exact": exact_attention_figures,
     "bench_attention": attention_mode_figures,
     "bench_train_step": train_step_figures,
-    "train_step_reference.py": train_step_figures,
+    "bench_kernels": kernel_figures,
 }
 
 
@@ -76,9 +88,11 @@ def parse_variant(text):
 
 
 def command_for(build, bench, arguments):
-    if bench == "train_step_reference.py":
-        return [build, str(REPOSITORY / "bench" / bench), *arguments]
-    return [str(Path(build) / bench), *arguments]
+    if Path(build).is_dir():
+        return [str(Path(build) / bench), *arguments]
+    if bench != "bench_train_step":
+        raise SystemExit(f"{build}: not a build directory (an interpreter serves bench_train_step alone)")
+    return [build, str(REPOSITORY / "bench" / "train_step_reference.py"), *arguments]
 
 
 def run_once(command, environment):
@@ -90,7 +104,7 @@ def run_once(command, environment):
 
 
 def higher_is_better(key):
-    return key.endswith("tok/s")
+    return key.endswith("tok/s") or key.endswith("GB/s")
 
 
 def main():

@@ -34,7 +34,9 @@ TileProduct columns_from(const TileProduct& p, int64_t first) {
 // The block is sized to the target's vector registers: R·V accumulators, V
 // vectors of B and one broadcast must fit, 6 × 4 of 32 registers (AVX-512,
 // NEON) and 6 × 2 of 16 (AVX2, SSE4).
-#if (HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3) || (HWY_ARCH_ARM_A64 && HWY_TARGET != HWY_EMU128)
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+constexpr int kMaxVectorsPerBlock = 4;
+#elif HWY_ARCH_ARM_A64 && HWY_TARGET != HWY_EMU128 && HWY_TARGET != HWY_SCALAR
 constexpr int kMaxVectorsPerBlock = 4;
 #else
 constexpr int kMaxVectorsPerBlock = 2;

@@ -31,11 +31,18 @@ struct NamedTarget {
   int64_t target;
 };
 
-// KNNFORMER_SIMD's values, best first.
+// KNNFORMER_SIMD's values on this architecture, best first.
+#if HWY_ARCH_ARM_A64
+constexpr NamedTarget kNamedTargets[] = {
+    {"sve2_128", HWY_SVE2_128}, {"sve_256", HWY_SVE_256}, {"sve2", HWY_SVE2},
+    {"sve", HWY_SVE},           {"neon", HWY_NEON},       {"emu128", HWY_BASELINE_SCALAR},
+};
+#else
 constexpr NamedTarget kNamedTargets[] = {
     {"avx3_dl", HWY_AVX3_DL}, {"avx512", HWY_AVX3}, {"avx2", HWY_AVX2},
     {"sse4", HWY_SSE4},       {"ssse3", HWY_SSSE3}, {"emu128", HWY_BASELINE_SCALAR},
 };
+#endif
 
 std::string accepted_values() {
   std::string list;

@@ -9,8 +9,9 @@
 //
 //   KNNFORMER_SIMD=avx2 knnformer train ...   // AVX2 at most, even on AVX-512 machines
 //
-// Its accepted values, best first: avx3_dl, avx512, avx2, sse4, ssse3, and
-// emu128 for the scalar fallback (Highway's EMU128, or its SCALAR target
+// Its accepted values, best first: on x86 avx3_dl, avx512, avx2, sse4,
+// ssse3; on 64-bit ARM sve2_128, sve_256 (SVE of those fixed widths), sve2,
+// sve, neon; and emu128 for the scalar fallback (Highway's EMU128, or its SCALAR target
 // under compilers whose EMU128 code is known to be miscompiled, GCC < 12.3).
 // A cap above what the CPU has changes nothing. The cap is read once, before
 // the first kernel dispatches, from whichever thread gets there first; an
