@@ -1,4 +1,4 @@
-// Attention benchmark (issue 6): every attention mode against exact attention,
+// Attention benchmark: every attention mode against exact attention,
 // one causal layer, B=1, H=4, d=64, Q, K, V and dO standard normal, for each
 // sequence length T: forward and forward + backward wall time (each after an
 // untimed forward + backward, as in training's steady state), peak memory,
@@ -38,9 +38,9 @@
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "layers/attention/approximate_attention.h"
-#include "layers/attention/attention_diagnostics.h"
-#include "layers/attention/attention_fidelity.h"
 #include "layers/attention/exact_attention.h"
+#include "layers/attention/measurement/attention_diagnostics.h"
+#include "layers/attention/measurement/attention_fidelity.h"
 
 #include "bench_arguments.h"
 #include "bench_inputs.h"

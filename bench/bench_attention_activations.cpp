@@ -1,11 +1,11 @@
 // Attention approximation error on a trained model's own activations
-// (issue 6): the relative L2 error of O, dQ, dK, dV of each approximate
+// (docs/design.md §5.9): the relative L2 error of O, dQ, dK, dV of each approximate
 // attention mode against exact attention, on the q, k, v that every layer of
 // a trained checkpoint actually sees when it reads val text, for each
 // sequence length T. Gaussian q, k, v (bench_attention) give softmax rows of
 // one fixed spread; a trained model's rows are as peaked or as flat as
 // training made them, and kNN attention is only as good as its rows are
-// peaked. The issue's target: knn at the default k has output error <= 5% here.
+// peaked. The target: knn at the default k has output error <= 5% here.
 //
 // How: the model reads --sequences fixed val windows of its context length
 // (the first windows of the val split, those eval's first batch starts
@@ -57,8 +57,8 @@
 #include "core/error.h"
 #include "core/parallel.h"
 #include "core/rng.h"
-#include "layers/attention/attention_fidelity.h"
-#include "layers/attention/attention_recorder.h"
+#include "layers/attention/measurement/attention_fidelity.h"
+#include "layers/attention/measurement/attention_recorder.h"
 #include "train/evaluation.h"
 #include "train/model_fidelity.h"
 #include "train/saved_model.h"

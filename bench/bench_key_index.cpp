@@ -1,4 +1,4 @@
-// kNN index benchmark (DESIGN.md §4, "kNN index"): build time of the exact
+// kNN index benchmark (docs/design.md §6, "kNN index"): build time of the exact
 // and the clustered index for one causal attention layer, B=1, H=4, d=64,
 // k = ceil(sqrt(T)) rounded up to a multiple of 8, for each T; the clustered
 // index's recall@k against the exact one and the keys it scans per query;
@@ -43,8 +43,8 @@
 #include "core/rng.h"
 #include "core/tensor.h"
 #include "layers/attention/attention_mode.h"
-#include "layers/attention/clustered_key_index.h"
-#include "layers/attention/key_index.h"
+#include "layers/attention/index/clustered_key_index.h"
+#include "layers/attention/index/key_index.h"
 
 #include "bench_arguments.h"
 #include "bench_inputs.h"

@@ -1,4 +1,4 @@
-// The paper's experiment E2 (Haris 2025; DESIGN.md §4 and issue 6): mean
+// The paper's experiment E2 (Haris 2025; docs/design.md §5.10): mean
 // absolute error of the attention output against exact attention, for
 // n = 1000 queries and keys, d = 64, 10 heads, causal, Q, K, V uniform on
 // [-B, B] (drawn once and rescaled for each B, as the authors' prototype

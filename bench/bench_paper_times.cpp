@@ -1,4 +1,4 @@
-// The paper's experiment E1 (Haris 2025; issue 6): forward time of one
+// The paper's experiment E1 (Haris 2025; docs/design.md §5.10): forward time of one
 // attention call against n, 10 heads, d = 64, causal, Q, K, V standard
 // normal, for exact attention and kNN attention with k = sqrt(n) and
 // k = n^(1/4) (exact index). The authors' Python prototype, run on this

@@ -1,5 +1,5 @@
 // Sampled attention benchmark: the `gumbel` forward with the `sampled`
-// backward (lazy Gumbel sampling, DESIGN.md §4) against exact attention's
+// backward (lazy Gumbel sampling, docs/design.md §5.5) against exact attention's
 // forward + backward, one causal layer, B=1, H=4, d=64, V and dO standard
 // normal, Q and K standard normal or (--data clustered) drawn around shared
 // centres (bench_inputs.h), for each sequence length T.
@@ -14,8 +14,9 @@
 //                 D_i leave-one-out, uniform starts
 //   total ms      index + sample + output + backward; speedup = exact / total,
 //                 of wall times and (cpu) of CPU times
-//   tail/sample   tail keys drawn and scored per sample (step 3 of §4)
-//   --tail        the sampler's tail draw: rejection (default) or binomial (lazy Gumbel, §4 as written)
+//   tail/sample   tail keys drawn and scored per sample (step 3 of docs/design.md §5.5)
+//   --tail        the sampler's tail draw: rejection (default) or binomial (lazy Gumbel as
+//                 docs/design.md §5.5 writes it)
 //   literal       (with --literal) draw_attention_samples with one Gumbel per
 //                 head member per sample, the literal algorithm, for scale
 // k = ceil(sqrt(T)) rounded up to a multiple of 8 and L = 32 unless given.
@@ -42,9 +43,9 @@
 #include "core/rng.h"
 #include "layers/attention/attention_mode.h"
 #include "layers/attention/exact_attention.h"
-#include "layers/attention/key_index.h"
-#include "layers/attention/lazy_gumbel_sampler.h"
-#include "layers/attention/sampled_estimators.h"
+#include "layers/attention/index/key_index.h"
+#include "layers/attention/sampling/lazy_gumbel_sampler.h"
+#include "layers/attention/sampling/sampled_estimators.h"
 
 #include "bench_arguments.h"
 #include "bench_inputs.h"

@@ -1,6 +1,6 @@
 // Trainer benchmark: tokens/s of whole training steps as `knnformer train`
 // runs them — batches from an HDF5 dataset through the prefetching loader,
-// forward, backward, gradient clipping, AdamW, zeroing — for the issues'
+// forward, backward, gradient clipping, AdamW, zeroing — for the project's
 // cfgA and cfgB. Against bench_train_step (the bare step on tokens in
 // memory), the difference is the trainer's own overhead; PyTorch's figures
 // for the same configurations come from bench/train_step_reference.py.

@@ -1,5 +1,5 @@
 // Training-step benchmark: forward, backward and an AdamW update of a whole
-// GPT, in tokens/s, for the issues' two reference configurations. The same
+// GPT, in tokens/s, for the project's two reference configurations. The same
 // run also times oneDNN's sgemm on a transformer shape and the machine's
 // fused multiply-add peak (independent FMA chains in registers, every
 // thread), so the model's achieved GFLOP/s can be read against both ceilings

@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "core/memory_budget.h"
-#include "layers/attention/clustered_key_index.h"
+#include "layers/attention/index/clustered_key_index.h"
 #include "layers/model_config.h"
 
 // Validation: the estimate against the peak resident memory of 3-step runs

@@ -3,7 +3,7 @@
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/rng.h"
-#include "layers/attention/attention_recorder.h"
+#include "layers/attention/measurement/attention_recorder.h"
 
 namespace knnformer {
 

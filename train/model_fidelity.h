@@ -1,5 +1,5 @@
 #pragma once
-// Model fidelity: the attention fidelity (layers/attention/attention_fidelity.h)
+// Model fidelity: the attention fidelity (layers/attention/measurement/attention_fidelity.h)
 // of every layer of a model on one batch, and its columns in metrics.csv:
 // what `knnformer train --fidelity-every N` logs every N steps.
 //
@@ -45,7 +45,7 @@
 
 #include "core/arena.h"
 #include "data/batch_loader.h"
-#include "layers/attention/attention_fidelity.h"
+#include "layers/attention/measurement/attention_fidelity.h"
 #include "layers/gpt.h"
 #include "train/metrics_log.h"
 

@@ -8,7 +8,7 @@
 //   config.validate();                                      // the fields together
 //   std::cout << to_ini(config);                            // the effective config
 //
-// Every option has one name (DESIGN.md section 6) that works both as
+// Every option has one name (docs/design.md §7.7) that works both as
 // `--name value` and as `name = value`; users' scripts and saved runs depend
 // on these names. A setting of an unknown name, a value of the wrong type or
 // out of range is an Error that names where it came from (the file or the

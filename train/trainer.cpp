@@ -57,7 +57,7 @@ StepResult Trainer::train_step() {
   for (int64_t micro = 0; micro < config_.grad_accum; ++micro)
     loss_sum += micro_step(train_batches_.get(step_ * config_.grad_accum + micro), micro);
   const ParameterList& parameters = model_.parameters();
-  // Data-parallel training (DESIGN.md section 8) will all-reduce the gradients here.
+  // Data-parallel training (docs/design.md §8.6) will all-reduce the gradients here.
   const double grad_norm = clip_gradients(parameters, config_.grad_clip);
   const double train_loss = loss_sum / static_cast<double>(config_.grad_accum);
   require_finite_step(train_loss, grad_norm);

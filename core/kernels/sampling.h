@@ -1,6 +1,6 @@
 #pragma once
 // The small vector kernels under lazy Gumbel sampling and the sampled
-// estimators (layers/attention/lazy_gumbel_sampler.h, sampled_estimators.h).
+// estimators (layers/attention/sampling/lazy_gumbel_sampler.h, sampled_estimators.h).
 // They work on one row of d values or one query's head of k scores, and are
 // called per sample inside parallel loops, so they never open a parallel
 // region of their own.

@@ -1,5 +1,5 @@
 #pragma once
-// The inner kernels of the streaming top-k (layers/attention/key_index_search.h):
+// The inner kernels of the streaming top-k (layers/attention/index/key_index_search.h):
 // keeping the entries of a row that rank above a threshold, and finding the
 // largest and the k-th largest of a set of scores.
 //

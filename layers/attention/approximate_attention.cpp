@@ -6,12 +6,12 @@
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/large_buffer.h"
-#include "layers/attention/attention_diagnostics.h"
 #include "layers/attention/exact_attention.h"
-#include "layers/attention/key_index.h"
-#include "layers/attention/knn_attention.h"
-#include "layers/attention/lazy_gumbel_sampler.h"
-#include "layers/attention/sampled_estimators.h"
+#include "layers/attention/index/key_index.h"
+#include "layers/attention/measurement/attention_diagnostics.h"
+#include "layers/attention/sampling/knn_attention.h"
+#include "layers/attention/sampling/lazy_gumbel_sampler.h"
+#include "layers/attention/sampling/sampled_estimators.h"
 
 namespace knnformer::attention {
 

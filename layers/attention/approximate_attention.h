@@ -1,5 +1,5 @@
 #pragma once
-// The approximate attention modes of DESIGN.md §4 as one op with autograd:
+// The approximate attention modes of docs/design.md §5.3 as one op with autograd:
 // build a KeyIndex (exact or clustered) over the call's keys, run the forward
 // mode, and record a node whose backward runs the chosen backward mode.
 //
@@ -19,7 +19,7 @@
 // adds what it did to the attention diagnostics (attention_diagnostics.h).
 #include "core/tensor.h"
 #include "layers/attention/attention_mode.h"
-#include "layers/attention/key_index.h"
+#include "layers/attention/index/key_index.h"
 
 namespace knnformer::attention {
 

@@ -7,8 +7,8 @@
 
 #include "core/error.h"
 #include "layers/attention/approximate_attention.h"
-#include "layers/attention/attention_recorder.h"
 #include "layers/attention/exact_attention.h"
+#include "layers/attention/measurement/attention_recorder.h"
 
 namespace knnformer {
 

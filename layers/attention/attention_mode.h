@@ -15,7 +15,7 @@
 
 namespace knnformer {
 
-// The attention part of a model's configuration (DESIGN.md §4); the names
+// The attention part of a model's configuration (docs/design.md §5.8); the names
 // are those of the command-line options.
 struct AttentionOptions {
   std::string mode = "exact";          // --attention: exact | knn | gumbel | knn-tail
@@ -38,7 +38,7 @@ struct AttentionOptions {
 // The head size k for sequences of length T and head width d.
 int64_t choose_knn_k(const AttentionOptions& options, int64_t time, int64_t dim);
 
-// The cost model behind `--knn-k auto` (DESIGN.md §4), in flops per lazy-Gumbel
+// The cost model behind `--knn-k auto` (docs/design.md §5.8), in flops per lazy-Gumbel
 // sample: k Gumbel draws over the head (about 10 flops each, vectorised) and
 // about T/k tail keys scored at 2d flops each.
 double sampling_cost_per_sample(int64_t k, int64_t time, int64_t dim);

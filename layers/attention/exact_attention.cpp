@@ -270,8 +270,8 @@ void probability_tile(const float* queries, int64_t rows, int64_t query0, const 
   }
 }
 
-// One key tile of one head against every query tile that sees it (DESIGN.md
-// §4): recompute A from the saved log-sum-exp, then
+// One key tile of one head against every query tile that sees it (docs/design.md
+// §5.2, §5.1): recompute A from the saved log-sum-exp, then
 //   dV_j += Σ_i A_ij dO_i,  dS_ij = A_ij (dO_i·v_j − D_i),
 //   dK_j += s Σ_i dS_ij q_i,  dQ_i += s Σ_j dS_ij k_j (into this chunk's buffer, unscaled;
 //   the chunk's first key tile writes the buffer's rows rather than adding to them).

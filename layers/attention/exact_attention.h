@@ -1,5 +1,5 @@
 #pragma once
-// Exact softmax attention as one fused op (DESIGN.md §4, mode `exact`).
+// Exact softmax attention as one fused op (docs/design.md §5.2, mode `exact`).
 //
 // Per batch entry and head, with queries Q, keys K, values V (T × d) and
 // scale s = 1/sqrt(d): S_ij = s·q_i·k_j, A = softmax_j(S) over the candidates

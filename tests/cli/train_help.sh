@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# --help lists every option of DESIGN.md's table with its default; a config
+# --help lists every option of docs/design.md §7.7's table with its default; a config
 # saved by a run trains the same run again.
 source "$(dirname "$0")/train_helpers.bash"
 "$knnformer" train --help > help.txt

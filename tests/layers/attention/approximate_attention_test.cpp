@@ -7,8 +7,8 @@
 #include "core/rng.h"
 #include "gradient_check.h"
 #include "layers/attention/approximate_attention.h"
-#include "layers/attention/attention_fidelity.h"
 #include "layers/attention/exact_attention.h"
+#include "layers/attention/measurement/attention_fidelity.h"
 
 using namespace knnformer;
 using testing::random_input;

@@ -19,7 +19,7 @@ using testing::random_input;
 namespace {
 
 // Attention written out in double: explicit scores, softmax, weighted sum,
-// and the gradients for a given dO by the formulas of DESIGN.md §4.
+// and the gradients for a given dO by the formulas of docs/design.md §5.1.
 struct NaiveAttention {
   std::vector<double> out, query_grad, key_grad, value_grad;
 };

@@ -1,0 +1,296 @@
+#include "layers/attention/sampling/lazy_gumbel_sampler.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+
+#include "core/error.h"
+#include "core/kernels/sampling.h"
+#include "core/kernels/top_k_selection.h"
+
+namespace knnformer::attention {
+
+CounterRng query_rng(const SamplingKey& key, SampleStream stream, int64_t head, int64_t query) {
+  return CounterRng(key.seed, {key.step, key.micro_step, key.layer, static_cast<uint64_t>(stream),
+                               static_cast<uint64_t>(head), static_cast<uint64_t>(query)});
+}
+
+SamplingStatistics& SamplingStatistics::operator+=(const SamplingStatistics& other) {
+  samples += other.samples;
+  tail_members += other.tail_members;
+  tail_winners += other.tail_winners;
+  return *this;
+}
+
+namespace {
+
+// Gumbels truncated to (lower, ∞), many for one bound: G = −log E with E ~
+// Exp(1) truncated to (0, e^{−lower}), by the inverse CDF of E as in
+// CounterRng::truncated_gumbel, but with the bound's exp and expm1 computed
+// once per group instead of once per member.
+class TruncatedGumbel {
+ public:
+  explicit TruncatedGumbel(double lower) : mass_(-std::expm1(-std::exp(-lower))) {}
+  // P(G > lower) = 1 − exp(−e^{−lower}), accurate when tiny.
+  double mass() const { return mass_; }
+  double operator()(CounterRng& rng) const { return -std::log(-std::log1p(-rng.uniform_double() * mass_)); }
+
+ private:
+  double mass_;
+};
+
+// The index of the first running sum above target, clamped to the last
+// (kernels::sampling::first_sum_above).
+size_t first_sum_above(const std::vector<double>& sums, double target) {
+  const int64_t count = static_cast<int64_t>(sums.size());
+  return static_cast<size_t>(kernels::sampling::first_sum_above(sums.data(), count, target));
+}
+
+}  // namespace
+
+LazyGumbelSampler::LazyGumbelSampler(const KeyIndex& index, const float* q, const float* k, SamplerOptions options)
+    : index_(index), queries_(q), keys_(k), options_(options), stamps_(index.time(), 0) {}
+
+void LazyGumbelSampler::start_query(int64_t head, int64_t query, int64_t planned_draws) {
+  head_ = head;
+  query_ = query;
+  query_vector_ = queries_ + (head * index_.time() + query) * index_.dim();
+  neighbours_ = index_.neighbours(head, query);
+  assert(!neighbours_.keys.empty());
+  prepare_softmax(neighbours_.keys, neighbours_.scores);
+
+  tail_bounds_ = index_.tail_bounds(head, query, tail_bounds_buffer_);
+  // The binomial tail visits groups of high bound first: they hold the
+  // likeliest winners, and a winner raises M, which shrinks the draws of
+  // every later group. Rejection takes all groups at once.
+  if (options_.tail == TailDraw::binomial) {
+    tail_groups_.resize(tail_bounds_.bounds.size());
+    for (size_t g = 0; g < tail_groups_.size(); ++g) tail_groups_[g] = {int64_t(g), index_.tail_group(head, query, g)};
+    std::stable_sort(tail_groups_.begin(), tail_groups_.end(),
+                     [](const NumberedGroup& a, const NumberedGroup& b) { return a.group.bound > b.group.bound; });
+  }
+
+  tail_size_ = index_.candidates(query) - static_cast<int64_t>(neighbours_.keys.size());
+  prepare_proposal_masses();
+  // U/Z_head bounds the tail keys one draw scores (rejection: U/Z; binomial:
+  // Σ_g E[m_g] <= Σ_g |g|·e^{b_g − LSE}); infinite when the head's mass underflows.
+  const double work_per_draw = tail_mass_ / head_mass_, tail = static_cast<double>(tail_size_);
+  const bool cheaper_than_one_draw = work_per_draw >= tail;
+  const bool cheaper_than_all_draws =
+      options_.dense_when_cheaper && static_cast<double>(planned_draws) * work_per_draw >= 2.0 * tail;
+  dense_ = tail_size_ > 0 && (cheaper_than_one_draw || cheaper_than_all_draws);
+  if (dense_) prepare_whole_row(tail_size_);
+}
+
+void LazyGumbelSampler::prepare_proposal_masses() {
+  const std::span<const float> bounds = tail_bounds_.bounds;
+  const std::span<const int32_t> sizes = tail_bounds_.sizes;
+  const auto groups = static_cast<int64_t>(bounds.size());
+  // The members' masses m_g ≈ e^{b_g − S} in float, 8 groups at a time
+  // (kernels::sampling::exp_shifted), then raised past their rounding: float's
+  // b_g − S is off by up to |b_g − S|·2^−24 <= 87·2^−24, the exp by 1 ulp,
+  // so m_g·(1 + 2^−16) >= e^{b_g − S}, which accept() needs. A mass that
+  // underflows (b_g < S − 87) leaves its group unproposed; on a lazy row
+  // (S − LSE < ln |C_i|) such members hold under |C_i|²·e^{−87} of the row.
+  shift_ = static_cast<float>(std::max(log_partition_, double(kernels::selection::largest(bounds.data(), groups))));
+  member_masses_.resize(groups);
+  kernels::sampling::exp_shifted(bounds.data(), groups, shift_, member_masses_.data());
+  constexpr float kRoundedUp = 1.0f + 0x1.0p-16f;
+  cumulative_group_masses_.resize(groups);
+  double total = 0.0;
+  for (int64_t g = 0; g < groups; ++g) {
+    member_masses_[g] *= kRoundedUp;
+    cumulative_group_masses_[g] = total += double(sizes[g]) * double(member_masses_[g]);
+  }
+  tail_mass_ = total;
+  head_mass_ = std::exp(log_partition_ - double(shift_));
+}
+
+void LazyGumbelSampler::prepare_softmax(std::span<const int32_t> keys, std::span<const float> scores) {
+  // Shifted by the largest score, so that no exp overflows.
+  const int64_t size = static_cast<int64_t>(scores.size());
+  const float largest = *std::max_element(scores.begin(), scores.end());
+  weights_.resize(size);
+  kernels::sampling::exp_shifted(scores.data(), size, largest, weights_.data());
+  cumulative_weight_.resize(size);
+  double total = 0.0;
+  for (int64_t j = 0; j < size; ++j) cumulative_weight_[j] = total += weights_[j];
+  softmax_keys_ = keys;
+  log_partition_ = largest + std::log(total);
+}
+
+void LazyGumbelSampler::prepare_whole_row(int64_t tail) {
+  // C_i is N_i and its tail: score every candidate in position order (the
+  // rows of K in sequence, which the cache prefetches), the head's again too.
+  const int64_t candidates = index_.candidates(query_);
+  row_keys_.resize(candidates);
+  row_scores_.resize(candidates);
+  for (int64_t j = 0; j < candidates; ++j) {
+    row_keys_[j] = static_cast<int32_t>(j);
+    row_scores_[j] = score(static_cast<int32_t>(j));
+  }
+  statistics_.tail_members += static_cast<double>(tail);
+  prepare_softmax(row_keys_, row_scores_);
+  // Mark the head, so that draws can tell tail winners.
+  if (++stamp_ == 0) {  // wrapped around: forget every mark
+    std::fill(stamps_.begin(), stamps_.end(), 0);
+    stamp_ = 1;
+  }
+  for (const int32_t key : neighbours_.keys) stamps_[key] = stamp_;
+}
+
+size_t LazyGumbelSampler::draw_position(CounterRng& rng) const { return position_at(rng.uniform_double()); }
+
+size_t LazyGumbelSampler::position_at(double place) const {
+  return first_sum_above(cumulative_weight_, place * cumulative_weight_.back());
+}
+
+LazyGumbelSampler::Candidate LazyGumbelSampler::draw_from_head(CounterRng& rng) const {
+  // Max-stability: argmax ~ softmax over the head, max ~ LSE + Gumbel, independent.
+  const int32_t key = softmax_keys_[draw_position(rng)];
+  return {key, log_partition_ + rng.gumbel()};
+}
+
+LazyGumbelSampler::Candidate LazyGumbelSampler::draw_from_head_per_candidate(CounterRng& rng) const {
+  Candidate best{-1, -HUGE_VAL};
+  for (size_t j = 0; j < neighbours_.keys.size(); ++j) {
+    const double perturbed = neighbours_.scores[j] + rng.gumbel();
+    if (perturbed > best.perturbed_score) best = {neighbours_.keys[j], perturbed};
+  }
+  return best;
+}
+
+float LazyGumbelSampler::score(int32_t key) const {
+  const int64_t dim = index_.dim();
+  return index_.scale() * kernels::sampling::dot(query_vector_, keys_ + (head_ * index_.time() + key) * dim, dim);
+}
+
+int32_t LazyGumbelSampler::draw(CounterRng& rng) {
+  statistics_.samples += 1;
+  if (dense_) {
+    const int32_t key = softmax_keys_[draw_position(rng)];
+    statistics_.tail_winners += stamps_[key] != stamp_;
+    return key;
+  }
+  if (options_.tail == TailDraw::rejection) return draw_by_rejection(rng);
+  Candidate best = options_.head == HeadDraw::max_stable ? draw_from_head(rng) : draw_from_head_per_candidate(rng);
+  const int32_t head_winner = best.key;
+  for (const NumberedGroup& group : tail_groups_) draw_group_binomially(group, rng, best);
+  statistics_.tail_winners += best.key != head_winner;
+  return best.key;
+}
+
+void LazyGumbelSampler::draw(CounterRng& rng, int64_t count, int32_t* samples) {
+  if (count <= 0) return;
+  if (dense_ || options_.tail != TailDraw::rejection) {
+    for (int64_t l = 0; l < count; ++l) samples[l] = draw(rng);
+    return;
+  }
+  // The proposals in order, as draw_by_rejection makes them, kLookahead
+  // ahead of the one being decided: their key rows are fetched meanwhile.
+  Proposal ahead[kLookahead];
+  for (Proposal& proposal : ahead) proposal = propose(rng);
+  for (int64_t l = 0, next = 0;; next = (next + 1) % kLookahead) {
+    if (accept(ahead[next])) {
+      samples[l++] = ahead[next].key;
+      statistics_.samples += 1;
+      if (l == count) return;
+    }
+    ahead[next] = propose(rng);
+  }
+}
+
+int32_t LazyGumbelSampler::draw_by_rejection(CounterRng& rng) {
+  for (;;) {
+    const Proposal proposal = propose(rng);
+    if (accept(proposal)) return proposal.key;
+  }
+}
+
+LazyGumbelSampler::Proposal LazyGumbelSampler::propose(CounterRng& rng) {
+  // One uniform point on the running masses: the head's first, then the
+  // groups'. In the head, the same point rescaled picks the member, unless
+  // the head's share is so small that the point's rounding would show at
+  // that scale (a share below 2^−20; never for a lazy row with
+  // dense_when_cheaper, whose share is above 1/(1 + 2·|C_i|/L)).
+  const double total = head_mass_ + tail_mass_, point = rng.uniform_double() * total;
+  if (point < head_mass_ || tail_mass_ == 0.0) {  // (a uniform may round to 1: then point = total)
+    if (options_.head == HeadDraw::per_candidate) return {.key = draw_from_head_per_candidate(rng).key};
+    const double place = head_mass_ >= 0x1.0p-20 * total ? point / head_mass_ : rng.uniform_double();
+    return {.key = softmax_keys_[position_at(place)]};
+  }
+  Proposal proposal = tail_member_at(point - head_mass_);
+  kernels::sampling::prefetch(keys_ + (head_ * index_.time() + proposal.key) * index_.dim(), index_.dim());
+  proposal.acceptance = rng.uniform_double();
+  return proposal;
+}
+
+bool LazyGumbelSampler::accept(const Proposal& proposal) {
+  if (proposal.group < 0) return true;
+  statistics_.tail_members += 1;
+  // Proposed with mass m_g >= e^{b_g − S} >= e^{S_ij − S}, accepted with
+  // probability e^{S_ij − S}/m_g <= 1: P(propose j and accept) ∝ e^{S_ij},
+  // however m_g was rounded.
+  const double member_mass = member_masses_[proposal.group];
+  const bool accepted = proposal.acceptance * member_mass < std::exp(double(score(proposal.key)) - double(shift_));
+  statistics_.tail_winners += accepted;
+  return accepted;
+}
+
+LazyGumbelSampler::Proposal LazyGumbelSampler::tail_member_at(double point) const {
+  // The point falls in group g's stretch of the running sums, |g|·m_g
+  // long, and its place there, uniform given g, in one member's stretch.
+  // (Rounding moves the point by about 2^−53 of the total, a fraction
+  // 2^−53·total/m_g of a member's stretch: negligible for any group that is
+  // ever drawn.)
+  const size_t g = cumulative_group_masses_.size() > 1 ? first_sum_above(cumulative_group_masses_, point) : 0;
+  const double stretch_start = g > 0 ? cumulative_group_masses_[g - 1] : 0.0;
+  // Clamped in double: a point at the total, or in a last group whose mass
+  // underflowed, gives a place past the end, infinite or NaN.
+  const double place = (point - stretch_start) / double(member_masses_[g]);
+  const auto last = static_cast<double>(tail_bounds_.sizes[g] - 1);
+  const int64_t rank = place > 0.0 ? static_cast<int64_t>(std::min(place, last)) : 0;
+  return {.key = index_.tail_member(head_, query_, static_cast<int64_t>(g), rank), .group = static_cast<int32_t>(g)};
+}
+
+void LazyGumbelSampler::draw_group_binomially(const NumberedGroup& numbered, CounterRng& rng, Candidate& best) {
+  const TailGroup& group = numbered.group;
+  const TruncatedGumbel gumbel_above(best.perturbed_score - group.bound);
+  const int64_t count = static_cast<int64_t>(rng.binomial(group.size, gumbel_above.mass()));
+  if (count == 0) return;
+  members_.resize(count);
+  index_.sample_tail_group(head_, query_, numbered.number, count, rng, members_.data());
+  for (const int32_t member : members_) {
+    const double perturbed = score(member) + gumbel_above(rng);
+    if (perturbed > best.perturbed_score) best = {member, perturbed};
+  }
+  statistics_.tail_members += count;
+}
+
+void draw_attention_samples(const KeyIndex& index, const float* q, const float* k, int64_t samples_per_query,
+                            const SamplingKey& key, SampleStream stream, int32_t* samples,
+                            SamplingStatistics* statistics, SamplerOptions options) {
+  require(samples_per_query >= 1, "draw_attention_samples: samples per query must be at least 1, got " +
+                                      std::to_string(samples_per_query));
+  const int64_t time = index.time(), queries = index.heads() * time;
+  SamplingStatistics total;
+#pragma omp parallel if (queries > 1)
+  {
+    LazyGumbelSampler sampler(index, q, k, options);
+    // Causal rows differ in cost (tail size grows with i): hand out small chunks.
+#pragma omp for schedule(dynamic, 16)
+    for (int64_t item = 0; item < queries; ++item) {
+      const int64_t head = item / time, query = item % time;
+      sampler.start_query(head, query, samples_per_query);
+      CounterRng rng = query_rng(key, stream, head, query);
+      int32_t* out = samples + item * samples_per_query;
+      sampler.draw(rng, samples_per_query, out);
+    }
+    // Counts are whole numbers in doubles: their sum is exact in any order.
+#pragma omp critical
+    total += sampler.statistics();
+  }
+  if (statistics) *statistics += total;
+}
+
+}  // namespace knnformer::attention
