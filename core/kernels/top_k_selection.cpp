@@ -1,10 +1,33 @@
 #include "core/kernels/top_k_selection.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <functional>
 #include <limits>
 #include <utility>
+
+// Outside the per-target code, so defined once although this file is read once per target.
+#ifndef KNNFORMER_CORE_KERNELS_COMPRESS_ORDER
+#define KNNFORMER_CORE_KERNELS_COMPRESS_ORDER
+namespace knnformer::kernels::selection {
+
+// For each mask of 8 lanes, the indices of its set lanes in order, 4 bits
+// each, lowest first: the permutation that compresses those lanes.
+constexpr std::array<uint32_t, 256> compress_order_table() {
+  std::array<uint32_t, 256> table{};
+  for (uint32_t mask = 0; mask < 256; ++mask) {
+    int placed = 0;
+    for (uint32_t lane = 0; lane < 8; ++lane)
+      if (mask >> lane & 1u) table[mask] |= lane << (4 * placed++);
+  }
+  return table;
+}
+
+inline constexpr std::array<uint32_t, 256> kCompressOrder = compress_order_table();
+
+}  // namespace knnformer::kernels::selection
+#endif
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "core/kernels/top_k_selection.cpp"
@@ -29,6 +52,27 @@ constexpr float kPadding = std::numeric_limits<float>::quiet_NaN();
 
 HWY_INLINE int64_t lanes_per_vector() { return static_cast<int64_t>(hn::Lanes(FloatTag())); }
 
+// v's lanes of `keep`, in order, first; the other lanes unspecified.
+// AVX-512 and SVE compress in one instruction. Elsewhere (at most 8 lanes of
+// 32 bits) the lanes come from a permutation looked up by the mask's bits in
+// kCompressOrder: Highway's own Compress there builds its table on the stack
+// at every call, which cost AVX2 a third of kNN attention's time.
+template <class V>
+HWY_INLINE V compress(V v, hn::Mask<hn::DFromV<V>> keep) {
+#if HWY_HAVE_SCALABLE || (HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3)
+  return hn::Compress(v, keep);
+#else
+  const hn::DFromV<V> d;
+  const hn::RebindToSigned<decltype(d)> d_index;
+  static_assert(HWY_MAX_BYTES / sizeof(float) <= 8, "the table orders at most 8 lanes");
+  uint8_t keep_bits[8] = {};
+  hn::StoreMaskBits(d, keep, keep_bits);
+  const auto packed = hn::Set(d_index, static_cast<int32_t>(kCompressOrder[keep_bits[0]]));
+  const auto nibble = hn::And(hn::Shr(packed, hn::ShiftLeft<2>(hn::Iota(d_index, 0))), hn::Set(d_index, 0xF));
+  return hn::TableLookupLanes(v, hn::IndicesFromVec(d, nibble));
+#endif
+}
+
 HWY_INLINE FloatMask lanes_above(FloatVector scores, IntVector slots, FloatVector threshold_score,
                                  IntVector threshold_slot) {
   const FloatMask tied_below_slot =
@@ -39,8 +83,8 @@ HWY_INLINE FloatMask lanes_above(FloatVector scores, IntVector slots, FloatVecto
 // Appends the lanes of `keep` to scores_out and slots_out at offset kept; returns the new count.
 HWY_INLINE int64_t append_lanes(FloatMask keep, FloatVector scores, IntVector slots, float* scores_out,
                                 int32_t* slots_out, int64_t kept) {
-  hn::StoreU(hn::Compress(scores, keep), FloatTag(), scores_out + kept);
-  hn::StoreU(hn::Compress(slots, hn::RebindMask(IntTag(), keep)), IntTag(), slots_out + kept);
+  hn::StoreU(compress(scores, keep), FloatTag(), scores_out + kept);
+  hn::StoreU(compress(slots, hn::RebindMask(IntTag(), keep)), IntTag(), slots_out + kept);
   return kept + static_cast<int64_t>(hn::CountTrue(FloatTag(), keep));
 }
 
@@ -125,8 +169,8 @@ float kth_largest(float* values, int64_t count, int64_t rank, float* scratch) {
     for (int64_t j = 0; j < count; j += lanes_per_vector()) {
       const FloatVector chunk = load_up_to(d, current + j, count - j, kPadding);
       const FloatMask above = hn::Gt(chunk, pivots), below = hn::Lt(chunk, pivots);
-      hn::StoreU(hn::Compress(chunk, above), d, other + larger);
-      hn::StoreU(hn::Compress(chunk, below), d, current + smaller);
+      hn::StoreU(compress(chunk, above), d, other + larger);
+      hn::StoreU(compress(chunk, below), d, current + smaller);
       larger += static_cast<int64_t>(hn::CountTrue(d, above));
       smaller += static_cast<int64_t>(hn::CountTrue(d, below));
     }
@@ -157,7 +201,7 @@ Entry kth_best(const float* scores, const int32_t* slots, int64_t count, int64_t
     const FloatMask tied = hn::Eq(chunk, kth);
     if (hn::AllFalse(d, tied)) continue;
     const IntVector chunk_slots = load_up_to(di, slots + j, count - j, 0);
-    hn::StoreU(hn::Compress(chunk_slots, hn::RebindMask(di, tied)), di, workspace.tied_slots.data() + ties);
+    hn::StoreU(compress(chunk_slots, hn::RebindMask(di, tied)), di, workspace.tied_slots.data() + ties);
     ties += static_cast<int64_t>(hn::CountTrue(d, tied));
   }
   return resolve_ties(kth_score, above, workspace.tied_slots.data(), ties, rank);
