@@ -42,7 +42,7 @@
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "core/tensor.h"
-#include "layers/attention/attention_mode.h"
+#include "layers/attention/attention_options.h"
 #include "layers/attention/index/clustered_key_index.h"
 #include "layers/attention/index/key_index.h"
 

@@ -41,7 +41,7 @@
 #include "core/large_buffer.h"
 #include "core/parallel.h"
 #include "core/rng.h"
-#include "layers/attention/attention_mode.h"
+#include "layers/attention/attention_options.h"
 #include "layers/attention/exact_attention.h"
 #include "layers/attention/index/key_index.h"
 #include "layers/attention/sampling/lazy_gumbel_sampler.h"

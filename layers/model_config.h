@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "layers/attention/attention_mode.h"
+#include "layers/attention/attention_options.h"
 
 namespace knnformer {
 

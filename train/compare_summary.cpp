@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cassert>
 
-#include "layers/attention/attention_mode.h"
+#include "layers/attention/attention_options.h"
 
 namespace knnformer {
 

@@ -18,7 +18,8 @@
 // step is reproducible and a resumed run redraws the same samples. Each call
 // adds what it did to the attention diagnostics (attention_diagnostics.h).
 #include "core/tensor.h"
-#include "layers/attention/attention_mode.h"
+#include "layers/attention/attention_call.h"
+#include "layers/attention/attention_options.h"
 #include "layers/attention/index/key_index.h"
 
 namespace knnformer::attention {

@@ -6,6 +6,7 @@
 #include "core/autograd.h"
 #include "core/error.h"
 #include "layers/attention/approximate_attention.h"
+#include "layers/attention/attention_mode.h"
 #include "layers/attention/exact_attention.h"
 #include "layers/attention/index/key_index.h"
 #include "layers/attention/measurement/attention_diagnostics.h"

@@ -34,7 +34,8 @@
 #include <cstdint>
 
 #include "core/tensor.h"
-#include "layers/attention/attention_mode.h"
+#include "layers/attention/attention_call.h"
+#include "layers/attention/attention_options.h"
 
 namespace knnformer::attention {
 

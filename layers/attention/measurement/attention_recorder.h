@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "core/tensor.h"
-#include "layers/attention/attention_mode.h"
+#include "layers/attention/attention_call.h"
 
 namespace knnformer::attention {
 

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <string>
 
-#include "layers/attention/attention_mode.h"
+#include "layers/attention/attention_options.h"
 
 using namespace knnformer;
 
