@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The experiments the README reports: exact attention against knn (k = 5, the
+# The experiments docs/results.md reports: exact attention against knn (k = 5, the
 # paper's choice, and the default k = sqrt(T) rounded up to a multiple of 8),
 # lazy-Gumbel sampling with the sampled backward, and knn-tail, trained with
 # the same seed and data order on
