@@ -28,6 +28,8 @@ po::options_description eval_options() {
       ("checkpoint", po::value<std::string>(), "checkpoint file, or run directory (its newest valid checkpoint)")
       ("data", po::value<std::string>(), "token dataset (default: the one the run trained on)")
       ("batches", po::value<int64_t>(), "val batches to average (default: the run's eval-batches)")
+      ("attention", po::value<std::string>(),
+       "attention mode to evaluate with: exact, knn, gumbel or knn-tail (default: the checkpoint's own)")
       ("help", "this text");
   add_threads_option(options, 0);
   return options;
@@ -43,7 +45,8 @@ int run_eval(const Arguments& arguments) {
   const po::options_description options = eval_options();
   const po::variables_map flags = parse_flags("eval", arguments, options);
   if (flags.count("help")) {
-    std::cout << "usage: knnformer eval --checkpoint FILE|RUN_DIR [--data FILE.h5] [--batches N]\n" << options;
+    std::cout << "usage: knnformer eval --checkpoint FILE|RUN_DIR [--data FILE.h5] [--batches N] [--attention MODE]\n"
+              << options;
     return 0;
   }
   require_usage(flags.count("checkpoint"), "no checkpoint given (--checkpoint FILE|RUN_DIR)");
@@ -52,8 +55,22 @@ int run_eval(const Arguments& arguments) {
       flags.count("batches") ? std::optional(flags["batches"].as<int64_t>()) : std::nullopt;
   require_usage(asked_batches.value_or(1) >= 1,
                 "--batches " + std::to_string(*asked_batches) + " is out of range (expected at least 1)");
+  const std::optional<std::string> attention = optional_flag(flags, "attention");
+  if (attention) {
+    try {
+      validate(AttentionOptions{.mode = *attention});
+    } catch (const Error& error) {
+      throw UsageError(std::string("--attention: ") + error.what());
+    }
+  }
   const SavedModel saved =
-      load_saved_model(flags["checkpoint"].as<std::string>(), [&](const RunConfig& config, int64_t vocab_size) {
+      load_saved_model(flags["checkpoint"].as<std::string>(), [&](RunConfig& config, int64_t vocab_size) {
+        if (attention) {
+          // eval runs no backward pass, so the run's backward mode, which may
+          // not suit the mode asked for, goes back to its default.
+          config.attention = *attention;
+          config.attention_backward = AttentionOptions{}.backward;
+        }
         const MemoryEstimate estimate =
             estimate_evaluation_memory(config, vocab_size, asked_batches.value_or(config.eval_batches));
         require_memory(estimate.total(), "the evaluation (" + estimate.breakdown() + ")");
@@ -67,7 +84,7 @@ int run_eval(const Arguments& arguments) {
   std::snprintf(line, sizeof line, "val_loss %.6f  perplexity %.4f", loss, std::exp(loss));
   std::cout << line << "  (" << batches << " batches of " << saved.config.batch << " x " << saved.config.context
             << " tokens of " << dataset->path().string() << "; " << saved.checkpoint.string() << ", step "
-            << saved.info.step << ")\n";
+            << saved.info.step << "; attention " << saved.config.attention << ")\n";
   return 0;
 }
 

@@ -80,7 +80,7 @@ int run_generate(const Arguments& arguments) {
   set_num_threads(thread_count(flags));
 
   const SavedModel saved =
-      load_saved_model(flags["checkpoint"].as<std::string>(), [](const RunConfig& config, int64_t vocab_size) {
+      load_saved_model(flags["checkpoint"].as<std::string>(), [](RunConfig& config, int64_t vocab_size) {
         const MemoryEstimate estimate = estimate_generation_memory(config, vocab_size);
         require_memory(estimate.total(), "generation (" + estimate.breakdown() + ")");
       });

@@ -26,7 +26,7 @@ RunConfig run_config_of(const RunDirectory& run) {
 // no run) and its model loaded.
 SavedModel read_saved_model(const CheckpointReader& reader, const std::optional<RunConfig>& run_config,
                             const BeforeLoading& before_loading) {
-  const RunConfig config = checkpoint_config(reader);
+  RunConfig config = checkpoint_config(reader);
   verify_checkpoint(reader, run_config.value_or(config));
   if (before_loading) before_loading(config, reader.info().vocab_size);
   GPT model(config.model(reader.info().vocab_size), config.seed);

@@ -33,8 +33,10 @@ struct SavedModel {
 };
 
 // `before_loading` is called with the checkpoint's config and vocabulary
-// once it is verified and before the model is allocated (a memory check).
-using BeforeLoading = std::function<void(const RunConfig& config, int64_t vocab_size)>;
+// once it is verified and before the model is allocated (a memory check);
+// it may change what does not change the parameters, such as the attention
+// mode eval runs (`eval --attention`), and the model is built from its result.
+using BeforeLoading = std::function<void(RunConfig& config, int64_t vocab_size)>;
 SavedModel load_saved_model(const std::filesystem::path& checkpoint_or_run, const BeforeLoading& before_loading = {});
 
 // The dataset given (--data), else the one the run trained on; Error unless

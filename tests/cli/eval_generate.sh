@@ -12,6 +12,12 @@ loss="$(cut -d' ' -f2 eval.log)"
 last_val="$(tail -1 run/metrics.csv | cut -d, -f4)"
 [ "$loss" = "$last_val" ] || fail "eval loss $loss differs from the run's last val_loss $last_val"
 awk -v l="$loss" 'BEGIN { exit !(l < log(257) - 1) }' || fail "the model did not learn (val loss $loss)"
+grep -q "; attention exact)" eval.log || fail "eval should name the checkpoint's attention mode: $(cat eval.log)"
+
+# --attention evaluates the same weights with another mode; a bad mode is a usage error.
+"$knnformer" eval --checkpoint run --attention knn > eval-knn.log
+grep -q "^val_loss [0-9.]*  perplexity .*; attention knn)" eval-knn.log || fail "eval --attention knn: $(cat eval-knn.log)"
+expect_usage_error "--attention: unknown attention mode 'fast'" "$knnformer" eval --checkpoint run --attention fast
 
 "$knnformer" generate --checkpoint run --prompt "In the" --tokens 60 --seed 3 > a.txt
 "$knnformer" generate --checkpoint run/checkpoints/step-00000040.h5 --prompt "In the" --tokens 60 --seed 3 > b.txt
