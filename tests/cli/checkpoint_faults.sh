@@ -103,7 +103,7 @@ cp other/checkpoints/step-00000012.h5 foreign/checkpoints/
 expect_error "step-00000012.h5: written with n-embd = 32, but the run's is 16" \
   "$knnformer" eval --checkpoint foreign/checkpoints/step-00000012.h5
 "$knnformer" eval --checkpoint foreign > eval.log 2> eval.err
-grep -q "step 8)" eval.log || fail "eval of the run should skip the foreign checkpoint: $(cat eval.log)"
+grep -q "step 8;" eval.log || fail "eval of the run should skip the foreign checkpoint: $(cat eval.log)"
 grep -q "written with n-embd = 32" eval.err || fail "eval should report the foreign checkpoint"
 "$knnformer" generate --checkpoint foreign --tokens 5 > /dev/null 2> generate.err
 grep -q "written with n-embd = 32" generate.err || fail "generate should report the foreign checkpoint"
