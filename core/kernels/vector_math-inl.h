@@ -14,7 +14,7 @@
 // the whole range. n = round(x·log2 e) comes from adding 1.5·2^23, whose ulp
 // is 1: the sum is rounded to an integer and its low mantissa bits hold n,
 // which then become the exponent field of 2^n with an integer add and a
-// shift. r = x − n·ln2 in two multiply-adds as below, exp(r) = 1 + r·q(r),
+// shift. r = x − n·ln2 in two multiply-adds as below, exp(r) by seven more,
 // and exp(x) = 2^n·exp(r), a normal float over the whole range (n = −126
 // only when r > 0.3). Within 1 ulp, as exp, with fused multiply-adds;
 // 1.25 ulp without.
@@ -73,7 +73,16 @@ HWY_INLINE FloatVector exp_on_softmax_range(FloatVector x) {
   const FloatVector n = hn::Sub(shifted, hn::Set(d, kRoundingShift));
   const FloatVector r = hn::NegMulAdd(n, hn::Set(d, 1.428606765330187e-06f),
                                       hn::NegMulAdd(n, hn::Set(d, 0.693145751953125f), x));
-  const FloatVector exp_r = hn::MulAdd(r, exp_series(r), hn::Set(d, 1.0f));
+  // exp(r) by its Taylor series to r^7 in Horner's form, seven multiply-adds:
+  // the truncation, below |r|^8/8! < 6e-9 relative, is a tenth of an ulp.
+  FloatVector exp_r = hn::Set(d, 1.0f / 5040);
+  exp_r = hn::MulAdd(exp_r, r, hn::Set(d, 1.0f / 720));
+  exp_r = hn::MulAdd(exp_r, r, hn::Set(d, 1.0f / 120));
+  exp_r = hn::MulAdd(exp_r, r, hn::Set(d, 1.0f / 24));
+  exp_r = hn::MulAdd(exp_r, r, hn::Set(d, 1.0f / 6));
+  exp_r = hn::MulAdd(exp_r, r, hn::Set(d, 0.5f));
+  exp_r = hn::MulAdd(exp_r, r, hn::Set(d, 1.0f));
+  exp_r = hn::MulAdd(exp_r, r, hn::Set(d, 1.0f));
   const auto biased_exponent = hn::Add(hn::BitCast(d_int, shifted), hn::Set(d_int, 127 - kRoundingShiftBits));
   return hn::Mul(exp_r, hn::BitCast(d, hn::ShiftLeft<23>(biased_exponent)));
 }
