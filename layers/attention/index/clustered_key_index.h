@@ -62,10 +62,8 @@ namespace knnformer::attention {
 // query instead of 426, and a sampler scores 1.4 tail keys per sample instead
 // of 2.5.
 constexpr int64_t kDefaultProbes = 4;
-// Lloyd steps of the k-means, on a sample of at most kTrainingKeysPerCluster
-// keys per cluster, then one step over all keys (kmeans.h).
-constexpr int kLloydIterations = 4;
-constexpr int64_t kTrainingKeysPerCluster = 64;
+// The k-means's Lloyd steps: kLloydIterations and kTrainingKeysPerCluster
+// (head_clusters.h).
 
 // round(sqrt(T)), the cluster count when options.clusters is 0.
 int64_t default_cluster_count(int64_t time);
