@@ -8,69 +8,19 @@
 #include "core/error.h"
 #include "core/kernels/attention_tile.h"
 #include "core/kernels/top_k_selection.h"
+#include "layers/attention/flash_tiling.h"
 
 namespace knnformer::attention {
 
 namespace {
 
+using flash::empty_panels;
+using flash::Geometry;
+using flash::kTile;
+using flash::pack_transposed_panel;
+using flash::panel_of;
+using flash::score_tile;
 using kernels::tiles::multiply_tile;
-
-// Queries and keys are taken in tiles of this many rows: a 64 × 64 score tile
-// and a few 64 × d operand tiles stay within a core's L1 and L2 caches.
-constexpr int64_t kTile = 64;
-
-// The B·H independent heads of one call, and which keys each query sees.
-struct Geometry {
-  int64_t heads = 0;  // B·H
-  int64_t time = 0;   // T
-  int64_t dim = 0;    // d
-  bool causal = true;
-  float scale = 1.0f;  // s = 1/sqrt(d)
-
-  int64_t tiles() const { return (time + kTile - 1) / kTile; }
-  int64_t head_size() const { return time * dim; }
-  int64_t rows_in_tile(int64_t tile) const { return std::min(kTile, time - tile * kTile); }
-
-  // Query tile qt attends to key tiles [0, key_tiles_seen_by(qt)): causal
-  // attention skips every tile above the diagonal.
-  int64_t key_tiles_seen_by(int64_t query_tile) const { return causal ? query_tile + 1 : tiles(); }
-  // Key tile kt is attended to by query tiles [first_query_tile_seeing(kt), tiles()).
-  int64_t first_query_tile_seeing(int64_t key_tile) const { return causal ? key_tile : 0; }
-
-  // Query `query` may attend to the first candidates_in_tile(query, key0)
-  // columns of the key tile that starts at key0; the rest are masked. At
-  // least one, since every tile visited holds key 0 or lies left of the diagonal.
-  int64_t candidates_in_tile(int64_t query, int64_t key0) const {
-    const int64_t visible_keys = causal ? query + 1 : time;
-    return std::min(kTile, visible_keys - key0);
-  }
-};
-
-// Kᵀ (or Vᵀ) cut into panels of kTile columns, each a d × kTile row-major
-// block, zero past T: the right operand of S = Q Kᵀ and dP = dO Vᵀ, so that
-// each step of the inner dimension reads one contiguous row of 64 keys.
-// Panel p = head·tiles() + tile, stored [B·H, tiles, d, kTile].
-Tensor empty_panels(const Geometry& g) { return Tensor::empty({g.heads, g.tiles(), g.dim, kTile}); }
-
-float* panel_of(const Tensor& panels, const Geometry& g, int64_t head, int64_t tile) {
-  return panels.data() + (head * g.tiles() + tile) * g.dim * kTile;
-}
-
-void pack_transposed_panel(const float* x, const Geometry& g, int64_t head, int64_t tile, const Tensor& panels) {
-  const float* rows = x + head * g.head_size() + tile * kTile * g.dim;
-  float* panel = panel_of(panels, g, head, tile);
-  std::fill(panel, panel + g.dim * kTile, 0.0f);
-  for (int64_t j = 0; j < g.rows_in_tile(tile); ++j)
-    for (int64_t c = 0; c < g.dim; ++c) panel[c * kTile + j] = rows[j * g.dim + c];
-}
-
-// S = Q_tile Kᵀ_tile: raw dot products q_i·k_j (the scale enters the exponent).
-void score_tile(const float* queries, int64_t rows, const float* key_panel, const Geometry& g, float* scores) {
-  multiply_tile({.rows = rows, .inner = g.dim, .width = kTile,
-                 .a = queries, .a_row_stride = g.dim, .a_inner_stride = 1,
-                 .b = key_panel, .b_row_stride = kTile,
-                 .c = scores, .c_row_stride = kTile, .accumulate = false});
-}
 
 // --- forward ---------------------------------------------------------------------
 
