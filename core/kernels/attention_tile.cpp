@@ -8,6 +8,7 @@
 #include "hwy/highway.h"
 
 #include "core/kernels/lanes-inl.h"
+#include "core/kernels/map-inl.h"
 #include "core/kernels/row_reductions-inl.h"
 #include "core/kernels/vector_math-inl.h"
 
@@ -196,6 +197,12 @@ float exp_row(const float* x, int64_t count, float scale, float shift, float* y)
   return sum_of_lanes(totals);
 }
 
+void score_gradient_row(const float* probabilities, float out_dot, int64_t count, float* score_grads) {
+  map_row(score_grads, count, [out_dot](FloatVector a, FloatVector dp) HWY_ATTR {
+    return hn::Mul(a, hn::Sub(dp, hn::Set(FloatTag(), out_dot)));
+  }, probabilities, score_grads);
+}
+
 }  // namespace knnformer::kernels::tiles::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
@@ -209,11 +216,16 @@ namespace knnformer::kernels::tiles {
 
 HWY_EXPORT(multiply_tile);
 HWY_EXPORT(exp_row);
+HWY_EXPORT(score_gradient_row);
 
 void multiply_tile(const TileProduct& product) { KNNFORMER_DISPATCH(multiply_tile)(product); }
 
 float exp_row(const float* x, int64_t count, float scale, float shift, float* y) {
   return KNNFORMER_DISPATCH(exp_row)(x, count, scale, shift, y);
+}
+
+void score_gradient_row(const float* probabilities, float out_dot, int64_t count, float* score_grads) {
+  KNNFORMER_DISPATCH(score_gradient_row)(probabilities, out_dot, count, score_grads);
 }
 
 namespace reference {
@@ -235,6 +247,10 @@ float exp_row(const float* x, int64_t count, float scale, float shift, float* y)
     total += y[j];
   }
   return total;
+}
+
+void score_gradient_row(const float* probabilities, float out_dot, int64_t count, float* score_grads) {
+  for (int64_t j = 0; j < count; ++j) score_grads[j] = probabilities[j] * (score_grads[j] - out_dot);
 }
 
 }  // namespace reference

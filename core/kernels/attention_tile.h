@@ -12,7 +12,7 @@
 //   dV += Pᵀ dO   A = P tile read transposed,  B = dO rows [Br × d]
 //
 // exp_row is the softmax's row pass over a score tile (its maximum:
-// kernels::selection::largest).
+// kernels::selection::largest), score_gradient_row its backward.
 //
 // knnformer::kernels::tiles runs the vector code of the best SIMD target the
 // CPU has (core/kernels/simd_target.h): the product register-blocked, a few
@@ -50,9 +50,15 @@ void multiply_tile(const TileProduct& product);
 inline constexpr float kLowestSoftmaxExponent = -87.0f;
 float exp_row(const float* x, int64_t count, float scale, float shift, float* y);
 
+// dS = A ∘ (dP − D) over one row of a tile, the softmax's backward:
+// score_grads[j] = probabilities[j]·(score_grads[j] − out_dot) for j < count,
+// with D = out_dot = dO_i·O_i (docs/design.md §5.1).
+void score_gradient_row(const float* probabilities, float out_dot, int64_t count, float* score_grads);
+
 namespace reference {
 void multiply_tile(const TileProduct& product);
 float exp_row(const float* x, int64_t count, float scale, float shift, float* y);
+void score_gradient_row(const float* probabilities, float out_dot, int64_t count, float* score_grads);
 }  // namespace reference
 
 }  // namespace knnformer::kernels::tiles

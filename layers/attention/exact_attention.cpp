@@ -201,11 +201,8 @@ KeyChunks split_key_tiles(const Geometry& g, int64_t chunks) {
 
 // dS = A ∘ (dP − D_i) row by row; masked and padding columns have A = 0.
 void score_grad_tile(const float* probabilities, const float* out_dot_grad, int64_t rows, float* score_grads) {
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* a = probabilities + r * kTile;
-    float* ds = score_grads + r * kTile;
-    for (int64_t j = 0; j < kTile; ++j) ds[j] = a[j] * (ds[j] - out_dot_grad[r]);
-  }
+  for (int64_t r = 0; r < rows; ++r)
+    kernels::tiles::score_gradient_row(probabilities + r * kTile, out_dot_grad[r], kTile, score_grads + r * kTile);
 }
 
 // A = exp(s·S − lse) for one tile, S = Q Kᵀ recomputed; masked columns get 0.

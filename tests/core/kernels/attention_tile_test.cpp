@@ -98,3 +98,16 @@ TEST_CASE("attention tile: exp_row clamps its exponent to [-87, 0], never giving
     CHECK(sum == doctest::Approx(2.0));
   });
 }
+
+TEST_CASE("attention tile: score_gradient_row matches its scalar reference exactly") {
+  for_each_simd_target([] {
+    for (const int64_t count : {1, 3, 7, 15, 16, 17, 64}) {
+      const std::vector<float> probabilities = random_values(count, 5, 0.0f, 1.0f);
+      std::vector<float> score_grads = random_values(count, 6, -2.0f, 2.0f);
+      std::vector<float> reference_grads = score_grads;
+      tiles::score_gradient_row(probabilities.data(), 0.375f, count, score_grads.data());
+      tiles::reference::score_gradient_row(probabilities.data(), 0.375f, count, reference_grads.data());
+      CHECK(score_grads == reference_grads);  // one subtraction and one product, rounded alike
+    }
+  });
+}
