@@ -17,8 +17,16 @@ namespace knnformer::kernels {
 
 float sum(const float* x, int64_t count);
 
+// The sums of the columns of x [rows × cols] (a bias's gradient from a
+// linear layer's output gradient): sums[j] = (overwrite ? 0 : sums[j]) +
+// Σ_r x[r][j], each column added in row order, so that the result is the
+// same bits on every target and any number of threads. Column blocks run in
+// parallel.
+void add_column_sums(const float* x, int64_t rows, int64_t cols, float* sums, bool overwrite);
+
 namespace reference {
 float sum(const float* x, int64_t count);
+void add_column_sums(const float* x, int64_t rows, int64_t cols, float* sums, bool overwrite);
 }  // namespace reference
 
 }  // namespace knnformer::kernels

@@ -1,11 +1,10 @@
 #include "core/ops/matmul.h"
 
-#include <algorithm>
 
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/gemm.h"
-#include "core/parallel.h"
+#include "core/kernels/reduction.h"
 
 namespace knnformer::ops {
 
@@ -86,19 +85,6 @@ struct MatmulNode : Node {
   bool transpose_a, transpose_b;
 };
 
-// Column sums of dy [rows, n] into db [n] (added, or written when overwrite):
-// each thread owns whole columns, so the order of additions (row by row) does
-// not depend on the thread count.
-void add_column_sums(const float* dy, int64_t rows, int64_t n, float* db, bool overwrite) {
-  constexpr int64_t kColumnsPerItem = 64;
-  parallel_for(0, (n + kColumnsPerItem - 1) / kColumnsPerItem, [&](int64_t item) {
-    const int64_t begin = item * kColumnsPerItem, end = std::min(n, begin + kColumnsPerItem);
-    if (overwrite) std::fill(db + begin, db + end, 0.0f);
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t j = begin; j < end; ++j) db[j] += dy[r * n + j];
-  });
-}
-
 // Backward of y = x·Wᵀ + b with x as [rows, in]:
 // dx = dy·W, dW = dyᵀ·x, db = Σ_rows dy.
 struct LinearNode : Node {
@@ -119,7 +105,7 @@ struct LinearNode : Node {
     }
     if (bias.defined() && bias.requires_grad()) {
       const Tensor::GradSink dbias = bias.grad_sink();
-      add_column_sums(dy, rows, out, dbias.data, dbias.overwrite);
+      kernels::add_column_sums(dy, rows, out, dbias.data, dbias.overwrite);
     }
   }
   std::string_view name() const override { return "linear"; }

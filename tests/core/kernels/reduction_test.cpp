@@ -40,3 +40,21 @@ TEST_CASE("sum kernel: the same bits on 1 and 2 threads") {
     CHECK(one == two);
   });
 }
+
+TEST_CASE("column sums kernel: the same bits as its reference, added or written, on every target") {
+  testing::for_each_simd_target([&] {
+    for (const int64_t rows : {1, 3, 64})
+      for (const int64_t cols : {1, 7, 16, 63, 64, 65, 200})
+        for (const bool overwrite : {true, false}) {
+          CAPTURE(rows);
+          CAPTURE(cols);
+          CAPTURE(overwrite);
+          const std::vector<float> x = testing::random_vector(rows * cols, 8);
+          std::vector<float> sums = testing::random_vector(cols, 9), expected = sums;
+          kernels::add_column_sums(x.data(), rows, cols, sums.data(), overwrite);
+          kernels::reference::add_column_sums(x.data(), rows, cols, expected.data(), overwrite);
+          CHECK(sums == expected);  // each column in row order, one rounding per addition
+        }
+  });
+}
+
