@@ -1,6 +1,5 @@
 #include "core/ops/matmul.h"
 
-
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/gemm.h"
