@@ -31,6 +31,18 @@ void exp_shifted(const float* x, int64_t count, float shift, float* out) {
   map_row(out, count, [shift](FloatVector xv) HWY_ATTR { return exp(hn::Sub(xv, hn::Set(FloatTag(), shift))); }, x);
 }
 
+void add_scaled_to_double(double alpha, const float* x, double* y, int64_t count) {
+  const hn::ScalableTag<double> d;
+  const hn::Rebind<float, decltype(d)> d_float;  // as many floats as a vector holds doubles
+  const auto lanes = static_cast<int64_t>(hn::Lanes(d));
+  int64_t c = 0;
+  for (; c + lanes <= count; c += lanes) {
+    const auto promoted = hn::PromoteTo(d, hn::LoadU(d_float, x + c));
+    hn::StoreU(hn::MulAdd(hn::Set(d, alpha), promoted, hn::LoadU(d, y + c)), d, y + c);
+  }
+  for (; c < count; ++c) y[c] += alpha * static_cast<double>(x[c]);
+}
+
 // The number of sums[0 .. count) at or below target; the lanes past count
 // are loaded as NaN, which is at or below nothing.
 HWY_INLINE int64_t count_at_most(const double* sums, int64_t count, double target) {
@@ -70,6 +82,7 @@ namespace knnformer::kernels::sampling {
 HWY_EXPORT(dot);
 HWY_EXPORT(add_scaled);
 HWY_EXPORT(exp_shifted);
+HWY_EXPORT(add_scaled_to_double);
 HWY_EXPORT(first_sum_above);
 
 float dot(const float* a, const float* b, int64_t count) { return KNNFORMER_DISPATCH(dot)(a, b, count); }
@@ -80,6 +93,10 @@ void add_scaled(float alpha, const float* x, float* y, int64_t count) {
 
 void exp_shifted(const float* x, int64_t count, float shift, float* out) {
   KNNFORMER_DISPATCH(exp_shifted)(x, count, shift, out);
+}
+
+void add_scaled_to_double(double alpha, const float* x, double* y, int64_t count) {
+  KNNFORMER_DISPATCH(add_scaled_to_double)(alpha, x, y, count);
 }
 
 int64_t first_sum_above(const double* sums, int64_t count, double target) {
@@ -100,6 +117,10 @@ void add_scaled(float alpha, const float* x, float* y, int64_t count) {
 
 void exp_shifted(const float* x, int64_t count, float shift, float* out) {
   for (int64_t c = 0; c < count; ++c) out[c] = std::exp(x[c] - shift);
+}
+
+void add_scaled_to_double(double alpha, const float* x, double* y, int64_t count) {
+  for (int64_t c = 0; c < count; ++c) y[c] += alpha * static_cast<double>(x[c]);
 }
 
 int64_t first_sum_above(const double* sums, int64_t count, double target) {

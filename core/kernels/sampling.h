@@ -23,6 +23,9 @@ namespace knnformer::kernels::sampling {
 float dot(const float* a, const float* b, int64_t count);
 void add_scaled(float alpha, const float* x, float* y, int64_t count);  // y += alpha·x
 void exp_shifted(const float* x, int64_t count, float shift, float* out);  // out = exp(x − shift)
+// y += alpha·x with x in float and y in double: the weighted sums of value
+// rows that knn-tail accumulates in double (sampled_estimators.h).
+void add_scaled_to_double(double alpha, const float* x, double* y, int64_t count);
 
 // For running sums (non-decreasing, count >= 1): the index of the first one
 // above target, or count − 1 when none is (a target that rounding left at the
@@ -42,6 +45,7 @@ namespace reference {
 float dot(const float* a, const float* b, int64_t count);
 void add_scaled(float alpha, const float* x, float* y, int64_t count);
 void exp_shifted(const float* x, int64_t count, float shift, float* out);
+void add_scaled_to_double(double alpha, const float* x, double* y, int64_t count);
 int64_t first_sum_above(const double* sums, int64_t count, double target);
 }  // namespace reference
 

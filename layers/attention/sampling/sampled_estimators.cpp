@@ -87,7 +87,7 @@ void knn_tail_output(const KeyIndex& index, const float* q, const float* k, cons
       const auto add = [&](int32_t key_position, double score, double weight) {
         const double w = weight * std::exp(score - shift);
         const float* const value = row_of(v, shape, head, key_position);
-        for (int64_t c = 0; c < dim; ++c) numerator[c] += w * value[c];
+        kernels::sampling::add_scaled_to_double(w, value, numerator.data(), dim);
         denominator += w;
       };
       for (size_t j = 0; j < neighbours.keys.size(); ++j) add(neighbours.keys[j], neighbours.scores[j], 1.0);

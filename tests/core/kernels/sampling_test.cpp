@@ -59,3 +59,18 @@ TEST_CASE("sampling kernels: first_sum_above finds the index std::upper_bound do
     }
   });
 }
+
+TEST_CASE("sampling kernels: add_scaled_to_double agrees with its reference to one rounding of each sum") {
+  for_each_simd_target([] {
+    for (const int64_t n : {1, 3, 7, 8, 9, 64, 67}) {
+      CAPTURE(n);
+      const std::vector<float> x = testing::random_vector(n, 10);
+      std::vector<double> y(n, 0.25), y_reference(n, 0.25);
+      sampling::add_scaled_to_double(0.7, x.data(), y.data(), n);
+      sampling::reference::add_scaled_to_double(0.7, x.data(), y_reference.data(), n);
+      for (int64_t c = 0; c < n; ++c)  // a fused multiply-add may round once where the reference rounds twice
+        CHECK(std::abs(y[c] - y_reference[c]) <= 2.3e-16 * (std::abs(y_reference[c]) + std::abs(0.7 * x[c])));
+    }
+  });
+}
+
