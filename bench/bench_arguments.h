@@ -1,14 +1,27 @@
 #pragma once
-// Command-line helpers for the benchmarks: the comma-separated lists their
-// flags take, such as --T 1024,2048 or --modes knn,gumbel, and one-line
-// errors for bad values.
+// Command-line helpers for the benchmarks: their flags are described with
+// Boost.Program_options, as the knnformer CLI's are, and read by
+// parse_flags; the comma-separated lists some flags take, such as
+// --T 1024,2048 or --modes knn,gumbel, are split by split_list and
+// parse_integer_list. A bad flag or value is one line on stderr and exit 2.
+//
+//   Options options;
+//   std::string lengths = bench::integer_list_text(options.lengths);
+//   po::options_description flags("bench_x flags");
+//   flags.add_options()("threads", po::value(&options.threads)->default_value(options.threads), "threads")
+//                      ("T", po::value(&lengths)->default_value(lengths), "sequence lengths");
+//   bench::parse_flags(argc, argv, flags);   // --help prints the flags and exits 0
+//   options.lengths = bench::parse_integer_list("--T", lengths, 1);
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <boost/program_options.hpp>
 
 #include "core/error.h"
 
@@ -43,6 +56,38 @@ inline std::vector<int64_t> parse_integer_list(const std::string& flag, const st
     numbers.push_back(number);
   }
   return numbers;
+}
+
+// "1024,2048": a list as its flag takes it, for the flag's default.
+inline std::string integer_list_text(const std::vector<int64_t>& numbers) {
+  std::string text;
+  for (const int64_t number : numbers) {
+    if (!text.empty()) text += ',';
+    text += std::to_string(number);
+  }
+  return text;
+}
+
+// Reads argv into the variables `flags` names (and "--help", added here).
+// --help prints the flags and exits 0; an unknown flag or a malformed value
+// is an Error.
+inline void parse_flags(int argc, char** argv, boost::program_options::options_description& flags) {
+  namespace po = boost::program_options;
+  flags.add_options()("help", "print the flags and exit");
+  po::variables_map values;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(flags).style(po::command_line_style::unix_style ^
+                                                                       po::command_line_style::allow_guessing)
+                  .run(),
+              values);
+    if (values.count("help")) {
+      std::cout << flags;
+      std::exit(0);
+    }
+    po::notify(values);
+  } catch (const po::error& error) {
+    throw Error(error.what());
+  }
 }
 
 // Runs a benchmark's flag parsing: a bad value (an Error) is one line on

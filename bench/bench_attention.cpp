@@ -57,18 +57,16 @@ struct Mode {
 };
 
 std::vector<Mode> all_modes() {
-  const auto with = [](const char* mode, const char* index) {
-    AttentionOptions options;
-    options.mode = mode;
-    options.knn_index = index;
-    return options;
+  const auto with = [](AttentionKind mode, KeyIndexKind index) {
+    return AttentionOptions{.mode = mode, .knn_index = index};
   };
-  return {{"exact", with("exact", "exact")},
-          {"knn", with("knn", "exact")},
-          {"knn-clustered", with("knn", "clustered")},
-          {"gumbel", with("gumbel", "exact")},
-          {"gumbel-clustered", with("gumbel", "clustered")},
-          {"knn-tail", with("knn-tail", "exact")}};
+  using enum AttentionKind;
+  return {{"exact", with(exact, KeyIndexKind::exact)},
+          {"knn", with(knn, KeyIndexKind::exact)},
+          {"knn-clustered", with(knn, KeyIndexKind::clustered)},
+          {"gumbel", with(gumbel, KeyIndexKind::exact)},
+          {"gumbel-clustered", with(gumbel, KeyIndexKind::clustered)},
+          {"knn-tail", with(knn_tail, KeyIndexKind::exact)}};
 }
 
 // What one child measured, sent back through a pipe.
@@ -109,7 +107,7 @@ Result measure(const Mode& mode, int64_t time, bench::InputData data) {
   const Tensor v = draw_input(time, 3, bench::InputData::gaussian);
   const Tensor out_grad = draw_input(time, 4, bench::InputData::gaussian);
   const auto attend = [&] {
-    if (mode.options.mode == "exact") return attention::exact_attention(q, k, v);
+    if (mode.options.mode == AttentionKind::exact) return attention::exact_attention(q, k, v);
     return attention::approximate_attention(q, k, v, mode.options, {});
   };
   Result result;
@@ -140,7 +138,7 @@ Result measure(const Mode& mode, int64_t time, bench::InputData data) {
 
   const int64_t count = out.numel();
   const float* values[4] = {out.data(), q.grad(), k.grad(), v.grad()};
-  if (mode.options.mode == "exact") {
+  if (mode.options.mode == AttentionKind::exact) {
     std::ofstream file(reference_path(time, getppid()), std::ios::binary);
     for (const float* value : values) file.write(reinterpret_cast<const char*>(value), count * sizeof(float));
   } else {
@@ -190,7 +188,7 @@ double log_log_slope(const std::vector<double>& x, const std::vector<double>& y)
 struct Options {
   int threads = 2;
   std::vector<int64_t> lengths{1024, 2048, 4096, 8192, 16384, 32768};
-  std::vector<Mode> modes = all_modes();
+  std::vector<Mode> modes;
   bench::InputData data = bench::InputData::gaussian;
 };
 
@@ -206,23 +204,21 @@ std::vector<Mode> chosen_modes(const std::string& list) {
 }
 
 Options parse(int argc, char** argv) {
+  namespace po = boost::program_options;
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    const char* value = i + 1 < argc ? argv[i + 1] : "";
-    if (flag == "--threads") options.threads = std::max(1, std::atoi(value)), ++i;
-    else if (flag == "--T") options.lengths = bench::parse_integer_list("--T", value, 1), ++i;
-    else if (flag == "--modes") options.modes = chosen_modes(value), ++i;
-    else if (flag == "--data") options.data = bench::parse_input_data("--data", value), ++i;
-    else {
-      const bool asked = flag == "--help";
-      std::fprintf(asked ? stdout : stderr,
-                   "usage: %s [--threads N] [--T 1024,2048,...] [--modes exact,knn,knn-clustered,gumbel,"
-                   "gumbel-clustered,knn-tail] [--data gaussian|clustered]\n",
-                   argv[0]);
-      std::exit(asked ? 0 : 2);
-    }
-  }
+  std::string lengths = bench::integer_list_text(options.lengths), data = "gaussian";
+  std::string modes = "exact,knn,knn-clustered,gumbel,gumbel-clustered,knn-tail";
+  po::options_description flags("bench_attention flags");
+  flags.add_options()
+      ("threads", po::value(&options.threads)->default_value(options.threads), "threads")
+      ("T", po::value(&lengths)->default_value(lengths), "sequence lengths, comma-separated")
+      ("modes", po::value(&modes)->default_value(modes), "attention modes, comma-separated")
+      ("data", po::value(&data)->default_value(data), "Q and K: gaussian or clustered (bench_inputs.h)");
+  bench::parse_flags(argc, argv, flags);
+  require(options.threads >= 1, "--threads must be at least 1");
+  options.lengths = bench::parse_integer_list("--T", lengths, 1);
+  options.modes = chosen_modes(modes);
+  options.data = parse_enum<bench::InputData>(data, "--data");
   return options;
 }
 
@@ -236,7 +232,7 @@ int main(int argc, char** argv) {
   set_num_threads(threads);
   std::printf("attention, causal, B=1 H=%ld d=%ld, %s Q and K, %d threads; k = ceil(sqrt(T)) to a multiple of 8, "
               "L = 32\n",
-              long(kHeads), long(kDim), bench::input_data_name(options.data), threads);
+              long(kHeads), long(kDim), std::string(name_of(options.data)).c_str(), threads);
   std::printf("%-17s %6s %10s %10s %8s %8s %9s %9s %9s %9s %8s\n", "mode", "T", "fwd ms", "fwd+bwd ms", "peak MB",
               "vs exact", "err O", "err dQ", "err dK", "err dV", "tail/smp");
   std::map<std::string, std::vector<double>> step_times;

@@ -75,16 +75,15 @@ constexpr uint64_t kUpstreamGradientSeed = 2025;
 
 struct ModeSpec {
   const char* name;
-  const char* attention;
-  const char* index;
-  int64_t knn_k;  // 0: the default
+  AttentionKind attention;
+  KeyIndexKind index;
 };
 
-constexpr ModeSpec kModes[] = {{"knn", "knn", "exact", 0},
-                               {"knn-clustered", "knn", "clustered", 0},
-                               {"gumbel", "gumbel", "exact", 0},
-                               {"gumbel-clustered", "gumbel", "clustered", 0},
-                               {"knn-tail", "knn-tail", "exact", 0}};
+constexpr ModeSpec kModes[] = {{"knn", AttentionKind::knn, KeyIndexKind::exact},
+                               {"knn-clustered", AttentionKind::knn, KeyIndexKind::clustered},
+                               {"gumbel", AttentionKind::gumbel, KeyIndexKind::exact},
+                               {"gumbel-clustered", AttentionKind::gumbel, KeyIndexKind::clustered},
+                               {"knn-tail", AttentionKind::knn_tail, KeyIndexKind::exact}};
 
 struct Mode {
   std::string name;
@@ -106,19 +105,15 @@ std::optional<int64_t> knn_k_in_name(const std::string& name) {
 Mode find_mode(const std::string& name) {
   if (const std::optional<int64_t> k = knn_k_in_name(name)) {
     AttentionOptions options;
-    options.mode = "knn";
-    options.knn_index = "exact";
+    options.mode = AttentionKind::knn;
+    options.knn_index = KeyIndexKind::exact;
     options.knn_k = *k;
     return {name, options};
   }
   std::string known;
   for (const ModeSpec& spec : kModes) {
     if (name == spec.name) {
-      AttentionOptions options;
-      options.mode = spec.attention;
-      options.knn_index = spec.index;
-      options.knn_k = spec.knn_k;
-      return {name, options};
+      return {name, AttentionOptions{.mode = spec.attention, .knn_index = spec.index}};
     }
     known += std::string(known.empty() ? "" : ", ") + spec.name;
   }

@@ -56,19 +56,18 @@ struct Options {
 };
 
 Options parse(int argc, char** argv) {
+  namespace po = boost::program_options;
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    const char* value = i + 1 < argc ? argv[i + 1] : "";
-    if (flag == "--threads") options.threads = std::atoi(value), ++i;
-    else if (flag == "--repeats") options.repeats = std::max(1, std::atoi(value)), ++i;
-    else if (flag == "--csv") options.csv = true;
-    else if (flag == "--T") options.lengths = bench::parse_integer_list("--T", value, 1), ++i;
-    else {
-      std::fprintf(stderr, "usage: %s [--threads N] [--repeats N] [--T 1024,2048,...] [--csv]\n", argv[0]);
-      std::exit(2);
-    }
-  }
+  std::string lengths = bench::integer_list_text(options.lengths);
+  po::options_description flags("bench_attention_exact flags");
+  flags.add_options()
+      ("threads", po::value(&options.threads)->default_value(options.threads), "threads")
+      ("repeats", po::value(&options.repeats)->default_value(options.repeats), "runs per figure; the best is kept")
+      ("T", po::value(&lengths)->default_value(lengths), "sequence lengths, comma-separated")
+      ("csv", po::bool_switch(&options.csv), "print T,forward_s,fwd_bwd_s,... lines");
+  bench::parse_flags(argc, argv, flags);
+  options.lengths = bench::parse_integer_list("--T", lengths, 1);
+  require(options.threads >= 1 && options.repeats >= 1, "--threads and --repeats must be at least 1");
   return options;
 }
 

@@ -10,25 +10,21 @@
 //              by their own seed), so that each centre holds about 2·sqrt(T)
 //              keys, more than k: clusters coarser than the index's.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "core/error.h"
+#include "core/enum_names.h"
 #include "core/rng.h"
 
 namespace knnformer::bench {
 
 enum class InputData { gaussian, clustered };
-
-inline InputData parse_input_data(const std::string& flag, const std::string& value) {
-  if (value == "gaussian") return InputData::gaussian;
-  if (value == "clustered") return InputData::clustered;
-  throw Error(flag + ": expected gaussian or clustered, got '" + value + "'");
-}
-
-inline const char* input_data_name(InputData data) { return data == InputData::gaussian ? "gaussian" : "clustered"; }
+constexpr std::array<EnumName<InputData>, 2> kInputDataNames{
+    {{InputData::gaussian, "gaussian"}, {InputData::clustered, "clustered"}}};
+constexpr const auto& enum_names(InputData) { return kInputDataNames; }
 
 // Fills `rows` rows of `dim` values for sequence length `time`: the entries
 // from `noise`, and for clustered data each row's centre from `pick`.

@@ -68,26 +68,27 @@ struct Options {
 };
 
 Options parse(int argc, char** argv) {
+  namespace po = boost::program_options;
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    const char* value = i + 1 < argc ? argv[i + 1] : "";
-    if (flag == "--threads") options.threads = std::atoi(value), ++i;
-    else if (flag == "--repeats") options.repeats = std::max(1, std::atoi(value)), ++i;
-    else if (flag == "--T") options.lengths = bench::parse_integer_list("--T", value, 1), ++i;
-    else if (flag == "--probes") options.probes = bench::parse_integer_list("--probes", value, 0), ++i;
-    else if (flag == "--data") options.data = bench::parse_input_data("--data", value), ++i;
-    else if (flag == "--non-causal") options.causal = false;
-    else if (flag == "--clustered-only") options.clustered_only = true;
-    else if (flag == "--tight-tail") options.tight_tail = true;
-    else {
-      std::fprintf(stderr,
-                   "usage: %s [--threads N] [--repeats N] [--T 1024,2048,...] [--probes 0,2,8] "
-                   "[--data gaussian|clustered] [--non-causal] [--clustered-only] [--tight-tail]\n",
-                   argv[0]);
-      std::exit(2);
-    }
-  }
+  std::string lengths = bench::integer_list_text(options.lengths), probes = bench::integer_list_text(options.probes);
+  std::string data = "gaussian";
+  bool non_causal = false;
+  po::options_description flags("bench_key_index flags");
+  flags.add_options()
+      ("threads", po::value(&options.threads)->default_value(options.threads), "threads")
+      ("repeats", po::value(&options.repeats)->default_value(options.repeats), "runs per figure; the best is kept")
+      ("T", po::value(&lengths)->default_value(lengths), "sequence lengths, comma-separated")
+      ("probes", po::value(&probes)->default_value(probes), "clustered index probes, comma-separated (0: default)")
+      ("data", po::value(&data)->default_value(data), "Q and K: gaussian or clustered (bench_inputs.h)")
+      ("non-causal", po::bool_switch(&non_causal), "every query sees every key")
+      ("clustered-only", po::bool_switch(&options.clustered_only), "skip the exact index (no recall, no speedup)")
+      ("tight-tail", po::bool_switch(&options.tight_tail), "build the indexes as for a sampling mode");
+  bench::parse_flags(argc, argv, flags);
+  require(options.threads >= 1 && options.repeats >= 1, "--threads and --repeats must be at least 1");
+  options.lengths = bench::parse_integer_list("--T", lengths, 1);
+  options.probes = bench::parse_integer_list("--probes", probes, 0);
+  options.data = parse_enum<bench::InputData>(data, "--data");
+  options.causal = !non_causal;
   return options;
 }
 
@@ -154,7 +155,7 @@ int main(int argc, char** argv) {
   set_num_threads(options.threads);
   std::printf("kNN index build, %s, B=%ld H=%ld d=%ld, %s data, %d threads, best of %d%s\n",
               options.causal ? "causal" : "non-causal", long(kBatch), long(kHeads), long(kDim),
-              bench::input_data_name(options.data), options.threads, options.repeats,
+              std::string(name_of(options.data)).c_str(), options.threads, options.repeats,
               options.tight_tail ? ", as for sampling (tight tail)" : "");
   std::printf("%6s %4s %9s %9s %6s %6s %9s %9s %9s %9s %13s\n", "T", "k", "exact ms", "cpu ms", "probes", "C",
               "clust ms", "cpu ms", "speedup", "recall@k", "scanned/query");
@@ -166,14 +167,14 @@ int main(int argc, char** argv) {
     const Shape shape{kBatch, kHeads, time, kDim};
     const Tensor q = draw(shape, options.data, 1), k = draw(shape, options.data, 2);
     const int64_t head_size = choose_knn_k({}, time, kDim);
-    const attention::KeyIndexOptions exact_options{.kind = "exact", .k = head_size, .tight_tail = options.tight_tail};
+    const attention::KeyIndexOptions exact_options{.kind = KeyIndexKind::exact, .k = head_size, .tight_tail = options.tight_tail};
     const Timed exact =
         options.clustered_only ? Timed{} : time_build(options.repeats, exact_options, q, k, options.causal);
     lengths.push_back(double(time));
     exact_series.add(exact);
     for (size_t p = 0; p < options.probes.size(); ++p) {
       const attention::KeyIndexOptions clustered_options{
-          .kind = "clustered", .k = head_size, .probes = options.probes[p], .seed = 7, .tight_tail = options.tight_tail};
+          .kind = KeyIndexKind::clustered, .k = head_size, .probes = options.probes[p], .seed = 7, .tight_tail = options.tight_tail};
       const Timed clustered = time_build(options.repeats, clustered_options, q, k, options.causal);
       clustered_series[p].add(clustered);
       const attention::IndexStatistics statistics = clustered.index->statistics();

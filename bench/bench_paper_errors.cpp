@@ -57,8 +57,8 @@ int main(int argc, char** argv) {
   std::printf("E2: mean absolute output error against exact attention; n=%ld, d=%ld, %ld heads, causal,\n"
               "Q, K, V uniform on [-B, B]; gumbel with L=32 samples, knn-tail with m=32 tail keys\n",
               long(kTime), long(kDim), long(kHeads));
-  for (const char* mode : {"knn", "gumbel", "knn-tail"}) {
-    std::printf("\n%-8s k:", mode);
+  for (const AttentionKind mode : {AttentionKind::knn, AttentionKind::gumbel, AttentionKind::knn_tail}) {
+    std::printf("\n%-8s k:", std::string(name_of(mode)).c_str());
     for (const int64_t k : head_sizes) std::printf(" %10ld", long(k));
     std::printf("\n");
     for (const float bound : bounds) {

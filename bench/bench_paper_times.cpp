@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
       std::printf("%12s ", "skipped");
     for (const double root : {2.0, 4.0}) {
       AttentionOptions options;
-      options.mode = "knn";
+      options.mode = AttentionKind::knn;
       options.knn_k = static_cast<int64_t>(std::ceil(std::pow(static_cast<double>(n), 1.0 / root)));
       std::printf("%18.2f ", seconds_of([&] { attention::approximate_attention(q, k, v, options, {}); }));
     }

@@ -61,7 +61,7 @@ struct Options {
   int threads = 2;
   int repeats = 1;
   std::vector<int64_t> lengths{1024, 2048, 4096, 8192, 16384, 32768};
-  std::vector<std::string> indexes{"exact", "clustered"};
+  std::vector<KeyIndexKind> indexes{KeyIndexKind::exact, KeyIndexKind::clustered};
   int64_t samples = 32;
   int64_t k = 0;  // 0: the default ceil(sqrt(T)) rounded up to a multiple of 8
   int64_t clusters = 0, probes = 0;  // clustered index; 0: its defaults
@@ -71,38 +71,37 @@ struct Options {
   bench::InputData data = bench::InputData::gaussian;
 };
 
-TailDraw parse_tail(const std::string& value) {
-  if (value == "rejection") return TailDraw::rejection;
-  if (value == "binomial") return TailDraw::binomial;
-  throw Error("--tail: expected rejection or binomial, got '" + value + "'");
-}
-
 Options parse(int argc, char** argv) {
+  namespace po = boost::program_options;
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    const std::string value = i + 1 < argc ? argv[i + 1] : "";
-    if (flag == "--threads") options.threads = std::stoi(value), ++i;
-    else if (flag == "--repeats") options.repeats = std::max(1, std::stoi(value)), ++i;
-    else if (flag == "--samples") options.samples = std::stoll(value), ++i;
-    else if (flag == "--k") options.k = std::stoll(value), ++i;
-    else if (flag == "--clusters") options.clusters = std::stoll(value), ++i;
-    else if (flag == "--probes") options.probes = std::stoll(value), ++i;
-    else if (flag == "--literal") options.literal = true;
-    else if (flag == "--tail") options.tail = parse_tail(value), ++i;
-    else if (flag == "--no-exact") options.exact = false;
-    else if (flag == "--data") options.data = bench::parse_input_data("--data", value), ++i;
-    else if (flag == "--index") options.indexes = bench::split_list("--index", value), ++i;
-    else if (flag == "--T") options.lengths = bench::parse_integer_list("--T", value, 1), ++i;
-    else {
-      std::fprintf(stderr,
-                   "usage: %s [--threads N] [--repeats N] [--T 1024,...] [--index exact,clustered] [--samples L] "
-                   "[--k K] [--clusters C] [--probes P] [--tail rejection|binomial] [--literal] [--no-exact] "
-                   "[--data gaussian|clustered]\n",
-                   argv[0]);
-      std::exit(2);
-    }
-  }
+  std::string lengths = bench::integer_list_text(options.lengths), indexes = "exact,clustered";
+  std::string tail = "rejection", data = "gaussian";
+  bool no_exact = false;
+  po::options_description flags("bench_sampling flags");
+  flags.add_options()
+      ("threads", po::value(&options.threads)->default_value(options.threads), "threads")
+      ("repeats", po::value(&options.repeats)->default_value(options.repeats), "runs per figure; the best is kept")
+      ("T", po::value(&lengths)->default_value(lengths), "sequence lengths, comma-separated")
+      ("index", po::value(&indexes)->default_value(indexes), "key indexes, comma-separated: exact, clustered")
+      ("samples", po::value(&options.samples)->default_value(options.samples), "samples per query L")
+      ("k", po::value(&options.k)->default_value(options.k), "head size (0: ceil(sqrt(T)) to a multiple of 8)")
+      ("clusters", po::value(&options.clusters)->default_value(options.clusters), "clusters (0: the default)")
+      ("probes", po::value(&options.probes)->default_value(options.probes), "probes (0: the default)")
+      ("tail", po::value(&tail)->default_value(tail), "tail draw: rejection or binomial")
+      ("literal", po::bool_switch(&options.literal), "also time the literal algorithm (one Gumbel per head key)")
+      ("no-exact", po::bool_switch(&no_exact), "time the sampled path only")
+      ("data", po::value(&data)->default_value(data), "Q and K: gaussian or clustered (bench_inputs.h)");
+  bench::parse_flags(argc, argv, flags);
+  require(options.threads >= 1 && options.repeats >= 1, "--threads and --repeats must be at least 1");
+  require(options.samples >= 1 && options.k >= 0 && options.clusters >= 0 && options.probes >= 0,
+          "--samples must be at least 1; --k, --clusters and --probes at least 0");
+  options.lengths = bench::parse_integer_list("--T", lengths, 1);
+  options.indexes.clear();
+  for (const std::string& name : bench::split_list("--index", indexes))
+    options.indexes.push_back(parse_enum<KeyIndexKind>(name, "--index"));
+  options.tail = parse_enum<TailDraw>(tail, "--tail");
+  options.data = parse_enum<bench::InputData>(data, "--data");
+  options.exact = !no_exact;
   return options;
 }
 
@@ -179,7 +178,7 @@ struct SampledTiming {
   }
 };
 
-SampledTiming time_sampled(const Inputs& in, const std::string& kind, const Options& options) {
+SampledTiming time_sampled(const Inputs& in, KeyIndexKind kind, const Options& options) {
   const int64_t time = in.q.size(2), samples_per_query = options.samples;
   const AttentionShape shape{kBatch * kHeads, time, kDim};
   // As the gumbel mode builds it: with tight_tail (the exact index with its
@@ -234,7 +233,7 @@ int main(int argc, char** argv) {
   set_num_threads(options.threads);
   std::printf("gumbel forward + sampled backward vs exact attention, causal, B=%ld H=%ld d=%ld, %s Q and K, L=%ld, "
               "%d threads, best of %d; wall ms (CPU ms of all threads)\n",
-              long(kBatch), long(kHeads), long(kDim), bench::input_data_name(options.data), long(options.samples),
+              long(kBatch), long(kHeads), long(kDim), std::string(name_of(options.data)).c_str(), long(options.samples),
               options.threads, options.repeats);
   std::printf("%6s %4s %-9s %17s %15s %17s %13s %15s %17s %7s %6s %8s%s\n", "T", "k", "index", "exact fwd+bwd",
               "index", "sample", "output", "backward", "total", "speedup", "(cpu)", "tail/smp",
@@ -247,9 +246,10 @@ int main(int argc, char** argv) {
   for (const int64_t time : options.lengths) {
     const Inputs in = random_inputs(time, options.data);
     const Timing exact = options.exact ? exact_forward_backward(in, options.repeats) : Timing{NAN, NAN};
-    for (const std::string& kind : options.indexes) {
+    for (const KeyIndexKind kind : options.indexes) {
       const SampledTiming t = time_sampled(in, kind, options);
-      std::printf("%6ld %4ld %-9s", long(time), long(options.k > 0 ? options.k : default_k(time)), kind.c_str());
+      std::printf("%6ld %4ld %-9s", long(time), long(options.k > 0 ? options.k : default_k(time)),
+                  std::string(name_of(kind)).c_str());
       cell(exact, 17), cell(t.index, 15), cell(t.sample, 17), cell(t.output, 13), cell(t.backward, 15);
       cell(t.total(), 17);
       std::printf(" %7.2f %6.2f %8.2f", exact.wall / t.total().wall, exact.cpu / t.total().cpu, t.tail_per_sample);

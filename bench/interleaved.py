@@ -61,9 +61,13 @@ def kernel_figures(output):
 
 
 def train_step_figures(output):
-    """bench_train_step and train_step_reference.py: 'cfgA B=... N tok/s'; higher is better."""
+    """bench_train_step and train_step_reference.py: 'cfgA B=... N tok/s', and
+    bench_train_step's FMA peak of the target in use; higher is better."""
     figures = {}
     for line in output.splitlines():
+        peak = re.search(r"FMA peak now: ([\d.]+) GFLOP/s", line)
+        if peak:
+            figures["FMA peak GFLOP/s"] = float(peak.group(1))
         match = re.match(r"^(cfg\w+)\s.*?([\d.]+) tok/s", line)
         if match:
             figures[f"{match.group(1)} tok/s"] = float(match.group(2))
@@ -104,7 +108,7 @@ def run_once(command, environment):
 
 
 def higher_is_better(key):
-    return key.endswith("tok/s") or key.endswith("GB/s")
+    return key.endswith(("tok/s", "GB/s", "GFLOP/s"))
 
 
 def main():

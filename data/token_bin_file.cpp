@@ -23,13 +23,6 @@ bool starts_with_llmc_magic(const std::filesystem::path& path) {
 
 }  // namespace
 
-BinFormat parse_bin_format(const std::string& name) {
-  if (name == "auto") return BinFormat::automatic;
-  if (name == "nanogpt") return BinFormat::nanogpt;
-  if (name == "llmc") return BinFormat::llmc;
-  throw Error("unknown import format '" + name + "' (expected auto, nanogpt or llmc)");
-}
-
 TokenBinFile::TokenBinFile(std::filesystem::path path, BinFormat format, int64_t vocab_size)
     : path_(std::move(path)), format_(format), vocab_size_(vocab_size) {
   const std::string name = path_.string();

@@ -12,11 +12,14 @@
 // Opening checks the layout (magic, version, a body as long as the header
 // says); read() checks every id against the vocabulary and names the file and
 // position of the first one outside it.
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <span>
 #include <string>
+
+#include "core/enum_names.h"
 
 namespace knnformer {
 
@@ -25,9 +28,9 @@ enum class BinFormat {
   nanogpt,
   llmc,
 };
-
-// Parses "auto", "nanogpt" or "llmc"; throws Error otherwise.
-BinFormat parse_bin_format(const std::string& name);
+constexpr std::array<EnumName<BinFormat>, 3> kBinFormatNames{
+    {{BinFormat::automatic, "auto"}, {BinFormat::nanogpt, "nanogpt"}, {BinFormat::llmc, "llmc"}}};
+constexpr const auto& enum_names(BinFormat) { return kBinFormatNames; }
 
 inline constexpr int32_t kLlmcMagic = 20240520;
 inline constexpr int32_t kLlmcVersion = 1;

@@ -20,8 +20,6 @@ void ModelConfig::validate() const {
                                     std::to_string(n_head));
   require(dropout >= 0.0f && dropout < 1.0f,
           "model config: dropout must be in [0, 1), got " + std::to_string(dropout));
-  require(positions == "learned" || positions == "rope",
-          "model config: positions must be learned or rope, got '" + positions + "'");
   require(!rotary() || head_dim() % 2 == 0, "model config: positions = rope needs an even head dim (n-embd / n-head), "
                                             "got " + std::to_string(n_embd / n_head));
   knnformer::validate(attention);

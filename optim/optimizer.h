@@ -10,13 +10,20 @@
 // linear layers, not biases, LayerNorm parameters or embeddings.
 // state() exposes the optimizer's tensors by name for checkpoints, and
 // steps_taken() the step count (AdamW's bias correction depends on it).
+#include <array>
 #include <functional>
 #include <memory>
 #include <string>
 
+#include "core/enum_names.h"
 #include "core/parameter_list.h"
 
 namespace knnformer {
+
+enum class OptimizerKind { adamw, sgd };
+constexpr std::array<EnumName<OptimizerKind>, 2> kOptimizerKindNames{
+    {{OptimizerKind::adamw, "adamw"}, {OptimizerKind::sgd, "sgd"}}};
+constexpr const auto& enum_names(OptimizerKind) { return kOptimizerKindNames; }
 
 using DecayRule = std::function<bool(const NamedParameter&)>;
 

@@ -81,7 +81,7 @@ std::optional<CompareRequest> parse_request(const Arguments& arguments) {
   require_usage(flags.count("run"), "no run directory given (knnformer compare RUN_DIR [RUN_DIR...])");
   CompareRequest request;
   for (const std::string& run : flags["run"].as<std::vector<std::string>>()) request.runs.emplace_back(run);
-  request.axis = parse_compare_axis(flags["by"].as<std::string>());
+  request.axis = parse_enum<CompareAxis>(flags["by"].as<std::string>(), "--by");
   if (flags.count("plot")) {
     request.plot = flags["plot"].as<std::string>();
     image_format(*request.plot);
@@ -119,7 +119,7 @@ void warn_about_inputs(const std::vector<ComparedRun>& runs) {
   const std::string models = differences(runs, [](const ComparedRun& run) {
     const RunConfig& config = run.config;
     return std::to_string(config.n_layer) + " layers, " + std::to_string(config.n_head) + " heads, n-embd " +
-           std::to_string(config.n_embd) + ", " + config.positions + " positions";
+           std::to_string(config.n_embd) + ", " + std::string(name_of(config.positions)) + " positions";
   });
   if (!models.empty()) warn("the runs' models differ (" + models + "): their gaps are not the attention's alone");
 }

@@ -55,21 +55,19 @@ int run_eval(const Arguments& arguments) {
       flags.count("batches") ? std::optional(flags["batches"].as<int64_t>()) : std::nullopt;
   require_usage(asked_batches.value_or(1) >= 1,
                 "--batches " + std::to_string(*asked_batches) + " is out of range (expected at least 1)");
-  const std::optional<std::string> attention = optional_flag(flags, "attention");
-  if (attention) {
-    try {
-      validate(AttentionOptions{.mode = *attention});
-    } catch (const Error& error) {
-      throw UsageError(std::string("--attention: ") + error.what());
-    }
+  std::optional<AttentionKind> attention;
+  if (const std::optional<std::string> name = optional_flag(flags, "attention")) {
+    attention = find_enum<AttentionKind>(*name);
+    require_usage(attention.has_value(),
+                  "--attention: '" + *name + "' is not one of: " + enum_name_list<AttentionKind>());
   }
   const SavedModel saved =
       load_saved_model(flags["checkpoint"].as<std::string>(), [&](RunConfig& config, int64_t vocab_size) {
         if (attention) {
           // eval runs no backward pass, so the run's backward mode, which may
           // not suit the mode asked for, goes back to its default.
-          config.attention = *attention;
-          config.attention_backward = AttentionOptions{}.backward;
+          config.attention.mode = *attention;
+          config.attention.backward = AttentionOptions{}.backward;
         }
         const MemoryEstimate estimate =
             estimate_evaluation_memory(config, vocab_size, asked_batches.value_or(config.eval_batches));
@@ -84,7 +82,7 @@ int run_eval(const Arguments& arguments) {
   std::snprintf(line, sizeof line, "val_loss %.6f  perplexity %.4f", loss, std::exp(loss));
   std::cout << line << "  (" << batches << " batches of " << saved.config.batch << " x " << saved.config.context
             << " tokens of " << dataset->path().string() << "; " << saved.checkpoint.string() << ", step "
-            << saved.info.step << "; attention " << saved.config.attention << ")\n";
+            << saved.info.step << "; attention " << name_of(saved.config.attention.mode) << ")\n";
   return 0;
 }
 

@@ -129,7 +129,8 @@ PrepareSummary import_tokens(const po::variables_map& flags, ProgressLine& progr
   require_usage(flags.count("vocab-size"), "--vocab-size N is required with --import-bin (ids must lie below it)");
   BinImportOptions options{.train_file = flags["import-bin"].as<std::string>(),
                            .val_file = std::nullopt,
-                           .format = parse_bin_format(flags["import-format"].as<std::string>()),
+                           .format = parse_enum<BinFormat>(flags["import-format"].as<std::string>(),
+                                                             "--import-format"),
                            .vocab_size = flags["vocab-size"].as<int64_t>(),
                            .eot_token = flags["eot-token"].as<int64_t>(),
                            .output = output_of(flags),

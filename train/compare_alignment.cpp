@@ -33,21 +33,6 @@ double shortest_time(const std::vector<Curve>& curves) {
 
 }  // namespace
 
-CompareAxis parse_compare_axis(std::string_view name) {
-  if (name == "step") return CompareAxis::step;
-  if (name == "tokens") return CompareAxis::tokens;
-  if (name == "time") return CompareAxis::time;
-  throw Error("--by '" + std::string(name) + "' is unknown (expected step, tokens or time)");
-}
-
-std::string_view axis_name(CompareAxis axis) {
-  switch (axis) {
-    case CompareAxis::step: return "step";
-    case CompareAxis::tokens: return "tokens";
-    case CompareAxis::time: return "time";
-  }
-  return "";
-}
 
 Curve curve_of(const std::vector<MetricsRow>& rows) {
   Curve curve;
@@ -89,7 +74,7 @@ Alignment align_curves(const std::vector<Curve>& curves, CompareAxis axis) {
               "(try --by step)");
   } else {
     const std::optional<double> limit = last_shared_position(curves, axis);
-    require(limit.has_value(), "the runs share no logged " + std::string(axis_name(axis)) +
+    require(limit.has_value(), "the runs share no logged " + std::string(name_of(axis)) +
                                    ": nothing to compare them at (try --by time)");
     aligned.limit = *limit;
   }

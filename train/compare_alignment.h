@@ -14,20 +14,22 @@
 // all. By time it ends where the shortest run stopped: an equal wall-clock
 // budget. Runs that share no logged step (or token count), or no stretch of
 // time, are an Error: every aligned curve holds at least one point.
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string_view>
 #include <vector>
 
+#include "core/enum_names.h"
 #include "train/metrics_log.h"
 
 namespace knnformer {
 
+// What compare puts runs side by side on (--by).
 enum class CompareAxis { step, tokens, time };
-
-// "step", "tokens" or "time"; Error naming --by otherwise.
-CompareAxis parse_compare_axis(std::string_view name);
-std::string_view axis_name(CompareAxis axis);
+constexpr std::array<EnumName<CompareAxis>, 3> kCompareAxisNames{
+    {{CompareAxis::step, "step"}, {CompareAxis::tokens, "tokens"}, {CompareAxis::time, "time"}}};
+constexpr const auto& enum_names(CompareAxis) { return kCompareAxisNames; }
 
 // One logged row of a run, placed on all three axes.
 struct CurvePoint {

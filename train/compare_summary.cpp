@@ -69,15 +69,13 @@ RunSummary summarize_curve(const ComparedRun& run, const Curve& curve) {
 
 AttentionSetup attention_setup(const RunConfig& config) {
   const AttentionOptions options = config.model(/*vocab_size=*/1).attention;  // the vocabulary plays no part
-  const bool approximate = options.mode != "exact";
-  const bool samples_used = options.mode == "gumbel" || options.mode == "knn-tail" ||
-                            options.effective_backward() == "sampled";
+  const bool approximate = options.mode != AttentionKind::exact;
   const int64_t head_dim = config.n_embd / config.n_head;
-  return {.mode = options.mode,
-          .backward = options.effective_backward(),
+  return {.mode = std::string(name_of(options.mode)),
+          .backward = std::string(name_of(options.effective_backward())),
           .k = approximate ? std::to_string(choose_knn_k(options, config.context, head_dim)) : kUnused,
-          .samples = samples_used ? std::to_string(options.samples) : kUnused,
-          .index = approximate ? options.knn_index : kUnused};
+          .samples = options.draws_samples() ? std::to_string(options.samples) : kUnused,
+          .index = approximate ? std::string(name_of(options.knn_index)) : kUnused};
 }
 
 std::vector<RunSummary> summarize_runs(const std::vector<ComparedRun>& runs, const Alignment& aligned) {

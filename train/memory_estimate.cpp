@@ -88,7 +88,7 @@ double parameter_count(const Sizes& s) {
 }
 
 // Copies of the parameters the optimizer keeps (optim/adamw.cpp, optim/sgd.cpp).
-double optimizer_copies(const RunConfig& config) { return config.optimizer == "sgd" ? 1.0 : 2.0; }
+double optimizer_copies(const RunConfig& config) { return config.optimizer == OptimizerKind::sgd ? 1.0 : 2.0; }
 
 // --- activations: what the arena holds, in floats per token -----------------------
 
@@ -132,8 +132,8 @@ double exact_backward_scratch(const Sizes& s) {
 // exact attention its scratch, knn its log-sum-exp; the sampling modes keep
 // their buffers off the arena.
 double attention_forward_floats(const Sizes& s, const AttentionOptions& options) {
-  if (options.mode == "exact") return exact_forward_scratch(s);
-  if (options.mode == "knn") return s.heads;
+  if (options.mode == AttentionKind::exact) return exact_forward_scratch(s);
+  if (options.mode == AttentionKind::knn) return s.heads;
   return 0.0;
 }
 
@@ -142,12 +142,12 @@ double attention_forward_floats(const Sizes& s, const AttentionOptions& options)
 // knn output and log-sum-exp unless the forward was knn's; the sampled
 // estimators work off the arena.
 double attention_backward_floats(const Sizes& s, const AttentionOptions& options) {
-  const std::string backward = options.effective_backward();
-  if (backward == "exact") {
-    const double recomputed_forward = options.mode == "exact" ? 0.0 : s.width + exact_forward_scratch(s);
+  const BackwardMode backward = options.effective_backward();
+  if (backward == BackwardMode::exact) {
+    const double recomputed_forward = options.mode == AttentionKind::exact ? 0.0 : s.width + exact_forward_scratch(s);
     return recomputed_forward + exact_backward_scratch(s);
   }
-  if (backward == "sparse" && options.mode != "knn") return s.width + s.heads;
+  if (backward == BackwardMode::sparse && options.mode != AttentionKind::knn) return s.width + s.heads;
   return 0.0;
 }
 
@@ -187,17 +187,13 @@ double head_size(const Sizes& s, const AttentionOptions& options) {
   return double(std::min(choose_knn_k(options, int64_t(s.time), int64_t(s.head_dim)), int64_t(s.time)));
 }
 
-// Whether the index keeps tighter tail bounds for a sampler (approximate_attention.cpp).
-bool samples_tail(const AttentionOptions& options) {
-  return options.mode != "knn" || options.effective_backward() == "sampled";
-}
-
 // The exact index (exact_key_index.cpp, key_index_heads.cpp): per query the
 // head's keys and scores (8 bytes each of k), its size, smallest score and
 // tail bound (12); with a near tier its ranks (4 each of k), size and bound (8).
 double exact_index_bytes(const Sizes& s, const AttentionOptions& options) {
   const double k = head_size(s, options);
-  const double near_tier = samples_tail(options) ? 4 * k + 8 : 0.0;
+  // A sampler's index keeps tighter tail bounds (approximate_attention.cpp).
+  const double near_tier = options.draws_samples() ? 4 * k + 8 : 0.0;
   return s.queries() * (8 * k + 12 + near_tier);
 }
 
@@ -217,13 +213,13 @@ double clustered_index_bytes(const Sizes& s, const AttentionOptions& options) {
 }
 
 double key_index_bytes(const Sizes& s, const AttentionOptions& options) {
-  if (options.mode == "exact") return 0.0;
-  return options.knn_index == "clustered" ? clustered_index_bytes(s, options) : exact_index_bytes(s, options);
+  if (options.mode == AttentionKind::exact) return 0.0;
+  return options.knn_index == KeyIndexKind::clustered ? clustered_index_bytes(s, options) : exact_index_bytes(s, options);
 }
 
 // While the exact index is built, every head's keys are packed in panels.
 double key_index_build_bytes(const Sizes& s, const AttentionOptions& options) {
-  if (options.mode == "exact" || options.knn_index == "clustered") return 0.0;
+  if (options.mode == AttentionKind::exact || options.knn_index == KeyIndexKind::clustered) return 0.0;
   return s.head_rows() * s.padded_time() * s.head_dim * kFloatBytes;
 }
 
@@ -231,7 +227,8 @@ double key_index_build_bytes(const Sizes& s, const AttentionOptions& options) {
 // pass: gumbel's forward draws them; a sampled backward of another mode
 // draws its own, which its node then holds just as long.
 double held_sample_bytes(const Sizes& s, const AttentionOptions& options, bool training) {
-  const bool draws = options.mode == "gumbel" || (training && options.effective_backward() == "sampled");
+  const bool draws =
+      options.mode == AttentionKind::gumbel || (training && options.effective_backward() == BackwardMode::sampled);
   return draws ? s.queries() * double(options.samples) * kInt32Bytes : 0.0;
 }
 
@@ -244,12 +241,12 @@ double held_sample_bytes(const Sizes& s, const AttentionOptions& options, bool t
 //     each) and two offsets per key (16).
 //   exact: a dO·O per query (4).
 double backward_scratch_bytes(const Sizes& s, const AttentionOptions& options, double threads) {
-  const std::string backward = options.effective_backward();
-  if (backward == "sampled") {
-    const double per_sample = options.sampled_start == "importance" ? 32.0 : 16.0;
+  const BackwardMode backward = options.effective_backward();
+  if (backward == BackwardMode::sampled) {
+    const double per_sample = options.sampled_start == SampledStart::importance ? 32.0 : 16.0;
     return s.queries() * (per_sample * double(options.samples) + kInt64Bytes);
   }
-  if (backward == "sparse") {
+  if (backward == BackwardMode::sparse) {
     const double heads_at_once = std::min(threads, s.head_rows());
     return heads_at_once * s.time * (12 * head_size(s, options) + 16);
   }

@@ -39,7 +39,7 @@ std::vector<PlotBlock> plot_blocks(const Alignment& aligned) {
 
 std::string plot_data_text(const std::vector<std::string>& names, const Alignment& aligned) {
   assert(names.size() == aligned.curves.size());
-  std::string text = "# knnformer compare, by " + std::string(axis_name(aligned.axis)) +
+  std::string text = "# knnformer compare, by " + std::string(name_of(aligned.axis)) +
                      ": the points of the plot; columns: step tokens seconds loss\n";
   for (const PlotBlock& block : plot_blocks(aligned))
     text += block_text(names[block.run], aligned.curves[block.run], block.is_val) + "\n\n";

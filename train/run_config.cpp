@@ -28,8 +28,22 @@ struct NumberRange {
   bool low_open = false;
 };
 
-using Field = std::variant<std::string RunConfig::*, uint64_t RunConfig::*, int64_t RunConfig::*,
-                           double RunConfig::*, bool RunConfig::*>;
+// Where an option's value lives: a member of RunConfig, or of its attention options.
+using Field = std::variant<std::string RunConfig::*, uint64_t RunConfig::*, int64_t RunConfig::*, double RunConfig::*,
+                           bool RunConfig::*, PositionEncoding RunConfig::*, OptimizerKind RunConfig::*,
+                           int64_t AttentionOptions::*, AttentionKind AttentionOptions::*,
+                           BackwardMode AttentionOptions::*, KeyIndexKind AttentionOptions::*,
+                           SampledStart AttentionOptions::*>;
+
+// The field itself, of a RunConfig or a const one.
+template <class Config, class Value>
+auto& value_of(Config& config, Value RunConfig::*member) {
+  return config.*member;
+}
+template <class Config, class Value>
+auto& value_of(Config& config, Value AttentionOptions::*member) {
+  return config.attention.*member;
+}
 
 // A word that an integer option accepts for one of its values ("auto" for -1).
 struct NamedValue {
@@ -38,16 +52,13 @@ struct NamedValue {
 };
 
 struct Option {
-  Option(OptionInfo info_, Field field_, NumberRange range_ = {}, std::vector<std::string_view> choices_ = {},
-         std::vector<NamedValue> named_values_ = {})
-      : info(info_), field(field_), range(range_), choices(std::move(choices_)),
-        named_values(std::move(named_values_)) {}
+  Option(OptionInfo info_, Field field_, NumberRange range_ = {}, std::vector<NamedValue> named_values_ = {})
+      : info(info_), field(field_), range(range_), named_values(std::move(named_values_)) {}
 
   OptionInfo info;
   Field field;
-  NumberRange range;                     // numbers only
-  std::vector<std::string_view> choices;  // text only; empty: any text
-  std::vector<NamedValue> named_values;   // integers only; written as the word in config.ini
+  NumberRange range;                    // numbers only
+  std::vector<NamedValue> named_values;  // integers only; written as the word in config.ini
 };
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -71,29 +82,31 @@ const std::vector<Option>& table() {
        {0, 1, false}},
       {{"positions", "model",
         "position encoding: learned (GPT-2's embedding wpe) or rope (rotary: q and k turned by their position)"},
-       &RunConfig::positions, {}, {"learned", "rope"}},
+       &RunConfig::positions},
 
-      {{"attention", "attention", "attention mode: exact, knn, gumbel or knn-tail"}, &RunConfig::attention},
+      {{"attention", "attention", "attention mode: exact, knn, gumbel or knn-tail"}, &AttentionOptions::mode},
       {{"attention-backward", "attention", "gradient of attention: auto, exact, sparse or sampled"},
-       &RunConfig::attention_backward},
+       &AttentionOptions::backward},
       {{"knn-k", "attention",
         "keys per query of the kNN modes (0: ceil(sqrt(T)) to a multiple of 8; auto or -1: the sampling cost "
         "model's k)"},
-       &RunConfig::knn_k, {-1, kInf}, {}, {{"auto", -1}}},
+       &AttentionOptions::knn_k, {-1, kInf}, {{"auto", -1}}},
       {{"samples", "attention", "samples per query (gumbel, sampled backward) or tail keys (knn-tail)"},
-       &RunConfig::samples, {1, kInf}},
-      {{"mom-groups", "attention", "median of this many group means (gumbel)"}, &RunConfig::mom_groups, {1, kInf}},
-      {{"knn-index", "attention", "how the kNN modes find keys: exact or clustered"}, &RunConfig::knn_index},
-      {{"clusters", "attention", "clusters of the clustered index (0: about sqrt(T))"}, &RunConfig::clusters,
+       &AttentionOptions::samples, {1, kInf}},
+      {{"mom-groups", "attention", "median of this many group means (gumbel)"}, &AttentionOptions::mom_groups,
+       {1, kInf}},
+      {{"knn-index", "attention", "how the kNN modes find keys: exact or clustered"}, &AttentionOptions::knn_index},
+      {{"clusters", "attention", "clusters of the clustered index (0: about sqrt(T))"}, &AttentionOptions::clusters,
        {0, kInf}},
-      {{"probes", "attention", "clusters a query scans (0: the index's default)"}, &RunConfig::probes, {0, kInf}},
+      {{"probes", "attention", "clusters a query scans (0: the index's default)"}, &AttentionOptions::probes,
+       {0, kInf}},
       {{"sampled-start", "attention", "rows the sampled backward starts from: uniform or importance"},
-       &RunConfig::sampled_start},
+       &AttentionOptions::sampled_start},
 
       {{"batch", "optimisation", "rows of a micro-batch"}, &RunConfig::batch, {1, 1 << 20}},
       {{"grad-accum", "optimisation", "micro-batches whose gradients add up to one step"}, &RunConfig::grad_accum,
        {1, 1 << 20}},
-      {{"optimizer", "optimisation", "adamw or sgd"}, &RunConfig::optimizer, {}, {"adamw", "sgd"}},
+      {{"optimizer", "optimisation", "adamw or sgd"}, &RunConfig::optimizer},
       {{"lr", "optimisation", "peak learning rate"}, &RunConfig::lr, {0, 10, true}},
       {{"min-lr", "optimisation", "learning rate at the end of the cosine decay"}, &RunConfig::min_lr, {0, 10}},
       {{"warmup", "optimisation", "steps of linear warm-up"}, &RunConfig::warmup, {0, kInf}},
@@ -174,12 +187,6 @@ void check_range(double value, const NumberRange& range, const std::string& text
           where + ": " + text + " is out of range (expected " + describe(range) + ")");
 }
 
-std::string join(const std::vector<std::string_view>& words, std::string_view separator) {
-  std::string out;
-  for (size_t i = 0; i < words.size(); ++i) out += std::string(i ? separator : "") + std::string(words[i]);
-  return out;
-}
-
 }  // namespace
 
 const std::vector<OptionInfo>& run_options() {
@@ -197,29 +204,29 @@ void apply_setting(RunConfig& config, std::string_view name, const std::string& 
   const std::string where = source.starts_with("--") ? source : source + ": " + std::string(name);
   std::visit(
       [&](auto member) {
-        using Value = std::remove_cvref_t<decltype(config.*member)>;
+        auto& field = value_of(config, member);
+        using Value = std::remove_cvref_t<decltype(field)>;
         if constexpr (std::is_same_v<Value, std::string>) {
-          require(option.choices.empty() ||
-                      std::find(option.choices.begin(), option.choices.end(), value) != option.choices.end(),
-                  where + ": '" + value + "' is not one of: " + join(option.choices, ", "));
-          config.*member = value;
+          field = value;
+        } else if constexpr (std::is_enum_v<Value>) {
+          field = parse_enum<Value>(value, where);
         } else if constexpr (std::is_same_v<Value, bool>) {
           require(value == "true" || value == "false", where + ": '" + value + "' is not true or false");
-          config.*member = value == "true";
+          field = value == "true";
         } else if constexpr (std::is_same_v<Value, double>) {
           const double number = parse_double(value, where);
           check_range(number, option.range, value, where);
-          config.*member = number;
+          field = number;
         } else {
           const auto named = std::find_if(option.named_values.begin(), option.named_values.end(),
                                           [&](const NamedValue& candidate) { return candidate.word == value; });
           if (named != option.named_values.end()) {
-            config.*member = static_cast<Value>(named->value);
+            field = static_cast<Value>(named->value);
             return;
           }
           const Value number = parse_integer<Value>(value, where);
           check_range(static_cast<double>(number), option.range, value, where);
-          config.*member = number;
+          field = number;
         }
       },
       option.field);
@@ -229,14 +236,16 @@ std::string setting_text(const RunConfig& config, std::string_view name) {
   const Option& option = find_option(name, "setting_text");
   return std::visit(
       [&](auto member) -> std::string {
-        using Value = std::remove_cvref_t<decltype(config.*member)>;
-        if constexpr (std::is_same_v<Value, std::string>) return config.*member;
-        else if constexpr (std::is_same_v<Value, bool>) return config.*member ? "true" : "false";
-        else if constexpr (std::is_same_v<Value, double>) return format_number(config.*member);
+        const auto& field = value_of(config, member);
+        using Value = std::remove_cvref_t<decltype(field)>;
+        if constexpr (std::is_same_v<Value, std::string>) return field;
+        else if constexpr (std::is_enum_v<Value>) return std::string(name_of(field));
+        else if constexpr (std::is_same_v<Value, bool>) return field ? "true" : "false";
+        else if constexpr (std::is_same_v<Value, double>) return format_number(field);
         else {
           for (const NamedValue& named : option.named_values)
-            if (static_cast<int64_t>(config.*member) == named.value) return std::string(named.word);
-          return std::to_string(config.*member);
+            if (static_cast<int64_t>(field) == named.value) return std::string(named.word);
+          return std::to_string(field);
         }
       },
       option.field);
@@ -354,15 +363,7 @@ ModelConfig RunConfig::model(int64_t vocab_size) const {
   model.context = context;
   model.dropout = static_cast<float>(dropout);
   model.positions = positions;
-  model.attention.mode = attention;
-  model.attention.backward = attention_backward;
-  model.attention.knn_k = knn_k;
-  model.attention.samples = samples;
-  model.attention.mom_groups = mom_groups;
-  model.attention.knn_index = knn_index;
-  model.attention.clusters = clusters;
-  model.attention.probes = probes;
-  model.attention.sampled_start = sampled_start;
+  model.attention = attention;
   return model;
 }
 

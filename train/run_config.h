@@ -14,8 +14,8 @@
 // out of range is an Error that names where it came from (the file or the
 // flag), the option and what was expected.
 //
-// The attention options are checked by the attention layer's own validate(),
-// which knows the modes; the table checks only their types.
+// The table checks each value alone (its type, range or name); the attention
+// options together are checked by the attention layer's own validate().
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -25,6 +25,7 @@
 #include <boost/program_options/options_description.hpp>
 
 #include "layers/model_config.h"
+#include "optim/optimizer.h"
 #include "optim/schedule.h"
 
 namespace knnformer {
@@ -43,23 +44,13 @@ struct RunConfig {
   int64_t n_embd = 256;
   int64_t context = 256;       // T
   double dropout = 0.0;
-  std::string positions = ModelConfig{}.positions;  // learned or rope
-
-  // attention (defaults and meaning: AttentionOptions, layers/attention/attention_mode.h)
-  std::string attention = AttentionOptions{}.mode;
-  std::string attention_backward = AttentionOptions{}.backward;
-  int64_t knn_k = AttentionOptions{}.knn_k;
-  int64_t samples = AttentionOptions{}.samples;
-  int64_t mom_groups = AttentionOptions{}.mom_groups;
-  std::string knn_index = AttentionOptions{}.knn_index;
-  int64_t clusters = AttentionOptions{}.clusters;
-  int64_t probes = AttentionOptions{}.probes;
-  std::string sampled_start = AttentionOptions{}.sampled_start;
+  PositionEncoding positions = ModelConfig{}.positions;
+  AttentionOptions attention;  // defaults and meaning: layers/attention/attention_options.h
 
   // optimisation
   int64_t batch = 8;           // rows of one micro-batch
   int64_t grad_accum = 1;      // micro-batches per optimizer step
-  std::string optimizer = "adamw";
+  OptimizerKind optimizer = OptimizerKind::adamw;
   double lr = 1e-3;
   double min_lr = 1e-4;
   int64_t warmup = 100;

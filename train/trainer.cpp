@@ -18,7 +18,7 @@ constexpr std::string_view kDivergedRun =
     "(a lower lr or a grad-clip may keep training finite)";
 
 std::unique_ptr<Optimizer> make_optimizer(const RunConfig& config, const ParameterList& parameters) {
-  if (config.optimizer == "sgd")
+  if (config.optimizer == OptimizerKind::sgd)
     return make_sgd(parameters,
                     {.momentum = config.momentum, .weight_decay = config.weight_decay, .nesterov = config.nesterov},
                     GPT::is_decayed);

@@ -63,13 +63,13 @@ struct ApproximateAttentionNode : Node {
 
   void backward() override {
     if (!out.has_grad()) return;
-    const std::string mode = call.options.effective_backward();
-    if (mode == "exact") {
-      add_exact_attention_gradient(q, k, v, out.grad(), call.options.causal, q.grad(), k.grad(), v.grad());
-    } else if (mode == "sparse") {
-      sparse_backward();
-    } else {
-      sampled_backward();
+    switch (call.options.effective_backward()) {
+      case BackwardMode::exact:
+        add_exact_attention_gradient(q, k, v, out.grad(), call.options.causal, q.grad(), k.grad(), v.grad());
+        return;
+      case BackwardMode::sparse: sparse_backward(); return;
+      case BackwardMode::sampled:
+      case BackwardMode::automatic: sampled_backward(); return;  // effective_backward() is never automatic
     }
   }
 
@@ -104,8 +104,7 @@ struct ApproximateAttentionNode : Node {
                                    .output = nullptr,  // out is approximate: D_i by leave-one-out
                                    .samples = samples.data(),
                                    .samples_per_query = per_query,
-                                   .start = call.options.sampled_start == "importance" ? SampledStart::importance
-                                                                                        : SampledStart::uniform,
+                                   .start = call.options.sampled_start,
                                    .index = call.index.get(),
                                    .key = call.key};
     sampled_attention_backward(backward, q.grad(), k.grad(), v.grad(), &statistics);
@@ -130,14 +129,14 @@ KeyIndexOptions key_index_options(const AttentionOptions& options, const Shape& 
           .probes = options.probes,
           .seed = mix64(key.seed ^ mix64(key.step ^ mix64(key.micro_step ^ mix64(key.layer)))),
           // Whatever samples from the tail: gumbel and knn-tail forwards, sampled backwards.
-          .tight_tail = options.mode != "knn" || options.effective_backward() == "sampled"};
+          .tight_tail = options.draws_samples()};
 }
 
 Tensor approximate_attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& options,
                              const AttentionCall& attention_call) {
   check_shapes(q, k, v);
   validate(options);
-  require(options.mode != "exact", "approximate_attention: mode 'exact' is exact_attention's");
+  require(options.mode != AttentionKind::exact, "approximate_attention: mode 'exact' is exact_attention's");
   Call call = prepare_call(q, k, options, attention_call);
   const KeyIndex& index = *call.index;
   const AttentionShape& shape = call.shape;
@@ -146,10 +145,10 @@ Tensor approximate_attention(const Tensor& q, const Tensor& k, const Tensor& v, 
   LargeVector<int32_t> samples;
   Tensor knn_log_sum_exp;
   SamplingStatistics statistics;
-  if (options.mode == "knn") {
+  if (options.mode == AttentionKind::knn) {
     knn_log_sum_exp = Tensor::empty({shape.heads, shape.time});
     knn_forward(index, v.data(), out.data(), knn_log_sum_exp.data());
-  } else if (options.mode == "gumbel") {
+  } else if (options.mode == AttentionKind::gumbel) {
     samples.resize(shape.heads * shape.time * options.samples);
     draw_attention_samples(index, q.data(), k.data(), options.samples, call.key, SampleStream::forward,
                            samples.data(), &statistics);

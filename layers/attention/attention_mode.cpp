@@ -41,7 +41,7 @@ Tensor AttentionMode::attend(const Tensor& q, const Tensor& k, const Tensor& v, 
 
 std::unique_ptr<AttentionMode> make_attention_mode(const AttentionOptions& options) {
   validate(options);
-  if (options.mode == "exact") return std::make_unique<ExactAttentionMode>(options.causal);
+  if (options.mode == AttentionKind::exact) return std::make_unique<ExactAttentionMode>(options.causal);
   return std::make_unique<ApproximateAttentionMode>(options);
 }
 

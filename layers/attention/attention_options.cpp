@@ -3,22 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <initializer_list>
 
 #include "core/error.h"
 
 namespace knnformer {
 
 namespace {
-
-void require_one_of(const std::string& value, const char* option, std::initializer_list<const char*> allowed) {
-  std::string list;
-  for (const char* name : allowed) {
-    if (value == name) return;
-    list += list.empty() ? name : std::string(", ") + name;
-  }
-  throw Error(std::string("unknown ") + option + " '" + value + "' (expected one of: " + list + ")");
-}
 
 void require_at_least(int64_t value, int64_t minimum, const char* option) {
   require(value >= minimum, std::string(option) + " must be at least " + std::to_string(minimum) + ", got " +
@@ -27,11 +17,11 @@ void require_at_least(int64_t value, int64_t minimum, const char* option) {
 
 }  // namespace
 
-std::string AttentionOptions::effective_backward() const {
-  if (backward != "auto") return backward;
-  if (mode == "exact") return "exact";
-  if (mode == "knn") return "sparse";
-  return "sampled";
+BackwardMode AttentionOptions::effective_backward() const {
+  if (backward != BackwardMode::automatic) return backward;
+  if (mode == AttentionKind::exact) return BackwardMode::exact;
+  if (mode == AttentionKind::knn) return BackwardMode::sparse;
+  return BackwardMode::sampled;
 }
 
 double sampling_cost_per_sample(int64_t k, int64_t time, int64_t dim) {
@@ -49,9 +39,9 @@ int64_t choose_knn_k(const AttentionOptions& options, int64_t time, int64_t dim)
 }
 
 std::string describe(const AttentionOptions& options, int64_t time, int64_t dim) {
-  if (options.mode == "exact") return options.causal ? "exact" : "exact non-causal";
+  if (options.mode == AttentionKind::exact) return options.causal ? "exact" : "exact non-causal";
   const int64_t k = choose_knn_k(options, time, dim);
-  std::string line = options.mode + " k=" + std::to_string(k);
+  std::string line = std::string(name_of(options.mode)) + " k=" + std::to_string(k);
   if (options.knn_k < 0) {
     AttentionOptions by_default = options;
     by_default.knn_k = 0;
@@ -62,32 +52,30 @@ std::string describe(const AttentionOptions& options, int64_t time, int64_t dim)
                   cost / sampling_cost_per_sample(default_k, time, dim), static_cast<long>(default_k));
     line += saving;
   }
-  if (options.mode != "knn" || options.effective_backward() == "sampled")
-    line += " samples=" + std::to_string(options.samples);
-  if (options.mode == "gumbel" && options.mom_groups > 1) line += " mom-groups=" + std::to_string(options.mom_groups);
-  line += " backward=" + options.effective_backward() + " index=" + options.knn_index;
+  if (options.draws_samples()) line += " samples=" + std::to_string(options.samples);
+  if (options.mode == AttentionKind::gumbel && options.mom_groups > 1)
+    line += " mom-groups=" + std::to_string(options.mom_groups);
+  line += " backward=" + std::string(name_of(options.effective_backward())) +
+          " index=" + std::string(name_of(options.knn_index));
   if (!options.causal) line += " non-causal";
   return line;
 }
 
 void validate(const AttentionOptions& options) {
-  require_one_of(options.mode, "attention mode", {"exact", "knn", "gumbel", "knn-tail"});
-  require_one_of(options.backward, "attention-backward", {"auto", "exact", "sparse", "sampled"});
-  require_one_of(options.knn_index, "knn-index", {"exact", "clustered"});
-  require_one_of(options.sampled_start, "sampled-start", {"uniform", "importance"});
   require(options.knn_k >= -1, "knn-k must be at least 1 (or 0 for the default, -1 for auto), got " +
                                    std::to_string(options.knn_k));
   require_at_least(options.samples, 1, "samples");
   require_at_least(options.mom_groups, 1, "mom-groups");
-  if (options.effective_backward() == "sampled")
+  if (options.effective_backward() == BackwardMode::sampled)
     require_at_least(options.samples, 2, "samples (the sampled backward estimates D_i by leave-one-out)");
   require(options.samples % options.mom_groups == 0,
           "samples (" + std::to_string(options.samples) + ") must be a multiple of mom-groups (" +
               std::to_string(options.mom_groups) + ")");
   require_at_least(options.clusters, 0, "clusters");
   require_at_least(options.probes, 0, "probes");
-  require(options.mode != "exact" || options.effective_backward() == "exact",
-          "attention-backward '" + options.backward + "' needs an approximate attention mode (knn, gumbel, knn-tail)");
+  require(options.mode != AttentionKind::exact || options.effective_backward() == BackwardMode::exact,
+          "attention-backward '" + std::string(name_of(options.backward)) +
+              "' needs an approximate attention mode (knn, gumbel, knn-tail)");
 }
 
 }  // namespace knnformer

@@ -14,7 +14,7 @@ expect_error "nowhere is not a run directory (no such folder)" "$knnformer" comp
 expect_error "notes is not a run directory (no config.ini)" "$knnformer" compare a notes
 expect_error "config-only is not a run directory (no metrics.csv)" "$knnformer" compare a config-only
 expect_error "the runs share no logged step" "$knnformer" compare a odd
-expect_error "--by 'epoch' is unknown" "$knnformer" compare a b --by epoch
+expect_error "--by: 'epoch' is not one of: step, tokens, time" "$knnformer" compare a b --by epoch
 expect_usage_error "unknown option '--colour'" "$knnformer" compare a b --colour red
 expect_error "--plot runs.jpg: expected a .png or .svg file" "$knnformer" compare a b --plot runs.jpg
 # The plot path is checked before any run is read.

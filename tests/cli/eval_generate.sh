@@ -17,7 +17,7 @@ grep -q "; attention exact)" eval.log || fail "eval should name the checkpoint's
 # --attention evaluates the same weights with another mode; a bad mode is a usage error.
 "$knnformer" eval --checkpoint run --attention knn > eval-knn.log
 grep -q "^val_loss [0-9.]*  perplexity .*; attention knn)" eval-knn.log || fail "eval --attention knn: $(cat eval-knn.log)"
-expect_usage_error "--attention: unknown attention mode 'fast'" "$knnformer" eval --checkpoint run --attention fast
+expect_usage_error "--attention: 'fast' is not one of: exact, knn, gumbel, knn-tail" "$knnformer" eval --checkpoint run --attention fast
 
 "$knnformer" generate --checkpoint run --prompt "In the" --tokens 60 --seed 3 > a.txt
 "$knnformer" generate --checkpoint run/checkpoints/step-00000040.h5 --prompt "In the" --tokens 60 --seed 3 > b.txt

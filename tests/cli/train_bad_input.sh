@@ -41,7 +41,7 @@ sed -i '/^data = /d' bom.ini
 grep -q "^seed = 7$" bom/config.ini || fail "the config with a byte-order mark was not read"
 echo "ok: a config file with a byte-order mark"
 
-expect_error "unknown attention mode 'fast'" "$knnformer" train --config tiny.ini --out new --attention fast
+expect_usage_error "--attention: 'fast' is not one of: exact, knn, gumbel, knn-tail" "$knnformer" train --config tiny.ini --out new --attention fast
 expect_error "not divisible by n-head" "$knnformer" train --config tiny.ini --out new --n-embd 15
 expect_error "positions = rope needs an even head dim" \
   "$knnformer" train --config tiny.ini --out new --positions rope --n-head 16

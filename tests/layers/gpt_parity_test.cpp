@@ -107,5 +107,5 @@ TEST_CASE("GPT parity with PyTorch: odd shapes (T=67 < context, 3 layers, 3 head
 
 TEST_CASE("GPT parity with PyTorch: rotary positions (T=67 < context, 3 layers, 3 heads of 16, vocab 97)") {
   check_parity({.vocab_size = 97, .n_layer = 3, .n_head = 3, .n_embd = 48, .context = 80, .dropout = 0,
-                .positions = "rope", .attention = {}}, 3, 67);
+                .positions = PositionEncoding::rope, .attention = {}}, 3, 67);
 }

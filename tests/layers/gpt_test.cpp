@@ -58,7 +58,7 @@ TEST_CASE("GPT: a bad config is an error naming the field") {
   config.n_layer = 0;
   CHECK_THROWS_WITH_AS(GPT(config, 1), "model config: n-layer must be at least 1, got 0", Error);
   config = small_config();
-  config.attention.mode = "fast";
+  config.attention.samples = 0;
   CHECK_THROWS_AS(GPT(config, 1), Error);
   const GPT model(small_config(), 1);
   const std::vector<int32_t> tokens(2 * 13, 0);

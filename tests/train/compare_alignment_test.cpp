@@ -91,9 +91,10 @@ TEST_CASE("compare alignment by time: up to where the shortest run stopped") {
 }
 
 TEST_CASE("compare alignment: the axis by name") {
-  CHECK(parse_compare_axis("step") == CompareAxis::step);
-  CHECK(parse_compare_axis("tokens") == CompareAxis::tokens);
-  CHECK(parse_compare_axis("time") == CompareAxis::time);
-  CHECK(axis_name(CompareAxis::tokens) == "tokens");
-  CHECK_THROWS_WITH_AS(parse_compare_axis("epoch"), "--by 'epoch' is unknown (expected step, tokens or time)", Error);
+  CHECK(parse_enum<CompareAxis>("step", "--by") == CompareAxis::step);
+  CHECK(parse_enum<CompareAxis>("tokens", "--by") == CompareAxis::tokens);
+  CHECK(parse_enum<CompareAxis>("time", "--by") == CompareAxis::time);
+  CHECK(name_of(CompareAxis::tokens) == "tokens");
+  CHECK_THROWS_WITH_AS(parse_enum<CompareAxis>("epoch", "--by"), "--by: 'epoch' is not one of: step, tokens, time",
+                       Error);
 }

@@ -90,7 +90,7 @@ TEST_CASE("compare runs: a run's config and rows; folders that are not runs are 
 
   const ComparedRun run = load_compared_run(folder.path() / "a" / "knn" / "");
   CHECK(run.name == "knn");
-  CHECK(run.config.attention == "knn");
+  CHECK(run.config.attention.mode == AttentionKind::knn);
   CHECK(run.config.steps == 20);
   CHECK(run.rows.size() == 2);
   CHECK(run.metrics_cut_short);

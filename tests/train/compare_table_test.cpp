@@ -23,24 +23,24 @@ ComparedRun run_of(const std::string& name, const RunConfig& config, std::initia
   return run;
 }
 
-RunConfig small_model(const std::string& attention) {
+RunConfig small_model(AttentionKind attention) {
   RunConfig config;
   config.context = 64;
   config.n_embd = 32;
   config.n_head = 2;
-  config.attention = attention;
+  config.attention.mode = attention;
   return config;
 }
 
 // exact (the reference), knn (worse at the end, better at its best, faster),
 // and gumbel (never evaluated, slower).
 std::vector<ComparedRun> three_runs() {
-  RunConfig gumbel = small_model("gumbel");
-  gumbel.samples = 16;
-  gumbel.knn_k = 5;
-  gumbel.knn_index = "clustered";
-  return {run_of("exact", small_model("exact"), {{100, {}, 10}, {200, 1.60, 20}, {300, {}, 30}, {400, 1.50, 40}}),
-          run_of("knn", small_model("knn"), {{100, {}, 5}, {200, 1.55, 5}, {300, {}, 100}, {400, 1.65, 10}}),
+  RunConfig gumbel = small_model(AttentionKind::gumbel);
+  gumbel.attention.samples = 16;
+  gumbel.attention.knn_k = 5;
+  gumbel.attention.knn_index = KeyIndexKind::clustered;
+  return {run_of("exact", small_model(AttentionKind::exact), {{100, {}, 10}, {200, 1.60, 20}, {300, {}, 30}, {400, 1.50, 40}}),
+          run_of("knn", small_model(AttentionKind::knn), {{100, {}, 5}, {200, 1.55, 5}, {300, {}, 100}, {400, 1.65, 10}}),
           run_of("gumbel", gumbel, {{100, {}, 30}, {200, {}, 60}, {300, {}, 90}, {400, {}, 12}})};
 }
 
@@ -101,25 +101,25 @@ TEST_CASE("compare summary: only the common range counts") {
 }
 
 TEST_CASE("compare summary: the attention setup, effective values and '-' where unused") {
-  const AttentionSetup exact = attention_setup(small_model("exact"));
+  const AttentionSetup exact = attention_setup(small_model(AttentionKind::exact));
   CHECK(exact.mode == "exact");
   CHECK(exact.backward == "exact");
   CHECK(exact.k == "-");
   CHECK(exact.samples == "-");
   CHECK(exact.index == "-");
 
-  const AttentionSetup knn = attention_setup(small_model("knn"));
+  const AttentionSetup knn = attention_setup(small_model(AttentionKind::knn));
   CHECK(knn.backward == "sparse");
   CHECK(knn.k == "8");  // knn-k 0: sqrt(64), rounded up to a multiple of 8
   CHECK(knn.samples == "-");
   CHECK(knn.index == "exact");
 
-  RunConfig sampled_backward = small_model("knn");
-  sampled_backward.attention_backward = "sampled";
+  RunConfig sampled_backward = small_model(AttentionKind::knn);
+  sampled_backward.attention.backward = BackwardMode::sampled;
   CHECK(attention_setup(sampled_backward).samples == "32");
 
-  RunConfig tail = small_model("knn-tail");
-  tail.knn_k = 12;
+  RunConfig tail = small_model(AttentionKind::knn_tail);
+  tail.attention.knn_k = 12;
   CHECK(attention_setup(tail).k == "12");
   CHECK(attention_setup(tail).backward == "sampled");
 }

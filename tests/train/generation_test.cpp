@@ -11,7 +11,7 @@ using namespace knnformer;
 
 namespace {
 
-ModelConfig small_model(const std::string& positions = "learned") {
+ModelConfig small_model(PositionEncoding positions = PositionEncoding::learned) {
   return {.vocab_size = 40, .n_layer = 2, .n_head = 2, .n_embd = 16, .context = 12, .dropout = 0,
           .positions = positions, .attention = {}};
 }
@@ -19,8 +19,8 @@ ModelConfig small_model(const std::string& positions = "learned") {
 }  // namespace
 
 TEST_CASE("generation: the KV cache gives the logits of a full forward pass, with learned or rotary positions") {
-  for (const std::string positions : {"learned", "rope"}) {
-    CAPTURE(positions);
+  for (const PositionEncoding positions : {PositionEncoding::learned, PositionEncoding::rope}) {
+    CAPTURE(name_of(positions));
     const GPT model(small_model(positions), 3);
     // Initial weights give near-uniform attention, which no position could
     // change; larger q and k make the scores, and so the positions, matter.

@@ -43,7 +43,7 @@ TEST_CASE("memory estimate: the default run needs about what it was measured to 
 
 TEST_CASE("memory estimate: SGD keeps one copy of the parameters where AdamW keeps two") {
   RunConfig sgd = default_config();
-  sgd.optimizer = "sgd";
+  sgd.optimizer = OptimizerKind::sgd;
   const MemoryEstimate with_adamw = estimate_training_memory(default_config(), kByteVocabulary);
   const MemoryEstimate with_sgd = estimate_training_memory(sgd, kByteVocabulary);
   CHECK(with_adamw.parameters_and_optimizer - with_sgd.parameters_and_optimizer ==
@@ -62,8 +62,8 @@ TEST_CASE("memory estimate: activations grow with the micro-batch, not with grad
 
 TEST_CASE("memory estimate: every layer keeps its gumbel samples until the backward pass ends") {
   RunConfig gumbel = default_config();
-  gumbel.attention = "gumbel";
-  gumbel.samples = 64;
+  gumbel.attention.mode = AttentionKind::gumbel;
+  gumbel.attention.samples = 64;
   const MemoryEstimate estimate = estimate_training_memory(gumbel, kByteVocabulary);
   const double held_samples = 4.0 * (8 * 4) * 256 * 64 * 4;  // layers × head rows × T × L × int32
   CHECK(estimate.attention > held_samples);
@@ -74,9 +74,9 @@ TEST_CASE("memory estimate: every layer keeps its gumbel samples until the backw
 
 TEST_CASE("memory estimate: the kNN modes keep every layer's key index") {
   RunConfig knn = default_config();
-  knn.attention = "knn";
+  knn.attention.mode = AttentionKind::knn;
   RunConfig clustered = knn;
-  clustered.knn_index = "clustered";
+  clustered.attention.knn_index = KeyIndexKind::clustered;
   // k = ceil(sqrt(256)) = 16 keys and their scores per query, 4 layers.
   const double head_tables = 4.0 * (8 * 4) * 256 * 16 * 8;
   CHECK(estimate_training_memory(knn, kByteVocabulary).attention > head_tables);
@@ -84,9 +84,10 @@ TEST_CASE("memory estimate: the kNN modes keep every layer's key index") {
 }
 
 TEST_CASE("memory estimate: measuring fidelity never lowers the estimate") {
-  for (const std::string mode : {"exact", "knn", "gumbel", "knn-tail"}) {
+  for (const AttentionKind mode : {AttentionKind::exact, AttentionKind::knn, AttentionKind::gumbel,
+                                   AttentionKind::knn_tail}) {
     RunConfig config = default_config();
-    config.attention = mode;
+    config.attention.mode = mode;
     RunConfig measured = config;
     measured.fidelity_every = 10;
     CHECK(estimate_training_memory(measured, kByteVocabulary).total() >=
@@ -100,8 +101,8 @@ TEST_CASE("memory estimate: sizes that cannot fit come out far beyond any machin
   RunConfig long_context = default_config();
   long_context.context = 1048576;
   RunConfig many_samples = default_config();
-  many_samples.attention = "gumbel";
-  many_samples.samples = 1000000;
+  many_samples.attention.mode = AttentionKind::gumbel;
+  many_samples.attention.samples = 1000000;
 
   const MemoryEstimate wide_estimate = estimate_training_memory(wide, kByteVocabulary);
   const MemoryEstimate long_estimate = estimate_training_memory(long_context, kByteVocabulary);

@@ -19,12 +19,12 @@ struct TinyData {
   std::shared_ptr<const TokenDataset> dataset =
       std::make_shared<const TokenDataset>(knnformer::testing::write_tiny_dataset(folder.path()));
 
-  RunConfig config(int64_t n_layer, const std::string& attention, int64_t knn_k, int64_t samples = 32) const {
+  RunConfig config(int64_t n_layer, AttentionKind attention, int64_t knn_k, int64_t samples = 32) const {
     RunConfig config = knnformer::testing::tiny_config(dataset->path(), folder.path() / "run");
     config.n_layer = n_layer;
-    config.attention = attention;
-    config.knn_k = knn_k;
-    config.samples = samples;
+    config.attention.mode = attention;
+    config.attention.knn_k = knn_k;
+    config.attention.samples = samples;
     return config;
   }
 };
@@ -33,7 +33,7 @@ struct TinyData {
 
 TEST_CASE("model fidelity: knn with k >= T matches exact attention in every layer") {
   const TinyData data;
-  Trainer trainer(data.config(3, "knn", 16), data.dataset);  // k = T
+  Trainer trainer(data.config(3, AttentionKind::knn, 16), data.dataset);  // k = T
   trainer.train_step();
   trainer.train_step();
 
@@ -51,7 +51,7 @@ TEST_CASE("model fidelity: knn with k >= T matches exact attention in every laye
 
 TEST_CASE("model fidelity: gumbel sampling with few samples errs in every layer") {
   const TinyData data;
-  Trainer trainer(data.config(2, "gumbel", 2, 2), data.dataset);
+  Trainer trainer(data.config(2, AttentionKind::gumbel, 2, 2), data.dataset);
   const ModelFidelity fidelity = trainer.measure_fidelity();
   for (const AttentionFidelity& layer : fidelity.layers) {
     CHECK(layer.output_error > 0.01);

@@ -28,7 +28,7 @@ TEST_CASE("run config: a setting converts and checks its value, naming where it 
   apply_setting(config, "nesterov", "true", "x.ini");
   CHECK(config.lr == 3e-4);
   CHECK(config.n_layer == 6);
-  CHECK(config.optimizer == "sgd");
+  CHECK(config.optimizer == OptimizerKind::sgd);
   CHECK(config.nesterov);
 
   CHECK(error_of([&] { apply_setting(config, "lr", "-1", "--lr"); }) ==
@@ -49,11 +49,33 @@ TEST_CASE("run config: a setting converts and checks its value, naming where it 
 TEST_CASE("run config: knn-k takes auto, and config.ini says auto") {
   RunConfig config;
   apply_setting(config, "knn-k", "auto", "--knn-k");
-  CHECK(config.knn_k == -1);
+  CHECK(config.attention.knn_k == -1);
   CHECK(setting_text(config, "knn-k") == "auto");
   CHECK(to_ini(config).find("knn-k = auto\n") != std::string::npos);
   apply_setting(config, "knn-k", "24", "--knn-k");
   CHECK(setting_text(config, "knn-k") == "24");
+}
+
+TEST_CASE("run config: a choice is read by its name into the attention options, and written back by it") {
+  RunConfig config;
+  apply_setting(config, "attention", "knn-tail", "--attention");
+  apply_setting(config, "attention-backward", "sparse", "x.ini");
+  apply_setting(config, "knn-index", "clustered", "x.ini");
+  apply_setting(config, "sampled-start", "importance", "x.ini");
+  apply_setting(config, "positions", "rope", "x.ini");
+  CHECK(config.attention.mode == AttentionKind::knn_tail);
+  CHECK(config.attention.backward == BackwardMode::sparse);
+  CHECK(config.attention.knn_index == KeyIndexKind::clustered);
+  CHECK(config.attention.sampled_start == SampledStart::importance);
+  CHECK(config.positions == PositionEncoding::rope);
+  CHECK(config.model(256).attention.mode == AttentionKind::knn_tail);
+  CHECK(setting_text(config, "attention") == "knn-tail");
+  CHECK(setting_text(config, "attention-backward") == "sparse");
+  CHECK(error_of([&] { apply_setting(config, "attention", "fast", "--attention"); }) ==
+        "--attention: 'fast' is not one of: exact, knn, gumbel, knn-tail");
+  CHECK(error_of([&] { apply_setting(config, "attention-backward", "automatic", "x.ini"); }) ==
+        "x.ini: attention-backward: 'automatic' is not one of: auto, exact, sparse, sampled");
+  CHECK(config.attention.mode == AttentionKind::knn_tail);  // failed settings change nothing
 }
 
 TEST_CASE("run config: INI text applies every line; unknown and repeated keys are errors naming the file") {

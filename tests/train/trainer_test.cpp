@@ -52,9 +52,9 @@ TEST_CASE("trainer: restoring a checkpoint continues bit for bit") {
   const TemporaryFolder folder;
   const auto dataset = std::make_shared<const TokenDataset>(knnformer::testing::write_tiny_dataset(folder.path()));
   RunConfig config = tiny_config(dataset->path(), folder.path() / "run");
-  SUBCASE("AdamW") { config.optimizer = "adamw"; }
+  SUBCASE("AdamW") { config.optimizer = OptimizerKind::adamw; }
   SUBCASE("SGD with Nesterov momentum") {
-    config.optimizer = "sgd";
+    config.optimizer = OptimizerKind::sgd;
     config.nesterov = true;
   }
 
@@ -174,10 +174,10 @@ TEST_CASE("trainer: measuring attention fidelity between steps changes no step, 
   const auto dataset = std::make_shared<const TokenDataset>(knnformer::testing::write_tiny_dataset(folder.path()));
   RunConfig config = tiny_config(dataset->path(), folder.path() / "run");
   config.n_layer = 2;
-  config.attention = "gumbel";
-  config.knn_index = "clustered";
-  config.samples = 4;
-  config.knn_k = 4;
+  config.attention.mode = AttentionKind::gumbel;
+  config.attention.knn_index = KeyIndexKind::clustered;
+  config.attention.samples = 4;
+  config.attention.knn_k = 4;
 
   Trainer plain(config, dataset);
   Trainer probed(config, dataset);

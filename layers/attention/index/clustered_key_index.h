@@ -36,7 +36,7 @@
 // statistics(): keys_scored counts the scanned keys, centroids_scored the
 // query–centroid scores (T·C per head). Memory: O(T·(k + C)) per head.
 //
-// Reached through build_key_index() with options.kind = "clustered", which
+// Reached through build_key_index() with options.kind = KeyIndexKind::clustered, which
 // checks the arguments.
 #include <cstdint>
 #include <memory>

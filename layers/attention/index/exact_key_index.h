@@ -17,7 +17,7 @@
 // (and the near tier), so sampling a group (Floyd's algorithm over its ranks)
 // needs no rejection loop, however small the group.
 //
-// Reached through build_key_index() with options.kind = "exact", which checks
+// Reached through build_key_index() with options.kind = KeyIndexKind::exact, which checks
 // the arguments.
 #include <memory>
 

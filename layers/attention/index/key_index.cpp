@@ -31,9 +31,11 @@ std::unique_ptr<KeyIndex> build_key_index(const KeyIndexOptions& options, const 
   // A head never holds more than the T keys there are.
   KeyIndexOptions checked = options;
   checked.k = std::min(options.k, shape[2]);
-  if (options.kind == "exact") return build_exact_key_index(q, k, causal, checked.k, options.tight_tail);
-  if (options.kind == "clustered") return build_clustered_key_index(checked, q, k, causal);
-  throw Error("build_key_index: unknown kNN index '" + options.kind + "' (known: exact, clustered)");
+  switch (options.kind) {
+    case KeyIndexKind::exact: return build_exact_key_index(q, k, causal, checked.k, options.tight_tail);
+    case KeyIndexKind::clustered: return build_clustered_key_index(checked, q, k, causal);
+  }
+  throw Error("build_key_index: a kNN index kind outside KeyIndexKind");
 }
 
 void KeyIndex::sample_tail_group(int64_t head, int64_t query, int64_t group, int64_t count, CounterRng& rng,

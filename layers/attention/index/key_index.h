@@ -43,6 +43,7 @@
 
 #include "core/rng.h"
 #include "core/tensor.h"
+#include "layers/attention/attention_options.h"
 
 namespace knnformer::attention {
 
@@ -129,7 +130,7 @@ class KeyIndex {
 };
 
 struct KeyIndexOptions {
-  std::string kind = "exact";  // "exact" or "clustered"
+  KeyIndexKind kind = KeyIndexKind::exact;
   int64_t k = 8;               // head size
   int64_t clusters = 0;        // clustered: 0 means about sqrt(T)
   int64_t probes = 0;          // clustered: clusters scanned per query; 0 means a default
@@ -148,7 +149,7 @@ struct KeyIndexOptions {
   bool tight_tail = false;
 };
 
-// q, k: [B, H, T, d], contiguous. Throws Error on bad options (k < 1, unknown kind).
+// q, k: [B, H, T, d], contiguous. Throws Error on bad options (k < 1).
 std::unique_ptr<KeyIndex> build_key_index(const KeyIndexOptions& options, const Tensor& q, const Tensor& k,
                                           bool causal);
 

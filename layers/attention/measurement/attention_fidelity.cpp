@@ -32,10 +32,10 @@ Pass forward_and_backward(const Tensor& q, const Tensor& k, const Tensor& v, con
 }
 
 double index_recall(const Tensor& q, const Tensor& k, const AttentionOptions& options, const AttentionCall& call) {
-  if (options.mode == "exact" || options.knn_index == "exact") return 1.0;
+  if (options.mode == AttentionKind::exact || options.knn_index == KeyIndexKind::exact) return 1.0;
   const KeyIndexOptions configured = key_index_options(options, q.shape(), call);
   KeyIndexOptions exact = configured;
-  exact.kind = "exact";
+  exact.kind = KeyIndexKind::exact;
   return recall_at_k(*build_key_index(configured, q, k, options.causal),
                      *build_key_index(exact, q, k, options.causal));
 }

@@ -61,10 +61,12 @@
 // All randomness comes from CounterRng streams keyed by (seed, step,
 // micro_step, layer, stream, head, query), one stream per query: the samples
 // do not depend on the thread count or on the order of the work.
+#include <array>
 #include <cstdint>
 #include <span>
 #include <vector>
 
+#include "core/enum_names.h"
 #include "core/rng.h"
 #include "layers/attention/index/key_index.h"
 
@@ -101,6 +103,9 @@ enum class TailDraw {
   rejection,  // proposals from the head and the bounds, tail ones accepted by score (the default)
   binomial,   // lazy Gumbel sampling, docs/design.md §5.5 steps 2–3 as written (reference)
 };
+constexpr std::array<EnumName<TailDraw>, 2> kTailDrawNames{
+    {{TailDraw::rejection, "rejection"}, {TailDraw::binomial, "binomial"}}};
+constexpr const auto& enum_names(TailDraw) { return kTailDrawNames; }
 
 struct SamplerOptions {
   HeadDraw head = HeadDraw::max_stable;

@@ -18,6 +18,7 @@
 // thread count.
 #include <cstdint>
 
+#include "layers/attention/attention_options.h"
 #include "layers/attention/index/key_index.h"
 #include "layers/attention/sampling/lazy_gumbel_sampler.h"
 
@@ -48,12 +49,6 @@ void gumbel_output(const AttentionShape& shape, const int32_t* samples, int64_t 
 // statistics: a knn-tail run's tail work is that of its sampled backward.
 void knn_tail_output(const KeyIndex& index, const float* q, const float* k, const float* v, int64_t tail_samples,
                      const SamplingKey& key, float* out);
-
-// Which rows start the transposed (Markov-chain) estimates of dK and dV.
-enum class SampledStart {
-  uniform,     // every row i with its L samples (shared by all d columns)
-  importance,  // T·L starts spread over the rows in proportion to ‖dO_i‖ (the paper's choice)
-};
 
 // The `sampled` backward (docs/design.md §5.6). With y_ij = dO_i·v_j and
 // D_i = dO_i·o_i the exact gradient is, for each row's distribution A_i,

@@ -17,7 +17,7 @@ namespace {
 
 AttentionOptions knn_with_k(int64_t k, bool causal = true) {
   AttentionOptions options;
-  options.mode = "knn";
+  options.mode = AttentionKind::knn;
   options.knn_k = k;
   options.causal = causal;
   return options;
@@ -172,14 +172,19 @@ TEST_CASE("every approximate mode and backward is bit-identical for 1 and 2 thre
   const Tensor q = random_input({2, 2, 70, 8}, 10), k = random_input({2, 2, 70, 8}, 11),
                v = random_input({2, 2, 70, 8}, 12), out_grad = random_input({2, 2, 70, 8}, 13);
   struct Mode {
-    const char *forward, *backward, *index;
+    AttentionKind forward;
+    BackwardMode backward;
+    KeyIndexKind index;
   };
-  for (const Mode mode : {Mode{"knn", "sparse", "exact"}, Mode{"knn", "sampled", "clustered"},
-                          Mode{"gumbel", "sampled", "exact"}, Mode{"gumbel", "sampled", "clustered"},
-                          Mode{"knn-tail", "exact", "exact"}, Mode{"knn-tail", "sparse", "clustered"}}) {
-    CAPTURE(mode.forward);
-    CAPTURE(mode.backward);
-    CAPTURE(mode.index);
+  using enum AttentionKind;
+  constexpr BackwardMode sparse = BackwardMode::sparse, sampled = BackwardMode::sampled;
+  constexpr KeyIndexKind exact_index = KeyIndexKind::exact, clustered = KeyIndexKind::clustered;
+  for (const Mode mode : {Mode{knn, sparse, exact_index}, Mode{knn, sampled, clustered},
+                          Mode{gumbel, sampled, exact_index}, Mode{gumbel, sampled, clustered},
+                          Mode{knn_tail, BackwardMode::exact, exact_index}, Mode{knn_tail, sparse, clustered}}) {
+    CAPTURE(name_of(mode.forward));
+    CAPTURE(name_of(mode.backward));
+    CAPTURE(name_of(mode.index));
     AttentionOptions options = knn_with_k(8);
     options.mode = mode.forward;
     options.backward = mode.backward;
@@ -199,7 +204,7 @@ TEST_CASE("every approximate mode and backward is bit-identical for 1 and 2 thre
     CHECK(one.k == two.k);
     CHECK(one.v == two.v);
     // Another step draws other samples.
-    if (std::string(mode.forward) == "gumbel") {
+    if (mode.forward == gumbel) {
       call.context.step = 6;
       const NoGrad no_grad;
       CHECK(attention::approximate_attention(q, k, v, options, call).to_vector() != one.out.to_vector());
@@ -212,9 +217,9 @@ TEST_CASE("knn-tail covering its whole tail, and the exact backward, give exact 
                v = random_input({1, 2, 30, 8}, 16), out_grad = random_input({1, 2, 30, 8}, 17);
   const Gradients exact = run(q, k, v, out_grad, [&] { return attention::exact_attention(q, k, v); });
   AttentionOptions options = knn_with_k(8);
-  options.mode = "knn-tail";
+  options.mode = AttentionKind::knn_tail;
   options.samples = 30;  // m >= every tail: the tail sums are exact
-  options.backward = "exact";
+  options.backward = BackwardMode::exact;
   const Gradients tail = run(q, k, v, out_grad, [&] { return attention::approximate_attention(q, k, v, options, {}); });
   CHECK(attention::relative_l2_error(tail.out.data(), exact.out.data(), q.numel()) < 1e-5);
   CHECK(attention::relative_l2_error(tail.q.data(), exact.q.data(), q.numel()) < 1e-5);
@@ -226,11 +231,4 @@ TEST_CASE("attention options: bad values are errors naming the option") {
   const Tensor q = Tensor::zeros({1, 1, 4, 2});
   AttentionOptions options = knn_with_k(-5);
   CHECK_THROWS_AS(attention::approximate_attention(q, q, q, options, {}), Error);
-  options = knn_with_k(2);
-  options.mode = "fast";
-  CHECK_THROWS_WITH_AS(validate(options),
-                       "unknown attention mode 'fast' (expected one of: exact, knn, gumbel, knn-tail)", Error);
-  options = knn_with_k(2);
-  options.knn_index = "lsh";
-  CHECK_THROWS_AS(validate(options), Error);
 }

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <initializer_list>
 #include <string>
 
 #include "layers/attention/attention_options.h"
@@ -8,7 +9,7 @@
 using namespace knnformer;
 
 TEST_CASE("choose_knn_k: the default rounds sqrt(T) up to a multiple of 8; a given k is kept, at most T") {
-  AttentionOptions options{.mode = "knn"};
+  AttentionOptions options{.mode = AttentionKind::knn};
   CHECK(choose_knn_k(options, 128, 32) == 16);  // sqrt(128) = 11.3
   CHECK(choose_knn_k(options, 4096, 32) == 64);
   CHECK(choose_knn_k(options, 16384, 64) == 128);
@@ -19,7 +20,7 @@ TEST_CASE("choose_knn_k: the default rounds sqrt(T) up to a multiple of 8; a giv
 }
 
 TEST_CASE("choose_knn_k auto: near the minimum of the sampling cost model") {
-  const AttentionOptions options{.mode = "gumbel", .knn_k = -1};
+  const AttentionOptions options{.mode = AttentionKind::gumbel, .knn_k = -1};
   for (const int64_t time : {1024, 4096, 32768})
     for (const int64_t dim : {32, 64}) {
       CAPTURE(time);
@@ -38,11 +39,47 @@ TEST_CASE("choose_knn_k auto: near the minimum of the sampling cost model") {
 
 TEST_CASE("describe: the mode, its k and what auto buys") {
   CHECK(describe({}, 256, 64) == "exact");
-  CHECK(describe({.mode = "knn"}, 256, 64) == "knn k=16 backward=sparse index=exact");
-  CHECK(describe({.mode = "gumbel", .knn_k = 5}, 256, 64) == "gumbel k=5 samples=32 backward=sampled index=exact");
+  CHECK(describe({.mode = AttentionKind::knn}, 256, 64) == "knn k=16 backward=sparse index=exact");
+  CHECK(describe({.mode = AttentionKind::gumbel, .knn_k = 5}, 256, 64) ==
+        "gumbel k=5 samples=32 backward=sampled index=exact");
   // auto at T = 4096, d = 32: k = 168 (sqrt(26214) = 162), 10·168 + 2·32·4096/168 = 3240 flops per
   // sample, against 10·64 + 2·32·4096/64 = 4736 at the default k = 64.
-  CHECK(describe({.mode = "gumbel", .knn_k = -1, .knn_index = "clustered"}, 4096, 32) ==
+  CHECK(describe({.mode = AttentionKind::gumbel, .knn_k = -1, .knn_index = KeyIndexKind::clustered}, 4096, 32) ==
         "gumbel k=168 (auto: 3.2 kflop per sample, 0.68x the default k=64) samples=32 backward=sampled "
         "index=clustered");
+}
+
+// Each table names every enumerator once, and its names read back to their values.
+template <class Enum>
+void check_name_table(std::initializer_list<Enum> every_value) {
+  CHECK(enum_names(Enum{}).size() == every_value.size());
+  for (const Enum value : every_value) {
+    CAPTURE(name_of(value));
+    CHECK_FALSE(name_of(value).empty());
+    CHECK(parse_enum<Enum>(name_of(value), "test") == value);
+  }
+}
+
+TEST_CASE("attention option names: one table per choice, parsed back to the same value") {
+  using enum AttentionKind;
+  check_name_table<AttentionKind>({exact, knn, gumbel, knn_tail});
+  check_name_table<BackwardMode>({BackwardMode::automatic, BackwardMode::exact, BackwardMode::sparse,
+                                  BackwardMode::sampled});
+  check_name_table<KeyIndexKind>({KeyIndexKind::exact, KeyIndexKind::clustered});
+  check_name_table<SampledStart>({SampledStart::uniform, SampledStart::importance});
+  CHECK(name_of(knn_tail) == "knn-tail");
+  CHECK(name_of(BackwardMode::automatic) == "auto");
+}
+
+TEST_CASE("attention option names: an unknown name is an Error naming the option and the choices") {
+  CHECK_THROWS_WITH_AS(parse_enum<AttentionKind>("fast", "--attention"),
+                       "--attention: 'fast' is not one of: exact, knn, gumbel, knn-tail", Error);
+  CHECK_FALSE(find_enum<BackwardMode>("automatic").has_value());
+}
+
+TEST_CASE("validate: an exact forward with an approximate backward is an error") {
+  CHECK_THROWS_WITH_AS(validate({.mode = AttentionKind::exact, .backward = BackwardMode::sampled}),
+                       "attention-backward 'sampled' needs an approximate attention mode (knn, gumbel, knn-tail)",
+                       Error);
+  CHECK_NOTHROW(validate({.mode = AttentionKind::knn, .backward = BackwardMode::sampled}));
 }

@@ -94,7 +94,7 @@ struct Problem {
   }
 };
 
-std::unique_ptr<KeyIndex> build(const Problem& p, const std::string& kind, int64_t k, int64_t clusters = 0,
+std::unique_ptr<KeyIndex> build(const Problem& p, KeyIndexKind kind, int64_t k, int64_t clusters = 0,
                                 int64_t probes = 0, bool tight_tail = false) {
   return attention::build_key_index(
       {.kind = kind, .k = k, .clusters = clusters, .probes = probes, .seed = 5, .tight_tail = tight_tail}, p.q, p.k,
@@ -240,7 +240,7 @@ TEST_CASE("exact key index: each head is the brute-force top k, ties to the lowe
     for (const int64_t k : {8, 200}) {
       INFO("causal ", causal, ", k ", k);
       const Problem p{integers(shape, 1), integers(shape, 2), causal};
-      const auto index = build(p, "exact", k);
+      const auto index = build(p, KeyIndexKind::exact, k);
       int mismatches = 0;
       for (int64_t head = 0; head < p.heads(); ++head)
         for (int64_t query = 0; query < p.time(); ++query)
@@ -252,7 +252,7 @@ TEST_CASE("exact key index: each head is the brute-force top k, ties to the lowe
 TEST_CASE("exact key index: all-equal scores give the first k positions") {
   const Shape shape{1, 1, 100, 8};
   const Problem p{Tensor::full(shape, 1.0f), Tensor::full(shape, 1.0f), true};
-  const auto index = build(p, "exact", 8);
+  const auto index = build(p, KeyIndexKind::exact, 8);
   for (const int64_t query : {0, 7, 8, 99}) {
     std::vector<int32_t> first(std::min<int64_t>(8, query + 1));
     for (size_t j = 0; j < first.size(); ++j) first[j] = static_cast<int32_t>(j);
@@ -266,7 +266,7 @@ TEST_CASE("exact key index: head and one bounded tail group partition C_i") {
     const Shape shape{2, 1, 130, 64};
     const Problem p{gaussian(shape, 3), gaussian(shape, 4), causal};
     const int64_t k = 16;
-    const auto index = build(p, "exact", k);
+    const auto index = build(p, KeyIndexKind::exact, k);
     for (int64_t head = 0; head < p.heads(); ++head)
       for (int64_t query = 0; query < p.time(); ++query) {
         const PartitionSummary summary = check_partition(p, *index, head, query, k);
@@ -294,8 +294,8 @@ TEST_CASE("exact key index with a near tier: head, the next k and the far rest p
     const Problem p{gaussian(shape, 5), gaussian(shape, 6), causal};
     const int64_t k = 16;
     const auto index =
-        attention::build_key_index({.kind = "exact", .k = k, .tight_tail = true}, p.q, p.k, p.causal);
-    const auto plain = build(p, "exact", k);
+        attention::build_key_index({.kind = KeyIndexKind::exact, .k = k, .tight_tail = true}, p.q, p.k, p.causal);
+    const auto plain = build(p, KeyIndexKind::exact, k);
     for (int64_t head = 0; head < p.heads(); ++head)
       for (int64_t query = 0; query < p.time(); ++query) {
         const PartitionSummary summary = check_partition(p, *index, head, query, k);
@@ -326,7 +326,7 @@ TEST_CASE("exact key index: the tail bound holds where rounding decides between 
   for (int64_t j = 0; j < 256; ++j)
     for (int64_t c = 0; c < 64; ++c)
       p.k.data()[j * 64 + c] = one_key.data()[c] * (1.0f + 0x1.0p-23f * float(jitter.below(3)) - 0x1.0p-23f);
-  const auto index = build(p, "exact", 8);
+  const auto index = build(p, KeyIndexKind::exact, 8);
   int tail_above_min_score = 0;
   for (int64_t query = 8; query < p.time(); ++query) {
     check_partition(p, *index, 0, query, 8);
@@ -362,7 +362,8 @@ TEST_CASE("clustered key index: head and tail groups partition C_i and every bou
       for (const Probing probing : {Probing{1, false}, Probing{4, false}, Probing{4, true}}) {
         INFO(c.name, ", causal ", causal, ", probes ", probing.probes, ", tight_tail ", probing.tight_tail);
         const int64_t k = 12;
-        const auto index = build(c.problem, "clustered", k, /*clusters=*/12, probing.probes, probing.tight_tail);
+        const auto index =
+            build(c.problem, KeyIndexKind::clustered, k, /*clusters=*/12, probing.probes, probing.tight_tail);
         double groups = 0, tight_groups = 0, margin = 0;
         for (int64_t head = 0; head < c.problem.heads(); ++head)
           for (int64_t query = 0; query < c.problem.time(); ++query) {
@@ -390,7 +391,7 @@ TEST_CASE("clustered key index: every query has min(k, |C_i|) neighbours, also w
   // search keeps scanning until it has k keys.
   const Shape shape{1, 1, 200, 16};
   const Problem p{gaussian(shape, 10), gaussian(shape, 11), true};
-  const auto index = build(p, "clustered", 30, /*clusters=*/40, /*probes=*/1);
+  const auto index = build(p, KeyIndexKind::clustered, 30, /*clusters=*/40, /*probes=*/1);
   check_every_partition(p, *index, 30);
 }
 
@@ -398,8 +399,8 @@ TEST_CASE("clustered key index: one cluster scanned whole is the exact index") {
   const Shape shape{1, 2, 150, 16};
   for (const bool causal : {true, false}) {
     const Problem p{integers(shape, 12), integers(shape, 13), causal};
-    const auto exact = build(p, "exact", 10);
-    const auto one_cluster = build(p, "clustered", 10, /*clusters=*/1, /*probes=*/1);
+    const auto exact = build(p, KeyIndexKind::exact, 10);
+    const auto one_cluster = build(p, KeyIndexKind::clustered, 10, /*clusters=*/1, /*probes=*/1);
     for (int64_t head = 0; head < p.heads(); ++head)
       for (int64_t query = 0; query < p.time(); ++query)
         CHECK(sorted_head(*one_cluster, head, query) == sorted_head(*exact, head, query));
@@ -416,9 +417,11 @@ TEST_CASE("clustered key index: recall@k against the exact index") {
   const Problem gaussian_problem{gaussian(shape, 14), gaussian(shape, 15), true};
   const Problem clustered_problem{clustered(shape, 18, 16, 32), clustered(shape, 18, 17, 32), true};
   const double gaussian_recall =
-      attention::recall_at_k(*build(gaussian_problem, "clustered", k), *build(gaussian_problem, "exact", k));
+      attention::recall_at_k(*build(gaussian_problem, KeyIndexKind::clustered, k),
+                             *build(gaussian_problem, KeyIndexKind::exact, k));
   const double clustered_recall =
-      attention::recall_at_k(*build(clustered_problem, "clustered", k), *build(clustered_problem, "exact", k));
+      attention::recall_at_k(*build(clustered_problem, KeyIndexKind::clustered, k),
+                             *build(clustered_problem, KeyIndexKind::exact, k));
   MESSAGE("recall@", k, " with ", attention::kDefaultProbes, " probes: gaussian ", gaussian_recall, ", clustered ",
           clustered_recall);
   CHECK(gaussian_recall >= 0.25);
@@ -428,7 +431,7 @@ TEST_CASE("clustered key index: recall@k against the exact index") {
 TEST_CASE("clustered key index: statistics count the keys scanned, far fewer than the candidates") {
   const Shape shape{1, 1, 4096, 32};
   const Problem p{gaussian(shape, 19), gaussian(shape, 20), true};
-  const auto index = build(p, "clustered", 64);
+  const auto index = build(p, KeyIndexKind::clustered, 64);
   const attention::IndexStatistics statistics = index->statistics();
   CHECK(statistics.candidates == 4096.0 * 4097.0 / 2.0);
   CHECK(statistics.centroids_scored == 4096.0 * 64.0);
@@ -448,7 +451,7 @@ TEST_CASE("tail samples are distinct and every set is equally likely") {
   const Problem p{gaussian(shape, 21), gaussian(shape, 22), true};
 
   SUBCASE("exact index, the whole tail (= its one group), m = 1, 2, 3, all") {
-    const auto index = build(p, "exact", 3);
+    const auto index = build(p, KeyIndexKind::exact, 3);
     const int64_t query = 9, tail = 10 - 3;
     REQUIRE(index->tail_group(0, query, 0).size == tail);
     for (const int64_t m : {int64_t{1}, int64_t{2}, int64_t{3}, tail}) {
@@ -465,7 +468,7 @@ TEST_CASE("tail samples are distinct and every set is equally likely") {
   }
 
   SUBCASE("clustered index, each group and the whole tail across its groups") {
-    const auto index = build(p, "clustered", 2, /*clusters=*/4, /*probes=*/1);
+    const auto index = build(p, KeyIndexKind::clustered, 2, /*clusters=*/4, /*probes=*/1);
     const int64_t query = 11;
     const int64_t groups = index->tail_group_count(0, query);
     REQUIRE(groups >= 2);
@@ -504,11 +507,10 @@ TEST_CASE("tail samples: a biased sampler fails the subset chi-square") {
 TEST_CASE("key index: bad options and calls are errors") {
   const Shape shape{1, 1, 20, 8};
   const Problem p{gaussian(shape, 23), gaussian(shape, 24), true};
-  CHECK_THROWS_AS(build(p, "faiss", 4), Error);
-  CHECK_THROWS_AS(build(p, "exact", 0), Error);
-  CHECK_THROWS_AS(build(p, "clustered", 4, -1), Error);
+  CHECK_THROWS_AS(build(p, KeyIndexKind::exact, 0), Error);
+  CHECK_THROWS_AS(build(p, KeyIndexKind::clustered, 4, -1), Error);
   CHECK_THROWS_AS(attention::build_key_index({}, p.q, gaussian({1, 1, 21, 8}, 25), true), Error);
-  for (const std::string kind : {"exact", "clustered"}) {
+  for (const KeyIndexKind kind : {KeyIndexKind::exact, KeyIndexKind::clustered}) {
     const auto index = build(p, kind, 4);
     const int64_t groups = index->tail_group_count(0, 19);
     CHECK_THROWS_AS(index->tail_group(0, 19, groups), Error);
@@ -524,8 +526,8 @@ TEST_CASE("key indexes: results are identical for 1 and 2 threads") {
   const Shape shape{1, 3, 700, 32};
   const Problem p{gaussian(shape, 26), gaussian(shape, 27), true};
   const int threads_before = num_threads();
-  for (const std::string kind : {"exact", "clustered"}) {
-    INFO(kind);
+  for (const KeyIndexKind kind : {KeyIndexKind::exact, KeyIndexKind::clustered}) {
+    INFO(name_of(kind));
     set_num_threads(1);
     const auto one = build(p, kind, 24);
     set_num_threads(2);

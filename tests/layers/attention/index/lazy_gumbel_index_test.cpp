@@ -75,7 +75,7 @@ TEST_CASE("Lazy Gumbel sampler on build_key_index: lazy exact samples from the c
   const std::vector<int64_t> queries{511, 300, 40};
   for (const bool tight_tail : {false, true}) {
     CAPTURE(tight_tail);
-    const KeyIndexOptions options{.kind = "clustered", .k = 24, .clusters = 24, .probes = 3, .seed = 5,
+    const KeyIndexOptions options{.kind = KeyIndexKind::clustered, .k = 24, .clusters = 24, .probes = 3, .seed = 5,
                                   .tight_tail = tight_tail};
     const auto index = build_key_index(options, as_tensor(p, p.q), as_tensor(p, p.k), true);
     const double tail_work = check_exact_sampling(p, *index, queries);
@@ -97,8 +97,12 @@ TEST_CASE("Lazy Gumbel sampler on build_key_index: exact samples from the exact 
     // Gaussian keys their bounds are loose, and the clustered index's rows are
     // scored whole; the test above covers its lazy rows.)
     const bool clustered = kind == "clustered";
-    const KeyIndexOptions options{.kind = clustered ? "clustered" : "exact", .k = 16, .clusters = 16, .probes = 1,
-                                  .seed = 5, .tight_tail = kind == "exact, near tier"};
+    const KeyIndexOptions options{.kind = clustered ? KeyIndexKind::clustered : KeyIndexKind::exact,
+                                  .k = 16,
+                                  .clusters = 16,
+                                  .probes = 1,
+                                  .seed = 5,
+                                  .tight_tail = kind == "exact, near tier"};
     const auto index = build_key_index(options, as_tensor(p, p.q), as_tensor(p, p.k), true);
     const double tail_work = check_exact_sampling(p, *index, queries);
     MESSAGE(kind, " index: ", tail_work, " tail members per sample");
@@ -107,7 +111,7 @@ TEST_CASE("Lazy Gumbel sampler on build_key_index: exact samples from the exact 
 
 TEST_CASE("Lazy Gumbel sampler on build_key_index: exact samples from a non-causal clustered index") {
   const Problem p = random_problem({2, 128, 16}, 202, false, 1.5f);
-  const KeyIndexOptions options{.kind = "clustered", .k = 8, .clusters = 11, .probes = 1, .seed = 6};
+  const KeyIndexOptions options{.kind = KeyIndexKind::clustered, .k = 8, .clusters = 11, .probes = 1, .seed = 6};
   const auto index = build_key_index(options, as_tensor(p, p.q), as_tensor(p, p.k), false);
   check_exact_sampling(p, *index, {0, 127});
 }

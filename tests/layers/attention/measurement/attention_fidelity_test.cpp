@@ -23,9 +23,9 @@ struct Inputs {
 
 AttentionOptions options_of(const char* mode, int64_t knn_k, const char* index = "exact") {
   AttentionOptions options;
-  options.mode = mode;
+  options.mode = parse_enum<AttentionKind>(mode, "mode");
   options.knn_k = knn_k;
-  options.knn_index = index;
+  options.knn_index = parse_enum<KeyIndexKind>(index, "index");
   return options;
 }
 
