@@ -257,6 +257,7 @@ int main(int argc, char** argv) {
   std::printf("log-log slope of forward+backward time against T:");
   std::vector<double> x(lengths.begin(), lengths.end());
   for (const Mode& mode : modes)
-    if (step_times[mode.name].size() == x.size()) std::printf("  %s %.2f", mode.name.c_str(), log_log_slope(x, step_times[mode.name]));
+    if (step_times[mode.name].size() == x.size())
+      std::printf("  %s %.2f", mode.name.c_str(), log_log_slope(x, step_times[mode.name]));
   std::printf("\n");
 }

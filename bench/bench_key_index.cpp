@@ -167,14 +167,18 @@ int main(int argc, char** argv) {
     const Shape shape{kBatch, kHeads, time, kDim};
     const Tensor q = draw(shape, options.data, 1), k = draw(shape, options.data, 2);
     const int64_t head_size = choose_knn_k({}, time, kDim);
-    const attention::KeyIndexOptions exact_options{.kind = KeyIndexKind::exact, .k = head_size, .tight_tail = options.tight_tail};
+    const attention::KeyIndexOptions exact_options{
+        .kind = KeyIndexKind::exact, .k = head_size, .tight_tail = options.tight_tail};
     const Timed exact =
         options.clustered_only ? Timed{} : time_build(options.repeats, exact_options, q, k, options.causal);
     lengths.push_back(double(time));
     exact_series.add(exact);
     for (size_t p = 0; p < options.probes.size(); ++p) {
-      const attention::KeyIndexOptions clustered_options{
-          .kind = KeyIndexKind::clustered, .k = head_size, .probes = options.probes[p], .seed = 7, .tight_tail = options.tight_tail};
+      const attention::KeyIndexOptions clustered_options{.kind = KeyIndexKind::clustered,
+                                                         .k = head_size,
+                                                         .probes = options.probes[p],
+                                                         .seed = 7,
+                                                         .tight_tail = options.tight_tail};
       const Timed clustered = time_build(options.repeats, clustered_options, q, k, options.causal);
       clustered_series[p].add(clustered);
       const attention::IndexStatistics statistics = clustered.index->statistics();

@@ -24,7 +24,8 @@ po::options_description inspect_options() {
       ("file", po::value<std::string>()->value_name("FILE"), "the dataset file (may also be given without --file)")
       ("tokens", po::value<int64_t>()->default_value(64)->value_name("N"), "how many of the first tokens to show")
       ("split", po::value<std::string>()->default_value("train")->value_name("NAME"), "the split to show: train or val")
-      ("context", po::value<int64_t>()->value_name("T"), "show the batch the loader draws for --step, with windows of this length")
+      ("context", po::value<int64_t>()->value_name("T"),
+       "show the batch the loader draws for --step, with windows of this length")
       ("batch", po::value<int64_t>()->default_value(4)->value_name("B"), "rows of that batch")
       ("step", po::value<int64_t>()->default_value(0)->value_name("S"), "step of that batch")
       ("seed", po::value<uint64_t>()->default_value(0)->value_name("S"), "seed of that batch's random window positions")

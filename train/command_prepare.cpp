@@ -34,7 +34,8 @@ po::options_description prepare_options() {
       ("vocab-size", po::value<int64_t>()->value_name("N"),
        "vocabulary size: of the SentencePiece model to train (default 4096), or of the imported ids (required)")
       ("sentencepiece-type", po::value<std::string>()->default_value("bpe")->value_name("TYPE"), "bpe or unigram")
-      ("seed", po::value<uint64_t>()->default_value(0)->value_name("S"), "seed of SentencePiece's sampling of training lines");
+      ("seed", po::value<uint64_t>()->default_value(0)->value_name("S"),
+       "seed of SentencePiece's sampling of training lines");
   po::options_description import("import token files");
   import.add_options()
       ("import-bin", po::value<std::string>()->value_name("FILE"), "nanoGPT or llm.c .bin file of train tokens")
@@ -42,12 +43,15 @@ po::options_description prepare_options() {
        "its val tokens (without it, val is the last --val-fraction of --import-bin)")
       ("import-format", po::value<std::string>()->default_value("auto")->value_name("NAME"),
        "auto (llm.c when the file starts with its magic, else nanoGPT), nanogpt or llmc")
-      ("eot-token", po::value<int64_t>()->default_value(-1)->value_name("ID"), "end-of-text id of the imported ids (-1: none)");
+      ("eot-token", po::value<int64_t>()->default_value(-1)->value_name("ID"),
+       "end-of-text id of the imported ids (-1: none)");
   po::options_description output("output");
   output.add_options()
       ("output", po::value<std::string>()->value_name("FILE"), "the dataset file to write (.h5)")
-      ("val-fraction", po::value<double>()->default_value(0.1, "0.1")->value_name("F"), "final fraction of the tokens that forms val, in (0, 1)")
-      ("compression", po::value<int>()->default_value(0)->value_name("LEVEL"), "deflate level 1-9 for the tokens; 0 stores them uncompressed")
+      ("val-fraction", po::value<double>()->default_value(0.1, "0.1")->value_name("F"),
+       "final fraction of the tokens that forms val, in (0, 1)")
+      ("compression", po::value<int>()->default_value(0)->value_name("LEVEL"),
+       "deflate level 1-9 for the tokens; 0 stores them uncompressed")
       ("force", po::bool_switch(), "replace the output file if it exists")
       ("help", "this text");
   po::options_description all;

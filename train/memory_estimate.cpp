@@ -204,8 +204,8 @@ double exact_index_bytes(const Sizes& s, const AttentionOptions& options) {
 // 64, half a panel wasted on average), centroids, radii and assignments.
 double clustered_index_bytes(const Sizes& s, const AttentionOptions& options) {
   const double k = head_size(s, options);
-  const double clusters =
-      std::min(s.time, double(options.clusters > 0 ? options.clusters : attention::default_cluster_count(int64_t(s.time))));
+  const double clusters = std::min(
+      s.time, double(options.clusters > 0 ? options.clusters : attention::default_cluster_count(int64_t(s.time))));
   const double per_query = 12 * k + 8 + 12 * (clusters + 1) + 8;
   const double packed_keys = (s.time + clusters * kTile / 2) * s.head_dim * kFloatBytes;
   const double per_head = packed_keys + clusters * s.head_dim * kFloatBytes + s.time * (8 + 4 + 4);
@@ -214,7 +214,8 @@ double clustered_index_bytes(const Sizes& s, const AttentionOptions& options) {
 
 double key_index_bytes(const Sizes& s, const AttentionOptions& options) {
   if (options.mode == AttentionKind::exact) return 0.0;
-  return options.knn_index == KeyIndexKind::clustered ? clustered_index_bytes(s, options) : exact_index_bytes(s, options);
+  return options.knn_index == KeyIndexKind::clustered ? clustered_index_bytes(s, options)
+                                                      : exact_index_bytes(s, options);
 }
 
 // While the exact index is built, every head's keys are packed in panels.

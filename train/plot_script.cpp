@@ -68,9 +68,9 @@ std::string curve(const PlotRequest& request, size_t index, const std::string& u
 
 // One panel: both curves of every run against the x axis.
 std::string panel(const PlotRequest& request, const XAxis& x, const std::string& title, bool with_key) {
-  std::string text = "set title " + quoted(title) + "\nset xlabel " + quoted(x.label) + "\nset format x " +
-                     quoted(x.format) + "\n" +
-                     (with_key ? "set key top right Left reverse opaque box samplen 3 width 2\n" : "unset key\n") + "plot ";
+  std::string text =
+      "set title " + quoted(title) + "\nset xlabel " + quoted(x.label) + "\nset format x " + quoted(x.format) + "\n" +
+      (with_key ? "set key top right Left reverse opaque box samplen 3 width 2\n" : "unset key\n") + "plot ";
   const std::string using_ = " using " + x.column + ":" + std::to_string(plot_column::loss);
   for (size_t index = 0; index < request.blocks.size(); ++index)
     text += (index ? ", \\\n     " : "") + curve(request, index, using_);

@@ -51,7 +51,8 @@ std::vector<std::filesystem::path> RunDirectory::checkpoints() const {
   std::vector<std::pair<int64_t, std::filesystem::path>> found;
   if (std::filesystem::is_directory(checkpoint_folder()))
     for (const auto& entry : std::filesystem::directory_iterator(checkpoint_folder()))
-      if (const std::optional<int64_t> step = checkpoint_name_step(entry.path())) found.emplace_back(*step, entry.path());
+      if (const std::optional<int64_t> step = checkpoint_name_step(entry.path()))
+        found.emplace_back(*step, entry.path());
   std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   std::vector<std::filesystem::path> paths;
   for (const auto& [step, path] : found) paths.push_back(path);

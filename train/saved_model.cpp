@@ -47,7 +47,8 @@ SavedModel load_saved_model(const std::filesystem::path& checkpoint_or_run, cons
           checkpoint_or_run.string() + ": not a run directory (no config.ini) nor a checkpoint file");
   const RunConfig run_config = run_config_of(run);
   std::optional<SavedModel> saved;
-  run.restore_newest([&](const CheckpointReader& reader) { saved.emplace(read_saved_model(reader, run_config, before_loading)); });
+  run.restore_newest(
+      [&](const CheckpointReader& reader) { saved.emplace(read_saved_model(reader, run_config, before_loading)); });
   return std::move(*saved);
 }
 

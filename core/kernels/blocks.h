@@ -48,7 +48,8 @@ void for_each_block(int64_t count, int64_t block_size, Body&& body) {
 template <class BlockSum>
 double sum_over_blocks(int64_t count, int64_t block_size, BlockSum&& block_sum) {
   std::vector<double> partials(block_count(count, block_size));
-  for_each_block(count, block_size, [&](int64_t begin, int64_t end) { partials[begin / block_size] = block_sum(begin, end); });
+  for_each_block(count, block_size,
+                 [&](int64_t begin, int64_t end) { partials[begin / block_size] = block_sum(begin, end); });
   return std::accumulate(partials.begin(), partials.end(), 0.0);
 }
 

@@ -11,8 +11,9 @@
 //
 // The log-sum-exp is taken as max + log Σ exp(x − max), so logits of any size
 // (±1e4) are safe. The backward's softmax, exp(x − lse), is as precise as the
-// float lse: to about 1e-7 relative for logits of size 1, 1e-3 at 1e4. Targets must lie in [0, vocab): the caller checks them
-// (ops::cross_entropy does, with an error naming the bad one).
+// float lse: to about 1e-7 relative for logits of size 1, 1e-3 at 1e4.
+// Targets must lie in [0, vocab): the caller checks them (ops::cross_entropy
+// does, with an error naming the bad one).
 // knnformer::kernels runs the vector code of the best SIMD target the CPU has
 // (core/kernels/simd_target.h): Highway's exp (within 1 ulp), the row sum in
 // float with one partial sum per vector lane; knnformer::kernels::reference

@@ -43,7 +43,8 @@ HWY_INLINE FloatVector gelu_derivative(FloatVector x) {
   const FloatVector half = hn::Set(d, 0.5f);
   const FloatVector x_squared = hn::Mul(x, x);
   const FloatVector t = tanh_of_gelu_argument(x, x_squared);
-  const FloatVector du_dx = hn::MulAdd(hn::Set(d, 3.0f * kCubic * kSqrtTwoOverPi), x_squared, hn::Set(d, kSqrtTwoOverPi));
+  const FloatVector du_dx =
+      hn::MulAdd(hn::Set(d, 3.0f * kCubic * kSqrtTwoOverPi), x_squared, hn::Set(d, kSqrtTwoOverPi));
   const FloatVector one_minus_t_squared = hn::NegMulAdd(t, t, hn::Set(d, 1.0f));
   const FloatVector tail = hn::Mul(hn::Mul(half, x), hn::Mul(one_minus_t_squared, du_dx));
   return hn::Add(hn::MulAdd(half, t, half), tail);
@@ -60,7 +61,8 @@ void gelu_backward(const float* x, const float* dy, float* dx, int64_t count, bo
     }, x, dy, dx);
     return;
   }
-  map_vector(dx, count, [](FloatVector xi, FloatVector dyi) HWY_ATTR { return hn::Mul(dyi, gelu_derivative(xi)); }, x, dy);
+  map_vector(
+      dx, count, [](FloatVector xi, FloatVector dyi) HWY_ATTR { return hn::Mul(dyi, gelu_derivative(xi)); }, x, dy);
 }
 
 }  // namespace knnformer::kernels::HWY_NAMESPACE

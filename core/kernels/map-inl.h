@@ -26,7 +26,8 @@ namespace knnformer::kernels::HWY_NAMESPACE {
 
 template <class Op, class... Inputs>
 HWY_INLINE void map_row(float* out, int64_t count, Op op, const Inputs*... inputs) {
-  for_each_lane_group(count, [&](int64_t i, auto lanes) HWY_ATTR { lanes.store(out + i, op(lanes.load(inputs + i)...)); });
+  for_each_lane_group(count,
+                      [&](int64_t i, auto lanes) HWY_ATTR { lanes.store(out + i, op(lanes.load(inputs + i)...)); });
 }
 
 template <class Op, class... Inputs>

@@ -58,8 +58,8 @@ void add_column_sums(const float* x, int64_t rows, int64_t cols, float* sums, bo
 namespace reference {
 
 float sum(const float* x, int64_t count) {
-  const double total = sum_over_blocks(count, kElementsPerBlock,
-                                       [x](int64_t begin, int64_t end) { return std::accumulate(x + begin, x + end, 0.0); });
+  const double total = sum_over_blocks(
+      count, kElementsPerBlock, [x](int64_t begin, int64_t end) { return std::accumulate(x + begin, x + end, 0.0); });
   return static_cast<float>(total);
 }
 

@@ -55,7 +55,8 @@ HWY_INLINE float row_sum_squared_deviation(const float* x, int64_t n, float cent
 
 HWY_INLINE float row_dot(const float* a, const float* b, int64_t n) {
   FloatVector sum = hn::Zero(FloatTag());
-  for_each_lane_group(n, [&](int64_t i, auto lanes) HWY_ATTR { sum = hn::MulAdd(lanes.load(a + i), lanes.load(b + i), sum); });
+  for_each_lane_group(
+      n, [&](int64_t i, auto lanes) HWY_ATTR { sum = hn::MulAdd(lanes.load(a + i), lanes.load(b + i), sum); });
   return sum_of_lanes(sum);
 }
 

@@ -77,7 +77,9 @@ TEST_CASE("autograd: contributions after zero_grad replace the old gradient") {
   const Tensor w = Tensor::parameter({2, 2});
   const std::vector<float> values{1, 2, 3, 4};
   std::copy(values.begin(), values.end(), w.data());
-  const auto loss_of = [&] { return ops::matmul(ops::reshape(ops::matmul(w, w, false, true), {1, 4}), Tensor::full({4, 1}, 1.0f)); };
+  const auto loss_of = [&] {
+    return ops::matmul(ops::reshape(ops::matmul(w, w, false, true), {1, 4}), Tensor::full({4, 1}, 1.0f));
+  };
   backward(loss_of());
   const std::vector<float> once = w.grad_tensor().to_vector();
   w.zero_grad();

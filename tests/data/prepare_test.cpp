@@ -144,7 +144,8 @@ TEST_CASE("prepare: importing nanoGPT and llm.c files gives the same dataset, an
   CHECK_THROWS_WITH_AS(TokenBinFile(folder / "train.bin", BinFormat::llmc, 50257),
                        doctest::Contains("train.bin: not an llm.c token file"), Error);
   CHECK_THROWS_WITH_AS(
-      import_bin_dataset({.train_file = folder / "train.bin", .vocab_size = 50000, .output = {.path = folder / "x.h5"}}),
+      import_bin_dataset(
+          {.train_file = folder / "train.bin", .vocab_size = 50000, .output = {.path = folder / "x.h5"}}),
       doctest::Contains("train.bin: token 5"), Error);
   CHECK_FALSE(std::filesystem::exists(folder / "x.h5"));
   CHECK_FALSE(std::filesystem::exists(folder / "x.h5.tmp"));

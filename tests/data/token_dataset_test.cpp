@@ -88,7 +88,8 @@ void damage_token(const std::filesystem::path& path, Split split, hsize_t positi
              "write");
 }
 
-TEST_CASE("TokenDataset: writer streams splits in blocks and the reader returns them, uint16 when the vocabulary fits") {
+TEST_CASE(
+    "TokenDataset: writer streams splits in blocks and the reader returns them, uint16 when the vocabulary fits") {
   const TemporaryFolder folder;
   const auto path = folder / "tokens.h5";
   std::vector<int32_t> train(50'000), val(3'000);

@@ -104,7 +104,8 @@ TEST_CASE("Tokenizer: a SentencePiece vocabulary too small is refused with the f
   CHECK_THROWS_AS(SentencePieceTokenizer("not a model"), Error);
 }
 
-TEST_CASE("Tokenizer: prepare with sentencepiece stores the model, and the dataset's tokenizer decodes it back to the text") {
+TEST_CASE(
+    "Tokenizer: prepare with sentencepiece stores the model, and the dataset's tokenizer decodes it back to the text") {
   const TemporaryFolder folder;
   testing::write_file(folder / "corpus" / "a.txt", small_corpus());
   testing::write_file(folder / "corpus" / "b.txt", "A second, short document.\n");

@@ -88,7 +88,8 @@ void check_parity(const ModelConfig& config, int64_t batch, int64_t time) {
   INFO("loss ", loss.item(), " vs PyTorch ", reference_loss);
   CHECK(std::abs(loss.item() - reference_loss) / reference_loss <= 1e-5);
   for (const auto& [name, tensor] : model.parameters()) {
-    const double error = relative_error(tensor.grad(), read_floats(directory / ("grad." + name + ".f32"), tensor.numel()));
+    const double error =
+        relative_error(tensor.grad(), read_floats(directory / ("grad." + name + ".f32"), tensor.numel()));
     INFO("gradient of ", name, ": relative error ", error);
     CHECK(error <= 1e-3);
   }
@@ -98,11 +99,14 @@ void check_parity(const ModelConfig& config, int64_t batch, int64_t time) {
 }  // namespace
 
 TEST_CASE("GPT parity with PyTorch: T=256, 2 layers, 4 heads, width 128, vocab 256") {
-  check_parity({.vocab_size = 256, .n_layer = 2, .n_head = 4, .n_embd = 128, .context = 256, .dropout = 0, .attention = {}}, 2, 256);
+  check_parity(
+      {.vocab_size = 256, .n_layer = 2, .n_head = 4, .n_embd = 128, .context = 256, .dropout = 0, .attention = {}}, 2,
+      256);
 }
 
 TEST_CASE("GPT parity with PyTorch: odd shapes (T=67 < context, 3 layers, 3 heads of 16, vocab 97)") {
-  check_parity({.vocab_size = 97, .n_layer = 3, .n_head = 3, .n_embd = 48, .context = 80, .dropout = 0, .attention = {}}, 3, 67);
+  check_parity(
+      {.vocab_size = 97, .n_layer = 3, .n_head = 3, .n_embd = 48, .context = 80, .dropout = 0, .attention = {}}, 3, 67);
 }
 
 TEST_CASE("GPT parity with PyTorch: rotary positions (T=67 < context, 3 layers, 3 heads of 16, vocab 97)") {

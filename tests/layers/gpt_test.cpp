@@ -9,7 +9,9 @@
 using namespace knnformer;
 
 namespace {
-ModelConfig small_config() { return {.vocab_size = 50, .n_layer = 2, .n_head = 2, .n_embd = 16, .context = 12, .dropout = 0, .attention = {}}; }
+ModelConfig small_config() {
+  return {.vocab_size = 50, .n_layer = 2, .n_head = 2, .n_embd = 16, .context = 12, .dropout = 0, .attention = {}};
+}
 
 double stddev_of(const Tensor& t) {
   double sum = 0, square = 0;

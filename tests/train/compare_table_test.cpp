@@ -39,9 +39,11 @@ std::vector<ComparedRun> three_runs() {
   gumbel.attention.samples = 16;
   gumbel.attention.knn_k = 5;
   gumbel.attention.knn_index = KeyIndexKind::clustered;
-  return {run_of("exact", small_model(AttentionKind::exact), {{100, {}, 10}, {200, 1.60, 20}, {300, {}, 30}, {400, 1.50, 40}}),
-          run_of("knn", small_model(AttentionKind::knn), {{100, {}, 5}, {200, 1.55, 5}, {300, {}, 100}, {400, 1.65, 10}}),
-          run_of("gumbel", gumbel, {{100, {}, 30}, {200, {}, 60}, {300, {}, 90}, {400, {}, 12}})};
+  return {
+      run_of("exact", small_model(AttentionKind::exact),
+             {{100, {}, 10}, {200, 1.60, 20}, {300, {}, 30}, {400, 1.50, 40}}),
+      run_of("knn", small_model(AttentionKind::knn), {{100, {}, 5}, {200, 1.55, 5}, {300, {}, 100}, {400, 1.65, 10}}),
+      run_of("gumbel", gumbel, {{100, {}, 30}, {200, {}, 60}, {300, {}, 90}, {400, {}, 12}})};
 }
 
 std::vector<RunSummary> summaries_of(const std::vector<ComparedRun>& runs, CompareAxis axis = CompareAxis::step) {

@@ -50,7 +50,8 @@ TEST_CASE("gelu kernel: forward matches the reference") {
       std::vector<float> fast(n), slow(n);
       kernels::gelu_forward(x.data(), fast.data(), n);
       kernels::reference::gelu_forward(x.data(), slow.data(), n);
-      check_within(x, fast, slow, [&](size_t i) { return 5e-7f * (1.0f + std::abs(x[i])) + 2.4e-7f * std::abs(slow[i]); });
+      check_within(x, fast, slow,
+                   [&](size_t i) { return 5e-7f * (1.0f + std::abs(x[i])) + 2.4e-7f * std::abs(slow[i]); });
     }
   });
 }

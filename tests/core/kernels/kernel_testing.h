@@ -72,7 +72,8 @@ void for_each_simd_target(Body&& body) {
 
 // Checks |actual − expected| <= atol + rtol·|expected| for every element,
 // reporting the first element that fails.
-inline void check_close(const std::vector<float>& actual, const std::vector<float>& expected, double atol, double rtol) {
+inline void check_close(const std::vector<float>& actual, const std::vector<float>& expected, double atol,
+                        double rtol) {
   REQUIRE(actual.size() == expected.size());
   for (size_t i = 0; i < actual.size(); ++i) {
     const double bound = atol + rtol * std::abs(double(expected[i]));

@@ -13,8 +13,8 @@ TEST_CASE("sum kernel: matches the double-precision reference") {
     // each lane adds ≤ 16 K / lanes terms, 16 K on the scalar target, so the
     // rounding is about sqrt(16 K)·ulp ≈ 8e-6 of the sum of |x| at worst; with
     // N(1, 1) inputs that sum is close to the sum itself.
-    for (const int64_t n : {int64_t{1}, int64_t{7}, int64_t{15}, int64_t{17}, int64_t{257}, 3 * kernels::kElementsPerBlock + 11,
-                             testing::kLongLength}) {
+    for (const int64_t n : {int64_t{1}, int64_t{7}, int64_t{15}, int64_t{17}, int64_t{257},
+                            3 * kernels::kElementsPerBlock + 11, testing::kLongLength}) {
       CAPTURE(n);
       const std::vector<float> x = testing::random_vector(n, 6, 1.0f, 1.0f);
       const float expected = kernels::reference::sum(x.data(), n);

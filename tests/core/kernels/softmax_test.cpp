@@ -37,7 +37,8 @@ TEST_CASE("softmax kernel: forward matches the reference, large and small logits
         kernels::reference::softmax_forward(x.data(), slow.data(), kRows, cols);
         check_close(fast, slow, 1e-12, 4e-6);
         // The constant row is uniform.
-        for (int64_t j = 0; j < cols; ++j) CHECK(fast[(kRows - 1) * cols + j] == doctest::Approx(1.0 / cols).epsilon(1e-6));
+        for (int64_t j = 0; j < cols; ++j)
+          CHECK(fast[(kRows - 1) * cols + j] == doctest::Approx(1.0 / cols).epsilon(1e-6));
       }
     }
   });

@@ -15,7 +15,8 @@ std::vector<float> naive_product(const float* a, const float* b, int64_t m, int6
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) {
       double sum = 0;
-      for (int64_t l = 0; l < k; ++l) sum += double(ta ? a[l * m + i] : a[i * k + l]) * (tb ? b[j * k + l] : b[l * n + j]);
+      for (int64_t l = 0; l < k; ++l)
+        sum += double(ta ? a[l * m + i] : a[i * k + l]) * (tb ? b[j * k + l] : b[l * n + j]);
       c[i * n + j] = static_cast<float>(sum);
     }
   return c;
@@ -34,7 +35,8 @@ TEST_CASE("matmul: forward equals the definition for every transpose and batch")
       REQUIRE(c.shape() == Shape{batch, m, n});
       for (int64_t e = 0; e < batch; ++e) {
         const auto expected = naive_product(a.data() + e * m * k, b.data() + e * k * n, m, n, k, ta, tb);
-        for (int64_t i = 0; i < m * n; ++i) CHECK(c.data()[e * m * n + i] == doctest::Approx(expected[i]).epsilon(1e-5));
+        for (int64_t i = 0; i < m * n; ++i)
+          CHECK(c.data()[e * m * n + i] == doctest::Approx(expected[i]).epsilon(1e-5));
       }
     }
 }
@@ -61,7 +63,8 @@ TEST_CASE("linear: forward and backward with and without bias") {
     const Tensor y = ops::linear(x, weight, bias);
     REQUIRE(y.shape() == Shape{2, 3, 7});
     const auto expected = naive_product(x.data(), weight.data(), 6, 7, 5, false, true);
-    for (int64_t i = 0; i < 42; ++i) CHECK(y.data()[i] == doctest::Approx(expected[i] + bias.data()[i % 7]).epsilon(1e-5));
+    for (int64_t i = 0; i < 42; ++i)
+      CHECK(y.data()[i] == doctest::Approx(expected[i] + bias.data()[i % 7]).epsilon(1e-5));
   }
   check_gradients([&] { return ops::linear(x, weight, bias); }, {x, weight, bias});
   check_gradients([&] { return ops::linear(x, weight, Tensor()); }, {x, weight});

@@ -124,7 +124,8 @@ TEST_CASE("knn attention: sparse backward equals the gradient of attention over 
 
     std::vector<double> values[3];
     const Tensor* inputs[3] = {&q, &k, &v};
-    for (int which = 0; which < 3; ++which) values[which].assign(inputs[which]->data(), inputs[which]->data() + time * dim);
+    for (int which = 0; which < 3; ++which)
+      values[which].assign(inputs[which]->data(), inputs[which]->data() + time * dim);
     const double step = 1e-4;  // double precision: truncation ~1e-8, rounding ~1e-12
     for (int which = 0; which < 3; ++which)
       for (int64_t e = 0; e < time * dim; ++e) {
