@@ -45,6 +45,7 @@
 #include "layers/attention/attention_options.h"
 #include "layers/attention/index/clustered_key_index.h"
 #include "layers/attention/index/key_index.h"
+#include "layers/attention/index/key_index_factory.h"
 
 #include "bench_arguments.h"
 #include "bench_inputs.h"

@@ -44,6 +44,7 @@
 #include "layers/attention/attention_options.h"
 #include "layers/attention/exact_attention.h"
 #include "layers/attention/index/key_index.h"
+#include "layers/attention/index/key_index_factory.h"
 #include "layers/attention/sampling/lazy_gumbel_sampler.h"
 #include "layers/attention/sampling/sampled_estimators.h"
 

@@ -5,7 +5,7 @@
 
 #include "core/memory_budget.h"
 #include "data/hdf5_attributes.h"
-#include "data/tokenizer.h"
+#include "data/tokenizer_factory.h"
 
 namespace knnformer {
 namespace {

@@ -1,7 +1,7 @@
 #pragma once
 // Tokenizer: turns text into token ids and back.
 //
-//   const std::unique_ptr<Tokenizer> tokenizer = load_tokenizer(dataset);
+//   const std::unique_ptr<Tokenizer> tokenizer = load_tokenizer(dataset);  // tokenizer_factory.h
 //   const std::vector<int32_t> ids = tokenizer->encode("To be, or not to be");
 //   const std::string text = tokenizer->decode(ids);
 //
@@ -20,18 +20,12 @@
 // - The end-of-text token separates documents; decode renders it as
 //   kEndOfTextMarker.
 #include <cstdint>
-#include <filesystem>
-#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "data/token_format.h"
-
 namespace knnformer {
-
-class TokenDataset;
 
 inline constexpr std::string_view kEndOfTextMarker = "<|endoftext|>";
 
@@ -51,17 +45,5 @@ class Tokenizer {
   // The model to store with a dataset; empty for tokenizers without one.
   virtual std::string serialized_model() const = 0;
 };
-
-// The tokenizer a dataset header names, checked against the header: a name
-// this build knows, and the vocabulary size and end-of-text token that
-// tokenizer really has (for SentencePiece, those of the stored model, which
-// must load). nullptr for imported ids (tokenizer "none"), which have none.
-// Throws Error naming `file` and the mismatch otherwise. TokenDataset calls
-// it when it opens a file, so no command accepts a dataset that others refuse.
-std::unique_ptr<Tokenizer> tokenizer_for_header(const TokenDatasetHeader& header, const std::string& file);
-
-// The tokenizer a dataset was prepared with. Throws Error naming the file for
-// imported ids ("none"), which have no tokenizer to decode them.
-std::unique_ptr<Tokenizer> load_tokenizer(const TokenDataset& dataset);
 
 }  // namespace knnformer

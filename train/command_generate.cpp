@@ -8,7 +8,7 @@
 #include "core/error.h"
 #include "core/memory_budget.h"
 #include "core/parallel.h"
-#include "data/tokenizer.h"
+#include "data/tokenizer_factory.h"
 #include "train/command_line.h"
 #include "train/commands.h"
 #include "train/generation.h"

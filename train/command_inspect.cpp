@@ -9,7 +9,7 @@
 #include "core/error.h"
 #include "data/batch_loader.h"
 #include "data/token_dataset.h"
-#include "data/tokenizer.h"
+#include "data/tokenizer_factory.h"
 #include "train/command_line.h"
 #include "train/commands.h"
 

@@ -8,6 +8,7 @@
 #include "core/large_buffer.h"
 #include "layers/attention/exact_attention.h"
 #include "layers/attention/index/key_index.h"
+#include "layers/attention/index/key_index_factory.h"
 #include "layers/attention/measurement/attention_diagnostics.h"
 #include "layers/attention/sampling/knn_attention.h"
 #include "layers/attention/sampling/lazy_gumbel_sampler.h"

@@ -8,6 +8,7 @@
 #include "data/prepare.h"
 #include "data/text_corpus.h"
 #include "data/token_dataset.h"
+#include "data/tokenizer_factory.h"
 #include "temporary_folder.h"
 
 namespace knnformer {

@@ -23,7 +23,8 @@
 // candidate is given its chance through its group's bound.
 //
 // An index is built once per call for all B·H heads from q and k, by
-// build_key_index(); then any thread may query it (all methods are const).
+// build_key_index() (key_index_factory.h); then any thread may query it (all
+// methods are const).
 //
 //   auto index = build_key_index(options, q, k, causal);   // q, k: [B, H, T, d]
 //   const Neighbours head = index->neighbours(h, i);       // h in [0, B·H)
@@ -148,10 +149,6 @@ struct KeyIndexOptions {
   //     large radius come first, and finds fewer of the true top k.
   bool tight_tail = false;
 };
-
-// q, k: [B, H, T, d], contiguous. Throws Error on bad options (k < 1).
-std::unique_ptr<KeyIndex> build_key_index(const KeyIndexOptions& options, const Tensor& q, const Tensor& k,
-                                          bool causal);
 
 // recall@k of an index against the exact index of the same q, k and head
 // size: the mean over all heads and queries of |N_i ∩ exact N_i| / |exact N_i|.

@@ -9,6 +9,7 @@
 #include "layers/attention/attention_mode.h"
 #include "layers/attention/exact_attention.h"
 #include "layers/attention/index/key_index.h"
+#include "layers/attention/index/key_index_factory.h"
 #include "layers/attention/measurement/attention_diagnostics.h"
 
 namespace knnformer::attention {

@@ -18,6 +18,7 @@
 #include "core/tensor.h"
 #include "layers/attention/index/clustered_key_index.h"
 #include "layers/attention/index/key_index.h"
+#include "layers/attention/index/key_index_factory.h"
 #include "statistics.h"
 
 using namespace knnformer;

@@ -8,6 +8,7 @@
 
 #include "core/tensor.h"
 #include "layers/attention/index/key_index.h"
+#include "layers/attention/index/key_index_factory.h"
 #include "layers/attention/sampling/lazy_gumbel_sampler.h"
 #include "layers/attention/sampling/lazy_gumbel_test_index.h"
 #include "statistics.h"

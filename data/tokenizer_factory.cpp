@@ -1,4 +1,4 @@
-#include "data/tokenizer.h"
+#include "data/tokenizer_factory.h"
 
 #include "core/error.h"
 #include "data/byte_tokenizer.h"
