@@ -244,7 +244,7 @@ int main(int argc, char** argv) {
         std::printf("%-17s %6ld   failed\n", mode.name.c_str(), long(time));
         continue;
       }
-      if (mode.name == "exact") exact_ms = r.step_ms;
+      if (mode.options.mode == AttentionKind::exact) exact_ms = r.step_ms;
       step_times[mode.name].push_back(r.step_ms);
       std::printf("%-17s %6ld %10.1f %10.1f %8.0f %7.2fx %9.4f %9.4f %9.4f %9.4f %8.2f\n", mode.name.c_str(),
                   long(time), r.forward_ms, r.step_ms, r.peak_mb, exact_ms > 0 ? exact_ms / r.step_ms : NAN,
