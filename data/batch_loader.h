@@ -23,10 +23,21 @@
 // s·B .. s·B+B−1, wrapping around at the end. Evaluating steps 0..N−1 thus
 // always measures the same fixed set of windows.
 //
+// Documents: a dataset of fixed-length documents (document_length L, such as
+// the synthetic tasks of data/synthetic_tasks.h) is served whole documents,
+// never windows across two. The context must be L − 1, and each row is one
+// document: inputs its first T tokens, targets its last T. Random order
+// picks the document of (step, row) uniformly over the split's documents,
+// by CounterRng keyed by (seed, step, row) as above; sequential order takes
+// documents s·B .. s·B+B−1, wrapping around. When the dataset has a loss
+// mask, each target whose mask is 0 becomes ops::kIgnoredTarget, so that the
+// loss counts the answers alone.
+//
 // After returning batch s, get() starts reading batch s+1 on a background
 // thread, so that a training loop asking for consecutive steps finds its
 // next batch ready. Asking for any other step just reads it directly: the
-// prefetch is an optimisation, never a change in what is returned.
+// prefetch is an optimisation, never a change in what is returned. All of
+// this holds for windows and documents alike.
 #include <cstdint>
 #include <future>
 #include <memory>
@@ -51,13 +62,15 @@ struct Batch {
   int64_t rows = 0;
   int64_t context = 0;
   std::vector<int32_t> inputs{};   // [rows, context], row-major
-  std::vector<int32_t> targets{};  // [rows, context]: targets[r][t] = token after inputs[r][t]
-  std::vector<uint64_t> starts{};  // [rows]: where each row's window starts in the split
+  std::vector<int32_t> targets{};  // [rows, context]: targets[r][t] = token after inputs[r][t], or
+                                   // ops::kIgnoredTarget where the loss mask is 0
+  std::vector<uint64_t> starts{};  // [rows]: where each row's window (document) starts in the split
 };
 
 class BatchLoader {
  public:
-  // Throws Error (naming the file and split) when T+1 tokens do not fit in the split.
+  // Throws Error (naming the file and split) when T+1 tokens do not fit in
+  // the split, or when the dataset holds documents and T + 1 is not their length.
   BatchLoader(std::shared_ptr<const TokenDataset> dataset, Split split, const BatchShape& shape);
   ~BatchLoader() = default;  // joins the prefetch thread (std::jthread)
   BatchLoader(const BatchLoader&) = delete;
@@ -72,7 +85,8 @@ class BatchLoader {
   // Where the window of (step, row) starts in the split.
   uint64_t window_start(int64_t step, int64_t row) const;
 
-  // Distinct window starts: size − T for random order; floor((size − 1) / T) windows for sequential.
+  // Distinct windows: size − T starts for random order, floor((size − 1) / T)
+  // windows for sequential; the split's documents in a dataset of documents.
   uint64_t window_count() const { return window_count_; }
 
  private:
@@ -82,6 +96,7 @@ class BatchLoader {
   Split split_;
   BatchShape shape_;
   uint64_t window_count_;
+  uint64_t window_stride_;  // tokens between the starts of consecutive windows
   int64_t prefetched_step_ = -1;
   std::future<Batch> prefetched_;
   std::jthread prefetcher_;  // declared last: joined before the members it uses go away

@@ -4,6 +4,8 @@
 //   prepare_text_dataset({.inputs = {"corpus/"}, .output = {.path = "data.h5"}});
 //   import_bin_dataset({.train_file = "train.bin", .val_file = "val.bin",
 //                       .vocab_size = 50257, .output = {.path = "gpt2.h5"}});
+//   prepare_synthetic_dataset({.task = {.task = SyntheticTask::copy, .context = 4096},
+//                              .path = "copy.h5"});
 //
 // Text: the files of a TextCorpus are tokenized in order (byte-level, or by
 // a SentencePiece model trained on them first and stored in the file), with
@@ -15,9 +17,17 @@
 // With a val file, each file becomes its split; without, the train file is
 // split by val_fraction like text.
 //
-// Both stream: memory stays bounded whatever the input size. The output is
+// Synthetic: documents of a retrieval task (data/synthetic_tasks.h), train
+// document n and val document n drawn from the seed alone, stored with their
+// loss masks and document_length = T + 1; tokenizer "none", no end of text.
+// By default 200 val documents, and 20000 train documents or, at long
+// contexts, as many as fit in 2^26 tokens (4095 at T = 16384: about 200 MB
+// with their masks).
+//
+// All stream: memory stays bounded whatever the input size. The output is
 // written through TokenDatasetWriter, so it appears complete or not at all.
-// Every problem is reported as an Error naming the file and what is wrong.
+// Every problem is reported as an Error naming the file (or the flag) and
+// what is wrong.
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -26,6 +36,7 @@
 #include <vector>
 
 #include "data/sentencepiece_training.h"
+#include "data/synthetic_tasks.h"
 #include "data/token_bin_file.h"
 #include "data/token_dataset_writer.h"
 
@@ -59,6 +70,15 @@ struct BinImportOptions {
   ProgressReport progress{};
 };
 
+struct SyntheticPrepareOptions {
+  SyntheticTaskOptions task{};
+  std::optional<int64_t> train_documents{};  // default_train_documents(task.context) when not given
+  int64_t val_documents = 200;
+  std::filesystem::path path{};              // the dataset file to write
+  TokenDatasetWriteOptions write{};          // loss_mask is set whatever it says
+  ProgressReport progress{};
+};
+
 struct PrepareSummary {
   uint64_t train_tokens = 0;
   uint64_t val_tokens = 0;
@@ -66,9 +86,15 @@ struct PrepareSummary {
   std::string tokenizer{};
   uint64_t input_bytes = 0;
   size_t input_files = 0;
+  int64_t document_length = 0;  // synthetic documents: their tokens; 0 otherwise
 };
 
 PrepareSummary prepare_text_dataset(const TextPrepareOptions& options);
 PrepareSummary import_bin_dataset(const BinImportOptions& options);
+PrepareSummary prepare_synthetic_dataset(const SyntheticPrepareOptions& options);
+
+// The default train documents at a context: 20000, fewer when they would
+// hold more than 2^26 tokens, at least 1.
+int64_t default_train_documents(int64_t context);
 
 }  // namespace knnformer

@@ -17,9 +17,19 @@
 // written is reported with the file, split and position, not found later as
 // an index out of range deep inside a model.
 //
-// read() is const and may be called from several threads at once (the batch
-// loader's prefetch thread): the HDF5 build is thread-safe, and each call
-// uses its own dataspaces.
+// Files of fixed-length documents (document_length) are checked to hold
+// whole documents in each split; their loss masks, when present, to be there
+// for both splits, one value per token, each 0 or 1 (read once at open, and
+// checked again on every read_loss_mask).
+//
+//   if (dataset.has_loss_mask()) {
+//     std::vector<uint8_t> mask(dataset.document_length());
+//     dataset.read_loss_mask(Split::train, document * mask.size(), mask);
+//   }
+//
+// read() and read_loss_mask() are const and may be called from several
+// threads at once (the batch loader's prefetch thread): the HDF5 build is
+// thread-safe, and each call uses its own dataspaces.
 #include <cstdint>
 #include <filesystem>
 #include <span>
@@ -45,19 +55,35 @@ class TokenDataset {
   // Error naming the file, split and position of an id outside the vocabulary.
   void read(Split split, uint64_t offset, std::span<int32_t> out) const;
 
+  // Tokens of every document when the file holds fixed-length documents; 0 when not.
+  int64_t document_length() const { return header_.document_length; }
+
+  bool has_loss_mask() const { return loss_masks_.front().valid(); }  // both splits have one, or neither
+
+  // Copies the loss mask values of tokens [offset, offset + out.size()) of a
+  // split into out. Throws Error when the file has no loss mask, or naming
+  // the file, split and position of a value other than 0 or 1.
+  void read_loss_mask(Split split, uint64_t offset, std::span<uint8_t> out) const;
+
  private:
   void read_header(hid_t file);
+  DatasetHandle open_vector(const std::string& path, const std::string& expected) const;
   void open_split(Split split);
-  void check_all_stored(Split split, const DatasetHandle& dataset) const;
+  void open_loss_masks();
+  void check_whole_documents(Split split) const;
+  void check_all_stored(const std::string& path, const DatasetHandle& dataset, uint64_t length) const;
   std::string read_tokenizer_model() const;
   void check_token_ids() const;
+  void check_loss_mask_values() const;
   void check_in_vocabulary(Split split, uint64_t offset, std::span<const int32_t> tokens) const;
+  void check_binary(Split split, uint64_t offset, std::span<const uint8_t> loss_mask) const;
 
   std::filesystem::path path_;
   FileHandle file_;
   int64_t format_version_ = 0;
   TokenDatasetHeader header_;
   std::array<DatasetHandle, kSplits.size()> datasets_;
+  std::array<DatasetHandle, kSplits.size()> loss_masks_;  // empty handles when the file has none
   std::array<uint64_t, kSplits.size()> sizes_{};
 };
 

@@ -33,6 +33,20 @@ PropertyListHandle token_storage(const TokenDatasetWriteOptions& options, const 
   return storage;
 }
 
+// Extends a 1-D dataset to `start + count` and writes `count` values of
+// `memory_type` at `start`; `what` names them in an error.
+void write_at_end(const DatasetHandle& dataset, hsize_t start, hsize_t count, hid_t memory_type, const void* values,
+                  const std::string& where, const std::string& what) {
+  const hsize_t end = start + count;
+  check_hdf5(H5Dset_extent(dataset.get(), &end), where + ": cannot extend the dataset");
+  const DataspaceHandle file_space(H5Dget_space(dataset.get()), where + ": cannot get the dataspace");
+  check_hdf5(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr),
+             where + ": cannot select a hyperslab");
+  const DataspaceHandle memory_space(H5Screate_simple(1, &count, nullptr), "cannot create a dataspace");
+  check_hdf5(H5Dwrite(dataset.get(), memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, values),
+             where + ": cannot write " + what + " (disk full?)");
+}
+
 }  // namespace
 
 void check_output_path(const std::filesystem::path& path, bool overwrite) {
@@ -51,7 +65,9 @@ TokenDatasetWriter::TokenDatasetWriter(std::filesystem::path path, const TokenDa
       temporary_path_(path_.string() + ".tmp"),
       overwrite_(options.overwrite),
       vocab_size_(header.vocab_size),
-      narrow_(header.vocab_size <= kMaxUint16Vocab) {
+      narrow_(header.vocab_size <= kMaxUint16Vocab),
+      document_length_(header.document_length),
+      loss_mask_(options.loss_mask) {
   silence_hdf5_errors();
   const std::string name = path_.string();
   check_output_path(path_, overwrite_);
@@ -60,6 +76,8 @@ TokenDatasetWriter::TokenDatasetWriter(std::filesystem::path path, const TokenDa
   require(options.compression_level >= 0 && options.compression_level <= 9,
           name + ": compression level must be 0 (none) to 9");
   require(options.chunk_tokens >= 1, name + ": chunk length must be at least 1 token");
+  require(document_length_ >= 0, name + ": document_length must be at least 1 (or 0: documents of any length)");
+  require(!loss_mask_ || document_length_ > 0, name + ": loss masks need a document_length");
 
   file_ = FileHandle(H5Fcreate(temporary_path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
                      temporary_path_.string() + ": cannot create the file");
@@ -70,6 +88,8 @@ TokenDatasetWriter::TokenDatasetWriter(std::filesystem::path path, const TokenDa
     write_string_attribute(file_.get(), "tokenizer", header.tokenizer);
     write_int_attribute(file_.get(), "eot_token", header.eot_token);
     write_string_attribute(file_.get(), "source", header.source);
+    if (document_length_ > 0)
+      write_int_attribute(file_.get(), std::string(kDocumentLengthAttribute), document_length_);
     streams_.resize(kSplits.size());
     for (const Split split : kSplits) create_split(split, options);
     if (!header.tokenizer_model.empty()) write_tokenizer_model(header.tokenizer_model);
@@ -88,10 +108,16 @@ void TokenDatasetWriter::create_split(Split split, const TokenDatasetWriteOption
   const DataspaceHandle space(H5Screate_simple(1, &empty, &unlimited), "cannot create a dataspace");
   const hid_t stored_type = narrow_ ? H5T_STD_U16LE : H5T_STD_U32LE;
   const std::string where = path_.string() + ": " + split_path(split);
-  stream(split).dataset = DatasetHandle(
-      H5Dcreate2(file_.get(), split_path(split).c_str(), stored_type, space.get(), intermediate_groups().get(),
-                 token_storage(options, path_.string()).get(), H5P_DEFAULT),
-      where + ": cannot create the dataset");
+  const PropertyListHandle storage = token_storage(options, path_.string());
+  stream(split).dataset =
+      DatasetHandle(H5Dcreate2(file_.get(), split_path(split).c_str(), stored_type, space.get(),
+                               intermediate_groups().get(), storage.get(), H5P_DEFAULT),
+                    where + ": cannot create the dataset");
+  if (!loss_mask_) return;
+  const std::string mask_path = loss_mask_path(split);
+  stream(split).loss_mask = DatasetHandle(H5Dcreate2(file_.get(), mask_path.c_str(), H5T_STD_U8LE, space.get(),
+                                                     H5P_DEFAULT, storage.get(), H5P_DEFAULT),
+                                          path_.string() + ": " + mask_path + ": cannot create the dataset");
 }
 
 void TokenDatasetWriter::write_tokenizer_model(const std::string& model) {
@@ -106,6 +132,26 @@ void TokenDatasetWriter::write_tokenizer_model(const std::string& model) {
 }
 
 void TokenDatasetWriter::append(Split split, std::span<const int32_t> tokens) {
+  require(!loss_mask_, path_.string() + ": this file stores a loss mask with every token; append them together");
+  append_pieces(split, tokens, {});
+}
+
+void TokenDatasetWriter::append(Split split, std::span<const int32_t> tokens, std::span<const uint8_t> loss_mask) {
+  const std::string name = path_.string();
+  require(loss_mask_, name + ": a loss mask was given, but the file was not opened for loss masks");
+  require(loss_mask.size() == tokens.size(), name + ": " + std::to_string(loss_mask.size()) +
+                                                 " loss mask values for " + std::to_string(tokens.size()) +
+                                                 " tokens (expected one per token)");
+  const auto not_binary = std::find_if(loss_mask.begin(), loss_mask.end(), [](uint8_t value) { return value > 1; });
+  if (not_binary != loss_mask.end())
+    throw Error(name + ": loss mask value " + std::to_string(*not_binary) + " is not 0 or 1");
+  append_pieces(split, tokens, loss_mask);
+}
+
+// Buffers tokens (and their mask values, when the file has loss masks) and
+// writes them out every kFlushTokens, the two always in step.
+void TokenDatasetWriter::append_pieces(Split split, std::span<const int32_t> tokens,
+                                       std::span<const uint8_t> loss_mask) {
   require(!committed_, path_.string() + ": append after commit");
   if (tokens.empty()) return;
   SplitStream& target = stream(split);
@@ -119,6 +165,11 @@ void TokenDatasetWriter::append(Split split, std::span<const int32_t> tokens) {
     const size_t taken = std::min(tokens.size(), kFlushTokens - target.pending.size());
     target.pending.insert(target.pending.end(), tokens.begin(), tokens.begin() + static_cast<std::ptrdiff_t>(taken));
     tokens = tokens.subspan(taken);
+    if (loss_mask_) {
+      target.pending_mask.insert(target.pending_mask.end(), loss_mask.begin(),
+                                 loss_mask.begin() + static_cast<std::ptrdiff_t>(taken));
+      loss_mask = loss_mask.subspan(taken);
+    }
     if (target.pending.size() == kFlushTokens) flush(split);
   }
 }
@@ -132,24 +183,28 @@ void TokenDatasetWriter::flush(Split split) {
   if (target.pending.empty()) return;
   silence_hdf5_errors();  // append may be called on another thread than the constructor
   const std::string where = path_.string() + ": " + split_path(split);
-  const hsize_t start = target.written, count = target.pending.size(), end = start + count;
-  check_hdf5(H5Dset_extent(target.dataset.get(), &end), where + ": cannot extend the dataset");
-  const DataspaceHandle file_space(H5Dget_space(target.dataset.get()), where + ": cannot get the dataspace");
-  check_hdf5(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr),
-             where + ": cannot select a hyperslab");
-  const DataspaceHandle memory_space(H5Screate_simple(1, &count, nullptr), "cannot create a dataspace");
-  herr_t status = 0;
+  const hsize_t start = target.written, count = target.pending.size();
   if (narrow_) {
     const std::vector<uint16_t> narrowed(target.pending.begin(), target.pending.end());
-    status = H5Dwrite(target.dataset.get(), H5T_NATIVE_UINT16, memory_space.get(), file_space.get(), H5P_DEFAULT,
-                      narrowed.data());
+    write_at_end(target.dataset, start, count, H5T_NATIVE_UINT16, narrowed.data(), where, "tokens");
   } else {
-    status = H5Dwrite(target.dataset.get(), H5T_NATIVE_UINT32, memory_space.get(), file_space.get(), H5P_DEFAULT,
-                      target.pending.data());
+    write_at_end(target.dataset, start, count, H5T_NATIVE_UINT32, target.pending.data(), where, "tokens");
   }
-  check_hdf5(status, where + ": cannot write tokens (disk full?)");
-  target.written = end;
+  if (loss_mask_) {
+    write_at_end(target.loss_mask, start, count, H5T_NATIVE_UINT8, target.pending_mask.data(),
+                 path_.string() + ": " + loss_mask_path(split), "the loss mask");
+    target.pending_mask.clear();
+  }
+  target.written = start + count;
   target.pending.clear();
+}
+
+void TokenDatasetWriter::check_whole_documents(Split split) const {
+  if (document_length_ == 0) return;
+  const uint64_t tokens = size(split), length = static_cast<uint64_t>(document_length_);
+  require(tokens % length == 0, path_.string() + ": the " + split_name(split) + " split holds " +
+                                    std::to_string(tokens) + " tokens, not a whole number of documents of " +
+                                    std::to_string(length));
 }
 
 void TokenDatasetWriter::commit() {
@@ -158,10 +213,12 @@ void TokenDatasetWriter::commit() {
   for (const Split split : kSplits) {
     flush(split);
     require(size(split) > 0, path_.string() + ": the " + split_name(split) + " split is empty");
+    check_whole_documents(split);
   }
   write_int_attribute(file_.get(), std::string(kMaxTokenIdAttribute), max_token_id_);
   for (SplitStream& split_stream : streams_)
-    require(split_stream.dataset.close(), path_.string() + ": cannot close a dataset");
+    require(split_stream.dataset.close() && split_stream.loss_mask.close(),
+            path_.string() + ": cannot close a dataset");
   require(file_.close(), temporary_path_.string() + ": cannot finish writing the file (disk full?)");
   // The output may have appeared while we worked; the rule holds at the moment of replacing too.
   check_output_path(path_, overwrite_);

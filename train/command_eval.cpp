@@ -14,6 +14,7 @@
 #include "train/commands.h"
 #include "train/evaluation.h"
 #include "train/memory_estimate.h"
+#include "train/number_text.h"
 #include "train/saved_model.h"
 
 namespace knnformer {
@@ -76,11 +77,14 @@ int run_eval(const Arguments& arguments) {
   const int64_t batches = asked_batches.value_or(saved.config.eval_batches);
   const auto dataset = open_dataset(saved, optional_flag(flags, "data"));
   Arena arena;
-  const double loss = mean_loss(saved.model, read_eval_batches(dataset, saved.config.batch, saved.config.context,
-                                                               batches), arena);
+  const Evaluation result =
+      evaluate(saved.model, read_eval_batches(dataset, saved.config.batch, saved.config.context, batches), arena,
+               dataset->has_loss_mask());
   char line[256];
-  std::snprintf(line, sizeof line, "val_loss %.6f  perplexity %.4f", loss, std::exp(loss));
-  std::cout << line << "  (" << batches << " batches of " << saved.config.batch << " x " << saved.config.context
+  std::snprintf(line, sizeof line, "val_loss %.6f  perplexity %.4f", result.loss, std::exp(result.loss));
+  std::cout << line;
+  if (result.accuracy) std::cout << "  val_accuracy " << printed("%.4f", *result.accuracy);
+  std::cout << "  (" << batches << " batches of " << saved.config.batch << " x " << saved.config.context
             << " tokens of " << dataset->path().string() << "; " << saved.checkpoint.string() << ", step "
             << saved.info.step << "; attention " << name_of(saved.config.attention.mode) << ")\n";
   return 0;

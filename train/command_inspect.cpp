@@ -82,6 +82,9 @@ void show_header(const TokenDataset& dataset) {
             << "source      " << header.source << "\n"
             << "train       " << dataset.size(Split::train) << " tokens\n"
             << "val         " << dataset.size(Split::val) << " tokens\n";
+  if (dataset.document_length() > 0)
+    std::cout << "documents   " << dataset.document_length() << " tokens each"
+              << (dataset.has_loss_mask() ? ", a loss mask marks their answers" : "") << "\n";
 }
 
 void show_batch(const std::shared_ptr<const TokenDataset>& dataset, Split split, const po::variables_map& flags,

@@ -1,7 +1,9 @@
-// `knnformer prepare`: builds a token dataset from text files, or imports
-// nanoGPT / llm.c token files (the work itself lives in data/prepare.h).
+// `knnformer prepare`: builds a token dataset from text files, imports
+// nanoGPT / llm.c token files, or generates the documents of a synthetic
+// retrieval task (the work itself lives in data/prepare.h).
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <iomanip>
@@ -25,6 +27,14 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int64_t kDefaultSentencePieceVocab = 4096;
 
+// Flags that only one source reads: given with another source, they would be
+// ignored without a word, so they are refused instead.
+constexpr std::array<const char*, 6> kSyntheticFlags{"context", "segment", "pairs", "symbols", "documents",
+                                                     "val-documents"};
+constexpr std::array<const char*, 7> kTextAndImportFlags{"tokenizer",     "vocab-size",    "sentencepiece-type",
+                                                         "import-bin-val", "import-format", "eot-token",
+                                                         "val-fraction"};
+
 po::options_description prepare_options() {
   po::options_description text("prepare from text");
   text.add_options()
@@ -35,7 +45,7 @@ po::options_description prepare_options() {
        "vocabulary size: of the SentencePiece model to train (default 4096), or of the imported ids (required)")
       ("sentencepiece-type", po::value<std::string>()->default_value("bpe")->value_name("TYPE"), "bpe or unigram")
       ("seed", po::value<uint64_t>()->default_value(0)->value_name("S"),
-       "seed of SentencePiece's sampling of training lines");
+       "seed of SentencePiece's sampling of training lines, or of the synthetic documents");
   po::options_description import("import token files");
   import.add_options()
       ("import-bin", po::value<std::string>()->value_name("FILE"), "nanoGPT or llm.c .bin file of train tokens")
@@ -45,6 +55,23 @@ po::options_description prepare_options() {
        "auto (llm.c when the file starts with its magic, else nanoGPT), nanogpt or llmc")
       ("eot-token", po::value<int64_t>()->default_value(-1)->value_name("ID"),
        "end-of-text id of the imported ids (-1: none)");
+  const SyntheticTaskOptions task_defaults;
+  const SyntheticPrepareOptions synthetic_defaults;
+  po::options_description synthetic("synthetic retrieval documents");
+  synthetic.add_options()
+      ("synthetic", po::value<std::string>()->value_name("TASK"),
+       "copy (repeat a segment from far back) or mqar (recall the values of keys from far back)")
+      ("context", po::value<int64_t>()->value_name("T"), "the context a model reads: documents hold T + 1 tokens")
+      ("segment", po::value<int64_t>()->default_value(task_defaults.segment)->value_name("N"),
+       "copy: tokens of the segment to repeat")
+      ("pairs", po::value<int64_t>()->default_value(task_defaults.pairs)->value_name("P"),
+       "mqar: key-value pairs, each queried once at the end")
+      ("symbols", po::value<int64_t>()->default_value(task_defaults.symbols)->value_name("S"),
+       "copy: the segment's alphabet; mqar: keys, and as many values")
+      ("documents", po::value<int64_t>()->value_name("N"),
+       "train documents (default 20000, fewer when they would hold more than 2^26 tokens)")
+      ("val-documents", po::value<int64_t>()->default_value(synthetic_defaults.val_documents)->value_name("M"),
+       "val documents");
   po::options_description output("output");
   output.add_options()
       ("output", po::value<std::string>()->value_name("FILE"), "the dataset file to write (.h5)")
@@ -55,7 +82,7 @@ po::options_description prepare_options() {
       ("force", po::bool_switch(), "replace the output file if it exists")
       ("help", "this text");
   po::options_description all;
-  all.add(text).add(import).add(output);
+  all.add(text).add(import).add(synthetic).add(output);
   return all;
 }
 
@@ -103,6 +130,19 @@ class ProgressLine {
   Clock::time_point last_ = start_;
 };
 
+// Given on the command line, as against filled in by its default.
+bool given(const po::variables_map& flags, const std::string& name) {
+  return flags.count(name) > 0 && !flags[name].defaulted();
+}
+
+// Refuses the flags that only a source other than the chosen one reads.
+void require_flags_of_source(const po::variables_map& flags, bool synthetic) {
+  for (const std::string name : kSyntheticFlags)
+    require_usage(synthetic || !given(flags, name), "--" + name + " applies to --synthetic only");
+  for (const std::string name : kTextAndImportFlags)
+    require_usage(!synthetic || !given(flags, name), "--" + name + " does not apply to --synthetic");
+}
+
 DatasetOutput output_of(const po::variables_map& flags) {
   require_usage(flags.count("output"), "--output FILE.h5 is required");
   return DatasetOutput{.path = flags["output"].as<std::string>(),
@@ -129,6 +169,36 @@ PrepareSummary prepare_text(const po::variables_map& flags, ProgressLine& progre
   return prepare_text_dataset(options);
 }
 
+// A name outside the table is the command line's mistake (exit status 2).
+SyntheticTask synthetic_task(const po::variables_map& flags) {
+  try {
+    return parse_enum<SyntheticTask>(flags["synthetic"].as<std::string>(), "--synthetic");
+  } catch (const Error& error) {
+    throw UsageError(error.what());
+  }
+}
+
+PrepareSummary prepare_synthetic(const po::variables_map& flags, ProgressLine& progress) {
+  require_usage(flags.count("context"), "--context T is required with --synthetic (documents hold T + 1 tokens)");
+  const SyntheticTask task = synthetic_task(flags);
+  require_usage(task == SyntheticTask::copy || !given(flags, "segment"), "--segment applies to --synthetic copy only");
+  require_usage(task == SyntheticTask::mqar || !given(flags, "pairs"), "--pairs applies to --synthetic mqar only");
+  const DatasetOutput output = output_of(flags);
+  SyntheticPrepareOptions options{.task = {.task = task,
+                                           .context = flags["context"].as<int64_t>(),
+                                           .segment = flags["segment"].as<int64_t>(),
+                                           .pairs = flags["pairs"].as<int64_t>(),
+                                           .symbols = flags["symbols"].as<int64_t>(),
+                                           .seed = flags["seed"].as<uint64_t>()},
+                                  .train_documents = std::nullopt,
+                                  .val_documents = flags["val-documents"].as<int64_t>(),
+                                  .path = output.path,
+                                  .write = output.write,
+                                  .progress = std::ref(progress)};
+  if (flags.count("documents")) options.train_documents = flags["documents"].as<int64_t>();
+  return prepare_synthetic_dataset(options);
+}
+
 PrepareSummary import_tokens(const po::variables_map& flags, ProgressLine& progress) {
   require_usage(flags.count("vocab-size"), "--vocab-size N is required with --import-bin (ids must lie below it)");
   BinImportOptions options{.train_file = flags["import-bin"].as<std::string>(),
@@ -145,10 +215,15 @@ PrepareSummary import_tokens(const po::variables_map& flags, ProgressLine& progr
 
 void print_summary(const std::string& output, const PrepareSummary& summary, double seconds) {
   const double megabytes = summary.input_bytes * 1e-6;
-  std::cout << std::fixed << std::setprecision(2) << "wrote " << output << ": " << summary.input_files
-            << (summary.input_files == 1 ? " file, " : " files, ") << megabytes << " MB in " << seconds << " s ("
-            << (seconds > 0 ? megabytes / seconds : 0.0) << " MB/s)\n"
-            << "  tokenizer " << summary.tokenizer << ", vocab " << summary.vocab_size << "\n"
+  std::cout << std::fixed << std::setprecision(2) << "wrote " << output << ": ";
+  if (summary.document_length > 0)
+    std::cout << summary.train_tokens / summary.document_length << " train and "
+              << summary.val_tokens / summary.document_length << " val documents of " << summary.document_length
+              << " tokens in " << seconds << " s\n";
+  else
+    std::cout << summary.input_files << (summary.input_files == 1 ? " file, " : " files, ") << megabytes << " MB in "
+              << seconds << " s (" << (seconds > 0 ? megabytes / seconds : 0.0) << " MB/s)\n";
+  std::cout << "  tokenizer " << summary.tokenizer << ", vocab " << summary.vocab_size << "\n"
             << "  train " << summary.train_tokens << " tokens\n"
             << "  val   " << summary.val_tokens << " tokens\n";
 }
@@ -162,18 +237,24 @@ int run_prepare(const Arguments& arguments) {
     std::cout << "usage: knnformer prepare --input PATH [PATH...] --output FILE.h5 [options]\n"
                  "       knnformer prepare --import-bin train.bin [--import-bin-val val.bin] --vocab-size N "
                  "--output FILE.h5 [options]\n"
+                 "       knnformer prepare --synthetic copy|mqar --context T --output FILE.h5 [options]\n"
               << options;
     return 0;
   }
-  const bool text = flags.count("input") > 0, import = flags.count("import-bin") > 0;
-  require_usage(text != import, "give either --input (text) or --import-bin (token files), not both or neither");
+  const bool text = flags.count("input") > 0, import = flags.count("import-bin") > 0,
+             synthetic = flags.count("synthetic") > 0;
+  require_usage(text + import + synthetic == 1,
+                "give either --input (text), or --import-bin (token files), or --synthetic (a retrieval task): "
+                "exactly one");
   require_usage(import || !flags.count("import-bin-val"), "--import-bin-val needs --import-bin");
+  require_flags_of_source(flags, synthetic);
 
   const auto start = Clock::now();
   PrepareSummary summary;
   {
     ProgressLine progress;
-    summary = text ? prepare_text(flags, progress) : import_tokens(flags, progress);
+    summary = text ? prepare_text(flags, progress)
+                   : import ? import_tokens(flags, progress) : prepare_synthetic(flags, progress);
   }
   print_summary(flags["output"].as<std::string>(), summary,
                 std::chrono::duration<double>(Clock::now() - start).count());

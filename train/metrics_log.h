@@ -28,6 +28,10 @@ namespace knnformer {
 inline constexpr std::string_view kMetricsHeader =
     "step,tokens,train_loss,val_loss,lr,grad_norm,ms_per_step,tokens_per_s";
 
+// The first extra column of a run on data with answers to count (a loss
+// mask): the val accuracy at the evaluated steps (train/evaluation.h).
+inline constexpr std::string_view kValAccuracyColumn = "val_accuracy";
+
 struct MetricsRow {
   int64_t step = 0;
   int64_t tokens = 0;

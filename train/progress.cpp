@@ -47,11 +47,12 @@ void Progress::step(const StepResult& result, double tokens_per_s) {
   line_open_ = true;
 }
 
-void Progress::row(const MetricsRow& row) {
+void Progress::row(const MetricsRow& row, std::optional<double> val_accuracy) {
   if (terminal_ && !row.val_loss) return;
   clear_line();
   out_ << "step " << row.step << "/" << last_step_ << "  train_loss " << printed("%.4f", row.train_loss);
   if (row.val_loss) out_ << "  val_loss " << printed("%.4f", *row.val_loss);
+  if (val_accuracy) out_ << "  val_accuracy " << printed("%.4f", *val_accuracy);
   out_ << "  lr " << printed("%.2e", row.lr) << "  grad_norm " << printed("%.3f", row.grad_norm) << "  "
        << printed("%.0f", row.tokens_per_s) << " tok/s  " << timing(row.step) << "\n"
        << std::flush;

@@ -12,6 +12,7 @@
 // carriage returns, so logs stay readable.
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -25,7 +26,8 @@ class Progress {
   Progress(std::ostream& out, int64_t first_step, int64_t last_step, bool terminal);
 
   void step(const StepResult& result, double tokens_per_s);
-  void row(const MetricsRow& row);
+  // val_accuracy: the evaluation's accuracy on the answers, when the data has them.
+  void row(const MetricsRow& row, std::optional<double> val_accuracy = std::nullopt);
   // Ends the in-place line, if any.
   void finish();
 

@@ -34,7 +34,8 @@ Trainer::Trainer(const RunConfig& config, const std::shared_ptr<const TokenDatas
       optimizer_(make_optimizer(config, model_.parameters())),
       schedule_(config.schedule()),
       train_batches_(dataset, Split::train, {.rows = config.batch, .context = config.context, .seed = config.seed}),
-      eval_batches_(read_eval_batches(dataset, config.batch, config.context, config.eval_batches)) {}
+      eval_batches_(read_eval_batches(dataset, config.batch, config.context, config.eval_batches)),
+      measures_accuracy_(dataset->has_loss_mask()) {}
 
 double Trainer::micro_step(const Batch& batch, int64_t micro) {
   double loss_value = 0;
@@ -74,10 +75,10 @@ void Trainer::require_finite_step(double train_loss, double grad_norm) const {
               " and the gradient norm " + printed("%g", grad_norm) + ", before its update" + std::string(kDivergedRun));
 }
 
-double Trainer::evaluate() {
-  const double loss = mean_loss(model_, eval_batches_, arena_);
-  if (std::isfinite(loss)) return loss;
-  throw Error("step " + std::to_string(step_) + ": the val loss is " + printed("%g", loss) +
+Evaluation Trainer::evaluate() {
+  const Evaluation result = knnformer::evaluate(model_, eval_batches_, arena_, measures_accuracy_);
+  if (std::isfinite(result.loss)) return result;
+  throw Error("step " + std::to_string(step_) + ": the val loss is " + printed("%g", result.loss) +
               std::string(kDivergedRun));
 }
 

@@ -6,7 +6,7 @@
 //   Trainer trainer(config, dataset);
 //   while (trainer.step() < config.steps) {
 //     const StepResult result = trainer.train_step();
-//     if (...) const double val_loss = trainer.evaluate();
+//     if (...) const Evaluation val = trainer.evaluate();   // val.loss, val.accuracy
 //   }
 //
 // One step: grad-accum micro-batches of `batch` rows each run forward and
@@ -29,6 +29,7 @@
 #include "layers/gpt.h"
 #include "optim/optimizer.h"
 #include "train/checkpoint.h"
+#include "train/evaluation.h"
 #include "train/model_fidelity.h"
 #include "train/run_config.h"
 
@@ -52,9 +53,12 @@ class Trainer {
   StepResult train_step();
 
   // Mean loss over the config's eval-batches val batches: always the same
-  // windows (the val split walked in order), dropout off. Error, naming the
-  // step, when it is not finite: a diverged state is not logged or saved.
-  double evaluate();
+  // windows (the val split walked in order), dropout off; and the accuracy
+  // on their answers when the dataset has a loss mask (measures_accuracy()).
+  // Error, naming the step, when the loss is not finite: a diverged state is
+  // not logged or saved.
+  Evaluation evaluate();
+  bool measures_accuracy() const { return measures_accuracy_; }
 
   // The attention fidelity of every layer on the first of those val batches
   // (train/model_fidelity.h); training goes on as if it had not run.
@@ -80,6 +84,7 @@ class Trainer {
   LearningRateSchedule schedule_;
   BatchLoader train_batches_;
   std::vector<Batch> eval_batches_;
+  bool measures_accuracy_;
   Arena arena_;
   int64_t step_ = 0;
 };

@@ -23,15 +23,39 @@ struct RowTimer {
   int64_t steps = 0;
 };
 
-MetricsRow metrics_row(Trainer& trainer, const StepResult& result, const RowTimer& timer, bool evaluate) {
+MetricsRow metrics_row(const Trainer& trainer, const StepResult& result, const RowTimer& timer,
+                       const std::optional<Evaluation>& val) {
   return {.step = result.step,
           .tokens = trainer.tokens(),
           .train_loss = result.train_loss,
-          .val_loss = evaluate ? std::optional(trainer.evaluate()) : std::nullopt,
+          .val_loss = val ? std::optional(val->loss) : std::nullopt,
           .lr = result.lr,
           .grad_norm = result.grad_norm,
           .ms_per_step = 1000.0 * timer.seconds / static_cast<double>(timer.steps),
           .tokens_per_s = static_cast<double>(trainer.config().tokens_per_step() * timer.steps) / timer.seconds};
+}
+
+// The columns after the standard ones: val_accuracy when the data has
+// answers to count, then the fidelity figures when they are measured.
+std::vector<std::string> extra_columns(const Trainer& trainer) {
+  std::vector<std::string> columns;
+  if (trainer.measures_accuracy()) columns.push_back(std::string(kValAccuracyColumn));
+  if (trainer.config().fidelity_every > 0) {
+    const std::vector<std::string> fidelity = fidelity_columns(trainer.config().n_layer);
+    columns.insert(columns.end(), fidelity.begin(), fidelity.end());
+  }
+  return columns;
+}
+
+ExtraValues extra_cells(const Trainer& trainer, const std::optional<Evaluation>& val,
+                        const std::optional<ModelFidelity>& fidelity) {
+  ExtraValues cells;
+  if (trainer.measures_accuracy()) cells.push_back(val ? val->accuracy : std::nullopt);
+  if (trainer.config().fidelity_every > 0) {
+    const ExtraValues fidelity_values = fidelity_cells(fidelity, trainer.config().n_layer);
+    cells.insert(cells.end(), fidelity_values.begin(), fidelity_values.end());
+  }
+  return cells;
 }
 
 void save(const Trainer& trainer, const RunDirectory& run, RunOutcome& outcome) {
@@ -46,8 +70,7 @@ RunOutcome run_training(Trainer& trainer, const RunDirectory& run, Progress& pro
   const RunConfig& config = trainer.config();
   const StopSignal stop;
   const bool fidelity_logged = config.fidelity_every > 0;
-  MetricsLog metrics(run.metrics_file(),
-                     fidelity_logged ? fidelity_columns(config.n_layer) : std::vector<std::string>{});
+  MetricsLog metrics(run.metrics_file(), extra_columns(trainer));
   RowTimer timer;
   RunOutcome outcome;
   const int64_t first_step = trainer.step();
@@ -64,11 +87,12 @@ RunOutcome run_training(Trainer& trainer, const RunDirectory& run, Progress& pro
     const bool evaluate = last || s % config.eval_every == 0;
     const bool measure_fidelity = fidelity_logged && (last || s % config.fidelity_every == 0);
     if (evaluate || measure_fidelity || s % config.log_every == 0) {
-      const MetricsRow row = metrics_row(trainer, result, timer, evaluate);
+      const std::optional<Evaluation> val = evaluate ? std::optional(trainer.evaluate()) : std::nullopt;
+      const MetricsRow row = metrics_row(trainer, result, timer, val);
       const std::optional<ModelFidelity> fidelity =
           measure_fidelity ? std::optional(trainer.measure_fidelity()) : std::nullopt;
-      metrics.append(row, fidelity_logged ? fidelity_cells(fidelity, config.n_layer) : ExtraValues{});
-      progress.row(row);
+      metrics.append(row, extra_cells(trainer, val, fidelity));
+      progress.row(row, val ? val->accuracy : std::nullopt);
       timer = {};
     }
     if (last || s % config.checkpoint_every == 0) save(trainer, run, outcome);

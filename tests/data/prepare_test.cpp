@@ -1,5 +1,6 @@
-// prepare_text_dataset and import_bin_dataset: the byte round trip text →
-// HDF5 → text, nanoGPT's split point, folders, progress, and imports.
+// prepare_text_dataset, import_bin_dataset and prepare_synthetic_dataset: the
+// byte round trip text → HDF5 → text, nanoGPT's split point, folders,
+// progress, imports, and synthetic documents stored with their loss masks.
 #include <doctest/doctest.h>
 
 #include <fstream>
@@ -150,6 +151,73 @@ TEST_CASE("prepare: importing nanoGPT and llm.c files gives the same dataset, an
       doctest::Contains("train.bin: token 5"), Error);
   CHECK_FALSE(std::filesystem::exists(folder / "x.h5"));
   CHECK_FALSE(std::filesystem::exists(folder / "x.h5.tmp"));
+}
+
+// Every document of a split, read back as the generator's documents.
+std::vector<SyntheticDocument> stored_documents(const TokenDataset& dataset, Split split) {
+  const auto length = static_cast<size_t>(dataset.document_length());
+  std::vector<SyntheticDocument> documents(dataset.size(split) / length);
+  for (size_t index = 0; index < documents.size(); ++index) {
+    documents[index] = {.tokens = std::vector<int32_t>(length), .loss_mask = std::vector<uint8_t>(length)};
+    dataset.read(split, index * length, documents[index].tokens);
+    dataset.read_loss_mask(split, index * length, documents[index].loss_mask);
+  }
+  return documents;
+}
+
+TEST_CASE("prepare: synthetic documents are stored with their masks, and the same seed gives the same file") {
+  const TemporaryFolder folder;
+  const SyntheticTaskOptions task{.task = SyntheticTask::copy, .context = 31, .segment = 4, .symbols = 8, .seed = 1};
+  const PrepareSummary summary =
+      prepare_synthetic_dataset({.task = task, .train_documents = 10, .val_documents = 3, .path = folder / "a.h5"});
+  CHECK(summary.train_tokens == 320);
+  CHECK(summary.val_tokens == 96);
+  CHECK(summary.document_length == 32);
+  const TokenDataset dataset(folder / "a.h5");
+  CHECK(dataset.header().vocab_size == 25);
+  CHECK(dataset.header().tokenizer == "none");
+  CHECK(dataset.header().eot_token == -1);
+  CHECK(dataset.header().source == "synthetic copy T=31 segment=4 symbols=8 seed=1");
+  CHECK(dataset.document_length() == 32);
+  REQUIRE(dataset.has_loss_mask());
+  for (const Split split : kSplits) {
+    const std::vector<SyntheticDocument> documents = stored_documents(dataset, split);
+    for (size_t index = 0; index < documents.size(); ++index) {
+      const SyntheticDocument expected = synthetic_document(task, split, index);
+      CHECK(documents[index].tokens == expected.tokens);
+      CHECK(documents[index].loss_mask == expected.loss_mask);
+    }
+  }
+
+  prepare_synthetic_dataset({.task = task, .train_documents = 10, .val_documents = 3, .path = folder / "b.h5"});
+  SyntheticTaskOptions other_seed = task;
+  other_seed.seed = 2;
+  prepare_synthetic_dataset({.task = other_seed, .train_documents = 10, .val_documents = 3, .path = folder / "c.h5"});
+  CHECK(all_tokens(TokenDataset(folder / "b.h5")) == all_tokens(dataset));
+  CHECK(all_tokens(TokenDataset(folder / "c.h5")) != all_tokens(dataset));
+}
+
+TEST_CASE("prepare: the default train documents are 20000, fewer where they would hold more than 2^26 tokens") {
+  CHECK(default_train_documents(1023) == 20000);
+  CHECK(default_train_documents(3354) == 20000);
+  CHECK(default_train_documents(4095) == 16384);
+  CHECK(default_train_documents(16384) == 4095);
+  CHECK(default_train_documents(int64_t{1} << 30) == 1);
+}
+
+TEST_CASE("prepare: bad synthetic options fail before any output exists, naming the flag") {
+  const TemporaryFolder folder;
+  const auto path = folder / "s.h5";
+  const SyntheticTaskOptions mqar{.task = SyntheticTask::mqar, .context = 64, .pairs = 4};
+  CHECK_THROWS_WITH_AS(prepare_synthetic_dataset({.task = mqar, .train_documents = 0, .path = path}),
+                       "--documents 0: must be at least 1", Error);
+  CHECK_THROWS_WITH_AS(prepare_synthetic_dataset({.task = mqar, .val_documents = -2, .path = path}),
+                       "--val-documents -2: must be at least 1", Error);
+  SyntheticTaskOptions crowded = mqar;
+  crowded.pairs = 17;
+  CHECK_THROWS_WITH_AS(prepare_synthetic_dataset({.task = crowded, .path = path}),
+                       doctest::Contains("--pairs 17 do not fit --context 64"), Error);
+  CHECK(std::filesystem::is_empty(folder.path()));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // TokenDatasetWriter and TokenDataset: storage types, splits, the temporary
 // file, refusal to overwrite, the reader's checks of format and version, of
-// the tokenizer it names, of stored chunks, and of ids outside the vocabulary.
+// the tokenizer it names, of stored chunks, and of ids outside the vocabulary;
+// fixed-length documents and their loss masks, written and checked.
 #include <doctest/doctest.h>
 
 #include <numeric>
@@ -44,6 +45,9 @@ struct RawDataset {
   std::optional<int64_t> max_token_id{};
   std::vector<uint16_t> train = std::vector<uint16_t>(10, 7);
   std::optional<std::vector<uint16_t>> val = std::vector<uint16_t>(10, 7);
+  std::optional<int64_t> document_length{};
+  std::optional<std::vector<uint8_t>> train_mask{};
+  std::optional<std::vector<uint8_t>> val_mask{};
 };
 
 void write_split(hid_t file, const std::string& group_name, const std::vector<uint16_t>& tokens) {
@@ -53,6 +57,15 @@ void write_split(hid_t file, const std::string& group_name, const std::vector<ui
   const DatasetHandle dataset(
       H5Dcreate2(group.get(), "tokens", H5T_STD_U16LE, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "dataset");
   check_hdf5(H5Dwrite(dataset.get(), H5T_NATIVE_UINT16, H5S_ALL, H5S_ALL, H5P_DEFAULT, tokens.data()), "write");
+}
+
+void write_loss_mask(hid_t file, Split split, const std::vector<uint8_t>& mask) {
+  const hsize_t length = mask.size();
+  const DataspaceHandle space(H5Screate_simple(1, &length, nullptr), "space");
+  const DatasetHandle dataset(H5Dcreate2(file, loss_mask_path(split).c_str(), H5T_STD_U8LE, space.get(), H5P_DEFAULT,
+                                         H5P_DEFAULT, H5P_DEFAULT),
+                              "dataset");
+  check_hdf5(H5Dwrite(dataset.get(), H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, mask.data()), "write");
 }
 
 void write_raw_dataset(const std::filesystem::path& path, const RawDataset& raw) {
@@ -65,8 +78,11 @@ void write_raw_dataset(const std::filesystem::path& path, const RawDataset& raw)
   write_int_attribute(file.get(), "eot_token", raw.eot_token);
   write_string_attribute(file.get(), "source", "test");
   if (raw.max_token_id) write_int_attribute(file.get(), "max_token_id", *raw.max_token_id);
+  if (raw.document_length) write_int_attribute(file.get(), "document_length", *raw.document_length);
   write_split(file.get(), "/train", raw.train);
   if (raw.val) write_split(file.get(), "/val", *raw.val);
+  if (raw.train_mask) write_loss_mask(file.get(), Split::train, *raw.train_mask);
+  if (raw.val_mask) write_loss_mask(file.get(), Split::val, *raw.val_mask);
 }
 
 void write_raw_dataset(const std::filesystem::path& path, const std::string& format, int64_t version,
@@ -278,6 +294,125 @@ TEST_CASE("TokenDataset: a split whose length asks for chunks the file does not 
   }
   CHECK_THROWS_WITH_AS(TokenDataset{path},
                        doctest::Contains("short.h5: /train/tokens: 55 tokens need 6 chunks, the file stores 3"), Error);
+}
+
+TEST_CASE("TokenDataset: documents and their loss masks are written in step and read back, across flushes") {
+  const TemporaryFolder folder;
+  const auto path = folder / "masked.h5";
+  // More than the writer buffers before a write (1M tokens), in uneven pieces.
+  std::vector<int32_t> train(1'100'000), val(40);
+  std::vector<uint8_t> train_mask(train.size()), val_mask(val.size());
+  for (size_t i = 0; i < train.size(); ++i) {
+    train[i] = static_cast<int32_t>(i % 65536);
+    train_mask[i] = i % 3 == 0;
+  }
+  for (size_t i = 0; i < val.size(); ++i) val_mask[i] = i % 4 == 1;
+  TokenDatasetHeader header = header_with_vocab(65536);
+  header.document_length = 4;
+  {
+    TokenDatasetWriter writer(path, header, {.chunk_tokens = 4096, .loss_mask = true});
+    writer.append(Split::train, std::span(train).first(1001), std::span(train_mask).first(1001));
+    writer.append(Split::val, val, val_mask);
+    writer.append(Split::train, std::span(train).subspan(1001), std::span(train_mask).subspan(1001));
+    writer.commit();
+  }
+  const TokenDataset dataset(path);
+  CHECK(dataset.document_length() == 4);
+  CHECK(dataset.has_loss_mask());
+  CHECK(read_all(dataset, Split::train) == train);
+  std::vector<uint8_t> mask(train.size());
+  dataset.read_loss_mask(Split::train, 0, mask);
+  CHECK(mask == train_mask);
+  std::vector<uint8_t> val_slice(6);
+  dataset.read_loss_mask(Split::val, 32, val_slice);
+  CHECK(val_slice == std::vector<uint8_t>{0, 1, 0, 0, 0, 1});
+  CHECK_THROWS_WITH_AS(dataset.read_loss_mask(Split::val, 36, val_slice),
+                       doctest::Contains("masked.h5: /val/loss_mask: read of 6 loss mask values at 36 runs past "
+                                         "the end"),
+                       Error);
+}
+
+TEST_CASE("TokenDataset: a file without documents has document_length 0 and no loss mask") {
+  const TemporaryFolder folder;
+  const auto path = folder / "plain.h5";
+  {
+    TokenDatasetWriter writer(path, header_with_vocab(257));
+    writer.append(Split::train, std::vector<int32_t>{1, 2, 3});
+    writer.append(Split::val, std::vector<int32_t>{4});
+    writer.commit();
+  }
+  const TokenDataset dataset(path);
+  CHECK(dataset.document_length() == 0);
+  CHECK_FALSE(dataset.has_loss_mask());
+  std::vector<uint8_t> mask(1);
+  CHECK_THROWS_WITH_AS(dataset.read_loss_mask(Split::val, 0, mask), doctest::Contains("plain.h5: has no loss mask"),
+                       Error);
+}
+
+TEST_CASE("TokenDatasetWriter: refuses masks of another length or with values other than 0 and 1, tokens "
+          "without their mask, and splits of partial documents, leaving no file") {
+  const TemporaryFolder folder;
+  const auto path = folder / "refused.h5";
+  TokenDatasetHeader header = header_with_vocab(257);
+  CHECK_THROWS_WITH_AS(TokenDatasetWriter(path, header, {.loss_mask = true}),
+                       doctest::Contains("refused.h5: loss masks need a document_length"), Error);
+  header.document_length = 3;
+  const std::vector<int32_t> tokens = {1, 2, 3};
+  {
+    TokenDatasetWriter writer(path, header, {.loss_mask = true});
+    CHECK_THROWS_WITH_AS(writer.append(Split::train, tokens, std::vector<uint8_t>{0, 1}),
+                         doctest::Contains("refused.h5: 2 loss mask values for 3 tokens (expected one per token)"),
+                         Error);
+    CHECK_THROWS_WITH_AS(writer.append(Split::train, tokens, std::vector<uint8_t>{0, 2, 1}),
+                         doctest::Contains("refused.h5: loss mask value 2 is not 0 or 1"), Error);
+    CHECK_THROWS_WITH_AS(writer.append(Split::train, tokens),
+                         doctest::Contains("refused.h5: this file stores a loss mask with every token"), Error);
+    writer.append(Split::train, tokens, std::vector<uint8_t>{0, 0, 1});
+    writer.append(Split::val, std::vector<int32_t>{1, 2, 3, 4}, std::vector<uint8_t>{0, 0, 1, 1});
+    CHECK_THROWS_WITH_AS(writer.commit(),
+                         doctest::Contains("refused.h5: the val split holds 4 tokens, not a whole number of documents "
+                                           "of 3"),
+                         Error);
+  }
+  {
+    TokenDatasetWriter writer(path, header);  // documents without masks
+    CHECK_THROWS_WITH_AS(writer.append(Split::train, tokens, std::vector<uint8_t>{0, 0, 1}),
+                         doctest::Contains("refused.h5: a loss mask was given, but the file was not opened for loss "
+                                           "masks"),
+                         Error);
+  }
+  CHECK(std::filesystem::is_empty(folder.path()));
+}
+
+TEST_CASE("TokenDataset: a bad document_length or loss mask is refused at open, naming the file and the problem") {
+  const TemporaryFolder folder;
+  const auto open = [&](const std::string& name, const RawDataset& raw) {
+    write_raw_dataset(folder / name, raw);
+    return TokenDataset(folder / name);
+  };
+  const std::vector<uint8_t> good_mask = {0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
+  CHECK(open("good.h5", {.document_length = 5, .train_mask = good_mask, .val_mask = good_mask}).has_loss_mask());
+  CHECK(open("unmasked.h5", {.document_length = 10}).document_length() == 10);
+
+  CHECK_THROWS_WITH_AS(open("zero.h5", {.document_length = 0}),
+                       doctest::Contains("zero.h5: document_length 0 must be at least 1"), Error);
+  CHECK_THROWS_WITH_AS(open("partial.h5", {.document_length = 4}),
+                       doctest::Contains("partial.h5: /train/tokens: 10 tokens are not a whole number of documents of "
+                                         "document_length 4"),
+                       Error);
+  std::vector<uint8_t> damaged = good_mask;
+  damaged[7] = 2;
+  CHECK_THROWS_WITH_AS(open("value.h5", {.document_length = 5, .train_mask = good_mask, .val_mask = damaged}),
+                       doctest::Contains("value.h5: /val/loss_mask: value 2 at position 7 is not 0 or 1"), Error);
+  CHECK_THROWS_WITH_AS(open("short.h5", {.document_length = 5, .train_mask = std::vector<uint8_t>(9),
+                                         .val_mask = good_mask}),
+                       doctest::Contains("short.h5: /train/loss_mask: 9 values for 10 tokens (expected one per token)"),
+                       Error);
+  CHECK_THROWS_WITH_AS(open("one_split.h5", {.document_length = 5, .train_mask = good_mask}),
+                       doctest::Contains("one_split.h5: missing /val/loss_mask (the other split has a loss mask)"),
+                       Error);
+  CHECK_THROWS_WITH_AS(open("no_length.h5", {.train_mask = good_mask, .val_mask = good_mask}),
+                       doctest::Contains("no_length.h5: has loss masks but no document_length attribute"), Error);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <memory>
 
+#include "data/prepare.h"
 #include "train/run_directory.h"
 #include "train/saved_model.h"
 #include "train/trainer.h"
@@ -37,15 +38,15 @@ TEST_CASE("trainer: a tiny model's loss falls, and evaluation is repeatable") {
   const TemporaryFolder folder;
   const auto dataset = std::make_shared<const TokenDataset>(knnformer::testing::write_tiny_dataset(folder.path()));
   Trainer trainer(tiny_config(dataset->path(), folder.path() / "run"), dataset);
-  const double before = trainer.evaluate();
+  const double before = trainer.evaluate().loss;
   CHECK(before == doctest::Approx(std::log(257.0)).epsilon(0.05));
   const std::vector<StepResult> results = run_steps(trainer, 12);
   CHECK(results.back().step == 12);
   CHECK(trainer.tokens() == 12 * 2 * 4 * 16);
   CHECK(results.back().train_loss < results.front().train_loss - 1.0);
-  const double after = trainer.evaluate();
+  const double after = trainer.evaluate().loss;
   CHECK(after < before - 1.0);
-  CHECK(trainer.evaluate() == after);
+  CHECK(trainer.evaluate().loss == after);
 }
 
 TEST_CASE("trainer: restoring a checkpoint continues bit for bit") {
@@ -68,7 +69,7 @@ TEST_CASE("trainer: restoring a checkpoint continues bit for bit") {
   resumed.restore(CheckpointReader(checkpoint));
   CHECK(resumed.step() == 5);
   check_same(run_steps(resumed, 5), rest);
-  CHECK(resumed.evaluate() == straight.evaluate());
+  CHECK(resumed.evaluate().loss == straight.evaluate().loss);
 }
 
 TEST_CASE("checkpoint: info round-trips; a model of another shape cannot load it") {
@@ -188,9 +189,43 @@ TEST_CASE("trainer: measuring attention fidelity between steps changes no step, 
     measured.push_back(probed.measure_fidelity());
   }
   check_same(run_steps(plain, 6), probed_results);
-  CHECK(plain.evaluate() == probed.evaluate());
+  CHECK(plain.evaluate().loss == probed.evaluate().loss);
   CHECK(probed.measure_fidelity().layers[1].output_error == measured.back().layers[1].output_error);
   CHECK(measured.front().layers[0].output_error != measured.back().layers[0].output_error);  // the weights moved
   for (size_t p = 0; p < plain.model().parameters().size(); ++p)
     CHECK(plain.model().parameters()[p].tensor.to_vector() == probed.model().parameters()[p].tensor.to_vector());
+}
+
+TEST_CASE("trainer: exact attention learns the long-range copy task to every answer (T = 64, a learning test)") {
+  // The answers are the second copy of an 8-token segment at the end of each
+  // 65-token document: predicting them needs attention 56 positions back.
+  const TemporaryFolder folder;
+  const std::filesystem::path data = folder.path() / "copy.h5";
+  prepare_synthetic_dataset({.task = {.task = SyntheticTask::copy, .context = 64, .segment = 8, .symbols = 16},
+                             .train_documents = 2000,
+                             .val_documents = 64,
+                             .path = data});
+  const auto dataset = std::make_shared<const TokenDataset>(data);
+  RunConfig config = tiny_config(data, folder.path() / "run");
+  config.n_layer = 2;
+  config.n_embd = 64;
+  config.context = 64;
+  config.positions = PositionEncoding::rope;
+  config.dropout = 0;
+  config.batch = 16;
+  config.grad_accum = 1;
+  config.lr = 3e-3;
+  config.min_lr = 3e-4;
+  config.warmup = 20;
+  config.steps = 200;
+  config.eval_batches = 4;
+  Trainer trainer(config, dataset);
+  REQUIRE(trainer.measures_accuracy());
+  const Evaluation untrained = trainer.evaluate();
+  CHECK(*untrained.accuracy < 0.2);  // 16 symbols: chance is 1/16
+  run_steps(trainer, config.steps);
+  const Evaluation trained = trainer.evaluate();
+  MESSAGE("copy task, T = 64: val accuracy ", *untrained.accuracy, " -> ", *trained.accuracy);
+  CHECK(*trained.accuracy == 1.0);
+  CHECK(trained.loss < 0.05);
 }
