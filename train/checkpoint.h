@@ -52,6 +52,8 @@ struct CheckpointInfo {
   int64_t optimizer_steps = 0;  // the optimizer's own count (AdamW's bias correction)
   uint64_t loader_seed = 0;     // the batch loader's whole state is (seed, step)
   int64_t loader_step = 0;      // the next batch it draws
+  int64_t training_ms = 0;      // training time up to this step, summed over resumes (evaluations and
+                                // checkpoints excluded); 0 in checkpoints written before it was kept
   int64_t vocab_size = 0;
   std::string data;             // the dataset the run trains on
   std::string config;           // the effective config, INI text

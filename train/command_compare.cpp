@@ -1,17 +1,18 @@
 // `knnformer compare RUN_DIR [RUN_DIR...] [--plot FILE.png|FILE.svg] [--by step|tokens|time]`:
 // how runs that differ in their attention compare — a table of their val
-// losses and speeds against the first run, and a plot of their loss curves.
+// losses and speeds against the first run (and, on data with answers, one of
+// their val accuracy and the time they took to reach it), and a plot of their
+// curves.
 //
 //   knnformer compare runs/exact runs/knn runs/gumbel --plot runs.png
 //
 // Runs are compared on the range all of them cover (see compare_alignment.h).
 // The plot is drawn by gnuplot from a data file kept next to it (runs.dat).
 // Bad options and an unwritable plot path are reported before anything is
-// read; the table is printed before the plot is drawn, so it is there even
-// when gnuplot is missing.
+// read; the tables are printed before the plot is drawn, so they are there
+// even when gnuplot is missing.
 #include <unistd.h>
 
-#include <cstdio>
 #include <iostream>
 #include <optional>
 
@@ -44,7 +45,7 @@ po::options_description compare_options() {
   po::options_description options("compare");
   options.add_options()
       ("plot", po::value<std::string>()->value_name("FILE"),
-       "draw the loss curves into FILE.png or FILE.svg (with gnuplot), their points into FILE.dat")
+       "draw the loss (and accuracy) curves into FILE.png or FILE.svg (with gnuplot), their points into FILE.dat")
       ("by", po::value<std::string>()->default_value("step")->value_name("AXIS"),
        "align the runs by step, tokens or time (wall-clock training time)")
       ("help", "this text");
@@ -53,7 +54,8 @@ po::options_description compare_options() {
 
 void print_usage(const po::options_description& options) {
   std::cout << "usage: knnformer compare RUN_DIR [RUN_DIR...] [--plot FILE.png|FILE.svg] [--by step|tokens|time]\n"
-               "Compares runs against the first: val loss, perplexity, gap in %, median ms/step, speed ratio.\n"
+               "Compares runs against the first: val loss, perplexity, gap in %, median ms/step, speed ratio;\n"
+               "on data with answers, val accuracy and the training time to 50% and 90%.\n"
                "--plot draws with gnuplot (Debian: apt-get install gnuplot-nox).\n"
             << options;
 }
@@ -124,14 +126,6 @@ void warn_about_inputs(const std::vector<ComparedRun>& runs) {
   if (!models.empty()) warn("the runs' models differ (" + models + "): their gaps are not the attention's alone");
 }
 
-// "0.15 s" or "12.5 min".
-std::string duration_text(double seconds) {
-  char text[32];
-  if (seconds < 100) std::snprintf(text, sizeof text, "%.2f s", seconds);
-  else std::snprintf(text, sizeof text, "%.1f min", seconds / 60);
-  return text;
-}
-
 std::string range_line(const Alignment& aligned) {
   const auto limit = std::to_string(static_cast<int64_t>(aligned.limit));
   switch (aligned.axis) {
@@ -155,17 +149,18 @@ int run_compare(const Arguments& arguments) {
   std::vector<Curve> curves;
   std::vector<std::string> names;
   for (const ComparedRun& run : runs) {
-    curves.push_back(curve_of(run.rows));
+    curves.push_back(curve_of(run));
     names.push_back(run.name);
   }
   const Alignment aligned = align_curves(curves, request->axis);
   const std::vector<RunSummary> summaries = summarize_runs(runs, aligned);
   std::cout << range_line(aligned) << "\n\n" << format_compare_table(summaries);
+  if (const std::string accuracy = format_accuracy_table(summaries); !accuracy.empty()) std::cout << "\n" << accuracy;
   if (const std::string figures = format_figures_table(summaries); !figures.empty()) std::cout << "\n" << figures;
-  std::cout.flush();  // the table stands even when the plot fails
+  std::cout.flush();  // the tables stand even when the plot fails
 
   if (request->plot) {
-    draw_loss_plot(*request->plot, names, aligned);
+    draw_compare_plot(*request->plot, names, aligned);
     std::cout << "\nplot: " << request->plot->string() << " (its points: " << plot_data_path(*request->plot).string()
               << ")\n";
   }

@@ -24,6 +24,7 @@
 #include "train/commands.h"
 #include "train/memory_estimate.h"
 #include "train/metrics_log.h"
+#include "train/number_text.h"
 #include "train/progress.h"
 #include "train/run_config.h"
 #include "train/run_directory.h"
@@ -123,6 +124,11 @@ int train(Trainer& trainer, const RunDirectory& run) {
     std::cout << "stopped by signal " << outcome.stop_signal << " at step " << outcome.step;
     if (!outcome.last_checkpoint.empty()) std::cout << "; checkpoint " << outcome.last_checkpoint.string();
     std::cout << "\nresume with: knnformer train --resume " << run.root().string() << "\n";
+  } else if (outcome.out_of_time) {
+    std::cout << "done: its time limit (" << printed("%g", config.time_limit) << " s of training) reached at step "
+              << outcome.step;
+    if (!outcome.last_checkpoint.empty()) std::cout << ", checkpoint " << outcome.last_checkpoint.string();
+    std::cout << "\n";
   } else {
     std::cout << "done: step " << outcome.step << ", checkpoint " << outcome.last_checkpoint.string() << "\n";
   }
@@ -256,6 +262,12 @@ int resume_run(const TrainRequest& request) {
   if (trainer.step() >= config.steps) {
     std::cout << request.resume << ": already at step " << trainer.step() << " of " << config.steps
               << "; nothing to do (--steps N trains further)\n";
+    return 0;
+  }
+  if (config.time_limit > 0 && trainer.training_seconds() >= config.time_limit) {
+    std::cout << request.resume << ": its " << printed("%.0f", trainer.training_seconds())
+              << " s of training already reach its time limit of " << printed("%g", config.time_limit)
+              << " s; nothing to do (--time-limit S trains further)\n";
     return 0;
   }
   if (step > 0) std::cout << "resuming " << request.resume << " from step " << step << " (" << trainer.tokens()

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "train/metrics_log.h"
 
 namespace knnformer {
 
@@ -33,12 +34,13 @@ double shortest_time(const std::vector<Curve>& curves) {
 
 }  // namespace
 
-
-Curve curve_of(const std::vector<MetricsRow>& rows) {
+Curve curve_of(const ComparedRun& run) {
+  const std::vector<std::optional<double>> val_accuracy = run.extra_column(kValAccuracyColumn);
   Curve curve;
   int64_t previous_step = 0;
   double seconds = 0;
-  for (const MetricsRow& row : rows) {
+  for (size_t i = 0; i < run.rows.size(); ++i) {
+    const MetricsRow& row = run.rows[i];
     seconds += row.ms_per_step / 1000.0 * static_cast<double>(row.step - previous_step);
     previous_step = row.step;
     curve.push_back({.step = row.step,
@@ -46,6 +48,7 @@ Curve curve_of(const std::vector<MetricsRow>& rows) {
                      .seconds = seconds,
                      .train_loss = row.train_loss,
                      .val_loss = row.val_loss,
+                     .val_accuracy = val_accuracy[i],
                      .ms_per_step = row.ms_per_step,
                      .tokens_per_s = row.tokens_per_s});
   }

@@ -3,7 +3,7 @@
 // wall-clock training time up to each, cut to the range all runs cover.
 //
 //   std::vector<Curve> curves;
-//   for (const ComparedRun& run : runs) curves.push_back(curve_of(run.rows));
+//   for (const ComparedRun& run : runs) curves.push_back(curve_of(run));
 //   const Alignment aligned = align_curves(curves, CompareAxis::tokens);
 //   aligned.limit       // the end of the common range: 614400 (tokens)
 //   aligned.curves[r]   // run r's points up to there
@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "core/enum_names.h"
-#include "train/metrics_log.h"
+#include "train/compare_run.h"
 
 namespace knnformer {
 
@@ -38,14 +38,17 @@ struct CurvePoint {
   double seconds = 0;  // training time up to this step (evaluations and checkpoints excluded)
   double train_loss = 0;
   std::optional<double> val_loss;
+  std::optional<double> val_accuracy;  // a fraction, on data with answers to count, where evaluated
   double ms_per_step = 0;
   double tokens_per_s = 0;
 };
 using Curve = std::vector<CurvePoint>;
 
-// A row's ms_per_step is the mean over the steps since the previous row, so
-// the time up to a row adds ms_per_step times those steps.
-Curve curve_of(const std::vector<MetricsRow>& rows);
+// One point per row of the run, its val accuracy read from the run's
+// val_accuracy column when it logs one. A row's ms_per_step is the mean over
+// the steps since the previous row, so the time up to a row adds ms_per_step
+// times those steps.
+Curve curve_of(const ComparedRun& run);
 
 double position(const CurvePoint& point, CompareAxis axis);
 

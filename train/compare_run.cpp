@@ -26,6 +26,15 @@ std::string folder_name(const std::filesystem::path& directory) {
 
 }  // namespace
 
+std::vector<std::optional<double>> ComparedRun::extra_column(std::string_view column) const {
+  std::vector<std::optional<double>> values(rows.size());
+  const auto found = std::find(extra_columns.begin(), extra_columns.end(), column);
+  if (found == extra_columns.end()) return values;
+  const auto c = static_cast<size_t>(found - extra_columns.begin());
+  for (size_t i = 0; i < rows.size(); ++i) values[i] = extra[i][c];
+  return values;
+}
+
 ComparedRun load_compared_run(const std::filesystem::path& directory) {
   const RunDirectory run(directory);
   require_run_directory(run);

@@ -4,6 +4,7 @@
 #include <cassert>
 
 #include "layers/attention/attention_options.h"
+#include "train/metrics_log.h"
 
 namespace knnformer {
 
@@ -26,10 +27,12 @@ std::optional<double> gap_percent(std::optional<double> value, std::optional<dou
   return 100.0 * (*value - *reference) / *reference;
 }
 
-// The mean of each extra column over the run's rows up to the last step compared.
+// The mean of each extra column but the val accuracy over the run's rows up
+// to the last step compared.
 std::vector<FigureMean> figure_means(const ComparedRun& run, int64_t last_step) {
   std::vector<FigureMean> figures;
   for (size_t c = 0; c < run.extra_columns.size(); ++c) {
+    if (run.extra_columns[c] == kValAccuracyColumn) continue;
     double sum = 0;
     int64_t count = 0;
     for (size_t i = 0; i < run.rows.size() && run.rows[i].step <= last_step; ++i)
@@ -42,7 +45,41 @@ std::vector<FigureMean> figure_means(const ComparedRun& run, int64_t last_step) 
   return figures;
 }
 
-// The figures of one run on its aligned curve; the gaps and ratio come later.
+std::optional<AccuracyReached> first_reaching(const Curve& curve, double threshold) {
+  const auto reached = std::find_if(curve.begin(), curve.end(), [&](const CurvePoint& point) {
+    return point.val_accuracy && *point.val_accuracy >= threshold;
+  });
+  if (reached == curve.end()) return std::nullopt;
+  return AccuracyReached{.step = reached->step, .seconds = reached->seconds};
+}
+
+// None when the curve holds no val accuracy.
+std::optional<AccuracySummary> summarize_accuracy(const Curve& curve) {
+  const CurvePoint* best = nullptr;
+  const CurvePoint* last = nullptr;
+  for (const CurvePoint& point : curve) {
+    if (!point.val_accuracy) continue;
+    last = &point;
+    if (!best || *point.val_accuracy > *best->val_accuracy) best = &point;
+  }
+  if (!last) return std::nullopt;
+  return AccuracySummary{.final_accuracy = *last->val_accuracy,
+                         .best_accuracy = *best->val_accuracy,
+                         .best_step = best->step,
+                         .reached_50_percent = first_reaching(curve, 0.5),
+                         .reached_90_percent = first_reaching(curve, 0.9),
+                         .time_to_90_percent_ratio = std::nullopt};  // against the first run: later
+}
+
+// This run's training time to a threshold over the reference's; none unless
+// both reached it in time that was logged (a hand-written ms_per_step may be 0).
+std::optional<double> time_ratio(const std::optional<AccuracyReached>& reached,
+                                 const std::optional<AccuracyReached>& reference) {
+  if (!reached || !reference || reference->seconds <= 0) return std::nullopt;
+  return reached->seconds / reference->seconds;
+}
+
+// The figures of one run on its aligned curve; the gaps and ratios come later.
 RunSummary summarize_curve(const ComparedRun& run, const Curve& curve) {
   RunSummary summary;
   summary.name = run.name;
@@ -62,6 +99,7 @@ RunSummary summarize_curve(const ComparedRun& run, const Curve& curve) {
   summary.median_ms_per_step = median(std::move(ms_per_step));
   summary.median_tokens_per_s = median(std::move(tokens_per_s));
   summary.figures = figure_means(run, summary.steps);
+  summary.accuracy = summarize_accuracy(curve);
   return summary;
 }
 
@@ -87,6 +125,9 @@ std::vector<RunSummary> summarize_runs(const std::vector<ComparedRun>& runs, con
     summary.final_gap_percent = gap_percent(summary.final_val, first.final_val);
     summary.best_gap_percent = gap_percent(summary.best_val, first.best_val);
     summary.speed_ratio = first.median_ms_per_step / summary.median_ms_per_step;
+    if (summary.accuracy && first.accuracy)
+      summary.accuracy->time_to_90_percent_ratio =
+          time_ratio(summary.accuracy->reached_90_percent, first.accuracy->reached_90_percent);
   }
   return summaries;
 }

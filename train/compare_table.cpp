@@ -27,7 +27,7 @@ struct Column {
   std::function<std::string(const RunSummary&)> cell;
 };
 
-const std::vector<Column>& columns() {
+const std::vector<Column>& loss_columns() {
   static const std::vector<Column> all = {
       {"run", false, [](const RunSummary& s) { return s.name; }},
       {"attention", false, [](const RunSummary& s) { return s.attention.mode; }},
@@ -46,6 +46,40 @@ const std::vector<Column>& columns() {
       {"ms/step", true, [](const RunSummary& s) { return printed("%.1f", s.median_ms_per_step); }},
       {"tokens/s", true, [](const RunSummary& s) { return printed("%.0f", s.median_tokens_per_s); }},
       {"speed", true, [](const RunSummary& s) { return printed("%.2fx", s.speed_ratio); }},
+  };
+  return all;
+}
+
+// "93.8%" for a fraction of 0.9375.
+std::string percent(double fraction) { return printed("%.1f%%", 100 * fraction); }
+
+std::string step_reached(const std::optional<AccuracyReached>& reached) {
+  return reached ? std::to_string(reached->step) : "-";
+}
+
+std::string time_reached(const std::optional<AccuracyReached>& reached) {
+  return reached ? duration_text(reached->seconds) : "-";
+}
+
+// A cell of the run's accuracy figures; "-" for a run without them.
+template <typename Cell>
+std::function<std::string(const RunSummary&)> accuracy_cell(Cell cell) {
+  return [cell](const RunSummary& s) { return s.accuracy ? cell(*s.accuracy) : std::string("-"); };
+}
+
+const std::vector<Column>& accuracy_columns() {
+  using A = AccuracySummary;
+  static const std::vector<Column> all = {
+      {"run", false, [](const RunSummary& s) { return s.name; }},
+      {"final acc", true, accuracy_cell([](const A& a) { return percent(a.final_accuracy); })},
+      {"best acc", true, accuracy_cell([](const A& a) { return percent(a.best_accuracy); })},
+      {"best at", true, accuracy_cell([](const A& a) { return std::to_string(a.best_step); })},
+      {"steps to 50%", true, accuracy_cell([](const A& a) { return step_reached(a.reached_50_percent); })},
+      {"time to 50%", true, accuracy_cell([](const A& a) { return time_reached(a.reached_50_percent); })},
+      {"steps to 90%", true, accuracy_cell([](const A& a) { return step_reached(a.reached_90_percent); })},
+      {"time to 90%", true, accuracy_cell([](const A& a) { return time_reached(a.reached_90_percent); })},
+      {"time to 90% vs first", true,
+       accuracy_cell([](const A& a) { return printed_or_dash("%.2fx", a.time_to_90_percent_ratio); })},
   };
   return all;
 }
@@ -98,20 +132,37 @@ std::string figure_cell(const RunSummary& summary, const std::string& name) {
   return "-";
 }
 
-}  // namespace
-
-std::string format_compare_table(const std::vector<RunSummary>& summaries) {
+// A header line of the columns' names, then one line per run.
+std::string runs_table(const std::vector<Column>& columns, const std::vector<RunSummary>& summaries) {
   std::vector<Cells> lines(1);
   std::vector<bool> right_aligned;
-  for (const Column& column : columns()) {
+  for (const Column& column : columns) {
     lines.front().push_back(column.header);
     right_aligned.push_back(column.is_number);
   }
   for (const RunSummary& summary : summaries) {
     Cells& cells = lines.emplace_back();
-    for (const Column& column : columns()) cells.push_back(column.cell(summary));
+    for (const Column& column : columns) cells.push_back(column.cell(summary));
   }
   return aligned_table(lines, right_aligned);
+}
+
+}  // namespace
+
+std::string duration_text(double seconds) {
+  if (seconds < 100) return printed("%.2f s", seconds);
+  return printed("%.1f min", seconds / 60);
+}
+
+std::string format_compare_table(const std::vector<RunSummary>& summaries) {
+  return runs_table(loss_columns(), summaries);
+}
+
+std::string format_accuracy_table(const std::vector<RunSummary>& summaries) {
+  const bool any_accuracy =
+      std::any_of(summaries.begin(), summaries.end(), [](const RunSummary& s) { return s.accuracy.has_value(); });
+  if (!any_accuracy) return "";
+  return runs_table(accuracy_columns(), summaries);
 }
 
 std::string format_figures_table(const std::vector<RunSummary>& summaries) {

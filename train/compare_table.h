@@ -21,6 +21,22 @@ namespace knnformer {
 
 std::string format_compare_table(const std::vector<RunSummary>& summaries);
 
+// The val accuracy of runs on data with answers, which are compared by the
+// time they take to get the answers right: final and best (and the step of
+// the best), in % with 1 decimal; the step and training time (as
+// duration_text writes it) at which it first reached 50% and 90%; and the
+// time to 90% over the first run's ("0.10x": in a tenth of its time). "-"
+// where a run has no val accuracy or did not reach a threshold. Empty when no
+// run has a val accuracy.
+//
+//   run    final acc  best acc  best at  steps to 50%  time to 50%  steps to 90%  time to 90%  time to 90% vs first
+//   exact      93.8%     93.8%      400           200       3.00 s           400      10.00 s                 1.00x
+//   knn        87.5%     95.0%      300           100       0.50 s           200       1.00 s                 0.10x
+std::string format_accuracy_table(const std::vector<RunSummary>& summaries);
+
+// A training time as compare prints it: "0.15 s" below 100 s, "12.5 min" from there on.
+std::string duration_text(double seconds);
+
 // The metrics columns beyond the standard ones (attention fidelity, say):
 // one line per column, one column per run, each a mean with 4 significant
 // digits, "-" where a run has no value. Empty when no run has such a column.

@@ -35,7 +35,7 @@ std::optional<double> loss_ceiling(const Alignment& aligned) {
 
 fs::path plot_data_path(const fs::path& image) { return fs::path(image).replace_extension(".dat"); }
 
-void draw_loss_plot(const fs::path& image, const std::vector<std::string>& names, const Alignment& aligned) {
+void draw_compare_plot(const fs::path& image, const std::vector<std::string>& names, const Alignment& aligned) {
   const fs::path gnuplot = find_gnuplot();
   write_file_atomically(plot_data_path(image), plot_data_text(names, aligned));
   const PlotRequest request{.image = fs::path(image) += ".tmp",

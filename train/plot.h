@@ -1,8 +1,9 @@
 #pragma once
-// The plot of `knnformer compare`: the aligned runs' train and val loss,
-// drawn by gnuplot into a PNG or SVG, with the points kept beside it.
+// The plot of `knnformer compare`: the aligned runs' train and val loss, and
+// their val accuracy when any has one, drawn by gnuplot into a PNG or SVG,
+// with the points kept beside it.
 //
-//   draw_loss_plot("runs.png", {"exact", "knn"}, aligned);
+//   draw_compare_plot("runs.png", {"exact", "knn"}, aligned);
 //   // runs.png, and runs.dat (plot_data_path) with the points it shows
 //
 // gnuplot is looked for before anything is written (Error saying how to
@@ -21,7 +22,7 @@ std::filesystem::path plot_data_path(const std::filesystem::path& image);
 
 // names[r] is the name of aligned.curves[r]. The format comes from the
 // image's extension (image_format).
-void draw_loss_plot(const std::filesystem::path& image, const std::vector<std::string>& names,
-                    const Alignment& aligned);
+void draw_compare_plot(const std::filesystem::path& image, const std::vector<std::string>& names,
+                       const Alignment& aligned);
 
 }  // namespace knnformer

@@ -72,6 +72,10 @@ const std::vector<Option>& table() {
       {{"threads", "run", "threads of the kernels (0: every core)"}, &RunConfig::threads,
        {0, static_cast<double>(kMaxThreads)}},
       {{"steps", "run", "optimizer steps of the whole run"}, &RunConfig::steps, {1, kInf}},
+      {{"time-limit", "run",
+        "seconds of training after which the run stops, evaluated and checkpointed, summed over resumes "
+        "(evaluations and checkpoints excluded; 0: no limit)"},
+       &RunConfig::time_limit, {0, kInf}},
 
       {{"n-layer", "model", "transformer blocks"}, &RunConfig::n_layer, {1, 1024}},
       {{"n-head", "model", "attention heads per block"}, &RunConfig::n_head, {1, 1024}},
@@ -320,9 +324,10 @@ RunConfig read_run_config(const std::string& text, const std::string& source) {
 
 bool is_resumable(std::string_view name) {
   // out too: a run is resumed from wherever its directory is now.
-  constexpr std::array kResumableOptions = {"steps",      "threads",          "data",
-                                            "out",        "log-every",        "eval-every",
-                                            "eval-batches", "checkpoint-every", "keep-checkpoints"};
+  constexpr std::array kResumableOptions = {"steps",        "time-limit",       "threads",
+                                            "data",         "out",              "log-every",
+                                            "eval-every",   "eval-batches",     "checkpoint-every",
+                                            "keep-checkpoints"};
   return std::find(kResumableOptions.begin(), kResumableOptions.end(), name) != kResumableOptions.end();
 }
 

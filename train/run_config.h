@@ -37,6 +37,7 @@ struct RunConfig {
   uint64_t seed = 1337;        // initialisation, batches, dropout
   int64_t threads = 0;         // 0: every core
   int64_t steps = 1000;        // optimizer steps of the whole run
+  double time_limit = 0;       // seconds of training after which the run stops; 0: none
 
   // model (the vocabulary comes from the data)
   int64_t n_layer = 4;

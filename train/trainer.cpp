@@ -93,6 +93,7 @@ void Trainer::save(const std::filesystem::path& path) const {
                             .optimizer_steps = optimizer_->steps_taken(),
                             .loader_seed = config_.seed,
                             .loader_step = step_ * config_.grad_accum,
+                            .training_ms = static_cast<int64_t>(std::llround(training_seconds_ * 1000.0)),
                             .vocab_size = model_.config().vocab_size,
                             .data = config_.data,
                             .config = to_ini(config_)};
@@ -114,6 +115,7 @@ void Trainer::restore(const CheckpointReader& reader) {
   reader.load("optimizer", optimizer_->state());
   optimizer_->set_steps_taken(info.optimizer_steps);
   step_ = info.step;
+  training_seconds_ = static_cast<double>(info.training_ms) / 1000.0;
 }
 
 }  // namespace knnformer

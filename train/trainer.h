@@ -65,6 +65,10 @@ class Trainer {
   ModelFidelity measure_fidelity();
 
   int64_t step() const { return step_; }
+  // Training time so far, summed over resumes (checkpoints keep it); the
+  // training loop adds each step's, evaluations and checkpoints excluded.
+  double training_seconds() const { return training_seconds_; }
+  void add_training_time(double seconds) { training_seconds_ += seconds; }
   int64_t tokens() const { return step_ * config_.tokens_per_step(); }
   const GPT& model() const { return model_; }
   const RunConfig& config() const { return config_; }
@@ -87,6 +91,7 @@ class Trainer {
   bool measures_accuracy_;
   Arena arena_;
   int64_t step_ = 0;
+  double training_seconds_ = 0;
 };
 
 }  // namespace knnformer

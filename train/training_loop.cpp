@@ -74,16 +74,18 @@ RunOutcome run_training(Trainer& trainer, const RunDirectory& run, Progress& pro
   RowTimer timer;
   RunOutcome outcome;
   const int64_t first_step = trainer.step();
-  while (trainer.step() < config.steps && !stop.requested()) {
+  const auto out_of_time = [&] { return config.time_limit > 0 && trainer.training_seconds() >= config.time_limit; };
+  while (trainer.step() < config.steps && !out_of_time() && !stop.requested()) {
     const auto step_start = Clock::now();
     const StepResult result = trainer.train_step();
     const double step_seconds = seconds_since(step_start);
     timer.seconds += step_seconds;
     ++timer.steps;
+    trainer.add_training_time(step_seconds);
     progress.step(result, static_cast<double>(config.tokens_per_step()) / step_seconds);
 
     const int64_t s = result.step;
-    const bool last = s == config.steps;
+    const bool last = s == config.steps || out_of_time();
     const bool evaluate = last || s % config.eval_every == 0;
     const bool measure_fidelity = fidelity_logged && (last || s % config.fidelity_every == 0);
     if (evaluate || measure_fidelity || s % config.log_every == 0) {
@@ -103,6 +105,7 @@ RunOutcome run_training(Trainer& trainer, const RunDirectory& run, Progress& pro
   progress.finish();
   outcome.step = trainer.step();
   outcome.stop_signal = stop.signal_number();
+  outcome.out_of_time = out_of_time();
   return outcome;
 }
 

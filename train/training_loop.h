@@ -13,6 +13,11 @@
 // resumed run writes the same rows as an uninterrupted one. Evaluation and
 // fidelity take no part in the timing columns.
 //
+// With a time-limit, the first step after which the run's training time
+// (train/trainer.h, summed over resumes) reaches it is the run's last: it is
+// evaluated, logged and checkpointed as the last step is, and where that
+// falls depends on the machine's speed, as a time budget must.
+//
 // SIGINT or SIGTERM end the loop after the step in progress, which is then
 // checkpointed (no extra metrics row: the rows stay those of an
 // uninterrupted run), and the outcome says so.
@@ -27,6 +32,7 @@ namespace knnformer {
 struct RunOutcome {
   int64_t step = 0;          // the step reached
   int stop_signal = 0;       // the signal that stopped the run early, or 0
+  bool out_of_time = false;  // the run stopped at its time-limit
   std::filesystem::path last_checkpoint;
 };
 

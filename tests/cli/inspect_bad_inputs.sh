@@ -4,28 +4,15 @@
 # usage: bash tests/cli/inspect_bad_inputs.sh path/to/knnformer
 set -euo pipefail
 knnformer=$1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-
-# expect_error PATTERN COMMAND...: fails, with one line on stderr matching PATTERN.
-expect_error() {
-  local pattern=$1
-  shift
-  local status=0
-  "$@" >"$work/stdout" 2>"$work/stderr" || status=$?
-  if [[ $status -eq 0 ]]; then
-    echo "FAIL (exit 0): $*"; failures=$((failures + 1))
-  elif [[ $(wc -l <"$work/stderr") -ne 1 ]] || ! grep -Eq -- "$pattern" "$work/stderr"; then
-    echo "FAIL (want one line matching '$pattern'): $*"; cat "$work/stderr"; failures=$((failures + 1))
-  else
-    echo "ok: $(cat "$work/stderr")"
-  fi
-}
+# $work (removed at exit) and the expect_* checks; a failed check is counted
+# and the script goes on, to report every failure.
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "$0")/expectations.bash"
+count_failed_checks
 
 printf 'Not an HDF5 file at all.\n' >"$work/text.h5"
-expect_error "text.h5: not an HDF5 file" "$knnformer" inspect "$work/text.h5"
-expect_error "missing.h5: no such file" "$knnformer" inspect "$work/missing.h5"
+expect_error_line nonzero "text.h5: not an HDF5 file" "$knnformer" inspect "$work/text.h5"
+expect_error_line nonzero "missing.h5: no such file" "$knnformer" inspect "$work/missing.h5"
 
 # HDF5 files that are not (this version of) a knnformer token dataset, made
 # with h5py (/usr/bin/python3 has it) as another tool would make them.
@@ -52,21 +39,19 @@ dataset(f"{work}/no_val.h5", splits=("train",))
 dataset(f"{work}/empty_val.h5", val_tokens=0)
 dataset(f"{work}/good.h5")
 PY
-expect_error "other_format.h5: not a knnformer token dataset \(attribute 'format' is 'checkpoint'" \
+expect_error_line nonzero "other_format.h5: not a knnformer token dataset (attribute 'format' is 'checkpoint'" \
   "$knnformer" inspect "$work/other_format.h5"
-expect_error "no_format.h5: not a knnformer token dataset \(attribute 'format' is missing" \
+expect_error_line nonzero "no_format.h5: not a knnformer token dataset (attribute 'format' is missing" \
   "$knnformer" inspect "$work/no_format.h5"
-expect_error "version2.h5: format_version 2 is not supported \(expected 1\)" "$knnformer" inspect "$work/version2.h5"
-expect_error "no_val.h5: missing split /val/tokens" "$knnformer" inspect "$work/no_val.h5"
-expect_error "empty_val.h5: /val/tokens: the val split is empty" "$knnformer" inspect "$work/empty_val.h5"
+expect_error_line nonzero "version2.h5: format_version 2 is not supported (expected 1)" \
+  "$knnformer" inspect "$work/version2.h5"
+expect_error_line nonzero "no_val.h5: missing split /val/tokens" "$knnformer" inspect "$work/no_val.h5"
+expect_error_line nonzero "empty_val.h5: /val/tokens: the val split is empty" "$knnformer" inspect "$work/empty_val.h5"
 
 # A window of context + 1 tokens longer than the split.
 "$knnformer" inspect "$work/good.h5" --split val --context 99 >/dev/null
-expect_error "good.h5: val split has 100 tokens, fewer than context \+ 1 = 101" \
+expect_error_line nonzero "good.h5: val split has 100 tokens, fewer than context + 1 = 101" \
   "$knnformer" inspect "$work/good.h5" --split val --context 100
 
-if [[ $failures -gt 0 ]]; then
-  echo "$failures failure(s)"
-  exit 1
-fi
+exit_if_any_check_failed
 echo "all bad inputs rejected"

@@ -4,64 +4,47 @@
 # usage: bash tests/cli/prepare_bad_inputs.sh path/to/knnformer
 set -euo pipefail
 knnformer=$1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-
-# expect_error OUTPUT PATTERN COMMAND...: the command must fail with exactly one
-# line on stderr matching PATTERN, and OUTPUT (and OUTPUT.tmp) must not exist after.
-expect_error() {
-  local output=$1 pattern=$2
-  shift 2
-  local status=0
-  "$@" >"$work/stdout" 2>"$work/stderr" || status=$?
-  local lines
-  lines=$(wc -l <"$work/stderr")
-  if [[ $status -eq 0 ]]; then
-    echo "FAIL (exit 0): $*"; failures=$((failures + 1))
-  elif [[ $lines -ne 1 ]] || ! grep -Eq -- "$pattern" "$work/stderr"; then
-    echo "FAIL (want one line matching '$pattern'): $*"; cat "$work/stderr"; failures=$((failures + 1))
-  elif [[ -e $output || -e $output.tmp || -e $output.tokens.tmp ]]; then
-    echo "FAIL (left $output behind): $*"; failures=$((failures + 1))
-  else
-    echo "ok: $(cat "$work/stderr")"
-  fi
-}
+# $work (removed at exit) and the expect_* checks; a failed check is counted
+# and the script goes on, to report every failure.
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "$0")/expectations.bash"
+count_failed_checks
 
 printf 'The quick brown fox jumps over the lazy dog.\nAnd again, the fox.\n' >"$work/small.txt"
 out=$work/out.h5
 
 # Missing or unreadable input, a folder without text files.
-expect_error "$out" "$work/missing.txt: no such file" \
+expect_failure_without_output nonzero "$out" "$work/missing.txt: no such file" \
   "$knnformer" prepare --input "$work/missing.txt" --output "$out"
 mkdir "$work/empty_folder"
 touch "$work/empty_folder/image.png"
-expect_error "$out" "empty_folder: folder has no text files" \
+expect_failure_without_output nonzero "$out" "empty_folder: folder has no text files" \
   "$knnformer" prepare --input "$work/empty_folder" --output "$out"
 if [[ $(id -u) -ne 0 ]]; then  # root reads any file, so this case needs a normal user
   printf 'secret\n' >"$work/unreadable.txt"
   chmod 000 "$work/unreadable.txt"
-  expect_error "$out" "unreadable.txt: cannot read" \
+  expect_failure_without_output nonzero "$out" "unreadable.txt: cannot read" \
     "$knnformer" prepare --input "$work/unreadable.txt" --output "$out"
 fi
 
 # An output that exists is kept unless --force.
 printf 'precious' >"$work/existing.h5"
-expect_error "$work/none.h5" "existing.h5: already exists \(pass --force" \
+expect_failure_without_output nonzero "$work/none.h5" "existing.h5: already exists (pass --force" \
   "$knnformer" prepare --input "$work/small.txt" --output "$work/existing.h5"
-[[ $(cat "$work/existing.h5") == precious ]] || { echo "FAIL: existing output was changed"; failures=$((failures + 1)); }
+[[ $(cat "$work/existing.h5") == precious ]] || fail "existing output was changed"
 
 # --val-fraction outside (0, 1), and splits that would be empty.
 for fraction in 0 1 1.5 -0.2; do
-  expect_error "$out" "--val-fraction $fraction is outside \(0, 1\)" \
+  expect_failure_without_output nonzero "$out" "--val-fraction $fraction is outside (0, 1)" \
     "$knnformer" prepare --input "$work/small.txt" --output "$out" --val-fraction "$fraction"
 done
 printf 'a' >"$work/tiny.txt"
-expect_error "$out" "out.h5: the train split would be empty \(1 tokens with --val-fraction 0.1\)" \
+expect_failure_without_output nonzero "$out" \
+  "out.h5: the train split would be empty (1 tokens with --val-fraction 0.1)" \
   "$knnformer" prepare --input "$work/tiny.txt" --output "$out" --val-fraction 0.1
 
 # A SentencePiece vocabulary too small for byte fallback plus learned pieces.
-expect_error "$out" "--vocab-size 100 is too small for SentencePiece" \
+expect_failure_without_output nonzero "$out" "--vocab-size 100 is too small for SentencePiece" \
   "$knnformer" prepare --input "$work/small.txt" --output "$out" --tokenizer sentencepiece --vocab-size 100
 
 # Imported token files: ids >= vocab, llm.c files with a wrong magic or a truncated body, empty files.
@@ -81,31 +64,29 @@ open(f"{work}/empty.bin", "wb").close()
 with open(f"{work}/odd.bin", "wb") as f:
     f.write(b"\x01\x00\x02")
 PY
-expect_error "$out" "big_id.bin: token 50300 at position 3 is >= the vocabulary size 50257" \
+expect_failure_without_output nonzero "$out" "big_id.bin: token 50300 at position 3 is >= the vocabulary size 50257" \
   "$knnformer" prepare --import-bin "$work/big_id.bin" --vocab-size 50257 --output "$out"
-expect_error "$out" "bad_magic.bin: not an llm.c token file \(magic 12345, expected 20240520\)" \
+expect_failure_without_output nonzero "$out" "bad_magic.bin: not an llm.c token file (magic 12345, expected 20240520)" \
   "$knnformer" prepare --import-bin "$work/bad_magic.bin" --import-format llmc --vocab-size 50257 --output "$out"
-expect_error "$out" "bad_version.bin: llm.c token file version 2 is not supported" \
+expect_failure_without_output nonzero "$out" "bad_version.bin: llm.c token file version 2 is not supported" \
   "$knnformer" prepare --import-bin "$work/bad_version.bin" --vocab-size 50257 --output "$out"
-expect_error "$out" "truncated.bin: truncated: the header promises 10 tokens, the body holds 3" \
+expect_failure_without_output nonzero "$out" \
+  "truncated.bin: truncated: the header promises 10 tokens, the body holds 3" \
   "$knnformer" prepare --import-bin "$work/truncated.bin" --vocab-size 50257 --output "$out"
-expect_error "$out" "empty.bin: holds no tokens" \
+expect_failure_without_output nonzero "$out" "empty.bin: holds no tokens" \
   "$knnformer" prepare --import-bin "$work/big_id.bin" --import-bin-val "$work/empty.bin" --vocab-size 60000 --output "$out"
-expect_error "$out" "odd.bin: truncated: 3 bytes" \
+expect_failure_without_output nonzero "$out" "odd.bin: truncated: 3 bytes" \
   "$knnformer" prepare --import-bin "$work/odd.bin" --vocab-size 50257 --output "$out"
-expect_error "$out" "missing.bin: no such file" \
+expect_failure_without_output nonzero "$out" "missing.bin: no such file" \
   "$knnformer" prepare --import-bin "$work/missing.bin" --vocab-size 50257 --output "$out"
-expect_error "$out" "--vocab-size N is required with --import-bin" \
+expect_failure_without_output nonzero "$out" "--vocab-size N is required with --import-bin" \
   "$knnformer" prepare --import-bin "$work/big_id.bin" --output "$out"
 
 # Flags that do not go together.
-expect_error "$out" "either --input .* or --import-bin" \
+expect_failure_without_output nonzero "$out" "either --input .* or --import-bin" \
   "$knnformer" prepare --input "$work/small.txt" --import-bin "$work/big_id.bin" --output "$out"
-expect_error "$out" "--tokenizer 'words' is unknown" \
+expect_failure_without_output nonzero "$out" "--tokenizer 'words' is unknown" \
   "$knnformer" prepare --input "$work/small.txt" --tokenizer words --output "$out"
 
-if [[ $failures -gt 0 ]]; then
-  echo "$failures failure(s)"
-  exit 1
-fi
+exit_if_any_check_failed
 echo "all bad inputs rejected"

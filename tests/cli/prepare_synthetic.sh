@@ -7,28 +7,11 @@
 # usage: bash tests/cli/prepare_synthetic.sh path/to/knnformer
 set -euo pipefail
 knnformer=$1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-
-# expect_error STATUS OUTPUT PATTERN COMMAND...: the command must exit with
-# STATUS and exactly one line on stderr matching PATTERN, and OUTPUT (and
-# OUTPUT.tmp) must not exist after.
-expect_error() {
-  local expected_status=$1 output=$2 pattern=$3
-  shift 3
-  local status=0
-  "$@" >"$work/stdout" 2>"$work/stderr" || status=$?
-  if [[ $status -ne $expected_status ]]; then
-    echo "FAIL (exit $status, want $expected_status): $*"; cat "$work/stderr"; failures=$((failures + 1))
-  elif [[ $(wc -l <"$work/stderr") -ne 1 ]] || ! grep -Eq -- "$pattern" "$work/stderr"; then
-    echo "FAIL (want one line matching '$pattern'): $*"; cat "$work/stderr"; failures=$((failures + 1))
-  elif [[ -e $output || -e $output.tmp ]]; then
-    echo "FAIL (left $output behind): $*"; failures=$((failures + 1))
-  else
-    echo "ok: $(cat "$work/stderr")"
-  fi
-}
+# $work (removed at exit) and the expect_* checks; a failed check is counted
+# and the script goes on, to report every failure.
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "$0")/expectations.bash"
+count_failed_checks
 
 # Good runs: copy twice with one seed and once with another, and mqar.
 "$knnformer" prepare --synthetic copy --context 63 --segment 5 --symbols 10 --documents 30 --val-documents 4 \
@@ -44,7 +27,8 @@ grep -q "tokenizer none, vocab 27" "$work/prepare.out"
 
 "$knnformer" inspect "$work/copy.h5" | grep -q "source      synthetic copy T=63 segment=5 symbols=10 seed=1"
 "$knnformer" inspect "$work/mqar.h5" --split val --context 47 --batch 3 --sequential | grep -q "row 2 at 96"
-expect_error 1 "$work/none.h5" "mqar.h5 holds documents of 48 tokens, so the context must be 47, not 32" \
+expect_failure_without_output 1 "$work/none.h5" \
+  "mqar.h5 holds documents of 48 tokens, so the context must be 47, not 32" \
   "$knnformer" inspect "$work/mqar.h5" --context 32
 
 /usr/bin/python3 - "$work" <<'PY'
@@ -90,43 +74,38 @@ PY
 # Bad inputs.
 out=$work/out.h5
 printf 'text\n' >"$work/small.txt"
-expect_error 2 "$out" "either --input .* or --synthetic" \
+expect_failure_without_output 2 "$out" "either --input .* or --synthetic" \
   "$knnformer" prepare --synthetic copy --context 64 --input "$work/small.txt" --output "$out"
-expect_error 2 "$out" "either --input .* or --synthetic" \
+expect_failure_without_output 2 "$out" "either --input .* or --synthetic" \
   "$knnformer" prepare --synthetic copy --context 64 --import-bin "$work/small.txt" --output "$out"
-expect_error 2 "$out" "--synthetic: 'recall' is not one of: copy, mqar" \
+expect_failure_without_output 2 "$out" "--synthetic: 'recall' is not one of: copy, mqar" \
   "$knnformer" prepare --synthetic recall --context 64 --output "$out"
-expect_error 2 "$out" "--context T is required with --synthetic" \
+expect_failure_without_output 2 "$out" "--context T is required with --synthetic" \
   "$knnformer" prepare --synthetic copy --output "$out"
-expect_error 2 "$out" "--segment applies to --synthetic only" \
+expect_failure_without_output 2 "$out" "--segment applies to --synthetic only" \
   "$knnformer" prepare --input "$work/small.txt" --segment 4 --output "$out"
-expect_error 2 "$out" "--val-fraction does not apply to --synthetic" \
+expect_failure_without_output 2 "$out" "--val-fraction does not apply to --synthetic" \
   "$knnformer" prepare --synthetic copy --context 64 --val-fraction 0.2 --output "$out"
-expect_error 2 "$out" "--pairs applies to --synthetic mqar only" \
+expect_failure_without_output 2 "$out" "--pairs applies to --synthetic mqar only" \
   "$knnformer" prepare --synthetic copy --context 64 --pairs 4 --output "$out"
-expect_error 1 "$out" "--segment 40 does not fit --context 64: .* need --context >= 80" \
+expect_failure_without_output 1 "$out" "--segment 40 does not fit --context 64: .* need --context >= 80" \
   "$knnformer" prepare --synthetic copy --context 64 --segment 40 --output "$out"
-expect_error 1 "$out" "--segment 0: must be at least 1" \
+expect_failure_without_output 1 "$out" "--segment 0: must be at least 1" \
   "$knnformer" prepare --synthetic copy --context 64 --segment 0 --output "$out"
-expect_error 1 "$out" "--context -5: must be at least 1" \
+expect_failure_without_output 1 "$out" "--context -5: must be at least 1" \
   "$knnformer" prepare --synthetic mqar --context -5 --output "$out"
-expect_error 1 "$out" "--pairs 17 do not fit --context 64" \
+expect_failure_without_output 1 "$out" "--pairs 17 do not fit --context 64" \
   "$knnformer" prepare --synthetic mqar --context 64 --pairs 17 --output "$out"
-expect_error 1 "$out" "--symbols 4 is too few for 8 distinct keys" \
+expect_failure_without_output 1 "$out" "--symbols 4 is too few for 8 distinct keys" \
   "$knnformer" prepare --synthetic mqar --context 64 --symbols 4 --output "$out"
-expect_error 1 "$out" "--documents 0: must be at least 1" \
+expect_failure_without_output 1 "$out" "--documents 0: must be at least 1" \
   "$knnformer" prepare --synthetic copy --context 64 --documents 0 --output "$out"
-expect_error 1 "$out" "--val-documents -1: must be at least 1" \
+expect_failure_without_output 1 "$out" "--val-documents -1: must be at least 1" \
   "$knnformer" prepare --synthetic copy --context 64 --val-documents -1 --output "$out"
 before=$(md5sum <"$work/copy.h5")
-expect_error 1 "$work/copy.h5.tmp" "copy.h5: already exists \(pass --force" \
+expect_failure_without_output 1 "$work/copy.h5.tmp" "copy.h5: already exists (pass --force" \
   "$knnformer" prepare --synthetic copy --context 64 --output "$work/copy.h5"
-if [[ $(md5sum <"$work/copy.h5") != "$before" ]]; then
-  echo "FAIL: existing output was changed"; failures=$((failures + 1))
-fi
+[[ $(md5sum <"$work/copy.h5") == "$before" ]] || fail "existing output was changed"
 
-if [[ $failures -gt 0 ]]; then
-  echo "$failures failure(s)"
-  exit 1
-fi
+exit_if_any_check_failed
 echo "synthetic datasets: ok"

@@ -4,14 +4,12 @@
 set -euo pipefail
 
 knnformer="$(realpath "$1")"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+# $work, fail, snapshot and the expect_* checks of failing commands
+# (expect_error, expect_usage_error, ...); a failed check ends the test.
+# Sourced before the cd, while $0 still leads to tests/cli.
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "$0")/expectations.bash"
 cd "$work"
-
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
 
 # A byte-level dataset of a small, repetitive English text (about 60 KB).
 make_dataset() {
@@ -54,30 +52,3 @@ INI
 
 # The metrics without the timing columns (ms_per_step, tokens_per_s).
 without_timing() { cut -d, -f1-6 "$1"; }
-
-# A listing of every file under the folder with its checksum.
-snapshot() { find . -type f -print0 | sort -z | xargs -0 md5sum; }
-
-# expect_failure STATUS PATTERN COMMAND...: the command exits with STATUS,
-# one line on stderr matching PATTERN, and changes no file.
-expect_failure() {
-  local expected_status="$1" pattern="$2"
-  shift 2
-  local before after status=0
-  before="$(snapshot)"
-  "$@" > stdout.log 2> stderr.log || status=$?
-  after="$(snapshot | grep -v ' ./std\(out\|err\)\.log$' || true)"
-  before="$(echo "$before" | grep -v ' ./std\(out\|err\)\.log$' || true)"
-  [ "$status" -eq "$expected_status" ] ||
-    { cat stderr.log >&2; fail "expected exit status $expected_status, got $status: $*"; }
-  [ "$(wc -l < stderr.log)" -eq 1 ] || { cat stderr.log >&2; fail "expected one line on stderr from: $*"; }
-  grep -q -- "$pattern" stderr.log || { cat stderr.log >&2; fail "expected '$pattern' from: $*"; }
-  [ "$before" = "$after" ] || fail "files changed after the failed command: $*"
-  echo "ok: $(cat stderr.log)"
-}
-
-# expect_error PATTERN COMMAND...: a failure of the work (exit status 1).
-expect_error() { expect_failure 1 "$@"; }
-
-# expect_usage_error PATTERN COMMAND...: a wrong command line (exit status 2).
-expect_usage_error() { expect_failure 2 "$@"; }

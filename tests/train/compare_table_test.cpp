@@ -46,9 +46,28 @@ std::vector<ComparedRun> three_runs() {
       run_of("gumbel", gumbel, {{100, {}, 30}, {200, {}, 60}, {300, {}, 90}, {400, {}, 12}})};
 }
 
+// The run logs a val accuracy: one value (or none) per row, in its only extra column.
+void log_accuracy(ComparedRun& run, std::initializer_list<std::optional<double>> accuracy) {
+  run.extra_columns = {std::string(kValAccuracyColumn)};
+  run.extra.clear();
+  for (const std::optional<double> value : accuracy) run.extra.push_back({value});
+}
+
+// three_runs() on a task with answers. Their training times at steps 100, 200, 300, 400:
+// exact 1, 3, 6, 10 s; knn 0.5, 1, 11, 12 s; gumbel 3, 9, 18, 19.2 s.
+// exact reaches 50% exactly at step 200 and 90% at 400; knn reaches both sooner and is best at step 300;
+// gumbel never reaches 50%.
+std::vector<ComparedRun> three_runs_with_answers() {
+  std::vector<ComparedRun> runs = three_runs();
+  log_accuracy(runs[0], {0.25, 0.5, std::nullopt, 0.9375});
+  log_accuracy(runs[1], {0.5, 0.9, 0.95, 0.875});
+  log_accuracy(runs[2], {0.125, 0.25, std::nullopt, 0.375});
+  return runs;
+}
+
 std::vector<RunSummary> summaries_of(const std::vector<ComparedRun>& runs, CompareAxis axis = CompareAxis::step) {
   std::vector<Curve> curves;
-  for (const ComparedRun& run : runs) curves.push_back(curve_of(run.rows));
+  for (const ComparedRun& run : runs) curves.push_back(curve_of(run));
   return summarize_runs(runs, align_curves(curves, axis));
 }
 
@@ -169,4 +188,95 @@ TEST_CASE("compare figures: the per-layer parts of a figure (NAME.N) are left ou
         "fidelity_out                                 -  0.5       -\n"
         "top.k                                        -    2       -\n"
         "v2.                                          -    3       -\n");
+}
+
+TEST_CASE("compare accuracy: final and best val accuracy, and where each run first reached 50% and 90%") {
+  const std::vector<RunSummary> s = summaries_of(three_runs_with_answers());
+  REQUIRE(s[0].accuracy.has_value());
+  const AccuracySummary& exact = *s[0].accuracy;
+  CHECK(exact.final_accuracy == 0.9375);
+  CHECK(exact.best_accuracy == 0.9375);
+  CHECK(exact.best_step == 400);
+  REQUIRE(exact.reached_50_percent.has_value());  // at exactly 0.5
+  CHECK(exact.reached_50_percent->step == 200);
+  CHECK(exact.reached_50_percent->seconds == doctest::Approx(3.0));
+  REQUIRE(exact.reached_90_percent.has_value());
+  CHECK(exact.reached_90_percent->step == 400);
+  CHECK(exact.reached_90_percent->seconds == doctest::Approx(10.0));
+  CHECK(exact.time_to_90_percent_ratio == 1.0);
+
+  REQUIRE(s[1].accuracy.has_value());
+  const AccuracySummary& knn = *s[1].accuracy;
+  CHECK(knn.final_accuracy == 0.875);
+  CHECK(knn.best_accuracy == 0.95);
+  CHECK(knn.best_step == 300);
+  CHECK(knn.reached_50_percent->step == 100);  // at exactly 0.5
+  CHECK(knn.reached_50_percent->seconds == doctest::Approx(0.5));
+  CHECK(knn.reached_90_percent->step == 200);  // at exactly 0.9
+  CHECK(knn.reached_90_percent->seconds == doctest::Approx(1.0));
+  CHECK(*knn.time_to_90_percent_ratio == doctest::Approx(0.1));
+
+  REQUIRE(s[2].accuracy.has_value());
+  CHECK(s[2].accuracy->final_accuracy == 0.375);
+  CHECK_FALSE(s[2].accuracy->reached_50_percent.has_value());
+  CHECK_FALSE(s[2].accuracy->reached_90_percent.has_value());
+  CHECK_FALSE(s[2].accuracy->time_to_90_percent_ratio.has_value());
+
+  // The val accuracy has a table of its own, not a line among the figures.
+  CHECK(s[0].figures.empty());
+  CHECK(format_figures_table(s).empty());
+}
+
+TEST_CASE("compare accuracy: only the common range counts, and the time ratio needs the first run at 90%") {
+  std::vector<ComparedRun> runs = three_runs_with_answers();
+  runs.pop_back();
+  for (ComparedRun& run : runs) {  // both stop at step 300: exact never reaches 90% there
+    run.rows.pop_back();
+    run.extra.pop_back();
+  }
+  const std::vector<RunSummary> s = summaries_of(runs);
+  CHECK(s[0].accuracy->final_accuracy == 0.5);
+  CHECK_FALSE(s[0].accuracy->reached_90_percent.has_value());
+  CHECK(s[1].accuracy->reached_90_percent->step == 200);
+  CHECK_FALSE(s[1].accuracy->time_to_90_percent_ratio.has_value());
+
+  // By time, up to exact's 10 s: knn's rows at 11 and 12 s fall outside.
+  const std::vector<RunSummary> by_time = summaries_of(three_runs_with_answers(), CompareAxis::time);
+  CHECK(by_time[0].accuracy->reached_90_percent->step == 400);
+  CHECK(by_time[1].accuracy->final_accuracy == 0.9);
+  CHECK(by_time[1].accuracy->best_step == 200);
+}
+
+TEST_CASE("compare accuracy table: exact text, '-' where a run has no accuracy or never reached a threshold") {
+  CHECK(format_accuracy_table(summaries_of(three_runs_with_answers())) ==
+        "run     final acc  best acc  best at  steps to 50%  time to 50%  steps to 90%  time to 90%"
+        "  time to 90% vs first\n"
+        "exact       93.8%     93.8%      400           200       3.00 s           400      10.00 s"
+        "                 1.00x\n"
+        "knn         87.5%     95.0%      300           100       0.50 s           200       1.00 s"
+        "                 0.10x\n"
+        "gumbel      37.5%     37.5%      400             -            -             -            -"
+        "                     -\n");
+
+  // The first run has no accuracy: nothing to take the ratio against.
+  std::vector<ComparedRun> runs = three_runs();
+  log_accuracy(runs[1], {0.5, 0.9, 0.95, 0.875});
+  CHECK(format_accuracy_table(summaries_of(runs)) ==
+        "run     final acc  best acc  best at  steps to 50%  time to 50%  steps to 90%  time to 90%"
+        "  time to 90% vs first\n"
+        "exact           -         -        -             -            -             -            -"
+        "                     -\n"
+        "knn         87.5%     95.0%      300           100       0.50 s           200       1.00 s"
+        "                     -\n"
+        "gumbel          -         -        -             -            -             -            -"
+        "                     -\n");
+
+  CHECK(format_accuracy_table(summaries_of(three_runs())).empty());
+}
+
+TEST_CASE("compare table: a training time in seconds below 100 s, in minutes from there on") {
+  CHECK(duration_text(0.154) == "0.15 s");
+  CHECK(duration_text(99.99) == "99.99 s");
+  CHECK(duration_text(100) == "1.7 min");
+  CHECK(duration_text(750) == "12.5 min");
 }
