@@ -41,6 +41,7 @@ SamplingKey sampling_key(const AttentionCall& call) {
 }
 
 Call prepare_call(const Tensor& q, const Tensor& k, const AttentionOptions& options, const AttentionCall& call) {
+  const TimedPhase timed(&AttentionTimes::index);
   const Shape& shape = q.shape();
   return {options, {shape[0] * shape[1], shape[2], shape[3]}, sampling_key(call),
           build_key_index(key_index_options(options, shape, call), q, k, options.causal)};
@@ -64,6 +65,7 @@ struct ApproximateAttentionNode : Node {
 
   void backward() override {
     if (!out.has_grad()) return;
+    const TimedPhase timed(&AttentionTimes::backward);
     switch (call.options.effective_backward()) {
       case BackwardMode::exact:
         add_exact_attention_gradient(q, k, v, out.grad(), call.options.causal, q.grad(), k.grad(), v.grad());
@@ -147,14 +149,20 @@ Tensor approximate_attention(const Tensor& q, const Tensor& k, const Tensor& v, 
   Tensor knn_log_sum_exp;
   SamplingStatistics statistics;
   if (options.mode == AttentionKind::knn) {
+    const TimedPhase timed(&AttentionTimes::output);
     knn_log_sum_exp = Tensor::empty({shape.heads, shape.time});
     knn_forward(index, v.data(), out.data(), knn_log_sum_exp.data());
   } else if (options.mode == AttentionKind::gumbel) {
     samples.resize(shape.heads * shape.time * options.samples);
-    draw_attention_samples(index, q.data(), k.data(), options.samples, call.key, SampleStream::forward,
-                           samples.data(), &statistics);
+    {
+      const TimedPhase timed(&AttentionTimes::sampling);
+      draw_attention_samples(index, q.data(), k.data(), options.samples, call.key, SampleStream::forward,
+                             samples.data(), &statistics);
+    }
+    const TimedPhase timed(&AttentionTimes::output);
     gumbel_output(shape, samples.data(), options.samples, v.data(), options.mom_groups, out.data());
   } else {
+    const TimedPhase timed(&AttentionTimes::output);
     knn_tail_output(index, q.data(), k.data(), v.data(), options.samples, call.key, out.data());
   }
   add_attention_diagnostics(diagnostics_of(index, statistics));

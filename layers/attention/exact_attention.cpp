@@ -9,6 +9,7 @@
 #include "core/kernels/attention_tile.h"
 #include "core/kernels/top_k_selection.h"
 #include "layers/attention/flash_tiling.h"
+#include "layers/attention/measurement/attention_diagnostics.h"
 
 namespace knnformer::attention {
 
@@ -338,7 +339,9 @@ struct ExactAttentionNode : Node {
       : q(std::move(q_)), k(std::move(k_)), v(std::move(v_)), out(std::move(out_)),
         log_sum_exp(std::move(log_sum_exp_)), geometry(geometry_) {}
   void backward() override {
-    if (out.has_grad()) attention::backward(q, k, v, out, log_sum_exp, geometry);
+    if (!out.has_grad()) return;
+    const TimedPhase timed(&AttentionTimes::exact);
+    attention::backward(q, k, v, out, log_sum_exp, geometry);
   }
   std::string_view name() const override { return "exact_attention"; }
   Tensor q, k, v, out, log_sum_exp;
@@ -360,6 +363,7 @@ Geometry geometry_of(const Tensor& q, const Tensor& k, const Tensor& v, bool cau
 }  // namespace
 
 Tensor exact_attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal) {
+  const TimedPhase timed(&AttentionTimes::exact);
   const Geometry g = geometry_of(q, k, v, causal);
   const Shape& shape = q.shape();
   Tensor out = Tensor::empty(shape);

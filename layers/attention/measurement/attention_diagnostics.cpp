@@ -16,7 +16,18 @@ AttentionDiagnostics& AttentionDiagnostics::operator+=(const AttentionDiagnostic
   keys_scored += other.keys_scored;
   samples += other.samples;
   tail_members += other.tail_members;
+  times.index += other.times.index;
+  times.sampling += other.times.sampling;
+  times.output += other.times.output;
+  times.backward += other.times.backward;
+  times.exact += other.times.exact;
   return *this;
+}
+
+TimedPhase::~TimedPhase() {
+  AttentionDiagnostics elapsed;
+  elapsed.times.*phase_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  add_attention_diagnostics(elapsed);
 }
 
 void add_attention_diagnostics(const AttentionDiagnostics& diagnostics) {
