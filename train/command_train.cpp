@@ -29,6 +29,7 @@
 #include "train/run_config.h"
 #include "train/run_directory.h"
 #include "train/run_lock.h"
+#include "train/saved_model.h"
 #include "train/trainer.h"
 #include "train/training_loop.h"
 
@@ -104,6 +105,18 @@ void apply_flag(RunConfig& config, const Setting& setting) {
 // checkpoints name the same file whatever folder it is resumed from.
 std::string absolute_path(const std::string& path) { return fs::absolute(path).lexically_normal().string(); }
 
+// --init-from: the parameters of a checkpoint, or of a run's newest, into a new run's model.
+void initialise_from_checkpoint(Trainer& trainer, const std::string& checkpoint_or_run) {
+  std::optional<SavedModel> initial;
+  try {
+    initial.emplace(load_saved_model(checkpoint_or_run));
+  } catch (const Error& error) {
+    throw Error("--init-from: " + std::string(error.what()));
+  }
+  trainer.initialise_from(initial->model, initial->checkpoint.string());
+  std::cout << "parameters from " << initial->checkpoint.string() << " (step " << initial->info.step << ")\n";
+}
+
 void print_effective_config(const RunConfig& config, const RunDirectory& run) {
   std::cout << "# effective config, saved as " << run.config_file().string() << "\n" << to_ini(config) << "\n";
 }
@@ -153,6 +166,7 @@ int start_run(const TrainRequest& request) {
   if (config.lr_decay_steps == 0) config.lr_decay_steps = config.steps;  // the schedule is fixed when a run starts
   config.validate();
   config.data = absolute_path(config.data);
+  if (!config.init_from.empty()) config.init_from = absolute_path(config.init_from);
 
   const RunDirectory run(config.out);
   require(!fs::exists(run.root()) || fs::is_directory(run.root()),
@@ -166,6 +180,7 @@ int start_run(const TrainRequest& request) {
   const auto dataset = std::make_shared<const TokenDataset>(config.data);
   require_memory_for(config, *dataset);
   Trainer trainer(config, dataset);
+  if (!config.init_from.empty()) initialise_from_checkpoint(trainer, config.init_from);
 
   if (!lock) {
     run.create();

@@ -76,6 +76,11 @@ const std::vector<Option>& table() {
         "seconds of training after which the run stops, evaluated and checkpointed, summed over resumes "
         "(evaluations and checkpoints excluded; 0: no limit)"},
        &RunConfig::time_limit, {0, kInf}},
+      {{"init-from", "run",
+        "start from the parameters of this checkpoint or run (its newest checkpoint) instead of a random "
+        "initialisation; the model's shape must match, but with rotary positions its context may differ; the "
+        "optimizer starts afresh"},
+       &RunConfig::init_from},
 
       {{"n-layer", "model", "transformer blocks"}, &RunConfig::n_layer, {1, 1024}},
       {{"n-head", "model", "attention heads per block"}, &RunConfig::n_head, {1, 1024}},

@@ -38,6 +38,7 @@ struct RunConfig {
   int64_t threads = 0;         // 0: every core
   int64_t steps = 1000;        // optimizer steps of the whole run
   double time_limit = 0;       // seconds of training after which the run stops; 0: none
+  std::string init_from;       // a checkpoint (or run) whose parameters a new run starts from; empty: random
 
   // model (the vocabulary comes from the data)
   int64_t n_layer = 4;

@@ -1,5 +1,6 @@
 #include "train/trainer.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/autograd.h"
@@ -84,6 +85,21 @@ Evaluation Trainer::evaluate() {
 
 ModelFidelity Trainer::measure_fidelity() {
   return measure_model_fidelity(model_, eval_batches_.front(), config_.seed, arena_);
+}
+
+void Trainer::initialise_from(const GPT& model, const std::string& source) {
+  const ParameterList& from = model.parameters();
+  const ParameterList& into = model_.parameters();
+  require(from.size() == into.size(), "--init-from " + source + ": a model of " + std::to_string(from.size()) +
+                                          " parameters, this run's has " + std::to_string(into.size()));
+  for (size_t i = 0; i < into.size(); ++i) {
+    const Tensor& source_tensor = from[i].tensor;
+    require(from[i].name == into[i].name && source_tensor.shape() == into[i].tensor.shape(),
+            "--init-from " + source + ": its parameter " + from[i].name + " " + source_tensor.shape().to_string() +
+                " does not fit this run's " + into[i].name + " " + into[i].tensor.shape().to_string() +
+                (from[i].name.starts_with("wpe") ? " (learned positions fix the context; rotary ones do not)" : ""));
+    std::copy_n(source_tensor.data(), source_tensor.numel(), into[i].tensor.data());
+  }
 }
 
 void Trainer::save(const std::filesystem::path& path) const {

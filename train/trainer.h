@@ -73,6 +73,11 @@ class Trainer {
   const GPT& model() const { return model_; }
   const RunConfig& config() const { return config_; }
 
+  // A new run's parameters from another model of the same shape (train
+  // --init-from); Error, naming `source` and the parameter, when a name or
+  // shape differs (learned positions fix wpe's shape to the context).
+  void initialise_from(const GPT& model, const std::string& source);
+
   void save(const std::filesystem::path& path) const;
   // Loads parameters, optimizer state and step; Error if the checkpoint does
   // not fit this trainer's model, data or seed.
