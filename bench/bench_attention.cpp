@@ -44,6 +44,7 @@
 
 #include "bench_arguments.h"
 #include "bench_inputs.h"
+#include "bench_modes.h"
 
 using namespace knnformer;
 
@@ -51,23 +52,7 @@ namespace {
 
 constexpr int64_t kHeads = 4, kDim = 64;
 
-struct Mode {
-  std::string name;
-  AttentionOptions options;
-};
-
-std::vector<Mode> all_modes() {
-  const auto with = [](AttentionKind mode, KeyIndexKind index) {
-    return AttentionOptions{.mode = mode, .knn_index = index};
-  };
-  using enum AttentionKind;
-  return {{"exact", with(exact, KeyIndexKind::exact)},
-          {"knn", with(knn, KeyIndexKind::exact)},
-          {"knn-clustered", with(knn, KeyIndexKind::clustered)},
-          {"gumbel", with(gumbel, KeyIndexKind::exact)},
-          {"gumbel-clustered", with(gumbel, KeyIndexKind::clustered)},
-          {"knn-tail", with(knn_tail, KeyIndexKind::exact)}};
-}
+using Mode = bench::NamedMode;
 
 // What one child measured, sent back through a pipe.
 struct Result {
@@ -192,22 +177,11 @@ struct Options {
   bench::InputData data = bench::InputData::gaussian;
 };
 
-std::vector<Mode> chosen_modes(const std::string& list) {
-  std::vector<Mode> chosen;
-  for (const auto& name : bench::split_list("--modes", list)) {
-    const std::vector<Mode> all = all_modes();
-    const auto mode = std::find_if(all.begin(), all.end(), [&](const Mode& m) { return m.name == name; });
-    require(mode != all.end(), "--modes: unknown mode '" + name + "'");
-    chosen.push_back(*mode);
-  }
-  return chosen;
-}
-
 Options parse(int argc, char** argv) {
   namespace po = boost::program_options;
   Options options;
   std::string lengths = bench::integer_list_text(options.lengths), data = "gaussian";
-  std::string modes = "exact,knn,knn-clustered,gumbel,gumbel-clustered,knn-tail";
+  std::string modes = bench::benchmark_mode_names();
   po::options_description flags("bench_attention flags");
   flags.add_options()
       ("threads", po::value(&options.threads)->default_value(options.threads), "threads")
@@ -217,7 +191,7 @@ Options parse(int argc, char** argv) {
   bench::parse_flags(argc, argv, flags);
   require(options.threads >= 1, "--threads must be at least 1");
   options.lengths = bench::parse_integer_list("--T", lengths, 1);
-  options.modes = chosen_modes(modes);
+  options.modes = bench::parse_modes("--modes", modes);
   options.data = parse_enum<bench::InputData>(data, "--data");
   return options;
 }

@@ -53,6 +53,7 @@
 #include <boost/program_options.hpp>
 
 #include "bench/bench_arguments.h"
+#include "bench/bench_modes.h"
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/parallel.h"
@@ -73,22 +74,7 @@ constexpr double kTargetOutputError = 0.05;
 // Key of the upstream gradients dO: any fixed value, so that every run draws the same ones.
 constexpr uint64_t kUpstreamGradientSeed = 2025;
 
-struct ModeSpec {
-  const char* name;
-  AttentionKind attention;
-  KeyIndexKind index;
-};
-
-constexpr ModeSpec kModes[] = {{"knn", AttentionKind::knn, KeyIndexKind::exact},
-                               {"knn-clustered", AttentionKind::knn, KeyIndexKind::clustered},
-                               {"gumbel", AttentionKind::gumbel, KeyIndexKind::exact},
-                               {"gumbel-clustered", AttentionKind::gumbel, KeyIndexKind::clustered},
-                               {"knn-tail", AttentionKind::knn_tail, KeyIndexKind::exact}};
-
-struct Mode {
-  std::string name;
-  AttentionOptions options;
-};
+using Mode = bench::NamedMode;
 
 // "knn" followed by a number N: knn with k = N (the exact index).
 std::optional<int64_t> knn_k_in_name(const std::string& name) {
@@ -110,14 +96,11 @@ Mode find_mode(const std::string& name) {
     options.knn_k = *k;
     return {name, options};
   }
-  std::string known;
-  for (const ModeSpec& spec : kModes) {
-    if (name == spec.name) {
-      return {name, AttentionOptions{.mode = spec.attention, .knn_index = spec.index}};
-    }
-    known += std::string(known.empty() ? "" : ", ") + spec.name;
-  }
-  throw Error("--modes: unknown mode '" + name + "' (expected one of " + known + ", or knnN for knn with k = N)");
+  const Mode* mode = bench::find_benchmark_mode(name);
+  require(mode != nullptr && mode->options.mode != AttentionKind::exact,
+          "--modes: unknown mode '" + name + "' (expected an approximate one of " + bench::benchmark_mode_names() +
+              ", or knnN for knn with k = N)");
+  return *mode;
 }
 
 po::options_description bench_options() {

@@ -33,6 +33,7 @@
 #include "optim/optimizer.h"
 
 #include "bench_arguments.h"
+#include "bench_modes.h"
 
 using namespace knnformer;
 
@@ -43,37 +44,13 @@ struct Options {
   int64_t time = 16384;
   int steps = 5;
   int64_t n_layer = 2, n_embd = 128, n_head = 2;
-  std::vector<std::string> modes;
+  std::vector<bench::NamedMode> modes;
 };
-
-struct Mode {
-  std::string name;
-  AttentionOptions options;
-};
-
-std::vector<Mode> all_modes() {
-  const auto with = [](AttentionKind mode, KeyIndexKind index) {
-    return AttentionOptions{.mode = mode, .knn_index = index};
-  };
-  using enum AttentionKind;
-  return {{"exact", with(exact, KeyIndexKind::exact)},
-          {"knn", with(knn, KeyIndexKind::exact)},
-          {"knn-clustered", with(knn, KeyIndexKind::clustered)},
-          {"gumbel", with(gumbel, KeyIndexKind::exact)},
-          {"gumbel-clustered", with(gumbel, KeyIndexKind::clustered)},
-          {"knn-tail", with(knn_tail, KeyIndexKind::exact)}};
-}
-
-Mode find_mode(const std::string& name) {
-  for (const Mode& mode : all_modes())
-    if (mode.name == name) return mode;
-  throw Error("--modes: unknown mode '" + name + "'");
-}
 
 Options parse(int argc, char** argv) {
   namespace po = boost::program_options;
   Options options;
-  std::string modes = "exact,knn,knn-clustered,gumbel,gumbel-clustered,knn-tail";
+  std::string modes = bench::benchmark_mode_names();
   po::options_description flags("bench_step_profile flags");
   flags.add_options()
       ("threads", po::value(&options.threads)->default_value(options.threads), "threads")
@@ -85,8 +62,7 @@ Options parse(int argc, char** argv) {
       ("n-head", po::value(&options.n_head)->default_value(options.n_head), "heads");
   bench::parse_flags(argc, argv, flags);
   require(options.threads >= 1 && options.steps >= 1 && options.time >= 1, "--threads, --steps, --T: at least 1");
-  options.modes = bench::split_list("--modes", modes);
-  for (const std::string& name : options.modes) find_mode(name);
+  options.modes = bench::parse_modes("--modes", modes);
   return options;
 }
 
@@ -97,7 +73,7 @@ struct StepProfile {
   attention::AttentionTimes attention;
 };
 
-StepProfile profile_mode(const Mode& mode, const Options& options) {
+StepProfile profile_mode(const bench::NamedMode& mode, const Options& options) {
   constexpr int64_t kVocab = 96;
   const ModelConfig config{.vocab_size = kVocab, .n_layer = options.n_layer, .n_head = options.n_head,
                            .n_embd = options.n_embd, .context = options.time, .dropout = 0,
@@ -142,11 +118,11 @@ int main(int argc, char** argv) {
   std::printf("%-17s %9s %8s %8s %8s %8s %8s %8s %8s\n", "mode", "step", "index", "sampling", "output", "backward",
               "exact", "rest", "vs exact");
   double exact_seconds = 0;
-  for (const std::string& name : options.modes) {
-    const StepProfile p = profile_mode(find_mode(name), options);
-    if (name == "exact") exact_seconds = p.seconds;
+  for (const bench::NamedMode& mode : options.modes) {
+    const StepProfile p = profile_mode(mode, options);
+    if (mode.options.mode == AttentionKind::exact) exact_seconds = p.seconds;
     const attention::AttentionTimes& a = p.attention;
-    std::printf("%-17s %9.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f", name.c_str(), 1e3 * p.seconds, 1e3 * a.index,
+    std::printf("%-17s %9.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f", mode.name.c_str(), 1e3 * p.seconds, 1e3 * a.index,
                 1e3 * a.sampling, 1e3 * a.output, 1e3 * a.backward, 1e3 * a.exact, 1e3 * (p.seconds - a.total()));
     if (exact_seconds > 0) std::printf(" %7.2fx", exact_seconds / p.seconds);
     std::printf("\n");

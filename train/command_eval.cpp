@@ -58,9 +58,11 @@ int run_eval(const Arguments& arguments) {
                 "--batches " + std::to_string(*asked_batches) + " is out of range (expected at least 1)");
   std::optional<AttentionKind> attention;
   if (const std::optional<std::string> name = optional_flag(flags, "attention")) {
-    attention = find_enum<AttentionKind>(*name);
-    require_usage(attention.has_value(),
-                  "--attention: '" + *name + "' is not one of: " + enum_name_list<AttentionKind>());
+    try {
+      attention = parse_enum<AttentionKind>(*name, "--attention");
+    } catch (const Error& error) {
+      throw UsageError(error.what());  // a mistake in the command line itself
+    }
   }
   const SavedModel saved =
       load_saved_model(flags["checkpoint"].as<std::string>(), [&](RunConfig& config, int64_t vocab_size) {

@@ -25,7 +25,8 @@
 
 namespace knnformer::kernels {
 
-// The target of a row that no loss counts (ops::kIgnoredTarget passes through as it is).
+// A target that no loss counts (PyTorch's ignore_index): the positions of a
+// sequence whose prediction is not asked for, as in a task with answers.
 inline constexpr int32_t kIgnoredTarget = -1;
 
 void cross_entropy_forward(const float* logits, const int32_t* targets, float* losses, float* log_sum_exp,

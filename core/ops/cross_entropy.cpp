@@ -10,8 +10,6 @@
 
 namespace knnformer::ops {
 
-static_assert(kIgnoredTarget == kernels::kIgnoredTarget, "the targets go to the kernel as they are");
-
 namespace {
 
 // loss = (1/M) Σ_r loss_r over the M counted rows, so dlogits_r = (softmax_r − onehot(t_r)) · dloss / M

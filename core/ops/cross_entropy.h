@@ -18,13 +18,13 @@
 #include <cstdint>
 #include <span>
 
+#include "core/kernels/cross_entropy.h"
 #include "core/tensor.h"
 
 namespace knnformer::ops {
 
-// A target that no loss counts (PyTorch's ignore_index): the positions of a
-// sequence whose prediction is not asked for, as in a task with answers.
-inline constexpr int32_t kIgnoredTarget = -1;
+// The targets go to the kernels as they are: one value means "not counted" at both levels.
+using kernels::kIgnoredTarget;
 
 Tensor cross_entropy(const Tensor& logits, std::span<const int32_t> targets);
 
