@@ -15,7 +15,8 @@ namespace knnformer {
 // far fewer than the tens of thousands that make the OpenMP runtime fail.
 inline constexpr int64_t kMaxThreads = 4096;
 
-// Threads used by kernels from now on (0 or negative: all cores).
+// Threads used by kernels from now on (0 or negative: all cores); each of them
+// flushes subnormal floats to zero (core/subnormals.h).
 void set_num_threads(int threads);
 int num_threads();
 
