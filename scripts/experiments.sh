@@ -8,12 +8,19 @@
 #   long         configs/kjv-long.ini, context 4096, where attention dominates
 #   shakespeare  configs/shakespeare-char.ini, the paper's training experiment
 #                (exact against knn k = 5 on tiny Shakespeare, dropout 0.2)
+#   recall       the long-range copy task at T = 4096, 8192 and 16384
+#                (configs/recall-T.ini), trained from scratch by exact
+#                attention, knn and gumbel + sampled with the clustered
+#                index, and knn-tail, each for the same training time; its
+#                pieces recall-4096, recall-8192 and recall-16384 run alone
 # Each group ends with `knnformer compare` (its table) and a plot in docs/.
 # The approximate runs log attention fidelity every 100 steps (50 for long).
 # Runs resume where they stopped when the script is run again.
 #
-# Usage: scripts/experiments.sh [kjv] [long] [shakespeare]   (all by default)
-# Takes about 80 minutes on 2 cores for all three.
+# Usage: scripts/experiments.sh [kjv] [long] [shakespeare] [recall | recall-T ...]
+# Without a group it runs kjv, long and shakespeare, about 80 minutes on 2
+# cores; recall takes about three hours more (its budgets of training time,
+# plus evaluations and fidelity probes). Timed runs want an otherwise idle machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,11 +59,37 @@ shakespeare() {
   "$knnformer" compare runs/shakespeare-exact runs/shakespeare-knn5 --plot docs/shakespeare-exact-knn5.png
 }
 
+# recall_at T DOCUMENTS: the copy task's dataset at context T, then its four
+# runs (the same seed, data order and budget of training time) and their
+# comparison, accuracy against step and against training time.
+recall_at() {
+  local context=$1 documents=$2 config=configs/recall-$1.ini data=data-out/copy-$1.h5 prefix=runs/recall-$1
+  local clustered=(--knn-index clustered) fidelity=(--fidelity-every 50)
+  mkdir -p data-out
+  [ -f $data ] || "$knnformer" prepare --synthetic copy --context "$context" --documents "$documents" \
+    --val-documents 64 --seed 1 --output $data
+  train_run $prefix-exact $config $data
+  train_run $prefix-knn $config $data --attention knn "${clustered[@]}" "${fidelity[@]}"
+  train_run $prefix-gumbel $config $data --attention gumbel --attention-backward sampled "${clustered[@]}" \
+    "${fidelity[@]}"
+  train_run $prefix-knn-tail $config $data --attention knn-tail "${fidelity[@]}"
+  "$knnformer" compare $prefix-{exact,knn,gumbel,knn-tail} --plot docs/recall-$context.png
+}
+
+recall() {
+  recall_at 4096 4000
+  recall_at 8192 2000
+  recall_at 16384 1000
+}
+
 groups=("$@")
 [ ${#groups[@]} -gt 0 ] || groups=(kjv long shakespeare)
 for group in "${groups[@]}"; do
   case $group in
-    kjv | long | shakespeare) $group ;;
-    *) echo "experiments.sh: unknown group '$group' (kjv, long or shakespeare)" >&2; exit 2 ;;
+    kjv | long | shakespeare | recall) $group ;;
+    recall-4096) recall_at 4096 4000 ;;
+    recall-8192) recall_at 8192 2000 ;;
+    recall-16384) recall_at 16384 1000 ;;
+    *) echo "experiments.sh: unknown group '$group' (kjv, long, shakespeare, recall or recall-T)" >&2; exit 2 ;;
   esac
 done
