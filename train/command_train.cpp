@@ -132,7 +132,9 @@ void require_memory_for(const RunConfig& config, const TokenDataset& dataset) {
 // Trains until the last step or a stop signal; reports how it ended.
 int train(Trainer& trainer, const RunDirectory& run) {
   const RunConfig& config = trainer.config();
-  Progress progress(std::cout, trainer.step(), config.steps, isatty(STDOUT_FILENO) != 0);
+  ProgressPlan plan{.first_step = trainer.step(), .last_step = config.steps};
+  if (config.time_limit > 0) plan.training_seconds_left = config.time_limit - trainer.training_seconds();
+  Progress progress(std::cout, plan, isatty(STDOUT_FILENO) != 0);
   const RunOutcome outcome = run_training(trainer, run, progress);
   if (outcome.stop_signal != 0) {
     std::cout << "stopped by signal " << outcome.stop_signal << " at step " << outcome.step;

@@ -17,14 +17,16 @@ std::string clock_text(double seconds) {
   return text;
 }
 
-Progress::Progress(std::ostream& out, int64_t first_step, int64_t last_step, bool terminal)
-    : out_(out), first_step_(first_step), last_step_(last_step), terminal_(terminal) {}
+Progress::Progress(std::ostream& out, const ProgressPlan& plan, bool terminal)
+    : out_(out), plan_(plan), terminal_(terminal) {}
 
 std::string Progress::timing(int64_t step) const {
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  const int64_t done = step - first_step_;
-  const double eta = done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(last_step_ - step) : 0.0;
-  return "elapsed " + clock_text(elapsed) + "  ETA " + clock_text(eta);
+  const int64_t done = step - plan_.first_step;
+  if (done <= 0 || trained_seconds_ <= 0) return "elapsed " + clock_text(elapsed) + "  ETA " + clock_text(0);
+  const double until_last_step = elapsed / static_cast<double>(done) * static_cast<double>(plan_.last_step - step);
+  const double until_time_limit = elapsed / trained_seconds_ * (plan_.training_seconds_left - trained_seconds_);
+  return "elapsed " + clock_text(elapsed) + "  ETA " + clock_text(std::min(until_last_step, until_time_limit));
 }
 
 void Progress::clear_line() {
@@ -33,8 +35,10 @@ void Progress::clear_line() {
   line_open_ = false;
 }
 
-void Progress::step(const StepResult& result, double tokens_per_s) {
+void Progress::step(const StepResult& result, int64_t tokens, double seconds) {
   constexpr double kSmoothing = 0.1;
+  trained_seconds_ += seconds;
+  const double tokens_per_s = static_cast<double>(tokens) / seconds;
   smoothed_tokens_per_s_ = smoothed_tokens_per_s_ == 0
                                ? tokens_per_s
                                : (1 - kSmoothing) * smoothed_tokens_per_s_ + kSmoothing * tokens_per_s;
@@ -42,7 +46,7 @@ void Progress::step(const StepResult& result, double tokens_per_s) {
   if (!terminal_ || now - last_drawn_ < std::chrono::milliseconds(100)) return;
   last_drawn_ = now;
   clear_line();
-  out_ << "step " << result.step << "/" << last_step_ << "  loss " << printed("%.4f", result.train_loss) << "  "
+  out_ << "step " << result.step << "/" << plan_.last_step << "  loss " << printed("%.4f", result.train_loss) << "  "
        << printed("%.0f", smoothed_tokens_per_s_) << " tok/s  " << timing(result.step) << std::flush;
   line_open_ = true;
 }
@@ -50,7 +54,7 @@ void Progress::step(const StepResult& result, double tokens_per_s) {
 void Progress::row(const MetricsRow& row, std::optional<double> val_accuracy) {
   if (terminal_ && !row.val_loss) return;
   clear_line();
-  out_ << "step " << row.step << "/" << last_step_ << "  train_loss " << printed("%.4f", row.train_loss);
+  out_ << "step " << row.step << "/" << plan_.last_step << "  train_loss " << printed("%.4f", row.train_loss);
   if (row.val_loss) out_ << "  val_loss " << printed("%.4f", *row.val_loss);
   if (val_accuracy) out_ << "  val_accuracy " << printed("%.4f", *val_accuracy);
   out_ << "  lr " << printed("%.2e", row.lr) << "  grad_norm " << printed("%.3f", row.grad_norm) << "  "

@@ -82,7 +82,7 @@ RunOutcome run_training(Trainer& trainer, const RunDirectory& run, Progress& pro
     timer.seconds += step_seconds;
     ++timer.steps;
     trainer.add_training_time(step_seconds);
-    progress.step(result, static_cast<double>(config.tokens_per_step()) / step_seconds);
+    progress.step(result, config.tokens_per_step(), step_seconds);
 
     const int64_t s = result.step;
     const bool last = s == config.steps || out_of_time();
