@@ -11,6 +11,15 @@
 // usage: bench_step_profile [--threads 2] [--T 16384] [--steps 5]
 //                           [--modes exact,knn,knn-clustered,gumbel,gumbel-clustered,knn-tail]
 //                           [--n-layer 2] [--n-embd 128] [--n-head 2]
+//                           [--checkpoint RUN_DIR|FILE.h5 [--data FILE.h5]]
+//
+// By default the model is at its initialisation and reads random tokens, so
+// its attention is close to uniform. With --checkpoint it is that trained
+// model (its shape; rotary positions take any T) reading the first val
+// sequence of its dataset (or --data) with the loss its training counts, so
+// the phases are those of attention as peaked as training made it: a
+// sampler's tail work and a dense fallback depend on it (docs/results.md,
+// the long-range copy task).
 //
 // Each mode runs two warm-up steps (the arena grows and oneDNN compiles its
 // kernels in the first), then the median of `steps` steps by their total;
@@ -21,6 +30,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +41,8 @@
 #include "layers/attention/measurement/attention_diagnostics.h"
 #include "layers/gpt.h"
 #include "optim/optimizer.h"
+#include "train/evaluation.h"
+#include "train/saved_model.h"
 
 #include "bench_arguments.h"
 #include "bench_modes.h"
@@ -45,12 +57,13 @@ struct Options {
   int steps = 5;
   int64_t n_layer = 2, n_embd = 128, n_head = 2;
   std::vector<bench::NamedMode> modes;
+  std::optional<std::string> checkpoint, data;
 };
 
 Options parse(int argc, char** argv) {
   namespace po = boost::program_options;
   Options options;
-  std::string modes = bench::benchmark_mode_names();
+  std::string modes = bench::benchmark_mode_names(), checkpoint, data;
   po::options_description flags("bench_step_profile flags");
   flags.add_options()
       ("threads", po::value(&options.threads)->default_value(options.threads), "threads")
@@ -59,8 +72,13 @@ Options parse(int argc, char** argv) {
       ("modes", po::value(&modes)->default_value(modes), "attention modes, comma-separated")
       ("n-layer", po::value(&options.n_layer)->default_value(options.n_layer), "transformer blocks")
       ("n-embd", po::value(&options.n_embd)->default_value(options.n_embd), "width")
-      ("n-head", po::value(&options.n_head)->default_value(options.n_head), "heads");
+      ("n-head", po::value(&options.n_head)->default_value(options.n_head), "heads")
+      ("checkpoint", po::value(&checkpoint), "a trained model (checkpoint file or run directory) instead")
+      ("data", po::value(&data), "with --checkpoint: the dataset to read (default: the run's)");
   bench::parse_flags(argc, argv, flags);
+  if (!checkpoint.empty()) options.checkpoint = checkpoint;
+  if (!data.empty()) options.data = data;
+  require(options.checkpoint || !options.data, "--data reads a dataset for --checkpoint's model");
   require(options.threads >= 1 && options.steps >= 1 && options.time >= 1, "--threads, --steps, --T: at least 1");
   options.modes = bench::parse_modes("--modes", modes);
   return options;
@@ -73,17 +91,46 @@ struct StepProfile {
   attention::AttentionTimes attention;
 };
 
-StepProfile profile_mode(const bench::NamedMode& mode, const Options& options) {
+// What a step trains: a model and one sequence with its targets.
+struct Workload {
+  GPT model;
+  std::vector<int32_t> tokens, targets;
+};
+
+// A model at initialisation reading random tokens.
+Workload fresh_workload(const bench::NamedMode& mode, const Options& options) {
   constexpr int64_t kVocab = 96;
   const ModelConfig config{.vocab_size = kVocab, .n_layer = options.n_layer, .n_head = options.n_head,
                            .n_embd = options.n_embd, .context = options.time, .dropout = 0,
                            .positions = PositionEncoding::rope, .attention = mode.options};
-  const GPT model(config, 1);
-  auto optimizer = make_adamw(model.parameters(), {}, GPT::is_decayed);
-  std::vector<int32_t> tokens(options.time), targets(options.time);
+  Workload workload{.model = GPT(config, 1), .tokens = std::vector<int32_t>(options.time),
+                    .targets = std::vector<int32_t>(options.time)};
   CounterRng rng(2, {});
-  for (auto& t : tokens) t = static_cast<int32_t>(rng.below(kVocab));
-  for (auto& t : targets) t = static_cast<int32_t>(rng.below(kVocab));
+  for (auto& t : workload.tokens) t = static_cast<int32_t>(rng.below(kVocab));
+  for (auto& t : workload.targets) t = static_cast<int32_t>(rng.below(kVocab));
+  return workload;
+}
+
+// The checkpoint's model, attending by `mode` at context T, reading the first
+// val sequence of its dataset.
+Workload trained_workload(const bench::NamedMode& mode, const Options& options) {
+  SavedModel saved = load_saved_model(*options.checkpoint, [&](RunConfig& config, int64_t) {
+    require(config.positions == PositionEncoding::rope || config.context == options.time,
+            "--T " + std::to_string(options.time) + ": the checkpoint's learned positions fix its context at " +
+                std::to_string(config.context));
+    config.context = options.time;
+    config.dropout = 0;
+    config.attention = mode.options;
+  });
+  const Batch batch = read_eval_batches(open_dataset(saved, options.data), 1, options.time, 1).front();
+  return {.model = std::move(saved.model), .tokens = batch.inputs, .targets = batch.targets};
+}
+
+StepProfile profile_mode(const bench::NamedMode& mode, const Options& options) {
+  const Workload workload = options.checkpoint ? trained_workload(mode, options) : fresh_workload(mode, options);
+  const GPT& model = workload.model;
+  const std::vector<int32_t>&tokens = workload.tokens, &targets = workload.targets;
+  auto optimizer = make_adamw(model.parameters(), {}, GPT::is_decayed);
 
   Arena arena;
   std::vector<StepProfile> steps;
@@ -106,15 +153,17 @@ StepProfile profile_mode(const bench::NamedMode& mode, const Options& options) {
   return steps[steps.size() / 2];
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const Options options = bench::parse_or_exit(argv[0], [&] { return parse(argc, argv); });
+void print_profiles(const Options& options) {
   set_num_threads(options.threads);
-  std::printf("one training step (forward + backward + AdamW), B=1 T=%ld, %ld layers, %ld wide, %ld heads, rotary, "
-              "%d threads; median of %d steps; ms\n",
-              long(options.time), long(options.n_layer), long(options.n_embd), long(options.n_head), options.threads,
-              options.steps);
+  if (options.checkpoint)
+    std::printf("one training step (forward + backward + AdamW), B=1 T=%ld, the trained model %s reading its first "
+                "val sequence, %d threads; median of %d steps; ms\n",
+                long(options.time), options.checkpoint->c_str(), options.threads, options.steps);
+  else
+    std::printf("one training step (forward + backward + AdamW), B=1 T=%ld, %ld layers, %ld wide, %ld heads, rotary, "
+                "at initialisation, %d threads; median of %d steps; ms\n",
+                long(options.time), long(options.n_layer), long(options.n_embd), long(options.n_head),
+                options.threads, options.steps);
   std::printf("%-17s %9s %8s %8s %8s %8s %8s %8s %8s\n", "mode", "step", "index", "sampling", "output", "backward",
               "exact", "rest", "vs exact");
   double exact_seconds = 0;
@@ -126,5 +175,17 @@ int main(int argc, char** argv) {
                 1e3 * a.sampling, 1e3 * a.output, 1e3 * a.backward, 1e3 * a.exact, 1e3 * (p.seconds - a.total()));
     if (exact_seconds > 0) std::printf(" %7.2fx", exact_seconds / p.seconds);
     std::printf("\n");
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options options = bench::parse_or_exit(argv[0], [&] { return parse(argc, argv); });
+  try {
+    print_profiles(options);
+  } catch (const std::exception& error) {  // a checkpoint or dataset that does not open or fit
+    std::fprintf(stderr, "bench_step_profile: %s\n", error.what());
+    return 1;
   }
 }
