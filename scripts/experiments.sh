@@ -59,21 +59,35 @@ shakespeare() {
   "$knnformer" compare runs/shakespeare-exact runs/shakespeare-knn5 --plot docs/shakespeare-exact-knn5.png
 }
 
+# budget_run RUN_DIR CONFIG DATA [FLAGS...]: as train_run, and a run that
+# exists resumes up to the config's time-limit, so that raising the budget in
+# the config extends every run of the group (bit-exactly, from its checkpoint).
+budget_run() {
+  local run=$1 config=$2 budget
+  budget=$(sed -n 's/^time-limit = //p' "$config")
+  if [ -f "$run/config.ini" ]; then
+    echo "== resuming $run up to $budget s of training"
+    "$knnformer" train --resume "$run" --time-limit "$budget"
+  else
+    train_run "$@"
+  fi
+}
+
 # recall_at T DOCUMENTS: the copy task's dataset at context T, then its four
 # runs (the same seed, data order and budget of training time) and their
-# comparison, accuracy against step and against training time.
+# comparison by training time, accuracy against step and against time.
 recall_at() {
   local context=$1 documents=$2 config=configs/recall-$1.ini data=data-out/copy-$1.h5 prefix=runs/recall-$1
   local clustered=(--knn-index clustered) fidelity=(--fidelity-every 50)
   mkdir -p data-out
   [ -f $data ] || "$knnformer" prepare --synthetic copy --context "$context" --documents "$documents" \
     --val-documents 64 --seed 1 --output $data
-  train_run $prefix-exact $config $data
-  train_run $prefix-knn $config $data --attention knn "${clustered[@]}" "${fidelity[@]}"
-  train_run $prefix-gumbel $config $data --attention gumbel --attention-backward sampled "${clustered[@]}" \
+  budget_run $prefix-exact $config $data
+  budget_run $prefix-knn $config $data --attention knn "${clustered[@]}" "${fidelity[@]}"
+  budget_run $prefix-gumbel $config $data --attention gumbel --attention-backward sampled "${clustered[@]}" \
     "${fidelity[@]}"
-  train_run $prefix-knn-tail $config $data --attention knn-tail "${fidelity[@]}"
-  "$knnformer" compare $prefix-{exact,knn,gumbel,knn-tail} --plot docs/recall-$context.png
+  budget_run $prefix-knn-tail $config $data --attention knn-tail "${fidelity[@]}"
+  "$knnformer" compare $prefix-{exact,knn,gumbel,knn-tail} --by time --plot docs/recall-$context.png
 }
 
 recall() {
