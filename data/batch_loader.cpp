@@ -101,11 +101,13 @@ Batch BatchLoader::read(int64_t step) const {
   return batch;
 }
 
-Batch BatchLoader::get(int64_t step) {
+Batch BatchLoader::get(int64_t step) { return get(step, step + 1); }
+
+Batch BatchLoader::get(int64_t step, int64_t next_step) {
   const bool was_prefetched = prefetched_.valid() && prefetched_step_ == step;
   // A prefetch of another step is simply dropped (its thread is joined when replaced).
   Batch batch = was_prefetched ? prefetched_.get() : read(step);
-  start_prefetch(step + 1);
+  start_prefetch(next_step);
   return batch;
 }
 

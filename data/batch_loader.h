@@ -33,8 +33,8 @@
 // mask, each target whose mask is 0 becomes ops::kIgnoredTarget, so that the
 // loss counts the answers alone.
 //
-// After returning batch s, get() starts reading batch s+1 on a background
-// thread, so that a training loop asking for consecutive steps finds its
+// After returning batch s, get() starts reading batch s+1 (or the next step
+// it is told of) on a background thread, so that a training loop finds its
 // next batch ready. Asking for any other step just reads it directly: the
 // prefetch is an optimisation, never a change in what is returned. All of
 // this holds for windows and documents alike.
@@ -76,8 +76,11 @@ class BatchLoader {
   BatchLoader(const BatchLoader&) = delete;
   BatchLoader& operator=(const BatchLoader&) = delete;
 
-  // The batch of a step (>= 0), then starts prefetching step + 1.
+  // The batch of a step (>= 0), then starts prefetching the one asked for next:
+  // step + 1 unless told otherwise (a process of a data-parallel run reads
+  // only its own share of each step's batches).
   Batch get(int64_t step);
+  Batch get(int64_t step, int64_t next_step);
 
   // The batch of a step, read now on the calling thread; what get(step) returns.
   Batch read(int64_t step) const;

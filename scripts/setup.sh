@@ -16,6 +16,8 @@ packages=(
   libsentencepiece-dev                 # subword tokenizer
   libhwy-dev                           # Highway: the SIMD kernels, one binary for
                                        # every CPU through run-time dispatch
+  libopenmpi-dev openmpi-bin           # MPI: data-parallel training (mpirun)
+  libxxhash-dev                        # checksums that compare the processes' parameters
   bible-kjv                            # the default corpus (King James Bible)
   gnuplot-nox                          # plots of training curves
   python3-torch python3-h5py python3-numpy  # the reference for parity tests

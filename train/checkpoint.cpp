@@ -82,6 +82,7 @@ void write_checkpoint(const std::filesystem::path& temporary, const CheckpointIn
   write_int_attribute(root, "loader_seed", static_cast<int64_t>(info.loader_seed));
   write_int_attribute(root, "loader_step", info.loader_step);
   write_int_attribute(root, "training_ms", info.training_ms);
+  write_int_attribute(root, "processes", info.processes);
   write_int_attribute(root, "vocab_size", info.vocab_size);
   write_string_attribute(root, "data", info.data);
   write_string_attribute(root, "config", info.config);
@@ -129,6 +130,7 @@ CheckpointReader::CheckpointReader(const std::filesystem::path& path)
     info_.loader_seed = static_cast<uint64_t>(required(read_int_attribute(root, "loader_seed"), where, "loader_seed"));
     info_.loader_step = required(read_int_attribute(root, "loader_step"), where, "loader_step");
     info_.training_ms = read_int_attribute(root, "training_ms").value_or(0);
+    info_.processes = read_int_attribute(root, "processes").value_or(1);
     info_.vocab_size = required(read_int_attribute(root, "vocab_size"), where, "vocab_size");
     info_.data = required(read_string_attribute(root, "data"), where, "data");
     info_.config = required(read_string_attribute(root, "config"), where, "config");

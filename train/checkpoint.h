@@ -10,7 +10,8 @@
 //   /parameters/<name>   each model parameter, float32, in its own shape
 //   /optimizer/<name>    each optimizer state tensor (AdamW moments, SGD momentum)
 //   root attributes      format, format_version, step, tokens, seed,
-//                        optimizer_steps, loader_seed, loader_step, vocab_size,
+//                        optimizer_steps, loader_seed, loader_step, training_ms,
+//                        processes, vocab_size,
 //                        data (the dataset's path) and config (the effective
 //                        config as INI text)
 // Datasets are chunked with HDF5's Fletcher32 checksum, and the file uses the
@@ -54,6 +55,8 @@ struct CheckpointInfo {
   int64_t loader_step = 0;      // the next batch it draws
   int64_t training_ms = 0;      // training time up to this step, summed over resumes (evaluations and
                                 // checkpoints excluded); 0 in checkpoints written before it was kept
+  int64_t processes = 1;        // processes that trained the step saved here (1 in checkpoints written before
+                                // data-parallel training)
   int64_t vocab_size = 0;
   std::string data;             // the dataset the run trains on
   std::string config;           // the effective config, INI text

@@ -23,8 +23,9 @@ void verify_counters(const CheckpointInfo& info, const RunConfig& config, const 
   const std::string at_step = "at step " + std::to_string(info.step);
   require(info.step >= 1, where + ": step " + std::to_string(info.step) + " is not a step a run checkpoints");
   require_counter(info.optimizer_steps, info.step, where, "optimizer_steps", at_step);
-  require_counter(info.loader_step, info.step * config.grad_accum, where, "loader_step",
-                  at_step + " with grad-accum " + std::to_string(config.grad_accum));
+  require_counter(info.loader_step, info.step * config.micro_batches_per_step(), where, "loader_step",
+                  at_step + " with grad-accum " + std::to_string(config.grad_accum) + " on " +
+                      std::to_string(config.processes) + " processes");
   require_counter(info.tokens, info.step * config.tokens_per_step(), where, "tokens",
                   at_step + " of " + std::to_string(config.tokens_per_step()) + " tokens");
   require(info.seed == config.seed && info.loader_seed == config.seed,

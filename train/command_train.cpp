@@ -6,8 +6,15 @@
 //
 // Every check of the input (options, dataset, run directory) happens before
 // anything is written, so a bad input changes nothing on disk.
+//
+// Under mpirun (docs/design.md §8.6) every process runs this command: rank 0
+// reads and checks the config and the run directory, and the others take its
+// config (with their own --data and --threads when given); every process
+// opens the dataset and builds its trainer; only when all have, rank 0 writes
+// the run's files, and every process starts from rank 0's state.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -26,6 +33,7 @@
 #include "train/memory_estimate.h"
 #include "train/metrics_log.h"
 #include "train/number_text.h"
+#include "train/process_group.h"
 #include "train/progress.h"
 #include "train/run_config.h"
 #include "train/run_directory.h"
@@ -129,13 +137,31 @@ void require_memory_for(const RunConfig& config, const TokenDataset& dataset) {
   require_memory(estimate.total(), "the run (" + estimate.breakdown() + ")");
 }
 
-// Trains until the last step or a stop signal; reports how it ended.
+// A data-parallel run's cost of summing gradients across processes.
+void print_communication(const RunOutcome& outcome, int64_t steps, double training_seconds) {
+  if (steps <= 0 || training_seconds <= 0) return;
+  std::cout << "communication: " << printed("%.1f", 1000.0 * outcome.communication_seconds / static_cast<double>(steps))
+            << " ms per step summing gradients, " << printed("%.1f", 100.0 * outcome.communication_seconds / training_seconds)
+            << "% of rank 0's training time\n";
+}
+
+// Trains until the last step or a stop signal; rank 0 reports how it ended.
 int train(Trainer& trainer, const RunDirectory& run) {
   const RunConfig& config = trainer.config();
+  const ProcessGroup& group = trainer.group();
   ProgressPlan plan{.first_step = trainer.step(), .last_step = config.steps};
   if (config.time_limit > 0) plan.training_seconds_left = config.time_limit - trainer.training_seconds();
-  Progress progress(std::cout, plan, isatty(STDOUT_FILENO) != 0);
+  std::ostream discarded(nullptr);
+  std::ostream& out = group.is_root() ? std::cout : discarded;
+  // mpirun hands its processes a terminal even when its own output goes to a
+  // file, so a data-parallel run always writes plain lines.
+  Progress progress(out, plan, !group.distributed() && isatty(STDOUT_FILENO) != 0);
+  const int64_t first_step = trainer.step();
+  const double training_before = trainer.training_seconds();
   const RunOutcome outcome = run_training(trainer, run, progress);
+  if (!group.is_root()) return 0;
+  if (group.distributed())
+    print_communication(outcome, outcome.step - first_step, outcome.training_seconds - training_before);
   if (outcome.stop_signal != 0) {
     std::cout << "stopped by signal " << outcome.stop_signal << " at step " << outcome.step;
     if (!outcome.last_checkpoint.empty()) std::cout << "; checkpoint " << outcome.last_checkpoint.string();
@@ -162,44 +188,97 @@ void require_room_for_run(const RunDirectory& run, bool force) {
   throw Error(out + ": already holds a run (continue it with --resume " + out + ", or start over with --force)");
 }
 
-int start_run(const TrainRequest& request) {
+// Whether the config file or a flag set an option.
+bool given(const TrainRequest& request, const std::vector<std::string>& file_options, std::string_view name) {
+  const auto named = [&](const auto& setting) { return setting == name; };
+  return std::any_of(file_options.begin(), file_options.end(), named) ||
+         std::any_of(request.settings.begin(), request.settings.end(),
+                     [&](const Setting& setting) { return setting.name == name; });
+}
+
+// A new run's config from its file and flags, on rank 0.
+RunConfig new_run_config(const TrainRequest& request, const ProcessGroup& group) {
   RunConfig config;
-  if (!request.config_file.empty()) apply_config_file(config, request.config_file);
+  std::vector<std::string> file_options;
+  if (!request.config_file.empty()) file_options = apply_config_file(config, request.config_file);
   for (const Setting& setting : request.settings) apply_flag(config, setting);
   if (config.lr_decay_steps == 0) config.lr_decay_steps = config.steps;  // the schedule is fixed when a run starts
+  if (!given(request, file_options, "processes")) config.processes = group.size();
   config.validate();
   config.data = absolute_path(config.data);
   if (!config.init_from.empty()) config.init_from = absolute_path(config.init_from);
+  return config;
+}
 
-  const RunDirectory run(config.out);
-  require(!fs::exists(run.root()) || fs::is_directory(run.root()),
-          config.out + ": is a file, not a run directory (give --out a folder)");
-  // Refuse at once while another process writes there; a new folder is
-  // locked as soon as it exists, after every check of the input.
-  std::optional<RunLock> lock;
-  if (fs::exists(run.root())) lock.emplace(run.root());
-  require_room_for_run(run, request.force);
+// Rank 0's config on every process, each keeping its own dataset path and
+// thread count when its command line gives them (machines may keep the data
+// in different places, and have different cores).
+RunConfig config_of_root(const ProcessGroup& group, const RunConfig& root_config, const TrainRequest& request) {
+  const std::string text = group.broadcast(group.is_root() ? to_ini(root_config) : std::string());
+  if (group.is_root()) return root_config;
+  RunConfig config = read_run_config(text, "rank 0's config");
+  for (const Setting& setting : request.settings)
+    if (setting.name == "data" || setting.name == "threads") apply_flag(config, setting);
+  config.data = absolute_path(config.data);
+  return config;
+}
+
+// Every process's trainer, on its own dataset; Error (naming the process's
+// file) when the dataset cannot be read or the run does not fit in memory.
+std::unique_ptr<Trainer> make_trainer(const RunConfig& config, const ProcessGroup& group) {
   set_num_threads(static_cast<int>(config.threads));
   const auto dataset = std::make_shared<const TokenDataset>(config.data);
   require_memory_for(config, *dataset);
-  Trainer trainer(config, dataset);
-  if (!config.init_from.empty()) initialise_from_checkpoint(trainer, config.init_from);
+  return std::make_unique<Trainer>(config, dataset, group);
+}
 
-  if (!lock) {
-    run.create();
-    lock.emplace(run.root());
-    require_room_for_run(run, request.force);  // another process may have started there meanwhile
-  }
-  if (request.force) run.remove_run();
-  run.create();
-  write_file_atomically(run.config_file(), to_ini(config));
-  print_effective_config(config, run);
+void print_model(const Trainer& trainer) {
+  const RunConfig& config = trainer.config();
   std::cout << "model: " << trainer.model().config().to_string() << ", " << trainer.model().parameter_count()
-            << " parameters; " << config.tokens_per_step() << " tokens per step\n";
+            << " parameters; " << config.tokens_per_step() << " tokens per step";
+  const ProcessGroup& group = trainer.group();
+  if (group.distributed())
+    std::cout << " on " << group.size() << " processes (" << ProcessGroup::implementation() << ")";
+  std::cout << "\n";
   const bool capped = std::getenv(kernels::kSimdVariable) != nullptr;
   std::cout << "SIMD: " << kernels::simd_target_name()
             << (capped ? " (within KNNFORMER_SIMD's cap)\n" : " (the best this CPU runs)\n");
-  return train(trainer, run);
+}
+
+int start_run(const TrainRequest& request) {
+  const ProcessGroup& group = ProcessGroup::world();
+  RunConfig config;
+  std::optional<RunLock> lock;
+  if (group.is_root()) {
+    config = new_run_config(request, group);
+    const RunDirectory run(config.out);
+    require(!fs::exists(run.root()) || fs::is_directory(run.root()),
+            config.out + ": is a file, not a run directory (give --out a folder)");
+    // Refuse at once while another process writes there; a new folder is
+    // locked as soon as it exists, after every check of the input.
+    if (fs::exists(run.root())) lock.emplace(run.root());
+    require_room_for_run(run, request.force);
+  }
+  config = config_of_root(group, config, request);
+  const RunDirectory run(config.out);
+  const std::unique_ptr<Trainer> trainer = make_trainer(config, group);
+  if (group.is_root() && !config.init_from.empty()) initialise_from_checkpoint(*trainer, config.init_from);
+  group.barrier();  // every process has its data and model: only now are the run's files written
+
+  if (group.is_root()) {
+    if (!lock) {
+      run.create();
+      lock.emplace(run.root());
+      require_room_for_run(run, request.force);  // another process may have started there meanwhile
+    }
+    if (request.force) run.remove_run();
+    run.create();
+    write_file_atomically(run.config_file(), to_ini(config));
+    print_effective_config(config, run);
+    print_model(*trainer);
+  }
+  trainer->share_state_of_root();
+  return train(*trainer, run);
 }
 
 // The run's config.ini with the flags of a resume applied: only the
@@ -248,54 +327,88 @@ void require_config_of_checkpoints(const RunDirectory& run, const RunConfig& sav
 // Restores the newest checkpoint that belongs to the run, setting aside
 // each newer one that fails; step 0 when the run stopped before its first
 // checkpoint.
-int64_t restore_trainer(Trainer& trainer, const RunDirectory& run, const RunConfig& config) {
+CheckpointInfo restore_trainer(Trainer& trainer, const RunDirectory& run, const RunConfig& config) {
   if (!run.ever_checkpointed()) {
     std::cout << run.root().string() << ": no checkpoint yet (the run stopped before its first); "
               << "training again from step 0\n";
-    return 0;
+    CheckpointInfo fresh;
+    fresh.processes = trainer.group().size();
+    return fresh;
   }
-  const CheckpointInfo info = run.restore_newest(
+  return run.restore_newest(
       [&](const CheckpointReader& reader) {
         verify_checkpoint(reader, config);
         trainer.restore(reader);
       },
       [&](const fs::path& failed) { run.set_aside(failed); });
-  return info.step;
+}
+
+// Why a run resumed on another number of processes no longer continues bit for bit.
+void warn_of_process_change(const std::string& run, const CheckpointInfo& info, const Trainer& trainer) {
+  const int processes = trainer.group().size();
+  if (info.processes == processes) return;
+  const int64_t micro_batches = trainer.config().micro_batches_per_step();
+  std::cerr << "knnformer train: warning: " << run << " was trained by " << info.processes
+            << (info.processes == 1 ? " process" : " processes") << " and continues on " << processes
+            << ": each takes " << micro_batches / processes << " of a step's " << micro_batches
+            << " micro-batches, so the batches stay the same, but their gradients are summed in another grouping, "
+               "so the run does not continue bit for bit as it would have\n";
+}
+
+// Whether the restored run has steps and time left; says so (rank 0) when not.
+bool has_work_left(const Trainer& trainer, const std::string& run) {
+  const RunConfig& config = trainer.config();
+  const bool root = trainer.group().is_root();
+  if (trainer.step() >= config.steps) {
+    if (root)
+      std::cout << run << ": already at step " << trainer.step() << " of " << config.steps
+                << "; nothing to do (--steps N trains further)\n";
+    return false;
+  }
+  if (config.time_limit > 0 && trainer.training_seconds() >= config.time_limit) {
+    if (root)
+      std::cout << run << ": its " << printed("%.0f", trainer.training_seconds())
+                << " s of training already reach its time limit of " << printed("%g", config.time_limit)
+                << " s; nothing to do (--time-limit S trains further)\n";
+    return false;
+  }
+  return true;
 }
 
 int resume_run(const TrainRequest& request) {
   require_usage(request.config_file.empty(),
                 "--config cannot be combined with --resume (the run's config.ini is its config)");
+  const ProcessGroup& group = ProcessGroup::world();
   const RunDirectory run(request.resume);
-  require(fs::is_directory(run.root()) && fs::exists(run.config_file()),
-          request.resume + ": not a run directory (no config.ini)");
-  const RunLock lock(run.root());
-  const RunConfig saved = read_run_config(read_file(run.config_file()), run.config_file().string());
-  const RunConfig config = resumed_config(request, run, saved);
-  require_config_of_checkpoints(run, saved);
+  std::optional<RunLock> lock;
+  RunConfig config;
+  if (group.is_root()) {
+    require(fs::is_directory(run.root()) && fs::exists(run.config_file()),
+            request.resume + ": not a run directory (no config.ini)");
+    lock.emplace(run.root());
+    const RunConfig saved = read_run_config(read_file(run.config_file()), run.config_file().string());
+    config = resumed_config(request, run, saved);
+    require_config_of_checkpoints(run, saved);
+  }
+  config = config_of_root(group, config, request);
+  const std::unique_ptr<Trainer> trainer = make_trainer(config, group);
+  const CheckpointInfo restored = group.is_root() ? restore_trainer(*trainer, run, config) : CheckpointInfo{};
+  trainer->share_state_of_root();
+  if (!has_work_left(*trainer, request.resume)) return 0;
+  group.barrier();  // every process has its data and model: only now are the run's files written
 
-  set_num_threads(static_cast<int>(config.threads));
-  const auto dataset = std::make_shared<const TokenDataset>(config.data);
-  require_memory_for(config, *dataset);
-  Trainer trainer(config, dataset);
-  const int64_t step = restore_trainer(trainer, run, config);
-  if (trainer.step() >= config.steps) {
-    std::cout << request.resume << ": already at step " << trainer.step() << " of " << config.steps
-              << "; nothing to do (--steps N trains further)\n";
-    return 0;
+  if (group.is_root()) {
+    const int64_t step = trainer->step();
+    if (step > 0) {
+      std::cout << "resuming " << request.resume << " from step " << step << " (" << trainer->tokens()
+                << " tokens)\n";
+      warn_of_process_change(request.resume, restored, *trainer);
+    }
+    keep_rows_up_to(run.metrics_file(), step);
+    write_file_atomically(run.config_file(), to_ini(config));
+    print_effective_config(config, run);
   }
-  if (config.time_limit > 0 && trainer.training_seconds() >= config.time_limit) {
-    std::cout << request.resume << ": its " << printed("%.0f", trainer.training_seconds())
-              << " s of training already reach its time limit of " << printed("%g", config.time_limit)
-              << " s; nothing to do (--time-limit S trains further)\n";
-    return 0;
-  }
-  if (step > 0) std::cout << "resuming " << request.resume << " from step " << step << " (" << trainer.tokens()
-                          << " tokens)\n";
-  keep_rows_up_to(run.metrics_file(), step);
-  write_file_atomically(run.config_file(), to_ini(config));
-  print_effective_config(config, run);
-  return train(trainer, run);
+  return train(*trainer, run);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/kernels/simd_target.h"
 #include "train/commands.h"
+#include "train/process_group.h"
 
 namespace {
 
@@ -23,6 +24,8 @@ void print_usage(std::ostream& out) {
 
 }  // namespace
 
+using knnformer::ProcessGroup;
+
 int main(int argc, char** argv) {
   const knnformer::Arguments arguments(argv + 1, argv + argc);
   if (arguments.empty() || arguments[0] == "--help" || arguments[0] == "-h") {
@@ -32,7 +35,8 @@ int main(int argc, char** argv) {
   if (arguments[0] == "--version") {
     try {
       const std::string target = knnformer::kernels::simd_target_name();
-      std::cout << "knnformer " KNNFORMER_VERSION " (SIMD: " << target << ")\n";
+      std::cout << "knnformer " KNNFORMER_VERSION " (SIMD: " << target << "; MPI: " << ProcessGroup::implementation()
+                << ")\n";
       return 0;
     } catch (const knnformer::Error& error) {  // an unknown KNNFORMER_SIMD
       std::cerr << "knnformer: error: " << error.what() << "\n";
@@ -41,22 +45,28 @@ int main(int argc, char** argv) {
   }
   for (const auto& command : knnformer::commands()) {
     if (command.name != arguments[0]) continue;
-    const auto report = [&](const std::string& message) {
-      std::cerr << "knnformer " << command.name << ": error: " << message << "\n";
+    // Under mpirun, an error names its process and ends the whole job, so
+    // that no other process waits forever for it (train/process_group.h).
+    const bool launched_together = ProcessGroup::launched_processes() > 1;
+    const auto fail = [&](const std::string& message, int status) {
+      std::cerr << "knnformer " << command.name << ": error: "
+                << (launched_together ? "rank " + std::to_string(ProcessGroup::launched_rank()) + ": " : "")
+                << message << "\n";
+      if (launched_together) ProcessGroup::abort_job(status);
+      return status;
     };
+    if (launched_together && command.name != "train")
+      return fail("runs as one process: start it without mpirun (train alone runs on several)", 2);
     try {
       return command.run(knnformer::Arguments(arguments.begin() + 1, arguments.end()));
     } catch (const knnformer::UsageError& error) {
-      report(error.what());
-      return 2;
+      return fail(error.what(), 2);
     } catch (const std::bad_alloc&) {
       // Sizes are checked against the machine's memory before a run
       // allocates (core/memory_budget.h); this is what slips past the estimates.
-      report("out of memory (std::bad_alloc)");
-      return 1;
+      return fail("out of memory (std::bad_alloc)", 1);
     } catch (const std::exception& error) {
-      report(error.what());
-      return 1;
+      return fail(error.what(), 1);
     }
   }
   std::cerr << "knnformer: error: unknown subcommand '" << arguments[0] << "' (see knnformer --help)\n";

@@ -7,6 +7,7 @@
 #include "core/memory_budget.h"
 #include "layers/attention/index/clustered_key_index.h"
 #include "layers/model_config.h"
+#include "train/gradient_sum.h"
 
 // Validation: the estimate against the peak resident memory of 3-step runs
 // on a byte-level dataset (about 1 MB, so its chunk caches stay nearly empty
@@ -311,7 +312,13 @@ MemoryEstimate estimate_training_memory(const RunConfig& config, int64_t vocab_s
   const double arena = std::max(training_arena, fidelity_arena);
 
   MemoryEstimate estimate;
-  estimate.parameters_and_optimizer = parameter_count(s) * kFloatBytes * (2 + optimizer_copies(config));
+  // A step of several micro-batches sums their gradients in one more copy
+  // (train/gradient_sum.h); processes sum theirs through one bucket.
+  const double gradient_sum_copies = config.micro_batches_per_step() > 1 ? 1.0 : 0.0;
+  const double bucket_bytes =
+      config.processes > 1 ? std::min(parameter_count(s) * kFloatBytes, double(kGradientBucketBytes)) : 0.0;
+  estimate.parameters_and_optimizer =
+      parameter_count(s) * kFloatBytes * (2 + optimizer_copies(config) + gradient_sum_copies) + bucket_bytes;
   estimate.activations = arena - logits;
   estimate.logits = logits;
   estimate.attention = training_attention_bytes(s, config, options);

@@ -25,7 +25,9 @@
 // Where the memory goes (the field that counts it):
 //   - parameters_and_optimizer: every parameter, its gradient and the
 //     optimizer's state (AdamW two moments, SGD one), on the heap for the
-//     whole run. Generation and evaluation never touch the gradients, so
+//     whole run; with several micro-batches per step, the sum of their
+//     gradients, and with several processes the bucket they sum through
+//     (train/gradient_sum.h). Generation and evaluation never touch the gradients, so
 //     there only the parameters count.
 //   - activations: the arena (core/arena.h) at its peak, less the logits.
 //     The arena is a bump allocator reset once per micro-batch, so its peak

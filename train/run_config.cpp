@@ -113,8 +113,13 @@ const std::vector<Option>& table() {
        &AttentionOptions::sampled_start},
 
       {{"batch", "optimisation", "rows of a micro-batch"}, &RunConfig::batch, {1, 1 << 20}},
-      {{"grad-accum", "optimisation", "micro-batches whose gradients add up to one step"}, &RunConfig::grad_accum,
-       {1, 1 << 20}},
+      {{"grad-accum", "optimisation", "micro-batches whose gradients add up to one step, on each process"},
+       &RunConfig::grad_accum, {1, 1 << 20}},
+      {{"processes", "optimisation",
+        "processes a step's micro-batches are shared by: a step trains on batch x grad-accum x processes rows "
+        "(a new run takes mpirun's process count unless set; any count that divides grad-accum x processes "
+        "may resume it)"},
+       &RunConfig::processes, {1, 1 << 20}},
       {{"optimizer", "optimisation", "adamw or sgd"}, &RunConfig::optimizer},
       {{"lr", "optimisation", "peak learning rate"}, &RunConfig::lr, {0, 10, true}},
       {{"min-lr", "optimisation", "learning rate at the end of the cosine decay"}, &RunConfig::min_lr, {0, 10}},
@@ -317,11 +322,14 @@ std::vector<std::string> apply_config_file(RunConfig& config, const std::filesys
 }
 
 RunConfig read_run_config(const std::string& text, const std::string& source) {
+  // Runs written before data-parallel training have no `processes`: they ran as one.
+  constexpr std::array kLaterOptions = {std::string_view("processes")};
   RunConfig config;
   const std::vector<std::string> given = apply_config_text(config, text, source);
   require(!given.empty(), source + ": holds no options (a run's config lists them all; the file was emptied)");
   for (const auto& option : table())
-    require(std::find(given.begin(), given.end(), option.info.name) != given.end(),
+    require(std::find(given.begin(), given.end(), option.info.name) != given.end() ||
+                std::find(kLaterOptions.begin(), kLaterOptions.end(), option.info.name) != kLaterOptions.end(),
             source + ": option '" + std::string(option.info.name) +
                 "' is missing (a run's config lists them all; the file was edited or damaged)");
   return config;

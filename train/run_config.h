@@ -51,7 +51,8 @@ struct RunConfig {
 
   // optimisation
   int64_t batch = 8;           // rows of one micro-batch
-  int64_t grad_accum = 1;      // micro-batches per optimizer step
+  int64_t grad_accum = 1;      // micro-batches per optimizer step, on each process
+  int64_t processes = 1;       // processes sharing a step (data-parallel, train/process_group.h)
   OptimizerKind optimizer = OptimizerKind::adamw;
   double lr = 1e-3;
   double min_lr = 1e-4;
@@ -78,7 +79,9 @@ struct RunConfig {
 
   ModelConfig model(int64_t vocab_size) const;
   LearningRateSchedule schedule() const;
-  int64_t tokens_per_step() const { return batch * grad_accum * context; }
+  // Micro-batches of one step over all processes, and the tokens they hold.
+  int64_t micro_batches_per_step() const { return grad_accum * processes; }
+  int64_t tokens_per_step() const { return batch * micro_batches_per_step() * context; }
 };
 
 // One entry of the option table.

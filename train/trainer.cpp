@@ -1,6 +1,7 @@
 #include "train/trainer.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "core/autograd.h"
@@ -27,16 +28,31 @@ std::unique_ptr<Optimizer> make_optimizer(const RunConfig& config, const Paramet
                     GPT::is_decayed);
 }
 
+// The micro-batches of each step that one process of the group computes.
+int64_t micro_batches_per_process(const RunConfig& config, const ProcessGroup& group) {
+  const int64_t total = config.micro_batches_per_step();
+  require(total % group.size() == 0,
+          "grad-accum " + std::to_string(config.grad_accum) + " x processes " + std::to_string(config.processes) +
+              " = " + std::to_string(total) + " micro-batches per step cannot be shared by " +
+              std::to_string(group.size()) + " processes (use a process count that divides " +
+              std::to_string(total) + ")");
+  return total / group.size();
+}
+
 }  // namespace
 
-Trainer::Trainer(const RunConfig& config, const std::shared_ptr<const TokenDataset>& dataset)
+Trainer::Trainer(const RunConfig& config, const std::shared_ptr<const TokenDataset>& dataset,
+                 const ProcessGroup& group)
     : config_(config),
+      group_(group),
       model_((config.validate(), config.model(dataset->header().vocab_size)), config.seed),
       optimizer_(make_optimizer(config, model_.parameters())),
       schedule_(config.schedule()),
       train_batches_(dataset, Split::train, {.rows = config.batch, .context = config.context, .seed = config.seed}),
       eval_batches_(read_eval_batches(dataset, config.batch, config.context, config.eval_batches)),
-      measures_accuracy_(dataset->has_loss_mask()) {}
+      measures_accuracy_(dataset->has_loss_mask()),
+      micro_batches_here_(micro_batches_per_process(config, group)),
+      gradient_(model_.parameters(), micro_batches_here_) {}
 
 double Trainer::micro_step(const Batch& batch, int64_t micro) {
   double loss_value = 0;
@@ -48,26 +64,38 @@ double Trainer::micro_step(const Batch& batch, int64_t micro) {
                                  .training = true};
     const Tensor loss = model_.loss(batch.inputs, batch.targets, batch.rows, batch.context, context);
     loss_value = loss.item();
-    backward(config_.grad_accum == 1 ? loss : ops::scale(loss, 1.0f / static_cast<float>(config_.grad_accum)));
+    const int64_t micro_batches = config_.micro_batches_per_step();
+    backward(micro_batches == 1 ? loss : ops::scale(loss, 1.0f / static_cast<float>(micro_batches)));
   }
   arena_.reset();
   return loss_value;
 }
 
 StepResult Trainer::train_step() {
+  const int64_t micro_batches = config_.micro_batches_per_step();
+  const int64_t first = group_.rank() * micro_batches_here_, end = first + micro_batches_here_;
   double loss_sum = 0;
-  for (int64_t micro = 0; micro < config_.grad_accum; ++micro)
-    loss_sum += micro_step(train_batches_.get(step_ * config_.grad_accum + micro), micro);
+  for (int64_t micro = first; micro < end; ++micro) {
+    const int64_t batch = step_ * micro_batches + micro;
+    const int64_t next_batch = micro + 1 < end ? batch + 1 : (step_ + 1) * micro_batches + first;
+    loss_sum += micro_step(train_batches_.get(batch, next_batch), micro);
+    gradient_.add_micro_batch();
+  }
+  const double communication_seconds = gradient_.finish(group_);
+  group_.sum(std::span(&loss_sum, 1));
   const ParameterList& parameters = model_.parameters();
-  // Data-parallel training (docs/design.md §8.6) will all-reduce the gradients here.
   const double grad_norm = clip_gradients(parameters, config_.grad_clip);
-  const double train_loss = loss_sum / static_cast<double>(config_.grad_accum);
+  const double train_loss = loss_sum / static_cast<double>(micro_batches);
   require_finite_step(train_loss, grad_norm);
   const double lr = schedule_.at(step_);
   optimizer_->step(lr);
   for (const auto& parameter : parameters) parameter.tensor.zero_grad();
   ++step_;
-  return {.step = step_, .train_loss = train_loss, .grad_norm = grad_norm, .lr = lr};
+  return {.step = step_,
+          .train_loss = train_loss,
+          .grad_norm = grad_norm,
+          .lr = lr,
+          .communication_seconds = communication_seconds};
 }
 
 void Trainer::require_finite_step(double train_loss, double grad_norm) const {
@@ -108,8 +136,9 @@ void Trainer::save(const std::filesystem::path& path) const {
                             .seed = config_.seed,
                             .optimizer_steps = optimizer_->steps_taken(),
                             .loader_seed = config_.seed,
-                            .loader_step = step_ * config_.grad_accum,
+                            .loader_step = step_ * config_.micro_batches_per_step(),
                             .training_ms = static_cast<int64_t>(std::llround(training_seconds_ * 1000.0)),
+                            .processes = group_.size(),
                             .vocab_size = model_.config().vocab_size,
                             .data = config_.data,
                             .config = to_ini(config_)};
@@ -124,14 +153,27 @@ void Trainer::restore(const CheckpointReader& reader) {
               " has vocab_size " + std::to_string(model_.config().vocab_size));
   require(info.seed == config_.seed && info.loader_seed == config_.seed,
           where + ": seed " + std::to_string(info.seed) + " differs from the config's " + std::to_string(config_.seed));
-  require(info.loader_step == info.step * config_.grad_accum,
+  require(info.loader_step == info.step * config_.micro_batches_per_step(),
           where + ": loader_step " + std::to_string(info.loader_step) + " does not match step " +
-              std::to_string(info.step) + " × grad-accum " + std::to_string(config_.grad_accum));
+              std::to_string(info.step) + " × grad-accum " + std::to_string(config_.grad_accum) + " × processes " +
+              std::to_string(config_.processes));
   reader.load("parameters", model_.parameters());
   reader.load("optimizer", optimizer_->state());
   optimizer_->set_steps_taken(info.optimizer_steps);
   step_ = info.step;
   training_seconds_ = static_cast<double>(info.training_ms) / 1000.0;
+}
+
+void Trainer::share_state_of_root() {
+  if (!group_.distributed()) return;
+  for (const auto& list : {model_.parameters(), optimizer_->state()})
+    for (const auto& named : list) group_.broadcast(std::span(named.tensor.data(), named.tensor.numel()));
+  std::array<int64_t, 3> counters{step_, optimizer_->steps_taken(),
+                                  static_cast<int64_t>(std::llround(training_seconds_ * 1000.0))};
+  group_.broadcast(counters);
+  step_ = counters[0];
+  optimizer_->set_steps_taken(counters[1]);
+  training_seconds_ = static_cast<double>(counters[2]) / 1000.0;
 }
 
 }  // namespace knnformer

@@ -9,17 +9,24 @@
 //     if (...) const Evaluation val = trainer.evaluate();   // val.loss, val.accuracy
 //   }
 //
-// One step: grad-accum micro-batches of `batch` rows each run forward and
-// backward (each micro-batch's loss scaled by 1/grad-accum, so the gradients
-// add up to the gradient of the mean loss); the global gradient norm is
-// clipped to grad-clip; the optimizer steps with the schedule's learning
-// rate; the gradients are zeroed. Activations live in an arena reset after
-// every micro-batch.
+// One step: M = grad-accum × processes micro-batches of `batch` rows each run
+// forward and backward (each micro-batch's loss scaled by 1/M, so the
+// gradients add up to the gradient of the mean loss); the global gradient
+// norm is clipped to grad-clip; the optimizer steps with the schedule's
+// learning rate; the gradients are zeroed. Activations live in an arena reset
+// after every micro-batch.
 //
-// Determinism: micro-batch m of step s is the loader's batch s·grad-accum + m
-// and its dropout is keyed by (seed, s, m); so the state of a run is its
-// parameters, optimizer state and step, all of which a checkpoint holds, and a
-// restored trainer continues exactly as the original would have.
+// Data-parallel (docs/design.md §8.6): the N processes of the group share a
+// step's micro-batches, rank r taking micro-batches r·M/N .. (r+1)·M/N − 1,
+// and their gradients are summed across the group (train/gradient_sum.h)
+// before clipping; every process then applies the same update. N must divide
+// M; N = 1 is one process training alone.
+//
+// Determinism: micro-batch m of step s is the loader's batch s·M + m, and its
+// dropout and attention sampling are keyed by (seed, s, m), whichever process
+// computes it; so the state of a run is its parameters, optimizer state and
+// step, all of which a checkpoint holds, and a restored trainer continues
+// exactly as the original would have.
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -30,7 +37,9 @@
 #include "optim/optimizer.h"
 #include "train/checkpoint.h"
 #include "train/evaluation.h"
+#include "train/gradient_sum.h"
 #include "train/model_fidelity.h"
+#include "train/process_group.h"
 #include "train/run_config.h"
 
 namespace knnformer {
@@ -40,12 +49,16 @@ struct StepResult {
   double train_loss = 0;   // mean loss of its micro-batches
   double grad_norm = 0;    // before clipping
   double lr = 0;
+  double communication_seconds = 0;  // summing gradients across processes (0 for one)
 };
 
 class Trainer {
  public:
-  // Builds the model (vocabulary from the dataset) and the optimizer from the config.
-  Trainer(const RunConfig& config, const std::shared_ptr<const TokenDataset>& dataset);
+  // Builds the model (vocabulary from the dataset) and the optimizer from the
+  // config, to train as one process of `group`; Error unless the group's size
+  // divides the step's micro-batches.
+  Trainer(const RunConfig& config, const std::shared_ptr<const TokenDataset>& dataset,
+          const ProcessGroup& group = ProcessGroup::world());
 
   // Error, before the optimizer's update, when the step's loss or gradient
   // norm is not finite: the state stays the last good one, and no metrics
@@ -83,17 +96,25 @@ class Trainer {
   // not fit this trainer's model, data or seed.
   void restore(const CheckpointReader& reader);
 
+  // Collective: every process takes rank 0's parameters, optimizer state,
+  // step and training time (a new run's initialisation or a restored checkpoint).
+  void share_state_of_root();
+  const ProcessGroup& group() const { return group_; }
+
  private:
   double micro_step(const Batch& batch, int64_t micro);
   void require_finite_step(double train_loss, double grad_norm) const;
 
   RunConfig config_;
+  const ProcessGroup& group_;
   GPT model_;
   std::unique_ptr<Optimizer> optimizer_;
   LearningRateSchedule schedule_;
   BatchLoader train_batches_;
   std::vector<Batch> eval_batches_;
   bool measures_accuracy_;
+  int64_t micro_batches_here_;  // of each step, on this process
+  GradientSum gradient_;
   Arena arena_;
   int64_t step_ = 0;
   double training_seconds_ = 0;

@@ -21,6 +21,12 @@
 // SIGINT or SIGTERM end the loop after the step in progress, which is then
 // checkpointed (no extra metrics row: the rows stay those of an
 // uninterrupted run), and the outcome says so.
+//
+// Data-parallel (docs/design.md §8.6): every process runs this loop; they
+// agree after each step on its time (the slowest's) and on whether a signal
+// reached any of them, so they stop at the same step. Rank 0 alone evaluates,
+// writes metrics rows and checkpoints; before each evaluation and checkpoint
+// the processes compare their parameters (train/replica_check.h).
 #include <cstdint>
 
 #include "train/progress.h"
@@ -34,6 +40,8 @@ struct RunOutcome {
   int stop_signal = 0;       // the signal that stopped the run early, or 0
   bool out_of_time = false;  // the run stopped at its time-limit
   std::filesystem::path last_checkpoint;
+  double communication_seconds = 0;  // of this process's steps here, summing gradients across processes
+  double training_seconds = 0;       // the run's training time, summed over resumes
 };
 
 RunOutcome run_training(Trainer& trainer, const RunDirectory& run, Progress& progress);

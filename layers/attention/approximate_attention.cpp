@@ -54,7 +54,8 @@ AttentionDiagnostics diagnostics_of(const KeyIndex& index, const SamplingStatist
           .candidates = searched.candidates,
           .keys_scored = searched.keys_scored,
           .samples = sampling.samples,
-          .tail_members = sampling.tail_members};
+          .tail_members = sampling.tail_members,
+          .times = {}};
 }
 
 struct ApproximateAttentionNode : Node {
@@ -111,7 +112,7 @@ struct ApproximateAttentionNode : Node {
                                    .index = call.index.get(),
                                    .key = call.key};
     sampled_attention_backward(backward, q.grad(), k.grad(), v.grad(), &statistics);
-    add_attention_diagnostics({.samples = statistics.samples, .tail_members = statistics.tail_members});
+    add_attention_diagnostics({.samples = statistics.samples, .tail_members = statistics.tail_members, .times = {}});
   }
 
   std::string_view name() const override { return "approximate_attention"; }

@@ -60,6 +60,18 @@ TEST_CASE("memory estimate: activations grow with the micro-batch, not with grad
   CHECK(estimate_training_memory(accumulated, kByteVocabulary).activations == doctest::Approx(base));
 }
 
+TEST_CASE("memory estimate: several micro-batches per step sum their gradients in one more copy") {
+  RunConfig accumulated = default_config();
+  accumulated.grad_accum = 2;
+  RunConfig shared = default_config();
+  shared.processes = 2;
+  const double alone = estimate_training_memory(default_config(), kByteVocabulary).parameters_and_optimizer;
+  // parameters, gradients and AdamW's two moments: four copies; the sum is a fifth
+  CHECK(estimate_training_memory(accumulated, kByteVocabulary).parameters_and_optimizer ==
+        doctest::Approx(alone * 5 / 4));
+  CHECK(estimate_training_memory(shared, kByteVocabulary).parameters_and_optimizer > alone * 5 / 4);
+}
+
 TEST_CASE("memory estimate: every layer keeps its gumbel samples until the backward pass ends") {
   RunConfig gumbel = default_config();
   gumbel.attention.mode = AttentionKind::gumbel;

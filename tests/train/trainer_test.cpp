@@ -72,6 +72,21 @@ TEST_CASE("trainer: restoring a checkpoint continues bit for bit") {
   CHECK(resumed.evaluate().loss == straight.evaluate().loss);
 }
 
+TEST_CASE("trainer: a step's micro-batches are the same whether counted per process or as processes") {
+  // One process training a run of `processes = 2` computes both processes'
+  // micro-batches: the same batches, dropout and sums as grad-accum 2.
+  const TemporaryFolder folder;
+  const auto dataset = std::make_shared<const TokenDataset>(knnformer::testing::write_tiny_dataset(folder.path()));
+  RunConfig accumulated = tiny_config(dataset->path(), folder.path() / "a");
+  accumulated.grad_accum = 2;
+  RunConfig shared = accumulated;
+  shared.grad_accum = 1;
+  shared.processes = 2;
+  REQUIRE(shared.tokens_per_step() == accumulated.tokens_per_step());
+  Trainer by_accumulation(accumulated, dataset), by_processes(shared, dataset);
+  check_same(run_steps(by_accumulation, 4), run_steps(by_processes, 4));
+}
+
 TEST_CASE("checkpoint: info round-trips; a model of another shape cannot load it") {
   const TemporaryFolder folder;
   const auto dataset = std::make_shared<const TokenDataset>(knnformer::testing::write_tiny_dataset(folder.path()));

@@ -65,7 +65,7 @@ TEST_CASE("attention fidelity: gumbel with few samples errs, its tail work is co
   AttentionOptions options = options_of("gumbel", 4);
   options.samples = 2;
   attention::take_attention_diagnostics();
-  attention::add_attention_diagnostics({.calls = 5, .samples = 10, .tail_members = 30});
+  attention::add_attention_diagnostics({.calls = 5, .samples = 10, .tail_members = 30, .times = {}});
 
   const AttentionFidelity fidelity = measure(inputs, options);
   MESSAGE("gumbel L=2 k=4: out ", fidelity.output_error, ", dq ", fidelity.query_grad_error, ", dk ",

@@ -1,0 +1,173 @@
+#include "train/process_group.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <initializer_list>
+#include <limits>
+
+#include "core/error.h"
+
+#if KNNFORMER_WITH_MPI
+// The C interface alone: MPI's C++ bindings are deprecated and need a library of their own.
+#define OMPI_SKIP_MPICXX 1
+#define MPICH_SKIP_MPICXX 1
+#include <mpi.h>
+#endif
+
+namespace knnformer {
+
+namespace {
+
+// The launchers' variables for the job's size: Open MPI's mpirun, then
+// MPICH's Hydra (and other PMI launchers).
+int from_environment(std::initializer_list<const char*> names, int absent) {
+  for (const char* name : names) {
+    const char* value = std::getenv(name);
+    if (value != nullptr) return std::atoi(value);
+  }
+  return absent;
+}
+
+int size_from_environment() { return std::max(1, from_environment({"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"}, 1)); }
+
+#if KNNFORMER_WITH_MPI
+
+// MPI counts are int: longer spans go in pieces of at most this many elements.
+constexpr size_t kLargestMessage = size_t{1} << 30;
+
+template <class Value, class Call>
+void in_pieces(std::span<Value> values, Call&& call) {
+  for (size_t start = 0; start < values.size(); start += kLargestMessage) {
+    const size_t count = std::min(kLargestMessage, values.size() - start);
+    call(values.data() + start, static_cast<int>(count));
+  }
+}
+
+#endif
+
+}  // namespace
+
+int ProcessGroup::launched_processes() { return size_from_environment(); }
+
+int ProcessGroup::launched_rank() { return std::max(0, from_environment({"OMPI_COMM_WORLD_RANK", "PMI_RANK"}, 0)); }
+
+void ProcessGroup::abort_job(int status) {
+#if KNNFORMER_WITH_MPI
+  int started = 0, finished = 0;
+  MPI_Initialized(&started);
+  MPI_Finalized(&finished);
+  if (started != 0 && finished == 0) MPI_Abort(MPI_COMM_WORLD, status);
+#endif
+  std::exit(status);
+}
+
+const ProcessGroup& ProcessGroup::world() {
+  static const ProcessGroup group;
+  return group;
+}
+
+ProcessGroup::ProcessGroup() {
+  const int launched = size_from_environment();
+  if (launched == 1) return;
+#if KNNFORMER_WITH_MPI
+  // Only the main thread calls MPI (the compute threads never do).
+  int provided = 0;
+  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+  joined_ = true;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &size_);
+#else
+  throw Error("launched as " + std::to_string(launched) +
+              " processes, but this knnformer was built without MPI (install libopenmpi-dev and build again)");
+#endif
+}
+
+ProcessGroup::~ProcessGroup() {
+#if KNNFORMER_WITH_MPI
+  if (joined_) MPI_Finalize();
+#endif
+}
+
+std::string ProcessGroup::implementation() {
+#if KNNFORMER_WITH_MPI
+  char version[MPI_MAX_LIBRARY_VERSION_STRING];
+  int length = 0;
+  MPI_Get_library_version(version, &length);
+  std::string text(version, static_cast<size_t>(length));
+  text = text.substr(0, text.find_first_of(",\n"));
+  return text;
+#else
+  return "not built";
+#endif
+}
+
+void ProcessGroup::sum(std::span<float> values) const {
+  if (!distributed()) return;
+#if KNNFORMER_WITH_MPI
+  in_pieces(values, [](float* data, int count) {
+    MPI_Allreduce(MPI_IN_PLACE, data, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+  });
+#endif
+}
+
+void ProcessGroup::sum(std::span<double> values) const {
+  if (!distributed()) return;
+#if KNNFORMER_WITH_MPI
+  in_pieces(values, [](double* data, int count) {
+    MPI_Allreduce(MPI_IN_PLACE, data, count, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+  });
+#endif
+}
+
+void ProcessGroup::maximum(std::span<double> values) const {
+  if (!distributed()) return;
+#if KNNFORMER_WITH_MPI
+  in_pieces(values, [](double* data, int count) {
+    MPI_Allreduce(MPI_IN_PLACE, data, count, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+  });
+#endif
+}
+
+void ProcessGroup::broadcast(std::span<float> values) const {
+  if (!distributed()) return;
+#if KNNFORMER_WITH_MPI
+  in_pieces(values, [](float* data, int count) { MPI_Bcast(data, count, MPI_FLOAT, 0, MPI_COMM_WORLD); });
+#endif
+}
+
+void ProcessGroup::broadcast(std::span<int64_t> values) const {
+  if (!distributed()) return;
+#if KNNFORMER_WITH_MPI
+  in_pieces(values, [](int64_t* data, int count) { MPI_Bcast(data, count, MPI_INT64_T, 0, MPI_COMM_WORLD); });
+#endif
+}
+
+std::string ProcessGroup::broadcast(const std::string& text) const {
+  if (!distributed()) return text;
+  int64_t length = static_cast<int64_t>(text.size());
+  broadcast(std::span(&length, 1));
+  require(length < std::numeric_limits<int>::max(), "a broadcast text of " + std::to_string(length) + " bytes");
+  std::string received = is_root() ? text : std::string(static_cast<size_t>(length), '\0');
+#if KNNFORMER_WITH_MPI
+  MPI_Bcast(received.data(), static_cast<int>(length), MPI_CHAR, 0, MPI_COMM_WORLD);
+#endif
+  return received;
+}
+
+std::vector<uint64_t> ProcessGroup::gather(uint64_t value) const {
+  std::vector<uint64_t> values(static_cast<size_t>(size_), value);
+  if (!distributed()) return values;
+#if KNNFORMER_WITH_MPI
+  MPI_Allgather(&value, 1, MPI_UINT64_T, values.data(), 1, MPI_UINT64_T, MPI_COMM_WORLD);
+#endif
+  return values;
+}
+
+void ProcessGroup::barrier() const {
+  if (!distributed()) return;
+#if KNNFORMER_WITH_MPI
+  MPI_Barrier(MPI_COMM_WORLD);
+#endif
+}
+
+}  // namespace knnformer
