@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -137,12 +138,18 @@ void require_memory_for(const RunConfig& config, const TokenDataset& dataset) {
   require_memory(estimate.total(), "the run (" + estimate.breakdown() + ")");
 }
 
-// A data-parallel run's cost of summing gradients across processes.
-void print_communication(const RunOutcome& outcome, int64_t steps, double training_seconds) {
-  if (steps <= 0 || training_seconds <= 0) return;
-  std::cout << "communication: " << printed("%.1f", 1000.0 * outcome.communication_seconds / static_cast<double>(steps))
-            << " ms per step summing gradients, " << printed("%.1f", 100.0 * outcome.communication_seconds / training_seconds)
-            << "% of rank 0's training time\n";
+// A data-parallel run's cost of summing gradients across processes, per
+// step, and the time its processes waited for the slowest (collective: the
+// processes' times are gathered on every process, rank 0 prints them).
+void report_gradient_sum(const ProcessGroup& group, const RunOutcome& outcome, int64_t steps, double seconds) {
+  std::array<double, 2> slowest{outcome.gradient_sum.summing, outcome.gradient_sum.waiting};
+  group.maximum(slowest);
+  if (!group.is_root() || steps <= 0 || seconds <= 0) return;
+  const auto per_step = [&](double total) { return printed("%.1f", 1000.0 * total / static_cast<double>(steps)); };
+  const auto share = [&](double total) { return printed("%.1f", 100.0 * total / seconds); };
+  std::cout << "gradient sum across " << group.size() << " processes: " << per_step(slowest[0]) << " ms per step ("
+            << share(slowest[0]) << "% of training time); waiting for the slowest process: up to "
+            << per_step(slowest[1]) << " ms per step (" << share(slowest[1]) << "%)\n";
 }
 
 // Trains until the last step or a stop signal; rank 0 reports how it ended.
@@ -159,9 +166,9 @@ int train(Trainer& trainer, const RunDirectory& run) {
   const int64_t first_step = trainer.step();
   const double training_before = trainer.training_seconds();
   const RunOutcome outcome = run_training(trainer, run, progress);
-  if (!group.is_root()) return 0;
   if (group.distributed())
-    print_communication(outcome, outcome.step - first_step, outcome.training_seconds - training_before);
+    report_gradient_sum(group, outcome, outcome.step - first_step, outcome.training_seconds - training_before);
+  if (!group.is_root()) return 0;
   if (outcome.stop_signal != 0) {
     std::cout << "stopped by signal " << outcome.stop_signal << " at step " << outcome.step;
     if (!outcome.last_checkpoint.empty()) std::cout << "; checkpoint " << outcome.last_checkpoint.string();

@@ -52,12 +52,17 @@ void GradientSum::add_micro_batch() {
   }
 }
 
-double GradientSum::finish(const ProcessGroup& group) {
-  const auto start = std::chrono::steady_clock::now();
+GradientSumTimes GradientSum::finish(const ProcessGroup& group) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  group.barrier();
+  const auto arrived = Clock::now();
   sum_across(group);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto end = Clock::now();
   micro_batches_added_ = 0;
-  return group.distributed() ? seconds : 0.0;
+  if (!group.distributed()) return {};
+  return {.waiting = std::chrono::duration<double>(arrived - start).count(),
+          .summing = std::chrono::duration<double>(end - arrived).count()};
 }
 
 void GradientSum::sum_across(const ProcessGroup& group) {

@@ -7,7 +7,7 @@
 //     backward(loss);                // into the parameters' grad buffers
 //     gradient.add_micro_batch();
 //   }
-//   const double seconds = gradient.finish(group);  // grads = the step's whole gradient
+//   const GradientSumTimes times = gradient.finish(group);  // grads = the step's whole gradient
 //
 // The order of the sums is fixed by the data, not by the processes: each
 // micro-batch's gradient is computed alone (its backward overwrites the
@@ -21,8 +21,10 @@
 //
 // Across processes the gradients go in buckets of at most `bucket_bytes`
 // (packed from consecutive parameters), so that the staging memory stays
-// bounded whatever the model's size. finish() reports the seconds spent
-// summing across processes: the communication share of a step.
+// bounded whatever the model's size. finish() first waits at a barrier for
+// the slowest process to finish its backward pass, then sums: it reports the
+// two times apart, since the first measures how evenly the processes work
+// and only the second what communication costs.
 #include <cstdint>
 #include <vector>
 
@@ -35,6 +37,12 @@ namespace knnformer {
 // allreduce runs at the network's bandwidth rather than at its latency.
 inline constexpr int64_t kGradientBucketBytes = int64_t{25} << 20;
 
+// Seconds of a step's gradient sum across processes (0 for one process).
+struct GradientSumTimes {
+  double waiting = 0;  // for the slowest process to reach the sum
+  double summing = 0;  // the allreduce of every bucket
+};
+
 class GradientSum {
  public:
   GradientSum(const ParameterList& parameters, int64_t micro_batches_here,
@@ -46,9 +54,8 @@ class GradientSum {
   void add_micro_batch();
 
   // After the last micro-batch: the parameters' gradients become the sum over
-  // every micro-batch of every process of the group. Returns the seconds spent
-  // in the sums across processes (0 for one process).
-  double finish(const ProcessGroup& group);
+  // every micro-batch of every process of the group.
+  GradientSumTimes finish(const ProcessGroup& group);
 
  private:
   void sum_across(const ProcessGroup& group);

@@ -81,7 +81,7 @@ StepResult Trainer::train_step() {
     loss_sum += micro_step(train_batches_.get(batch, next_batch), micro);
     gradient_.add_micro_batch();
   }
-  const double communication_seconds = gradient_.finish(group_);
+  const GradientSumTimes gradient_sum = gradient_.finish(group_);
   group_.sum(std::span(&loss_sum, 1));
   const ParameterList& parameters = model_.parameters();
   const double grad_norm = clip_gradients(parameters, config_.grad_clip);
@@ -95,7 +95,7 @@ StepResult Trainer::train_step() {
           .train_loss = train_loss,
           .grad_norm = grad_norm,
           .lr = lr,
-          .communication_seconds = communication_seconds};
+          .gradient_sum = gradient_sum};
 }
 
 void Trainer::require_finite_step(double train_loss, double grad_norm) const {

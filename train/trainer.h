@@ -49,7 +49,7 @@ struct StepResult {
   double train_loss = 0;   // mean loss of its micro-batches
   double grad_norm = 0;    // before clipping
   double lr = 0;
-  double communication_seconds = 0;  // summing gradients across processes (0 for one)
+  GradientSumTimes gradient_sum;  // across processes (0 for one)
 };
 
 class Trainer {

@@ -105,7 +105,8 @@ RunOutcome run_training(Trainer& trainer, const RunDirectory& run, Progress& pro
     timer.seconds += agreed.seconds;
     ++timer.steps;
     trainer.add_training_time(agreed.seconds);
-    outcome.communication_seconds += result.communication_seconds;
+    outcome.gradient_sum.waiting += result.gradient_sum.waiting;
+    outcome.gradient_sum.summing += result.gradient_sum.summing;
     progress.step(result, config.tokens_per_step(), agreed.seconds);
 
     const int64_t s = result.step;

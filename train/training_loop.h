@@ -40,7 +40,7 @@ struct RunOutcome {
   int stop_signal = 0;       // the signal that stopped the run early, or 0
   bool out_of_time = false;  // the run stopped at its time-limit
   std::filesystem::path last_checkpoint;
-  double communication_seconds = 0;  // of this process's steps here, summing gradients across processes
+  GradientSumTimes gradient_sum;     // this process's, over the steps trained here
   double training_seconds = 0;       // the run's training time, summed over resumes
 };
 
