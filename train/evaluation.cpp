@@ -27,28 +27,39 @@ TargetHits count_predicted_targets(const float* logits, const int32_t* targets, 
   return hits;
 }
 
-Evaluation evaluate(const GPT& model, const std::vector<Batch>& batches, Arena& arena, bool with_accuracy) {
+Evaluation evaluate(const GPT& model, const std::vector<Batch>& batches, Arena& arena, bool with_accuracy,
+                    const ProcessGroup& group) {
   const NoGrad inference;
-  double loss_sum = 0;
-  TargetHits hits;
-  for (const Batch& batch : batches) {
+  // Per batch: its loss, predicted and counted targets. Each entry has one
+  // process that fills it, so the sum across processes gives every process
+  // the very figures, exactly (x + 0 = x).
+  constexpr size_t kFigures = 3;
+  std::vector<double> figures(kFigures * batches.size(), 0.0);
+  for (size_t i = static_cast<size_t>(group.rank()); i < batches.size(); i += static_cast<size_t>(group.size())) {
+    const Batch& batch = batches[i];
     {
       const ArenaScope activations(arena);
       const int64_t rows = batch.rows * batch.context;
       const Tensor logits = model.forward(batch.inputs, batch.rows, batch.context, {.training = false});
       const Tensor flat = ops::reshape(logits, {rows, logits.size(2)});
-      loss_sum += ops::cross_entropy(flat, batch.targets).item();
+      figures[kFigures * i] = ops::cross_entropy(flat, batch.targets).item();
       if (with_accuracy) {
-        const TargetHits batch_hits = count_predicted_targets(flat.data(), batch.targets.data(), rows, flat.size(1));
-        hits.predicted += batch_hits.predicted;
-        hits.counted += batch_hits.counted;
+        const TargetHits hits = count_predicted_targets(flat.data(), batch.targets.data(), rows, flat.size(1));
+        figures[kFigures * i + 1] = static_cast<double>(hits.predicted);
+        figures[kFigures * i + 2] = static_cast<double>(hits.counted);
       }
     }
     arena.reset();
   }
+  group.sum(figures);
+  double loss_sum = 0, predicted = 0, counted = 0;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    loss_sum += figures[kFigures * i];
+    predicted += figures[kFigures * i + 1];
+    counted += figures[kFigures * i + 2];
+  }
   Evaluation result{.loss = loss_sum / static_cast<double>(batches.size()), .accuracy = std::nullopt};
-  if (with_accuracy && hits.counted > 0)
-    result.accuracy = static_cast<double>(hits.predicted) / static_cast<double>(hits.counted);
+  if (with_accuracy && counted > 0) result.accuracy = predicted / counted;
   return result;
 }
 

@@ -27,6 +27,7 @@
 #include "core/arena.h"
 #include "data/batch_loader.h"
 #include "layers/gpt.h"
+#include "train/process_group.h"
 
 namespace knnformer {
 
@@ -39,7 +40,12 @@ struct Evaluation {
 };
 
 // The activations live in `arena`, which is reset after each batch.
-Evaluation evaluate(const GPT& model, const std::vector<Batch>& batches, Arena& arena, bool with_accuracy);
+// Collective over `group` (train/process_group.h): each process measures
+// every N-th batch, and every process gets the whole result, the same bits
+// as one process measuring them all (the per-batch figures are added in
+// batch order).
+Evaluation evaluate(const GPT& model, const std::vector<Batch>& batches, Arena& arena, bool with_accuracy,
+                    const ProcessGroup& group = ProcessGroup::world());
 
 // Of `rows` rows of `vocab` logits, how many of the targets that count
 // (not ops::kIgnoredTarget) are the row's first largest logit, and how many count.

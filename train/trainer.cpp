@@ -105,7 +105,7 @@ void Trainer::require_finite_step(double train_loss, double grad_norm) const {
 }
 
 Evaluation Trainer::evaluate() {
-  const Evaluation result = knnformer::evaluate(model_, eval_batches_, arena_, measures_accuracy_);
+  const Evaluation result = knnformer::evaluate(model_, eval_batches_, arena_, measures_accuracy_, group_);
   if (std::isfinite(result.loss)) return result;
   throw Error("step " + std::to_string(step_) + ": the val loss is " + printed("%g", result.loss) +
               std::string(kDivergedRun));

@@ -69,7 +69,7 @@ class Trainer {
   // windows (the val split walked in order), dropout off; and the accuracy
   // on their answers when the dataset has a loss mask (measures_accuracy()).
   // Error, naming the step, when the loss is not finite: a diverged state is
-  // not logged or saved.
+  // not logged or saved. Collective: the processes share the batches.
   Evaluation evaluate();
   bool measures_accuracy() const { return measures_accuracy_; }
 

@@ -115,8 +115,8 @@ RunOutcome run_training(Trainer& trainer, const RunDirectory& run, Progress& pro
     const bool measure_fidelity = fidelity_logged && (last || s % config.fidelity_every == 0);
     const bool checkpoint = last || s % config.checkpoint_every == 0;
     if (evaluate || checkpoint) require_identical_replicas(group, trainer.model().parameters(), s);
+    const std::optional<Evaluation> val = evaluate ? std::optional(trainer.evaluate()) : std::nullopt;
     if (group.is_root() && (evaluate || measure_fidelity || s % config.log_every == 0)) {
-      const std::optional<Evaluation> val = evaluate ? std::optional(trainer.evaluate()) : std::nullopt;
       const MetricsRow row = metrics_row(trainer, result, timer, val);
       const std::optional<ModelFidelity> fidelity =
           measure_fidelity ? std::optional(trainer.measure_fidelity()) : std::nullopt;

@@ -24,9 +24,10 @@
 //
 // Data-parallel (docs/design.md §8.6): every process runs this loop; they
 // agree after each step on its time (the slowest's) and on whether a signal
-// reached any of them, so they stop at the same step. Rank 0 alone evaluates,
-// writes metrics rows and checkpoints; before each evaluation and checkpoint
-// the processes compare their parameters (train/replica_check.h).
+// reached any of them, so they stop at the same step. They share the
+// evaluation's batches; rank 0 alone measures fidelity, writes metrics rows
+// and checkpoints; before each evaluation and checkpoint the processes
+// compare their parameters (train/replica_check.h).
 #include <cstdint>
 
 #include "train/progress.h"

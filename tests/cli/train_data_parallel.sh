@@ -35,6 +35,18 @@ diff <(without_timing single/metrics.csv) <(without_timing pair/metrics.csv) || 
 same_parameters "$(newest single)" "$(newest pair)"
 echo "2 processes = 1 process with grad-accum 2: ok"
 
+# The evaluation's batches are shared by the processes: the same val loss and accuracy, bit for bit.
+"$knnformer" prepare --synthetic copy --context 63 --segment 5 --symbols 10 --documents 30 --val-documents 8 \
+  --output copy.h5 > /dev/null
+"$knnformer" train --config tiny.ini --data copy.h5 --context 63 --out copy-single --steps 8 --eval-batches 3 \
+  > /dev/null
+"${mpi[@]}" -np 2 "$knnformer" train --config tiny.ini --data copy.h5 --context 63 --out copy-pair --steps 8 \
+  --eval-batches 3 --grad-accum 1 > /dev/null
+head -1 copy-pair/metrics.csv | grep -q val_accuracy || fail "no val_accuracy column"
+diff <(cut -d, -f1-6,9 copy-single/metrics.csv) <(cut -d, -f1-6,9 copy-pair/metrics.csv) ||
+  fail "2 processes evaluate differently from one"
+echo "evaluation shared by 2 processes: ok"
+
 # 2. Every attention mode, with its sampling keyed by the micro-batch, whichever process draws it.
 for mode in "knn" "gumbel --attention-backward sampled" "knn-tail" "knn --knn-index clustered"; do
   name="${mode// /_}"
