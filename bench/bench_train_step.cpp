@@ -1,12 +1,16 @@
 // Training-step benchmark: forward, backward and an AdamW update of a whole
-// GPT, in tokens/s, for the project's two reference configurations. The same
+// GPT, in tokens/s, for the project's reference configurations: cfgA and cfgB
+// (run by default), cfgTiny (nanoGPT's "baby" character-level Shakespeare
+// model on a CPU, where per-op overheads dominate) and cfgC (GPT-2 small's
+// shape). The same
 // run also times oneDNN's sgemm on a transformer shape and the machine's
 // fused multiply-add peak (independent FMA chains in registers, every
 // thread), so the model's achieved GFLOP/s can be read against both ceilings
 // of the moment.
 // bench/train_step_reference.py measures PyTorch on the same configurations.
 //
-// usage: bench_train_step [threads] [steps] [cfgA|cfgB]   (both by default)
+// usage: bench_train_step [threads] [steps] [CONFIGS]   (a comma-separated list of cfgTiny, cfgA,
+//        cfgB, cfgC; cfgA,cfgB by default)
 //
 // This file is compiled once per SIMD target, as the kernels are, so that the
 // peak is measured with the target the kernels dispatch to (KNNFORMER_SIMD).
@@ -148,7 +152,7 @@ void run(const Config& c, int steps) {
   std::sort(times.begin(), times.end());
   const double median = times[times.size() / 2];
   const double tokens_per_s = c.batch * c.time / median;
-  std::printf("%-5s B=%-2ld T=%-5ld L=%ld H=%ld C=%-4ld  %8.1f ms/step  %9.0f tok/s  %6.1f GFLOP/s\n", c.name,
+  std::printf("%-7s B=%-2ld T=%-5ld L=%ld H=%ld C=%-4ld  %8.1f ms/step  %9.0f tok/s  %6.1f GFLOP/s\n", c.name,
               long(c.batch), long(c.time), long(c.n_layer), long(c.n_head), long(c.n_embd), median * 1e3,
               tokens_per_s, tokens_per_s * flops_per_token(c) * 1e-9);
 }
@@ -162,9 +166,10 @@ int main(int argc, char** argv) {
   std::printf("training step (forward + backward + AdamW), %d threads, median of %d steps\n", threads, steps);
   std::printf("SIMD target %s; FMA peak now: %.1f GFLOP/s; oneDNN sgemm 2048x768x256 now: %.1f GFLOP/s\n",
               kernels::simd_target_name().c_str(), bench::fma_peak(), sgemm_gflops());
-  const std::string only = argc > 3 ? argv[3] : "";
-  for (const Config& config : {Config{"cfgA", 8, 256, 4, 4, 256, 256}, Config{"cfgB", 4, 1024, 6, 6, 384, 256}})
-    if (only.empty() || only == config.name) run(config, steps);
+  const std::string chosen = "," + std::string(argc > 3 ? argv[3] : "cfgA,cfgB") + ",";
+  for (const Config& config : {Config{"cfgTiny", 12, 64, 4, 4, 128, 65}, Config{"cfgA", 8, 256, 4, 4, 256, 256},
+                               Config{"cfgB", 4, 1024, 6, 6, 384, 256}, Config{"cfgC", 1, 1024, 12, 12, 768, 50304}})
+    if (chosen.find("," + std::string(config.name) + ",") != std::string::npos) run(config, steps);
 }
 
 #endif  // HWY_ONCE

@@ -2,7 +2,8 @@
 LM head, GELU tanh form, causal attention), the same AdamW, the same
 configurations, tokens/s of forward + backward + update.
 
-usage: python3 bench/train_step_reference.py [threads] [steps] [cfgA|cfgB]   (both by default)
+usage: python3 bench/train_step_reference.py [threads] [steps] [CONFIGS]
+  CONFIGS: a comma-separated list of cfgTiny, cfgA, cfgB, cfgC (cfgA,cfgB by default)
 Run it with Debian's /usr/bin/python3 (torch 1.13; install libopenblas0-openmp
 so that it does not run on the reference BLAS) or with a PyPI torch 2.x, which
 has its own BLAS and scaled_dot_product_attention. It prints which it used.
@@ -71,7 +72,7 @@ def run(name, batch, length, layers, heads, width, vocab, steps):
         if step >= 2:
             times.append(time.perf_counter() - start)
     median = sorted(times)[len(times) // 2]
-    print(f"{name:5s} B={batch:<2d} T={length:<5d} L={layers} H={heads} C={width:<4d}  "
+    print(f"{name:7s} B={batch:<2d} T={length:<5d} L={layers} H={heads} C={width:<4d}  "
           f"{median * 1e3:8.1f} ms/step  {batch * length / median:9.0f} tok/s")
 
 
@@ -87,9 +88,10 @@ def main():
     steps = int(sys.argv[2]) if len(sys.argv) > 2 else 10
     torch.set_num_threads(threads)
     print(f"PyTorch {torch.__version__}, {threads} threads, median of {steps} steps, BLAS: {loaded_blas()}")
-    only = sys.argv[3] if len(sys.argv) > 3 else None
-    for name, *shape in [("cfgA", 8, 256, 4, 4, 256, 256), ("cfgB", 4, 1024, 6, 6, 384, 256)]:
-        if only in (None, name):
+    chosen = (sys.argv[3] if len(sys.argv) > 3 else "cfgA,cfgB").split(",")
+    for name, *shape in [("cfgTiny", 12, 64, 4, 4, 128, 65), ("cfgA", 8, 256, 4, 4, 256, 256),
+                         ("cfgB", 4, 1024, 6, 6, 384, 256), ("cfgC", 1, 1024, 12, 12, 768, 50304)]:
+        if name in chosen:
             run(name, *shape, steps)
 
 

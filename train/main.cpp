@@ -49,9 +49,9 @@ int main(int argc, char** argv) {
     // that no other process waits forever for it (train/process_group.h).
     const bool launched_together = ProcessGroup::launched_processes() > 1;
     const auto fail = [&](const std::string& message, int status) {
-      std::cerr << "knnformer " << command.name << ": error: "
-                << (launched_together ? "rank " + std::to_string(ProcessGroup::launched_rank()) + ": " : "")
-                << message << "\n";
+      // One write of the whole line, so that the lines of processes failing together do not interleave.
+      const std::string rank = launched_together ? "rank " + std::to_string(ProcessGroup::launched_rank()) + ": " : "";
+      std::cerr << "knnformer " + std::string(command.name) + ": error: " + rank + message + "\n" << std::flush;
       if (launched_together) ProcessGroup::abort_job(status);
       return status;
     };
