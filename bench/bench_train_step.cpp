@@ -75,6 +75,7 @@ HWY_AFTER_NAMESPACE();
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/arena.h"
@@ -166,10 +167,18 @@ int main(int argc, char** argv) {
   std::printf("training step (forward + backward + AdamW), %d threads, median of %d steps\n", threads, steps);
   std::printf("SIMD target %s; FMA peak now: %.1f GFLOP/s; oneDNN sgemm 2048x768x256 now: %.1f GFLOP/s\n",
               kernels::simd_target_name().c_str(), bench::fma_peak(), sgemm_gflops());
-  const std::string chosen = "," + std::string(argc > 3 ? argv[3] : "cfgA,cfgB") + ",";
+  const std::string_view chosen = argc > 3 ? argv[3] : "cfgA,cfgB";
+  const auto is_chosen = [&](std::string_view name) {
+    for (size_t start = 0; start <= chosen.size();) {
+      const size_t end = std::min(chosen.find(',', start), chosen.size());
+      if (chosen.substr(start, end - start) == name) return true;
+      start = end + 1;
+    }
+    return false;
+  };
   for (const Config& config : {Config{"cfgTiny", 12, 64, 4, 4, 128, 65}, Config{"cfgA", 8, 256, 4, 4, 256, 256},
                                Config{"cfgB", 4, 1024, 6, 6, 384, 256}, Config{"cfgC", 1, 1024, 12, 12, 768, 50304}})
-    if (chosen.find("," + std::string(config.name) + ",") != std::string::npos) run(config, steps);
+    if (is_chosen(config.name)) run(config, steps);
 }
 
 #endif  // HWY_ONCE

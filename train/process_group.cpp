@@ -53,7 +53,7 @@ struct MpiAllocations {};
 // Runs an MPI call (all of them go through here).
 template <class Call>
 void mpi(Call&& call) {
-  const MpiAllocations untracked;
+  [[maybe_unused]] const MpiAllocations untracked;
   call();
 }
 
