@@ -322,8 +322,9 @@ std::vector<std::string> apply_config_file(RunConfig& config, const std::filesys
 }
 
 RunConfig read_run_config(const std::string& text, const std::string& source) {
-  // Runs written before data-parallel training have no `processes`: they ran as one.
-  constexpr std::array kLaterOptions = {std::string_view("processes")};
+  // Options added after runs were written keep, in those runs, the meaning
+  // they had before: no `init-from` (a random start), `processes` = 1 (one process).
+  constexpr std::array kLaterOptions = {std::string_view("init-from"), std::string_view("processes")};
   RunConfig config;
   const std::vector<std::string> given = apply_config_text(config, text, source);
   require(!given.empty(), source + ": holds no options (a run's config lists them all; the file was emptied)");

@@ -110,6 +110,21 @@ TEST_CASE("run config: a run's own config must list every option") {
             .starts_with("config.ini: option 'seed' is missing"));
 }
 
+TEST_CASE("run config: a run written before init-from and processes existed reads with their old meaning") {
+  RunConfig config;
+  config.data = "d.h5";
+  config.out = "runs/r";
+  std::string ini = to_ini(config);
+  for (const std::string name : {"init-from = ", "processes = "}) {
+    const size_t line = ini.find(name);
+    REQUIRE(line != std::string::npos);
+    ini = ini.substr(0, line) + ini.substr(ini.find('\n', line) + 1);
+  }
+  const RunConfig old = read_run_config(ini, "config.ini");
+  CHECK(old.init_from.empty());
+  CHECK(old.processes == 1);
+}
+
 TEST_CASE("run config: the differences a resume refuses leave out the resumable options") {
   RunConfig a, b;
   b.steps = a.steps + 100;
