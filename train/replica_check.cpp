@@ -41,7 +41,8 @@ void require_identical_replicas(const ProcessGroup& group, const ParameterList& 
             "after step " + std::to_string(step) + " the parameters of rank " + std::to_string(rank) +
                 " differ from rank 0's (checksum " + hexadecimal(checksums[rank]) + " against " +
                 hexadecimal(checksums[0]) + "): the processes no longer train one model, so the run stops "
-                "before checkpointing it; resume from the last checkpoint");
+                "before checkpointing it (processes on CPUs of different kinds must share one SIMD target: "
+                "set KNNFORMER_SIMD and DNNL_MAX_CPU_ISA alike); resume from the last checkpoint");
 }
 
 }  // namespace knnformer

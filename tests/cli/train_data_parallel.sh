@@ -4,7 +4,8 @@
 # grad-accum 2, in every attention mode; resumes under 2 and under 1 process
 # continue the run; a signal to one process stops both at the same step with
 # a checkpoint; a killed process ends the job, naming it, and the run resumes;
-# a process that cannot open its dataset stops the job with its own error.
+# a process that cannot open its dataset stops the job with its own error;
+# processes whose parameters drift apart stop before a checkpoint.
 source "$(dirname "$0")/train_helpers.bash"
 "$knnformer" --version | grep -q "MPI: Open MPI" || fail "knnformer was built without MPI ($("$knnformer" --version))"
 # As root, Open MPI must be told that this is meant; two cores run two
@@ -141,3 +142,16 @@ expect_job_error "rank [01]: .*cannot be shared by 2 processes" \
   "${mpi[@]}" -np 2 "$knnformer" train --config tiny.ini --out odd --grad-accum 1 --processes 3
 expect_job_error "rank [01]: runs as one process" "${mpi[@]}" -np 2 "$knnformer" eval --checkpoint pair
 echo "a process that cannot go on ends the job: ok"
+
+# 8. Replicas that drift apart stop the run at the next check, before a checkpoint: here a process whose
+# kernels run another SIMD target (as on a machine of another CPU) rounds the optimizer's update differently
+# (a fused multiply-add against a product and a sum).
+status=0
+"${mpi[@]}" -np 1 "$knnformer" train --config tiny.ini --out drifted --grad-accum 1 --steps 8 : \
+  -np 1 env KNNFORMER_SIMD=sse4 "$knnformer" train --config tiny.ini --out drifted --grad-accum 1 --steps 8 \
+  > drifted.log 2>&1 || status=$?
+[ $status -ne 0 ] || fail "replicas that differ should stop the run"
+grep -q "error: rank [01]: after step 4 the parameters of rank 1 differ from rank 0's" drifted.log ||
+  fail "no replica error: $(cat drifted.log)"
+! compgen -G "drifted/checkpoints/step-*.h5" > /dev/null || fail "a checkpoint of drifted replicas was written"
+echo "replicas that differ stop the run before a checkpoint: ok"
