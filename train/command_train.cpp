@@ -197,10 +197,9 @@ void require_room_for_run(const RunDirectory& run, bool force) {
 
 // Whether the config file or a flag set an option.
 bool given(const TrainRequest& request, const std::vector<std::string>& file_options, std::string_view name) {
-  const auto named = [&](const auto& setting) { return setting == name; };
-  return std::any_of(file_options.begin(), file_options.end(), named) ||
-         std::any_of(request.settings.begin(), request.settings.end(),
-                     [&](const Setting& setting) { return setting.name == name; });
+  const bool in_file = std::find(file_options.begin(), file_options.end(), name) != file_options.end();
+  return in_file || std::any_of(request.settings.begin(), request.settings.end(),
+                                [&](const Setting& setting) { return setting.name == name; });
 }
 
 // A new run's config from its file and flags, on rank 0.
