@@ -21,6 +21,8 @@
 #include <memory>
 #include <optional>
 
+#include <omp.h>
+
 #include <boost/program_options.hpp>
 
 #include "core/error.h"
@@ -229,10 +231,17 @@ RunConfig config_of_root(const ProcessGroup& group, const RunConfig& root_config
   return config;
 }
 
+// threads = 0 means every core: under mpirun, every core of this machine
+// shared by the processes it runs, so that they do not oversubscribe it.
+int threads_per_process(const RunConfig& config, const ProcessGroup& group) {
+  if (config.threads > 0) return static_cast<int>(config.threads);
+  return std::max(1, omp_get_num_procs() / group.processes_on_this_machine());
+}
+
 // Every process's trainer, on its own dataset; Error (naming the process's
 // file) when the dataset cannot be read or the run does not fit in memory.
 std::unique_ptr<Trainer> make_trainer(const RunConfig& config, const ProcessGroup& group) {
-  set_num_threads(static_cast<int>(config.threads));
+  set_num_threads(threads_per_process(config, group));
   const auto dataset = std::make_shared<const TokenDataset>(config.data);
   require_memory_for(config, *dataset);
   return std::make_unique<Trainer>(config, dataset, group);

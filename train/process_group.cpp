@@ -101,6 +101,10 @@ ProcessGroup::ProcessGroup() {
   joined_ = true;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
   MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  MPI_Comm machine = MPI_COMM_NULL;
+  mpi([&] { MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &machine); });
+  MPI_Comm_size(machine, &local_size_);
+  mpi([&] { MPI_Comm_free(&machine); });
 #else
   throw Error("launched as " + std::to_string(launched) +
               " processes, but this knnformer was built without MPI (install libopenmpi-dev and build again)");

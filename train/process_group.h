@@ -61,6 +61,9 @@ class ProcessGroup {
   // Every process's value, in rank order, on every process.
   std::vector<uint64_t> gather(uint64_t value) const;
 
+  // How many processes of the group share this machine (its memory and cores).
+  int processes_on_this_machine() const { return local_size_; }
+
   // Returns once every process has called it.
   void barrier() const;
 
@@ -72,6 +75,7 @@ class ProcessGroup {
   ProcessGroup();
   int rank_ = 0;
   int size_ = 1;
+  int local_size_ = 1;
   bool joined_ = false;  // MPI was started here, so it is finalised here
 };
 

@@ -35,7 +35,7 @@ struct RunConfig {
   std::string data;            // the token dataset (HDF5)
   std::string out;             // the run directory
   uint64_t seed = 1337;        // initialisation, batches, dropout
-  int64_t threads = 0;         // 0: every core
+  int64_t threads = 0;         // per process; 0: every core (shared by the processes mpirun runs on a machine)
   int64_t steps = 1000;        // optimizer steps of the whole run
   double time_limit = 0;       // seconds of training after which the run stops; 0: none
   std::string init_from;       // a checkpoint (or run) whose parameters a new run starts from; empty: random
