@@ -34,9 +34,10 @@ void for_each_piece(const ParameterList& parameters, int64_t begin, int64_t end,
 
 GradientSum::GradientSum(const ParameterList& parameters, int64_t micro_batches_here, int64_t bucket_bytes)
     : parameters_(parameters),
+      elements_(element_count(parameters)),
       micro_batches_here_(micro_batches_here),
-      accumulated_(micro_batches_here > 1 ? static_cast<size_t>(element_count(parameters)) : 0),
-      bucket_elements_(std::min(element_count(parameters), std::max<int64_t>(1, bucket_bytes / int64_t{sizeof(float)}))) {}
+      accumulated_(micro_batches_here > 1 ? static_cast<size_t>(elements_) : 0),
+      bucket_elements_(std::min(elements_, std::max<int64_t>(1, bucket_bytes / int64_t{sizeof(float)}))) {}
 
 void GradientSum::add_micro_batch() {
   ++micro_batches_added_;
@@ -66,8 +67,7 @@ GradientSumTimes GradientSum::finish(const ProcessGroup& group) {
 }
 
 void GradientSum::sum_across(const ProcessGroup& group) {
-  const int64_t total = element_count(parameters_);
-  const int64_t bucket_size = bucket_elements_;
+  const int64_t total = elements_, bucket_size = bucket_elements_;
   if (micro_batches_here_ > 1) {
     // This process's sum is already flat: it is summed in place, bucket by
     // bucket, then handed to the parameters.

@@ -61,6 +61,7 @@ class GradientSum {
   void sum_across(const ProcessGroup& group);
 
   ParameterList parameters_;
+  int64_t elements_;  // of all the parameters
   int64_t micro_batches_here_;
   int64_t micro_batches_added_ = 0;
   std::vector<float> accumulated_;  // this process's sum, parameters back to back (several micro-batches only)

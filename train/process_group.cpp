@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <initializer_list>
-#include <limits>
+#include <type_traits>
 
 #include "core/error.h"
 
@@ -60,12 +60,36 @@ void mpi(Call&& call) {
 // MPI counts are int: longer spans go in pieces of at most this many elements.
 constexpr size_t kLargestMessage = size_t{1} << 30;
 
+template <class Value>
+MPI_Datatype datatype_of() {
+  if constexpr (std::is_same_v<Value, float>) return MPI_FLOAT;
+  else if constexpr (std::is_same_v<Value, double>) return MPI_DOUBLE;
+  else if constexpr (std::is_same_v<Value, int64_t>) return MPI_INT64_T;
+  else return MPI_CHAR;
+}
+
 template <class Value, class Call>
 void in_pieces(std::span<Value> values, Call&& call) {
   for (size_t start = 0; start < values.size(); start += kLargestMessage) {
     const size_t count = std::min(kLargestMessage, values.size() - start);
     call(values.data() + start, static_cast<int>(count));
   }
+}
+
+// In place, every process's values combined by `operation`, on every process.
+template <class Value>
+void allreduce(std::span<Value> values, MPI_Op operation) {
+  in_pieces(values, [&](Value* data, int count) {
+    mpi([&] { MPI_Allreduce(MPI_IN_PLACE, data, count, datatype_of<Value>(), operation, MPI_COMM_WORLD); });
+  });
+}
+
+// Rank 0's values on every process.
+template <class Value>
+void broadcast_from_root(std::span<Value> values) {
+  in_pieces(values, [](Value* data, int count) {
+    mpi([&] { MPI_Bcast(data, count, datatype_of<Value>(), 0, MPI_COMM_WORLD); });
+  });
 }
 
 #endif
@@ -140,43 +164,35 @@ std::string ProcessGroup::implementation() {
 void ProcessGroup::sum(std::span<float> values) const {
   if (!distributed()) return;
 #if KNNFORMER_WITH_MPI
-  in_pieces(values, [](float* data, int count) {
-    mpi([&] { MPI_Allreduce(MPI_IN_PLACE, data, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD); });
-  });
+  allreduce(values, MPI_SUM);
 #endif
 }
 
 void ProcessGroup::sum(std::span<double> values) const {
   if (!distributed()) return;
 #if KNNFORMER_WITH_MPI
-  in_pieces(values, [](double* data, int count) {
-    mpi([&] { MPI_Allreduce(MPI_IN_PLACE, data, count, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD); });
-  });
+  allreduce(values, MPI_SUM);
 #endif
 }
 
 void ProcessGroup::maximum(std::span<double> values) const {
   if (!distributed()) return;
 #if KNNFORMER_WITH_MPI
-  in_pieces(values, [](double* data, int count) {
-    mpi([&] { MPI_Allreduce(MPI_IN_PLACE, data, count, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD); });
-  });
+  allreduce(values, MPI_MAX);
 #endif
 }
 
 void ProcessGroup::broadcast(std::span<float> values) const {
   if (!distributed()) return;
 #if KNNFORMER_WITH_MPI
-  in_pieces(values, [](float* data, int count) { mpi([&] { MPI_Bcast(data, count, MPI_FLOAT, 0, MPI_COMM_WORLD); }); });
+  broadcast_from_root(values);
 #endif
 }
 
 void ProcessGroup::broadcast(std::span<int64_t> values) const {
   if (!distributed()) return;
 #if KNNFORMER_WITH_MPI
-  in_pieces(values, [](int64_t* data, int count) {
-    mpi([&] { MPI_Bcast(data, count, MPI_INT64_T, 0, MPI_COMM_WORLD); });
-  });
+  broadcast_from_root(values);
 #endif
 }
 
@@ -184,10 +200,9 @@ std::string ProcessGroup::broadcast(const std::string& text) const {
   if (!distributed()) return text;
   int64_t length = static_cast<int64_t>(text.size());
   broadcast(std::span(&length, 1));
-  require(length < std::numeric_limits<int>::max(), "a broadcast text of " + std::to_string(length) + " bytes");
   std::string received = is_root() ? text : std::string(static_cast<size_t>(length), '\0');
 #if KNNFORMER_WITH_MPI
-  mpi([&] { MPI_Bcast(received.data(), static_cast<int>(length), MPI_CHAR, 0, MPI_COMM_WORLD); });
+  broadcast_from_root(std::span(received));
 #endif
   return received;
 }

@@ -116,14 +116,15 @@ RunOutcome run_training(Trainer& trainer, const RunDirectory& run, Progress& pro
     const bool checkpoint = last || s % config.checkpoint_every == 0;
     if (evaluate || checkpoint) require_identical_replicas(group, trainer.model().parameters(), s);
     const std::optional<Evaluation> val = evaluate ? std::optional(trainer.evaluate()) : std::nullopt;
-    if (group.is_root() && (evaluate || measure_fidelity || s % config.log_every == 0)) {
+    const bool logged = evaluate || measure_fidelity || s % config.log_every == 0;
+    if (group.is_root() && logged) {
       const MetricsRow row = metrics_row(trainer, result, timer, val);
       const std::optional<ModelFidelity> fidelity =
           measure_fidelity ? std::optional(trainer.measure_fidelity()) : std::nullopt;
       metrics->append(row, extra_cells(trainer, val, fidelity));
       progress.row(row, val ? val->accuracy : std::nullopt);
     }
-    if (evaluate || measure_fidelity || s % config.log_every == 0) timer = {};
+    if (logged) timer = {};
     if (checkpoint) save(trainer, run, outcome);
   }
   // A stopped run keeps the step it finished (a signal may arrive any time).
