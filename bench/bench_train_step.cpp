@@ -2,15 +2,16 @@
 // GPT, in tokens/s, for the project's reference configurations: cfgA and cfgB
 // (run by default), cfgTiny (nanoGPT's "baby" character-level Shakespeare
 // model on a CPU, where per-op overheads dominate) and cfgC (GPT-2 small's
-// shape). The same
-// run also times oneDNN's sgemm on a transformer shape and the machine's
+// shape), in fp32 or with the linear layers in bf16 (core/precision.h). The
+// same run also times oneDNN's sgemm on a transformer shape and the machine's
 // fused multiply-add peak (independent FMA chains in registers, every
 // thread), so the model's achieved GFLOP/s can be read against both ceilings
-// of the moment.
+// of the moment; in bf16, oneDNN's bf16 product on that shape and the peak of
+// the CPU's bf16 dot-product instruction (AVX512_BF16's vdpbf16ps) too.
 // bench/train_step_reference.py measures PyTorch on the same configurations.
 //
-// usage: bench_train_step [threads] [steps] [CONFIGS]   (a comma-separated list of cfgTiny, cfgA,
-//        cfgB, cfgC; cfgA,cfgB by default)
+// usage: bench_train_step [threads] [steps] [CONFIGS] [fp32|bf16]   (CONFIGS: a comma-separated list
+//        of cfgTiny, cfgA, cfgB, cfgC; cfgA,cfgB by default)
 //
 // This file is compiled once per SIMD target, as the kernels are, so that the
 // peak is measured with the target the kernels dispatch to (KNNFORMER_SIMD).
@@ -20,6 +21,10 @@
 #include "hwy/highway.h"
 
 #include <omp.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include <cstdio>
 
@@ -80,7 +85,9 @@ HWY_AFTER_NAMESPACE();
 
 #include "core/arena.h"
 #include "core/autograd.h"
+#include "core/enum_names.h"
 #include "core/gemm.h"
+#include "core/kernels/bfloat16.h"
 #include "core/kernels/simd_target.h"
 #include "core/parallel.h"
 #include "core/rng.h"
@@ -93,6 +100,52 @@ HWY_EXPORT(fma_peak_gflops);
 
 // The peak with the SIMD target the kernels dispatch to.
 double fma_peak() { return KNNFORMER_DISPATCH(fma_peak_gflops)(); }
+
+#if defined(__x86_64__)
+// Independent chains of AVX512_BF16 dot products on every thread, each
+// instruction 32 bf16 products summed pairwise into 16 fp32 lanes (64 flops).
+__attribute__((target("avx512f,avx512bf16"))) double bf16_dot_peak_gflops_x86() {
+  constexpr long kIterations = 20'000'000;
+  int thread_count = 1;
+  float sink = 0.0f;
+  const double start = omp_get_wtime();
+#pragma omp parallel reduction(+ : sink)
+  {
+#pragma omp single
+    thread_count = omp_get_num_threads();
+    const __m512bh a = _mm512_cvtne2ps_pbh(_mm512_set1_ps(0.5f), _mm512_set1_ps(0.25f));
+    const __m512bh b = _mm512_cvtne2ps_pbh(_mm512_set1_ps(1e-8f), _mm512_set1_ps(-1e-8f));
+    // Distinct starting values, so that the compiler cannot merge the chains.
+    __m512 c0 = _mm512_set1_ps(1.0f), c1 = _mm512_set1_ps(1.1f), c2 = _mm512_set1_ps(1.2f);
+    __m512 c3 = _mm512_set1_ps(1.3f), c4 = _mm512_set1_ps(1.4f), c5 = _mm512_set1_ps(1.5f);
+    __m512 c6 = _mm512_set1_ps(1.6f), c7 = _mm512_set1_ps(1.7f), c8 = _mm512_set1_ps(1.8f);
+    __m512 c9 = _mm512_set1_ps(1.9f), c10 = _mm512_set1_ps(2.0f), c11 = _mm512_set1_ps(2.1f);
+    for (long iteration = 0; iteration < kIterations; ++iteration) {
+      c0 = _mm512_dpbf16_ps(c0, a, b), c1 = _mm512_dpbf16_ps(c1, a, b), c2 = _mm512_dpbf16_ps(c2, a, b);
+      c3 = _mm512_dpbf16_ps(c3, a, b), c4 = _mm512_dpbf16_ps(c4, a, b), c5 = _mm512_dpbf16_ps(c5, a, b);
+      c6 = _mm512_dpbf16_ps(c6, a, b), c7 = _mm512_dpbf16_ps(c7, a, b), c8 = _mm512_dpbf16_ps(c8, a, b);
+      c9 = _mm512_dpbf16_ps(c9, a, b), c10 = _mm512_dpbf16_ps(c10, a, b), c11 = _mm512_dpbf16_ps(c11, a, b);
+    }
+    const __m512 all = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(c0, c1), _mm512_add_ps(c2, c3)),
+                                     _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(c4, c5), _mm512_add_ps(c6, c7)),
+                                                   _mm512_add_ps(_mm512_add_ps(c8, c9), _mm512_add_ps(c10, c11))));
+    alignas(64) float lanes[16];
+    _mm512_store_ps(lanes, all);
+    sink += lanes[0];
+  }
+  const double seconds = omp_get_wtime() - start;
+  if (sink == 0.0f) std::printf(" ");
+  return 64.0 * 12 * kIterations * thread_count / seconds * 1e-9;
+}
+#endif
+
+// The bf16 dot-product peak, or 0 where the CPU has no such instruction.
+double bf16_dot_peak() {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx512bf16")) return bf16_dot_peak_gflops_x86();
+#endif
+  return 0;
+}
 
 }  // namespace knnformer::bench
 
@@ -114,20 +167,27 @@ double flops_per_token(const Config& c) {
   return 6.0 * weights + c.n_layer * 6.0 * c.time * c.n_embd;
 }
 
-double sgemm_gflops() {
+// The GFLOP/s of a 2048x768x256 product (a linear layer's of cfgA), median of 11.
+double product_gflops(Precision precision) {
   const int64_t m = 2048, n = 768, k = 256;
   std::vector<float> a(m * k, 0.5f), b(k * n, 0.25f), out(m * n);
+  std::vector<uint16_t> a_bf16(a.size()), b_bf16(b.size());
+  kernels::to_bfloat16(a.data(), a_bf16.data(), m * k);
+  kernels::to_bfloat16(b.data(), b_bf16.data(), k * n);
   std::vector<double> times;
   for (int r = 0; r < 11; ++r) {
     const double start = now();
-    gemm::sgemm(false, true, m, n, k, 1.0f, a.data(), k, b.data(), k, 0.0f, out.data(), n);
+    if (precision == Precision::bf16)
+      gemm::matmul({1, m, n, k, false, true}, a_bf16.data(), b_bf16.data(), out.data());
+    else
+      gemm::sgemm(false, true, m, n, k, 1.0f, a.data(), k, b.data(), k, 0.0f, out.data(), n);
     times.push_back(now() - start);
   }
   std::sort(times.begin(), times.end());
   return 2.0 * m * n * k / times[5] * 1e-9;
 }
 
-void run(const Config& c, int steps) {
+void run(const Config& c, int steps, Precision precision) {
   const ModelConfig config{.vocab_size = c.vocab, .n_layer = c.n_layer, .n_head = c.n_head, .n_embd = c.n_embd,
                            .context = c.time, .dropout = 0, .attention = {}};
   const GPT model(config, 1);
@@ -143,7 +203,7 @@ void run(const Config& c, int steps) {
     const double start = now();
     {
       const ArenaScope scope(arena);
-      backward(model.loss(tokens, targets, c.batch, c.time, {1, uint64_t(step), 0, true}));
+      backward(model.loss(tokens, targets, c.batch, c.time, {1, uint64_t(step), 0, true, precision}));
     }
     optimizer->step(1e-4);
     for (const auto& p : model.parameters()) p.tensor.zero_grad();
@@ -164,10 +224,16 @@ int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
   const int steps = argc > 2 ? std::atoi(argv[2]) : 10;
   set_num_threads(threads);
-  std::printf("training step (forward + backward + AdamW), %d threads, median of %d steps\n", threads, steps);
-  std::printf("SIMD target %s; FMA peak now: %.1f GFLOP/s; oneDNN sgemm 2048x768x256 now: %.1f GFLOP/s\n",
-              kernels::simd_target_name().c_str(), bench::fma_peak(), sgemm_gflops());
   const std::string_view chosen = argc > 3 ? argv[3] : "cfgA,cfgB";
+  const auto precision = parse_enum<Precision>(argc > 4 ? argv[4] : "fp32", "precision");
+  std::printf("training step (forward + backward + AdamW), %d threads, median of %d steps, %s\n", threads, steps,
+              std::string(name_of(precision)).c_str());
+  std::printf("SIMD target %s; FMA peak now: %.1f GFLOP/s; oneDNN sgemm 2048x768x256 now: %.1f GFLOP/s\n",
+              kernels::simd_target_name().c_str(), bench::fma_peak(), product_gflops(Precision::fp32));
+  if (precision == Precision::bf16)
+    std::printf("bf16 dot-product peak now: %.1f GFLOP/s; oneDNN bf16 matmul 2048x768x256 now: %.1f GFLOP/s%s\n",
+                bench::bf16_dot_peak(), product_gflops(Precision::bf16),
+                gemm::has_bf16_instructions() ? "" : " (emulated: oneDNN has no bf16 instructions here)");
   const auto is_chosen = [&](std::string_view name) {
     for (size_t start = 0; start <= chosen.size();) {
       const size_t end = std::min(chosen.find(',', start), chosen.size());
@@ -178,7 +244,7 @@ int main(int argc, char** argv) {
   };
   for (const Config& config : {Config{"cfgTiny", 12, 64, 4, 4, 128, 65}, Config{"cfgA", 8, 256, 4, 4, 256, 256},
                                Config{"cfgB", 4, 1024, 6, 6, 384, 256}, Config{"cfgC", 1, 1024, 12, 12, 768, 50304}})
-    if (is_chosen(config.name)) run(config, steps);
+    if (is_chosen(config.name)) run(config, steps, precision);
 }
 
 #endif  // HWY_ONCE

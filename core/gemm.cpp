@@ -27,10 +27,11 @@ dnnl::stream& cpu_stream() {
 
 // A [batch, rows, cols] matrix as oneDNN sees it: logical dims of op(X) and
 // strides of X as stored (a transposed operand just swaps the two strides).
-memory::desc matrix_desc(int64_t batch, int64_t rows, int64_t cols, bool transposed) {
+memory::desc matrix_desc(int64_t batch, int64_t rows, int64_t cols, bool transposed,
+                         memory::data_type type = memory::data_type::f32) {
   const Dims dims{batch, rows, cols};
   const Dims strides = transposed ? Dims{rows * cols, 1, rows} : Dims{rows * cols, cols, 1};
-  return memory::desc(dims, memory::data_type::f32, strides);
+  return memory::desc(dims, type, strides);
 }
 
 // A created primitive with its memory objects, whose data handles are swapped per call.
@@ -39,16 +40,18 @@ struct CachedPrimitive {
   memory a, b, c, bias;
 };
 
-using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, bool, bool, bool, bool, bool, bool>;
+using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, bool, bool, bool, bool, bool, bool, memory::data_type>;
 
-Key key_of(const Product& p, bool has_bias) {
-  return {p.batch, p.m, p.n, p.k, p.transpose_a, p.transpose_b, p.a_batched, p.b_batched, p.accumulate, has_bias};
+Key key_of(const Product& p, bool has_bias, memory::data_type operand_type) {
+  return {p.batch,       p.m,         p.n,        p.k,      p.transpose_a, p.transpose_b,
+          p.a_batched,   p.b_batched, p.accumulate, has_bias, operand_type};
 }
 
-CachedPrimitive create(const Product& p, bool has_bias) {
+// The primitive of C = op(A)·op(B) with A and B of operand_type, C and the bias fp32.
+CachedPrimitive create(const Product& p, bool has_bias, memory::data_type operand_type) {
   auto& engine = cpu_engine();
-  const memory::desc a_desc = matrix_desc(p.a_batched ? p.batch : 1, p.m, p.k, p.transpose_a);
-  const memory::desc b_desc = matrix_desc(p.b_batched ? p.batch : 1, p.k, p.n, p.transpose_b);
+  const memory::desc a_desc = matrix_desc(p.a_batched ? p.batch : 1, p.m, p.k, p.transpose_a, operand_type);
+  const memory::desc b_desc = matrix_desc(p.b_batched ? p.batch : 1, p.k, p.n, p.transpose_b, operand_type);
   const memory::desc c_desc = matrix_desc(p.batch, p.m, p.n, false);
   const memory::desc bias_desc = matrix_desc(1, 1, p.n, false);
 
@@ -71,6 +74,30 @@ void check(const Product& p) {
               " n=" + std::to_string(p.n) + " k=" + std::to_string(p.k));
 }
 
+// Runs the cached primitive of the product (made on first use) on these buffers.
+void run_primitive(const Product& product, memory::data_type operand_type, const void* a, const void* b, float* c,
+                   const float* bias) {
+  static std::mutex cache_mutex;
+  static std::map<Key, CachedPrimitive> cache;
+  const std::lock_guard lock(cache_mutex);
+
+  const Key key = key_of(product, bias != nullptr, operand_type);
+  auto entry = cache.find(key);
+  if (entry == cache.end()) entry = cache.emplace(key, create(product, bias != nullptr, operand_type)).first;
+  CachedPrimitive& cached = entry->second;
+  cached.a.set_data_handle(const_cast<void*>(a));
+  cached.b.set_data_handle(const_cast<void*>(b));
+  cached.c.set_data_handle(c);
+  std::unordered_map<int, memory> arguments{
+      {DNNL_ARG_SRC, cached.a}, {DNNL_ARG_WEIGHTS, cached.b}, {DNNL_ARG_DST, cached.c}};
+  if (bias) {
+    cached.bias.set_data_handle(const_cast<float*>(bias));
+    arguments.emplace(DNNL_ARG_BIAS, cached.bias);
+  }
+  cached.primitive.execute(cpu_stream(), arguments);
+  cpu_stream().wait();
+}
+
 }  // namespace
 
 void matmul(const Product& product, const float* a, const float* b, float* c, const float* bias) {
@@ -85,25 +112,22 @@ void matmul(const Product& product, const float* a, const float* b, float* c, co
           product.transpose_b ? product.k : product.n, product.accumulate ? 1.0f : 0.0f, c, product.n);
     return;
   }
-  static std::mutex cache_mutex;
-  static std::map<Key, CachedPrimitive> cache;
-  const std::lock_guard lock(cache_mutex);
+  run_primitive(product, memory::data_type::f32, a, b, c, bias);
+}
 
-  const Key key = key_of(product, bias != nullptr);
-  auto entry = cache.find(key);
-  if (entry == cache.end()) entry = cache.emplace(key, create(product, bias != nullptr)).first;
-  CachedPrimitive& cached = entry->second;
-  cached.a.set_data_handle(const_cast<float*>(a));
-  cached.b.set_data_handle(const_cast<float*>(b));
-  cached.c.set_data_handle(c);
-  std::unordered_map<int, memory> arguments{
-      {DNNL_ARG_SRC, cached.a}, {DNNL_ARG_WEIGHTS, cached.b}, {DNNL_ARG_DST, cached.c}};
-  if (bias) {
-    cached.bias.set_data_handle(const_cast<float*>(bias));
-    arguments.emplace(DNNL_ARG_BIAS, cached.bias);
-  }
-  cached.primitive.execute(cpu_stream(), arguments);
-  cpu_stream().wait();
+void matmul(const Product& product, const uint16_t* a, const uint16_t* b, float* c, const float* bias) {
+  check(product);
+  if (product.m == 0 || product.n == 0) return;
+  run_primitive(product, memory::data_type::bf16, a, b, c, bias);
+}
+
+bool has_bf16_instructions() {
+  const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
+  return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
+}
+
+Precision usable_precision(Precision asked) {
+  return asked == Precision::bf16 && has_bf16_instructions() ? Precision::bf16 : Precision::fp32;
 }
 
 void sgemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,

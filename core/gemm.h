@@ -3,10 +3,17 @@
 //
 // matmul() runs the oneDNN matmul primitive, created once per problem shape
 // and cached (creating a primitive costs far more than a small product);
-// single products with a transposed left operand go to oneDNN's sgemm,
+// single fp32 products with a transposed left operand go to oneDNN's sgemm,
 // which is faster for them.
 // All matrices are row-major and dense unless leading dimensions are given.
+//
+// The bf16 products take their operands as bfloat16 (core/kernels/bfloat16.h)
+// and multiply them with fp32 accumulation into an fp32 C, on the CPU's bf16
+// dot-product instructions (AVX512_BF16, AMX) where it has them and through
+// oneDNN's conversions to fp32 elsewhere. has_bf16_instructions() tells which.
 #include <cstdint>
+
+#include "core/precision.h"
 
 namespace knnformer::gemm {
 
@@ -23,6 +30,17 @@ struct Product {
   bool accumulate = false;
 };
 void matmul(const Product& product, const float* a, const float* b, float* c, const float* bias = nullptr);
+void matmul(const Product& product, const uint16_t* a, const uint16_t* b, float* c, const float* bias = nullptr);
+
+// Whether oneDNN runs bf16 products on this CPU's own bf16 instructions
+// (within DNNL_MAX_CPU_ISA), rather than emulating them.
+bool has_bf16_instructions();
+
+// The precision the products of a run that asks for `asked` take here: bf16
+// only with the CPU's bf16 instructions. Without them oneDNN emulates bf16 on
+// AVX-512 at about a quarter of fp32's speed (bench_train_step, cfgA) and
+// cannot run it at all on lesser ISAs, so those run fp32.
+Precision usable_precision(Precision asked);
 
 // The classic BLAS interface, row-major with leading dimensions, through
 // oneDNN's dnnl_sgemm: C = alpha·op(A)·op(B) + beta·C. For callers with

@@ -24,7 +24,8 @@ Block::Block(int64_t width, int64_t heads, float dropout_, const AttentionOption
 Tensor Block::forward(const Tensor& x, const AttentionCall& call) const {
   const Tensor attended = ops::add(x, residual_dropout(attn.forward(ln_1.forward(x), call), dropout, call,
                                                        kAttentionOutput));
-  return ops::add(attended, residual_dropout(mlp.forward(ln_2.forward(attended)), dropout, call, kMlpOutput));
+  const Tensor mlp_output = mlp.forward(ln_2.forward(attended), call.context.precision);
+  return ops::add(attended, residual_dropout(mlp_output, dropout, call, kMlpOutput));
 }
 
 void Block::collect(ParameterList& list, const std::string& name) const {

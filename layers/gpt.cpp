@@ -99,7 +99,7 @@ Tensor GPT::forward(std::span<const int32_t> tokens, int64_t batch, int64_t time
   x = ops::dropout(x, config_.dropout, context.training, context.seed,
                    {context.step, context.micro_step, kEmbeddingDropoutSite});
   for (size_t i = 0; i < blocks_.size(); ++i) x = blocks_[i].forward(x, {context, static_cast<int>(i)});
-  return ops::linear(ln_f_.forward(x), wte, Tensor());
+  return ops::linear(ln_f_.forward(x), wte, Tensor(), context.precision);
 }
 
 Tensor GPT::loss(std::span<const int32_t> tokens, std::span<const int32_t> targets, int64_t batch, int64_t time,

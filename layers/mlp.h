@@ -8,7 +8,7 @@ namespace knnformer {
 class Mlp {
  public:
   explicit Mlp(int64_t width);
-  Tensor forward(const Tensor& x) const;
+  Tensor forward(const Tensor& x, Precision precision = Precision::fp32) const;
   void collect(ParameterList& list, const std::string& name) const;
 
   Linear fc, proj;

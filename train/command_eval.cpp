@@ -8,6 +8,7 @@
 #include <boost/program_options.hpp>
 
 #include "core/error.h"
+#include "core/gemm.h"
 #include "core/memory_budget.h"
 #include "core/parallel.h"
 #include "train/command_line.h"
@@ -81,7 +82,7 @@ int run_eval(const Arguments& arguments) {
   Arena arena;
   const Evaluation result =
       evaluate(saved.model, read_eval_batches(dataset, saved.config.batch, saved.config.context, batches), arena,
-               dataset->has_loss_mask());
+               dataset->has_loss_mask(), gemm::usable_precision(saved.config.precision));
   char line[256];
   std::snprintf(line, sizeof line, "val_loss %.6f  perplexity %.4f", result.loss, std::exp(result.loss));
   std::cout << line;

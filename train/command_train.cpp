@@ -258,6 +258,11 @@ void print_model(const Trainer& trainer) {
   const bool capped = std::getenv(kernels::kSimdVariable) != nullptr;
   std::cout << "SIMD: " << kernels::simd_target_name()
             << (capped ? " (within KNNFORMER_SIMD's cap)\n" : " (the best this CPU runs)\n");
+  if (config.precision == Precision::bf16)
+    std::cout << (trainer.precision() == Precision::bf16
+                      ? "precision: bf16 products of the linear layers, fp32 sums and everything else\n"
+                      : "precision: fp32, though bf16 was asked: this CPU has no bf16 dot-product instructions "
+                        "(oneDNN would emulate them, slower than fp32)\n");
 }
 
 int start_run(const TrainRequest& request) {

@@ -28,7 +28,7 @@ TargetHits count_predicted_targets(const float* logits, const int32_t* targets, 
 }
 
 Evaluation evaluate(const GPT& model, const std::vector<Batch>& batches, Arena& arena, bool with_accuracy,
-                    const ProcessGroup& group) {
+                    Precision precision, const ProcessGroup& group) {
   const NoGrad inference;
   // Per batch: its loss, predicted and counted targets. Each entry has one
   // process that fills it, so the sum across processes gives every process
@@ -40,7 +40,7 @@ Evaluation evaluate(const GPT& model, const std::vector<Batch>& batches, Arena& 
     {
       const ArenaScope activations(arena);
       const int64_t rows = batch.rows * batch.context;
-      const Tensor logits = model.forward(batch.inputs, batch.rows, batch.context, {.training = false});
+      const Tensor logits = model.forward(batch.inputs, batch.rows, batch.context, {.training = false, .precision = precision});
       const Tensor flat = ops::reshape(logits, {rows, logits.size(2)});
       figures[kFigures * i] = ops::cross_entropy(flat, batch.targets).item();
       if (with_accuracy) {

@@ -10,7 +10,8 @@
 // The batches are the first `count` batches of the val split walked in order
 // (BatchLoader's sequential order): every evaluation of every run with the
 // same shape measures the same windows or documents, so val figures compare
-// across steps and runs. Dropout is off and no gradients are recorded.
+// across steps and runs. Dropout is off and no gradients are recorded; the
+// linear layers' products run in `precision`, a run's own (core/precision.h).
 //
 // The loss is the mean over batches of each batch's mean over its counted
 // targets (those not ops::kIgnoredTarget). Every batch of a text dataset
@@ -45,7 +46,7 @@ struct Evaluation {
 // as one process measuring them all (the per-batch figures are added in
 // batch order).
 Evaluation evaluate(const GPT& model, const std::vector<Batch>& batches, Arena& arena, bool with_accuracy,
-                    const ProcessGroup& group = ProcessGroup::world());
+                    Precision precision = Precision::fp32, const ProcessGroup& group = ProcessGroup::world());
 
 // Of `rows` rows of `vocab` logits, how many of the targets that count
 // (not ops::kIgnoredTarget) are the row's first largest logit, and how many count.

@@ -50,6 +50,7 @@ constexpr double kExactBackwardItems = 16;
 struct Sizes {
   double rows, time, width, heads, head_dim, layers, vocab;
   bool rotary;  // rotary positions turn q and k; else a learned position embedding wpe
+  bool bf16;    // the linear layers' products in bf16 (core/precision.h)
 
   double tokens() const { return rows * time; }
   double head_rows() const { return rows * heads; }
@@ -60,7 +61,7 @@ struct Sizes {
   double panel_floats_per_token() const { return width * padded_time() / time; }
 };
 
-Sizes sizes_of(const ModelConfig& model, int64_t rows) {
+Sizes sizes_of(const ModelConfig& model, int64_t rows, Precision precision) {
   return {.rows = double(rows),
           .time = double(model.context),
           .width = double(model.n_embd),
@@ -68,7 +69,8 @@ Sizes sizes_of(const ModelConfig& model, int64_t rows) {
           .head_dim = double(model.head_dim()),
           .layers = double(model.n_layer),
           .vocab = double(model.vocab_size),
-          .rotary = model.rotary()};
+          .rotary = model.rotary(),
+          .bf16 = precision == Precision::bf16};
 }
 
 // Threads the kernels run on: those of --threads, else every core.
@@ -114,6 +116,20 @@ double block_gradient_floats(const Sizes& s, bool dropout_on) {
   return 22 * s.width + (s.rotary ? 2 * s.width : 0.0) + (dropout_on ? 2 * s.width : 0.0);
 }
 
+// With bf16 products, the linear layers' bfloat16 copies (two per float,
+// core/ops/matmul.h): in the forward of each block's inputs of qkv (C),
+// proj (C), fc (C) and the MLP's proj (4C), and of the LM head's (C)...
+double bf16_input_floats(const Sizes& s) { return s.bf16 ? (s.layers * 7 * s.width + s.width) / 2 : 0.0; }
+
+// ... in the backward of their outputs' gradients: qkv's (3C), proj's (C),
+// fc's (4C), the MLP proj's (C), and the logits' (V)...
+double bf16_gradient_floats(const Sizes& s) { return s.bf16 ? (s.layers * 9 * s.width + s.vocab) / 2 : 0.0; }
+
+// ... and once per forward (not per token) of every weight matrix.
+double bf16_weight_bytes(const Sizes& s) {
+  return s.bf16 ? (s.layers * 12 * s.width * s.width + s.vocab * s.width) / 2 * kFloatBytes : 0.0;
+}
+
 // The chunks each head's keys are cut into by exact attention's backward:
 // enough for its 16 work items, at most one per tile.
 double exact_backward_chunks(const Sizes& s) {
@@ -157,7 +173,7 @@ double attention_backward_floats(const Sizes& s, const AttentionOptions& options
 // (C + 2) and the cross-entropy's losses and log-sum-exp (2).
 double inference_activation_floats(const Sizes& s, const AttentionOptions& options) {
   const double block = block_forward_floats(s, false) + attention_forward_floats(s, options);
-  return embedding_floats(s, false) + s.layers * block + s.width + 2 + 2;
+  return embedding_floats(s, false) + s.layers * block + s.width + 2 + 2 + bf16_input_floats(s);
 }
 
 // Per token, the arena of one training micro-batch, logits excluded.
@@ -165,8 +181,10 @@ double training_activation_floats(const Sizes& s, const RunConfig& config, const
   const bool dropout_on = config.dropout > 0;
   const double forward_block = block_forward_floats(s, dropout_on) + attention_forward_floats(s, options);
   const double backward_block = block_gradient_floats(s, dropout_on) + attention_backward_floats(s, options);
-  const double forward = embedding_floats(s, dropout_on) + s.layers * forward_block + s.width + 2 + 2;
-  const double backward = embedding_floats(s, dropout_on) + s.layers * backward_block + s.width;
+  const double forward =
+      embedding_floats(s, dropout_on) + s.layers * forward_block + s.width + 2 + 2 + bf16_input_floats(s);
+  const double backward =
+      embedding_floats(s, dropout_on) + s.layers * backward_block + s.width + bf16_gradient_floats(s);
   return forward + backward;
 }
 
@@ -302,11 +320,12 @@ std::string MemoryEstimate::breakdown() const {
 
 MemoryEstimate estimate_training_memory(const RunConfig& config, int64_t vocab_size) {
   const ModelConfig model = config.model(vocab_size);
-  const Sizes s = sizes_of(model, config.batch);
+  const Sizes s = sizes_of(model, config.batch, config.precision);
   const AttentionOptions& options = model.attention;
 
   const double logits = 2 * s.tokens() * s.vocab * kFloatBytes;  // and their gradient
-  const double training_arena = s.tokens() * training_activation_floats(s, config, options) * kFloatBytes + logits;
+  const double training_arena = s.tokens() * training_activation_floats(s, config, options) * kFloatBytes +
+                                bf16_weight_bytes(s) + logits;
   const double fidelity_arena =
       config.fidelity_every > 0 ? s.tokens() * fidelity_arena_floats(s, options) * kFloatBytes : 0.0;
   const double arena = std::max(training_arena, fidelity_arena);
@@ -330,11 +349,12 @@ MemoryEstimate estimate_training_memory(const RunConfig& config, int64_t vocab_s
 
 MemoryEstimate estimate_evaluation_memory(const RunConfig& config, int64_t vocab_size, int64_t batches) {
   const ModelConfig model = config.model(vocab_size);
-  const Sizes s = sizes_of(model, config.batch);
+  const Sizes s = sizes_of(model, config.batch, config.precision);
   const AttentionOptions& options = model.attention;
 
   const double logits = s.tokens() * s.vocab * kFloatBytes;
-  const double activations = s.tokens() * inference_activation_floats(s, options) * kFloatBytes;
+  const double activations =
+      s.tokens() * inference_activation_floats(s, options) * kFloatBytes + bf16_weight_bytes(s);
 
   MemoryEstimate estimate;
   estimate.parameters_and_optimizer = parameter_count(s) * kFloatBytes;
@@ -349,7 +369,7 @@ MemoryEstimate estimate_evaluation_memory(const RunConfig& config, int64_t vocab
 
 MemoryEstimate estimate_generation_memory(const RunConfig& config, int64_t vocab_size) {
   const ModelConfig model = config.model(vocab_size);
-  const Sizes s = sizes_of(model, 1);
+  const Sizes s = sizes_of(model, 1, Precision::fp32);  // generation runs in fp32
 
   // GPT::make_cache: keys and values of every layer, [heads, context, head_dim]
   // each. A full cache is replaced by a fresh one made while it still exists.

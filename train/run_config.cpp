@@ -30,7 +30,7 @@ struct NumberRange {
 
 // Where an option's value lives: a member of RunConfig, or of its attention options.
 using Field = std::variant<std::string RunConfig::*, uint64_t RunConfig::*, int64_t RunConfig::*, double RunConfig::*,
-                           bool RunConfig::*, PositionEncoding RunConfig::*, OptimizerKind RunConfig::*,
+                           bool RunConfig::*, PositionEncoding RunConfig::*, OptimizerKind RunConfig::*, Precision RunConfig::*,
                            int64_t AttentionOptions::*, AttentionKind AttentionOptions::*,
                            BackwardMode AttentionOptions::*, KeyIndexKind AttentionOptions::*,
                            SampledStart AttentionOptions::*>;
@@ -82,6 +82,10 @@ const std::vector<Option>& table() {
         "initialisation; the model's shape must match, but with rotary positions its context may differ; the "
         "optimizer starts afresh"},
        &RunConfig::init_from},
+      {{"precision", "run",
+        "number format of the linear layers' products: fp32, or bf16 (bfloat16 operands, fp32 sums; weights, "
+        "optimizer, attention and loss stay fp32; may change when resuming)"},
+       &RunConfig::precision},
 
       {{"n-layer", "model", "transformer blocks"}, &RunConfig::n_layer, {1, 1024}},
       {{"n-head", "model", "attention heads per block"}, &RunConfig::n_head, {1, 1024}},
@@ -324,8 +328,10 @@ std::vector<std::string> apply_config_file(RunConfig& config, const std::filesys
 
 RunConfig read_run_config(const std::string& text, const std::string& source) {
   // Options added after runs were written keep, in those runs, the meaning
-  // they had before: no `init-from` (a random start), `processes` = 1 (one process).
-  constexpr std::array kLaterOptions = {std::string_view("init-from"), std::string_view("processes")};
+  // they had before: no `init-from` (a random start), `processes` = 1 (one
+  // process), `precision` = fp32.
+  constexpr std::array kLaterOptions = {std::string_view("init-from"), std::string_view("processes"),
+                                        std::string_view("precision")};
   RunConfig config;
   const std::vector<std::string> given = apply_config_text(config, text, source);
   require(!given.empty(), source + ": holds no options (a run's config lists them all; the file was emptied)");
@@ -340,9 +346,9 @@ RunConfig read_run_config(const std::string& text, const std::string& source) {
 bool is_resumable(std::string_view name) {
   // out too: a run is resumed from wherever its directory is now.
   constexpr std::array kResumableOptions = {"steps",        "time-limit",       "threads",
-                                            "data",         "out",              "log-every",
-                                            "eval-every",   "eval-batches",     "checkpoint-every",
-                                            "keep-checkpoints"};
+                                            "data",         "out",              "precision",
+                                            "log-every",    "eval-every",       "eval-batches",
+                                            "checkpoint-every", "keep-checkpoints"};
   return std::find(kResumableOptions.begin(), kResumableOptions.end(), name) != kResumableOptions.end();
 }
 

@@ -24,6 +24,7 @@
 
 #include <boost/program_options/options_description.hpp>
 
+#include "core/precision.h"
 #include "layers/model_config.h"
 #include "optim/optimizer.h"
 #include "optim/schedule.h"
@@ -39,6 +40,7 @@ struct RunConfig {
   int64_t steps = 1000;        // optimizer steps of the whole run
   double time_limit = 0;       // seconds of training after which the run stops; 0: none
   std::string init_from;       // a checkpoint (or run) whose parameters a new run starts from; empty: random
+  Precision precision = Precision::fp32;  // of the linear layers' products (core/precision.h)
 
   // model (the vocabulary comes from the data)
   int64_t n_layer = 4;
@@ -117,9 +119,10 @@ std::vector<std::string> apply_config_text(RunConfig& config, const std::string&
 RunConfig read_run_config(const std::string& text, const std::string& source);
 
 // Whether the option may differ between a run and its resumption: how long
-// it runs, where and how it reports, never what it computes (steps, threads,
-// data, out and the logging options but fidelity-every, whose being 0 fixes
-// metrics.csv's columns).
+// it runs, where and how it reports (steps, threads, data, out and the
+// logging options but fidelity-every, whose being 0 fixes metrics.csv's
+// columns), and the precision of its products, since checkpoints hold fp32
+// whichever computed them; never the model, data order or optimizer.
 bool is_resumable(std::string_view name);
 
 // The options a resume keeps (all but the resumable ones) whose values

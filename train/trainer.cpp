@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/autograd.h"
+#include "core/gemm.h"
 #include "core/ops/elementwise.h"
 #include "optim/gradient_clipping.h"
 #include "train/evaluation.h"
@@ -44,6 +45,7 @@ int64_t micro_batches_per_process(const RunConfig& config, const ProcessGroup& g
 Trainer::Trainer(const RunConfig& config, const std::shared_ptr<const TokenDataset>& dataset,
                  const ProcessGroup& group)
     : config_(config),
+      precision_(gemm::usable_precision(config.precision)),
       group_(group),
       model_((config.validate(), config.model(dataset->header().vocab_size)), config.seed),
       optimizer_(make_optimizer(config, model_.parameters())),
@@ -61,7 +63,8 @@ double Trainer::micro_step(const Batch& batch, int64_t micro) {
     const ForwardContext context{.seed = config_.seed,
                                  .step = static_cast<uint64_t>(step_),
                                  .micro_step = static_cast<uint64_t>(micro),
-                                 .training = true};
+                                 .training = true,
+                                 .precision = precision_};
     const Tensor loss = model_.loss(batch.inputs, batch.targets, batch.rows, batch.context, context);
     loss_value = loss.item();
     const int64_t micro_batches = config_.micro_batches_per_step();
@@ -105,7 +108,7 @@ void Trainer::require_finite_step(double train_loss, double grad_norm) const {
 }
 
 Evaluation Trainer::evaluate() {
-  const Evaluation result = knnformer::evaluate(model_, eval_batches_, arena_, measures_accuracy_, group_);
+  const Evaluation result = knnformer::evaluate(model_, eval_batches_, arena_, measures_accuracy_, precision_, group_);
   if (std::isfinite(result.loss)) return result;
   throw Error("step " + std::to_string(step_) + ": the val loss is " + printed("%g", result.loss) +
               std::string(kDivergedRun));

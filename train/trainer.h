@@ -85,6 +85,9 @@ class Trainer {
   int64_t tokens() const { return step_ * config_.tokens_per_step(); }
   const GPT& model() const { return model_; }
   const RunConfig& config() const { return config_; }
+  // The precision the linear layers' products run in: the config's, unless
+  // it asks for bf16 on a CPU without bf16 instructions (gemm::usable_precision).
+  Precision precision() const { return precision_; }
 
   // A new run's parameters from another model of the same shape (train
   // --init-from); Error, naming `source` and the parameter, when a name or
@@ -106,6 +109,7 @@ class Trainer {
   void require_finite_step(double train_loss, double grad_norm) const;
 
   RunConfig config_;
+  Precision precision_;
   const ProcessGroup& group_;
   GPT model_;
   std::unique_ptr<Optimizer> optimizer_;

@@ -2,7 +2,10 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include <optional>
+
 #include "core/gemm.h"
+#include "core/kernels/bfloat16.h"
 #include "core/kernels/reduction.h"
 
 namespace knnformer::ops {
@@ -84,23 +87,56 @@ struct MatmulNode : Node {
   bool transpose_a, transpose_b;
 };
 
+// A bfloat16 copy of `count` floats, held in a float tensor's storage (two
+// halves per float) so that within a step it lives in the arena like any
+// activation.
+class Bfloat16Copy {
+ public:
+  Bfloat16Copy(const float* values, int64_t count) : storage_(Tensor::empty({(count + 1) / 2})) {
+    kernels::to_bfloat16(values, halves(), count);
+  }
+  const uint16_t* data() const { return halves(); }
+
+ private:
+  uint16_t* halves() const { return reinterpret_cast<uint16_t*>(storage_.data()); }
+  Tensor storage_;
+};
+
+// The operands of a linear layer's products in bf16: x and the weight,
+// converted once in the forward and kept for the backward.
+struct Bfloat16Operands {
+  Bfloat16Copy x, weight;
+};
+
 // Backward of y = x·Wᵀ + b with x as [rows, in]:
-// dx = dy·W, dW = dyᵀ·x, db = Σ_rows dy.
+// dx = dy·W, dW = dyᵀ·x, db = Σ_rows dy; with bf16 operands, dy is
+// converted once for both products.
 struct LinearNode : Node {
-  LinearNode(Tensor x_, Tensor weight_, Tensor bias_, Tensor y_)
-      : x(std::move(x_)), weight(std::move(weight_)), bias(std::move(bias_)), y(std::move(y_)) {}
+  LinearNode(Tensor x_, Tensor weight_, Tensor bias_, Tensor y_, std::optional<Bfloat16Operands> bf16_)
+      : x(std::move(x_)), weight(std::move(weight_)), bias(std::move(bias_)), y(std::move(y_)), bf16(std::move(bf16_)) {}
 
   void backward() override {
     if (!y.has_grad()) return;
     const int64_t rows = x.shape().rows(), in = x.shape().cols(), out = weight.shape()[0];
     const float* dy = y.grad();
+    const std::optional<Bfloat16Copy> dy_bf16 =
+        bf16 && (x.requires_grad() || weight.requires_grad()) ? std::optional<Bfloat16Copy>(std::in_place, dy, y.numel())
+                                                              : std::nullopt;
     if (x.requires_grad()) {
       const Tensor::GradSink dx = x.grad_sink();
-      multiply({1, rows, in, out, false}, false, false, true, false, dy, weight.data(), dx.data, !dx.overwrite);
+      const gemm::Product product{1, rows, in, out, false, false, true, false, !dx.overwrite};
+      if (bf16)
+        gemm::matmul(product, dy_bf16->data(), bf16->weight.data(), dx.data);
+      else
+        gemm::matmul(product, dy, weight.data(), dx.data);
     }
     if (weight.requires_grad()) {
       const Tensor::GradSink dweight = weight.grad_sink();
-      multiply({1, out, in, rows, false}, true, false, true, false, dy, x.data(), dweight.data, !dweight.overwrite);
+      const gemm::Product product{1, out, in, rows, true, false, true, false, !dweight.overwrite};
+      if (bf16)
+        gemm::matmul(product, dy_bf16->data(), bf16->x.data(), dweight.data);
+      else
+        gemm::matmul(product, dy, x.data(), dweight.data);
     }
     if (bias.defined() && bias.requires_grad()) {
       const Tensor::GradSink dbias = bias.grad_sink();
@@ -110,6 +146,7 @@ struct LinearNode : Node {
   std::string_view name() const override { return "linear"; }
 
   Tensor x, weight, bias, y;
+  std::optional<Bfloat16Operands> bf16;
 };
 
 }  // namespace
@@ -125,7 +162,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
   return c;
 }
 
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Precision precision) {
   const Shape& sx = x.shape();
   const Shape& sw = weight.shape();
   require(sw.rank() == 2 && sx.rank() >= 1 && sx[-1] == sw[1],
@@ -136,8 +173,15 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
             "linear: bias " + bias.shape().to_string() + " does not fit weight " + sw.to_string());
   Tensor y = Tensor::empty(sx.with(-1, out));
   const gemm::Product product{1, sx.rows(), out, sx[-1], false, true};
-  gemm::matmul(product, x.data(), weight.data(), y.data(), bias.defined() ? bias.data() : nullptr);
-  if (needs_grad({&x, &weight, &bias})) record<LinearNode>(y, x, weight, bias, y);
+  const float* bias_data = bias.defined() ? bias.data() : nullptr;
+  std::optional<Bfloat16Operands> bf16;
+  if (precision == Precision::bf16) {
+    bf16.emplace(Bfloat16Copy(x.data(), x.numel()), Bfloat16Copy(weight.data(), weight.numel()));
+    gemm::matmul(product, bf16->x.data(), bf16->weight.data(), y.data(), bias_data);
+  } else {
+    gemm::matmul(product, x.data(), weight.data(), y.data(), bias_data);
+  }
+  if (needs_grad({&x, &weight, &bias})) record<LinearNode>(y, x, weight, bias, y, std::move(bf16));
   return y;
 }
 

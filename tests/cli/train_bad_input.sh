@@ -14,6 +14,8 @@ expect_usage_error "--batch: 0 is out of range" "$knnformer" train --config tiny
 expect_usage_error "--threads: 100000 is out of range" "$knnformer" train --config tiny.ini --out new --threads 100000
 expect_usage_error "--positions: 'sinus' is not one of: learned, rope" \
   "$knnformer" train --config tiny.ini --out new --positions sinus
+expect_usage_error "--precision: 'fp16' is not one of: fp32, bf16" \
+  "$knnformer" train --config tiny.ini --out new --precision fp16
 expect_usage_error "--lr is given more than once" "$knnformer" train --config tiny.ini --out new --lr 0.1 --lr 0.2
 expect_usage_error "unexpected argument 'extra'" "$knnformer" train --config tiny.ini --out new extra
 expect_usage_error "a resumed run keeps its config" "$knnformer" train --resume run --n-embd 32 --steps 12

@@ -110,12 +110,13 @@ TEST_CASE("run config: a run's own config must list every option") {
             .starts_with("config.ini: option 'seed' is missing"));
 }
 
-TEST_CASE("run config: a run written before init-from and processes existed reads with their old meaning") {
+TEST_CASE("run config: a run written before init-from, processes and precision existed reads with their old meaning") {
   RunConfig config;
   config.data = "d.h5";
   config.out = "runs/r";
   std::string ini = to_ini(config);
-  for (const std::string name : {"init-from = ", "processes = "}) {
+  config.precision = Precision::bf16;
+  for (const std::string name : {"init-from = ", "processes = ", "precision = "}) {
     const size_t line = ini.find(name);
     REQUIRE(line != std::string::npos);
     ini = ini.substr(0, line) + ini.substr(ini.find('\n', line) + 1);
@@ -123,6 +124,7 @@ TEST_CASE("run config: a run written before init-from and processes existed read
   const RunConfig old = read_run_config(ini, "config.ini");
   CHECK(old.init_from.empty());
   CHECK(old.processes == 1);
+  CHECK(old.precision == Precision::fp32);
 }
 
 TEST_CASE("run config: the differences a resume refuses leave out the resumable options") {
@@ -136,6 +138,7 @@ TEST_CASE("run config: the differences a resume refuses leave out the resumable 
   b.n_embd = 64;
   CHECK(fixed_option_differences(a, b) == std::vector<std::string_view>{"n-embd", "lr"});
   CHECK(is_resumable("steps"));
+  CHECK(is_resumable("precision"));  // checkpoints are fp32 whichever precision computed them
   CHECK_FALSE(is_resumable("fidelity-every"));
 }
 

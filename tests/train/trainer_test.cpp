@@ -4,6 +4,7 @@
 #include <fstream>
 #include <memory>
 
+#include "core/gemm.h"
 #include "data/prepare.h"
 #include "train/run_directory.h"
 #include "train/saved_model.h"
@@ -58,6 +59,7 @@ TEST_CASE("trainer: restoring a checkpoint continues bit for bit") {
     config.optimizer = OptimizerKind::sgd;
     config.nesterov = true;
   }
+  SUBCASE("AdamW with bf16 products") { config.precision = Precision::bf16; }
 
   Trainer straight(config, dataset);
   const std::vector<StepResult> first = run_steps(straight, 5);
@@ -70,6 +72,28 @@ TEST_CASE("trainer: restoring a checkpoint continues bit for bit") {
   CHECK(resumed.step() == 5);
   check_same(run_steps(resumed, 5), rest);
   CHECK(resumed.evaluate().loss == straight.evaluate().loss);
+}
+
+// bf16 rounds every product's operands to 8 significant bits (relative
+// error 2⁻⁸ each), so its losses differ from fp32's in the third digit at
+// most over a short run; a mistake in the bf16 path (a wrong operand, a lost
+// gradient) moves them by far more.
+TEST_CASE("trainer: bf16 products track fp32 and differ from it") {
+  const TemporaryFolder folder;
+  const auto dataset = std::make_shared<const TokenDataset>(knnformer::testing::write_tiny_dataset(folder.path()));
+  RunConfig config = tiny_config(dataset->path(), folder.path() / "run");
+  Trainer fp32(config, dataset);
+  config.precision = Precision::bf16;
+  Trainer bf16(config, dataset);
+  const std::vector<StepResult> exact = run_steps(fp32, 12), mixed = run_steps(bf16, 12);
+  for (size_t i = 0; i < exact.size(); ++i) CHECK(mixed[i].train_loss == doctest::Approx(exact[i].train_loss).epsilon(0.01));
+  CHECK(bf16.evaluate().loss == doctest::Approx(fp32.evaluate().loss).epsilon(0.01));
+  if (gemm::has_bf16_instructions()) {
+    CHECK(bf16.precision() == Precision::bf16);
+    CHECK(mixed.back().train_loss != exact.back().train_loss);
+  } else {
+    CHECK(bf16.precision() == Precision::fp32);
+  }
 }
 
 TEST_CASE("trainer: a step's micro-batches are the same whether counted per process or as processes") {

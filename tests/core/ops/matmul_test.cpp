@@ -1,6 +1,14 @@
 #include <doctest/doctest.h>
 
+#include <bit>
+#include <array>
+#include <cmath>
+
+#include "core/autograd.h"
+#include "core/kernels/bfloat16.h"
+#include "core/ops/elementwise.h"
 #include "core/ops/matmul.h"
+#include "core/ops/reduction.h"
 #include "gradient_check.h"
 
 using namespace knnformer;
@@ -21,6 +29,30 @@ std::vector<float> naive_product(const float* a, const float* b, int64_t m, int6
     }
   return c;
 }
+
+// v rounded to bfloat16, as a float.
+double bfloat16_rounded(float v) {
+  uint16_t half = 0;
+  kernels::reference::to_bfloat16(&v, &half, 1);
+  return std::bit_cast<float>(static_cast<uint32_t>(half) << 16);
+}
+
+// Σ_l a(l)·b(l) over bfloat16-rounded operands, in double, and Σ_l |a(l)·b(l)|.
+struct RoundedSum {
+  double value = 0, magnitude = 0;
+};
+template <class A, class B>
+RoundedSum rounded_sum(int64_t count, A a, B b) {
+  RoundedSum sum;
+  for (int64_t l = 0; l < count; ++l) {
+    sum.value += bfloat16_rounded(a(l)) * bfloat16_rounded(b(l));
+    sum.magnitude += std::abs(double(a(l)) * b(l));
+  }
+  return sum;
+}
+
+// The bound on fp32 summation of `count` products: count·2⁻²⁴ of their magnitude.
+double fp32_sum_bound(int64_t count, double magnitude) { return (count + 1) * 0x1p-24 * magnitude; }
 
 }  // namespace
 
@@ -77,4 +109,53 @@ TEST_CASE("matmul and linear: mismatched shapes are errors naming both shapes") 
   CHECK_THROWS_AS(ops::matmul(Tensor::zeros({2, 2, 3}), Tensor::zeros({3, 2, 3}), false, true), Error);
   CHECK_THROWS_WITH_AS(ops::linear(Tensor::zeros({2, 3}), Tensor::zeros({4, 5}), Tensor()),
                        "linear: input [2, 3] does not fit weight [4, 5] ([out, in])", Error);
+}
+
+// In bf16 each product is of the operands rounded to 8 significant bits
+// (exact in fp32, 8 + 8 bits) and only their sum rounds in fp32: the result
+// is within the fp32 summation bound of the rounded operands' product, and
+// within (1 + 2⁻⁸)² − 1 of the magnitude (the operands' rounding) plus that
+// bound of the fp32 result. The forward's, dx's (a sum over `out`) and dW's
+// (a sum over rows) sums all have their own reduction length.
+TEST_CASE("linear in bf16: products of bfloat16-rounded operands summed in fp32, forward and backward") {
+  const int64_t rows = 24, in = 40, out = 20;
+  const Tensor x = random_input({4, 6, in}, 11), weight = random_input({out, in}, 12), bias = random_input({out}, 13);
+  const Tensor upstream = random_input({4, 6, out}, 14);
+  const double operand_rounding = (1 + 0x1p-8) * (1 + 0x1p-8) - 1;
+
+  const auto gradients = [&](Precision precision) {
+    for (const Tensor* t : {&x, &weight, &bias}) t->zero_grad();
+    const Tensor y = ops::linear(x, weight, bias, precision);
+    backward(ops::sum(ops::mul(y, upstream)));  // y's gradient is `upstream`, exactly
+    return std::array{y.to_vector(), x.grad_tensor().to_vector(), weight.grad_tensor().to_vector(),
+                      bias.grad_tensor().to_vector()};
+  };
+  const auto bf16 = gradients(Precision::bf16), fp32 = gradients(Precision::fp32);
+  int64_t differing = 0;
+  const auto check = [&](int which, int64_t index, RoundedSum expected, int64_t length, double extra) {
+    const double actual = bf16[which][index];
+    CHECK(std::abs(actual - expected.value) <= fp32_sum_bound(length, expected.magnitude) + extra);
+    CHECK(std::abs(actual - fp32[which][index]) <=
+          operand_rounding * expected.magnitude + 2 * fp32_sum_bound(length, expected.magnitude) + 2 * extra);
+    differing += actual != fp32[which][index];
+  };
+  const float *xs = x.data(), *ws = weight.data(), *dys = upstream.data();
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < out; ++j) {
+      RoundedSum sum = rounded_sum(in, [&](int64_t l) { return xs[i * in + l]; }, [&](int64_t l) { return ws[j * in + l]; });
+      sum.value += bias.data()[j];
+      check(0, i * out + j, sum, in, 0x1p-24 * std::abs(sum.value));
+    }
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t l = 0; l < in; ++l)
+      check(1, i * in + l,
+            rounded_sum(out, [&](int64_t j) { return dys[i * out + j]; }, [&](int64_t j) { return ws[j * in + l]; }),
+            out, 0);
+  for (int64_t j = 0; j < out; ++j)
+    for (int64_t l = 0; l < in; ++l)
+      check(2, j * in + l,
+            rounded_sum(rows, [&](int64_t i) { return dys[i * out + j]; }, [&](int64_t i) { return xs[i * in + l]; }),
+            rows, 0);
+  CHECK(bf16[3] == fp32[3]);  // the bias gradient stays fp32
+  CHECK(differing > rows * out);  // bf16 really ran: most results differ from fp32's
 }

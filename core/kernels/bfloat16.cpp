@@ -1,0 +1,94 @@
+#include "core/kernels/bfloat16.h"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "core/kernels/bfloat16.cpp"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+
+#include <algorithm>
+
+#include "core/kernels/blocks.h"
+#include "core/kernels/lanes-inl.h"
+
+// Rounding to nearest even on the bits: adding 0x7FFF plus the lowest kept
+// bit carries into the kept half exactly when the dropped half is above
+// one half, or equal to it with the kept half odd. A NaN could carry into
+// its exponent or lose its mantissa, so it keeps its upper half with the
+// quiet bit set instead.
+
+HWY_BEFORE_NAMESPACE();
+namespace knnformer::kernels::HWY_NAMESPACE {
+
+// The bfloat16 halves of a vector of floats.
+HWY_INLINE hn::Vec<hn::Rebind<uint16_t, FloatTag>> bfloat16_halves(FloatVector x) {
+  const hn::RebindToUnsigned<FloatTag> bits_tag;
+  const auto bits = hn::BitCast(bits_tag, x);
+  const auto upper = hn::ShiftRight<16>(bits);
+  const auto kept_lowest = hn::And(upper, hn::Set(bits_tag, 1u));
+  const auto rounded = hn::ShiftRight<16>(hn::Add(bits, hn::Add(hn::Set(bits_tag, 0x7FFFu), kept_lowest)));
+  const auto quiet_nan = hn::Or(upper, hn::Set(bits_tag, 0x0040u));
+  const auto nan = hn::RebindMask(bits_tag, hn::IsNaN(x));
+  // Each lane is below 2¹⁶ now, so the signed-to-unsigned narrowing (Highway's) keeps it as it is.
+  const auto halves = hn::BitCast(hn::RebindToSigned<FloatTag>(), hn::IfThenElse(nan, quiet_nan, rounded));
+  return hn::DemoteTo(hn::Rebind<uint16_t, FloatTag>(), halves);
+}
+
+HWY_INLINE void to_bfloat16_range(const float* in, uint16_t* out, int64_t count) {
+  const FloatTag d;
+  const hn::Rebind<uint16_t, FloatTag> half_tag;
+  const auto lanes = static_cast<int64_t>(hn::Lanes(d));
+  int64_t i = 0;
+  for (; i + lanes <= count; i += lanes) hn::StoreU(bfloat16_halves(hn::LoadU(d, in + i)), half_tag, out + i);
+  if (i == count) return;
+  // The last few: converted through a buffer, so nothing past out + count is written.
+  const auto rest = static_cast<size_t>(count - i);
+  HWY_ALIGN uint16_t buffer[HWY_MAX_BYTES / sizeof(float)];
+  hn::StoreU(bfloat16_halves(load_first(d, in + i, rest, 0.0f)), half_tag, buffer);
+  std::copy_n(buffer, rest, out + i);
+}
+
+void to_bfloat16(const float* in, uint16_t* out, int64_t count) {
+  for_each_block(count, kElementsPerBlock,
+                 [&](int64_t begin, int64_t end) HWY_ATTR { to_bfloat16_range(in + begin, out + begin, end - begin); });
+}
+
+}  // namespace knnformer::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+
+#include <bit>
+
+#include "core/kernels/simd_target.h"
+
+namespace knnformer::kernels {
+
+HWY_EXPORT(to_bfloat16);
+
+void to_bfloat16(const float* in, uint16_t* out, int64_t count) {
+  KNNFORMER_DISPATCH(to_bfloat16)(in, out, count);
+}
+
+namespace reference {
+
+namespace {
+
+uint16_t rounded_to_bfloat16(float value) {
+  const auto bits = std::bit_cast<uint32_t>(value);
+  if (value != value) return static_cast<uint16_t>((bits >> 16) | 0x0040u);
+  return static_cast<uint16_t>((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+}
+
+}  // namespace
+
+void to_bfloat16(const float* in, uint16_t* out, int64_t count) {
+  for_each_block(count, kElementsPerBlock, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) out[i] = rounded_to_bfloat16(in[i]);
+  });
+}
+
+}  // namespace reference
+
+}  // namespace knnformer::kernels
+
+#endif  // HWY_ONCE

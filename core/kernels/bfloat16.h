@@ -1,0 +1,25 @@
+#pragma once
+// Conversion of floats to bfloat16, the 16-bit format of the bf16 GEMMs
+// (core/gemm.h): float's sign, its 8 exponent bits and the top 7 bits of its
+// mantissa, stored as the upper half of the float's bits.
+//
+//   std::vector<uint16_t> halves(n);
+//   kernels::to_bfloat16(x, halves.data(), n);
+//
+// Rounds to nearest, ties to even (as oneDNN, PyTorch and the hardware's own
+// conversions do), so the relative error of each value is at most 2⁻⁸.
+// Infinities stay infinities, NaNs stay (quiet) NaNs, and floats above the
+// largest bfloat16 round to infinity. knnformer::kernels runs the vector code
+// of the best SIMD target (core/kernels/simd_target.h); the results are the
+// same bits on every target. knnformer::kernels::reference is the scalar loop.
+#include <cstdint>
+
+namespace knnformer::kernels {
+
+void to_bfloat16(const float* in, uint16_t* out, int64_t count);
+
+namespace reference {
+void to_bfloat16(const float* in, uint16_t* out, int64_t count);
+}  // namespace reference
+
+}  // namespace knnformer::kernels
