@@ -1,13 +1,15 @@
 """Interleaved rounds of one benchmark under several variants, and a table
 of their medians with the ratio of each to the first variant.
 
-A variant is a build directory and environment settings, such as a SIMD
-target cap; every round runs each variant once, one after the other, so
+A variant is a build directory, environment settings such as a SIMD
+target cap, and arguments of its own appended to the common ones (written
++ARGUMENT, such as +bf16 for bench_train_step's precision); every round
+runs each variant once, one after the other, so
 that a change in the machine's load touches all variants alike. The table
 gives each figure's median over the rounds, its range, and the median of
 the per-round ratios to the first variant (above 1: faster than it).
 
-usage: python3 bench/interleaved.py [--rounds 5] --variant LABEL=BUILD[,NAME=VALUE...] ... -- BENCH ARGS...
+usage: python3 bench/interleaved.py [--rounds 5] --variant LABEL=BUILD[,NAME=VALUE|,+ARGUMENT...] ... -- BENCH ARGS...
   BENCH is one of bench_attention_exact (with --csv), bench_attention,
   bench_train_step or bench_kernels (with --fast-only). For bench_train_step,
   BUILD may name a Python interpreter with PyTorch instead of a build
@@ -62,12 +64,17 @@ def kernel_figures(output):
 
 def train_step_figures(output):
     """bench_train_step and train_step_reference.py: 'cfgA B=... N tok/s', and
-    bench_train_step's FMA peak of the target in use; higher is better."""
+    bench_train_step's FMA peak of the target in use (and in bf16 its bf16
+    peak and product); higher is better."""
     figures = {}
     for line in output.splitlines():
         peak = re.search(r"FMA peak now: ([\d.]+) GFLOP/s", line)
         if peak:
             figures["FMA peak GFLOP/s"] = float(peak.group(1))
+        bf16_peak = re.search(r"bf16 dot-product peak now: ([\d.]+) GFLOP/s.*bf16 matmul \S+ now: ([\d.]+) GFLOP/s", line)
+        if bf16_peak:
+            figures["bf16 dot-product peak GFLOP/s"] = float(bf16_peak.group(1))
+            figures["oneDNN bf16 matmul GFLOP/s"] = float(bf16_peak.group(2))
         match = re.match(r"^(cfg\w+)\s.*?([\d.]+) tok/s", line)
         if match:
             figures[f"{match.group(1)} tok/s"] = float(match.group(2))
@@ -85,10 +92,11 @@ PARSERS = {
 def parse_variant(text):
     label, _, rest = text.partition("=")
     build, *settings = rest.split(",")
-    environment = dict(setting.split("=", 1) for setting in settings)
-    if not label or not build:
-        raise SystemExit(f"--variant {text}: expected LABEL=BUILD[,NAME=VALUE...]")
-    return label, build, environment
+    extra_arguments = [setting[1:] for setting in settings if setting.startswith("+")]
+    assignments = [setting for setting in settings if not setting.startswith("+")]
+    if not label or not build or not all("=" in setting for setting in assignments):
+        raise SystemExit(f"--variant {text}: expected LABEL=BUILD[,NAME=VALUE|,+ARGUMENT...]")
+    return label, build, dict(setting.split("=", 1) for setting in assignments), extra_arguments
 
 
 def command_for(build, bench, arguments):
@@ -123,19 +131,20 @@ def main():
     bench, arguments = bench_command[0], bench_command[1:]
 
     # figures[label][key] = one value per round
-    figures = {label: {} for label, _, _ in options.variant}
+    figures = {label: {} for label, *_ in options.variant}
     for round_number in range(options.rounds):
-        for label, build, environment in options.variant:
-            output = run_once(command_for(build, bench, arguments), environment)
+        for label, build, environment, extra_arguments in options.variant:
+            output = run_once(command_for(build, bench, arguments + extra_arguments), environment)
             for key, value in PARSERS[bench](output).items():
                 figures[label].setdefault(key, []).append(value)
         print(f"round {round_number + 1} of {options.rounds} done", file=sys.stderr)
 
     first = options.variant[0][0]
-    labels = [label for label, _, _ in options.variant]
+    labels = [label for label, *_ in options.variant]
     print("| figure | " + " | ".join(labels) + " |")
     print("|---" * (len(labels) + 1) + "|")
-    for key in figures[first]:
+    keys = list(dict.fromkeys(key for label in labels for key in figures[label]))
+    for key in keys:
         cells = [key]
         for label in labels:
             values = figures[label].get(key, [])
@@ -143,7 +152,7 @@ def main():
                 cells.append("–")
                 continue
             cell = f"{statistics.median(values):.4g} ({min(values):.4g}–{max(values):.4g})"
-            if label != first:
+            if label != first and key in figures[first]:
                 ratios = [(value / reference if higher_is_better(key) else reference / value)
                           for value, reference in zip(values, figures[first][key])]
                 cell += f", {statistics.median(ratios):.2f}×"

@@ -1,13 +1,16 @@
 """PyTorch reference for bench_train_step: the same GPT (pre-LayerNorm, tied
 LM head, GELU tanh form, causal attention), the same AdamW, the same
-configurations, tokens/s of forward + backward + update.
+configurations, tokens/s of forward + backward + update; in fp32, or in bf16
+as PyTorch users train on CPUs: the forward under
+torch.autocast("cpu", dtype=torch.bfloat16), the weights and AdamW fp32.
 
-usage: python3 bench/train_step_reference.py [threads] [steps] [CONFIGS]
+usage: python3 bench/train_step_reference.py [threads] [steps] [CONFIGS] [fp32|bf16]
   CONFIGS: a comma-separated list of cfgTiny, cfgA, cfgB, cfgC (cfgA,cfgB by default)
 Run it with Debian's /usr/bin/python3 (torch 1.13; install libopenblas0-openmp
 so that it does not run on the reference BLAS) or with a PyPI torch 2.x, which
 has its own BLAS and scaled_dot_product_attention. It prints which it used.
 """
+import contextlib
 import math
 import sys
 import time
@@ -56,7 +59,7 @@ class GPT(nn.Module):
         return F.cross_entropy(logits.view(-1, logits.shape[-1]), targets.view(-1))
 
 
-def run(name, batch, length, layers, heads, width, vocab, steps):
+def run(name, batch, length, layers, heads, width, vocab, steps, precision):
     torch.manual_seed(1)
     model = GPT(vocab, length, layers, heads, width)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.95), weight_decay=0.1)
@@ -65,7 +68,9 @@ def run(name, batch, length, layers, heads, width, vocab, steps):
     times = []
     for step in range(steps + 2):
         start = time.perf_counter()
-        loss = model(tokens, targets)
+        autocast = torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16" else contextlib.nullcontext()
+        with autocast:
+            loss = model(tokens, targets)
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
@@ -86,13 +91,17 @@ def loaded_blas():
 def main():
     threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
     steps = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+    precision = sys.argv[4] if len(sys.argv) > 4 else "fp32"
+    if precision not in ("fp32", "bf16"):
+        sys.exit(f"train_step_reference.py: precision '{precision}' is not one of: fp32, bf16")
     torch.set_num_threads(threads)
-    print(f"PyTorch {torch.__version__}, {threads} threads, median of {steps} steps, BLAS: {loaded_blas()}")
+    print(f"PyTorch {torch.__version__}, {threads} threads, median of {steps} steps, {precision}, "
+          f"BLAS: {loaded_blas()}")
     chosen = (sys.argv[3] if len(sys.argv) > 3 else "cfgA,cfgB").split(",")
     for name, *shape in [("cfgTiny", 12, 64, 4, 4, 128, 65), ("cfgA", 8, 256, 4, 4, 256, 256),
                          ("cfgB", 4, 1024, 6, 6, 384, 256), ("cfgC", 1, 1024, 12, 12, 768, 50304)]:
         if name in chosen:
-            run(name, *shape, steps)
+            run(name, *shape, steps, precision)
 
 
 if __name__ == "__main__":

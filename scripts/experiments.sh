@@ -8,6 +8,8 @@
 #   long         configs/kjv-long.ini, context 4096, where attention dominates
 #   shakespeare  configs/shakespeare-char.ini, the paper's training experiment
 #                (exact against knn k = 5 on tiny Shakespeare, dropout 0.2)
+#   bf16         configs/kjv-char.ini with exact attention in fp32 and with
+#                the linear layers' products in bf16 (--precision bf16)
 #   recall       the long-range copy task at T = 4096, 8192 and 16384
 #                (configs/recall-T.ini), trained from scratch by exact
 #                attention, knn and gumbel + sampled with the clustered
@@ -17,7 +19,7 @@
 # The approximate runs log attention fidelity every 100 steps (50 for long).
 # Runs resume where they stopped when the script is run again.
 #
-# Usage: scripts/experiments.sh [kjv] [long] [shakespeare] [recall | recall-T ...]
+# Usage: scripts/experiments.sh [kjv] [long] [shakespeare] [bf16] [recall | recall-T ...]
 # Without a group it runs kjv, long and shakespeare, about 80 minutes on 2
 # cores; recall takes at least four hours more (its budgets, 4 × (720 + 900 +
 # 1800) s of training, plus evaluations and fidelity probes). Timed runs want an otherwise idle machine.
@@ -57,6 +59,15 @@ shakespeare() {
   train_run runs/shakespeare-exact $config $data
   train_run runs/shakespeare-knn5 $config $data --attention knn --knn-k 5 --fidelity-every 250
   "$knnformer" compare runs/shakespeare-exact runs/shakespeare-knn5 --plot docs/shakespeare-exact-knn5.png
+}
+
+# The KJV config in fp32 (the kjv group's exact run) and in bf16.
+bf16() {
+  local data=data-out/kjv.h5 config=configs/kjv-char.ini
+  prepare_kjv
+  train_run runs/kjv-exact $config $data
+  train_run runs/kjv-exact-bf16 $config $data --precision bf16
+  "$knnformer" compare runs/kjv-exact runs/kjv-exact-bf16 --plot docs/kjv-bf16.png
 }
 
 # budget_run RUN_DIR CONFIG DATA [FLAGS...]: as train_run, and a run that
@@ -100,10 +111,10 @@ groups=("$@")
 [ ${#groups[@]} -gt 0 ] || groups=(kjv long shakespeare)
 for group in "${groups[@]}"; do
   case $group in
-    kjv | long | shakespeare | recall) $group ;;
+    kjv | long | shakespeare | bf16 | recall) $group ;;
     recall-4096) recall_at 4096 4000 ;;
     recall-8192) recall_at 8192 2000 ;;
     recall-16384) recall_at 16384 1000 ;;
-    *) echo "experiments.sh: unknown group '$group' (kjv, long, shakespeare, recall or recall-T)" >&2; exit 2 ;;
+    *) echo "experiments.sh: unknown group '$group' (kjv, long, shakespeare, bf16, recall or recall-T)" >&2; exit 2 ;;
   esac
 done
