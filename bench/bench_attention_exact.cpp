@@ -131,12 +131,16 @@ Measurement measure(int64_t time, int repeats) {
   const size_t rss_before = status_bytes("VmRSS");
 
   Arena arena;
+  // Each run's arena is reset after it, as a training step's is, so that no
+  // run pays for the arena's growth into memory fresh from the system.
   const Timing forward = best_of(repeats, [&] {
-    const ArenaScope scope(arena);
-    const NoGrad no_grad;
-    attention::exact_attention(q, k, v);
+    {
+      const ArenaScope scope(arena);
+      const NoGrad no_grad;
+      attention::exact_attention(q, k, v);
+    }
+    arena.reset();
   });
-  arena.reset();
   const Timing step = best_of(repeats, [&] {
     {
       const ArenaScope scope(arena);
