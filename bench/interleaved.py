@@ -71,7 +71,8 @@ def train_step_figures(output):
         peak = re.search(r"FMA peak now: ([\d.]+) GFLOP/s", line)
         if peak:
             figures["FMA peak GFLOP/s"] = float(peak.group(1))
-        bf16_peak = re.search(r"bf16 dot-product peak now: ([\d.]+) GFLOP/s.*bf16 matmul \S+ now: ([\d.]+) GFLOP/s", line)
+        bf16_peak = re.search(r"bf16 dot-product peak now: ([\d.]+) GFLOP/s.*bf16 matmul \S+ now: ([\d.]+) GFLOP/s",
+                              line)
         if bf16_peak:
             figures["bf16 dot-product peak GFLOP/s"] = float(bf16_peak.group(1))
             figures["oneDNN bf16 matmul GFLOP/s"] = float(bf16_peak.group(2))

@@ -40,7 +40,8 @@ Evaluation evaluate(const GPT& model, const std::vector<Batch>& batches, Arena& 
     {
       const ArenaScope activations(arena);
       const int64_t rows = batch.rows * batch.context;
-      const Tensor logits = model.forward(batch.inputs, batch.rows, batch.context, {.training = false, .precision = precision});
+      const Tensor logits =
+          model.forward(batch.inputs, batch.rows, batch.context, {.training = false, .precision = precision});
       const Tensor flat = ops::reshape(logits, {rows, logits.size(2)});
       figures[kFigures * i] = ops::cross_entropy(flat, batch.targets).item();
       if (with_accuracy) {

@@ -30,7 +30,8 @@ struct NumberRange {
 
 // Where an option's value lives: a member of RunConfig, or of its attention options.
 using Field = std::variant<std::string RunConfig::*, uint64_t RunConfig::*, int64_t RunConfig::*, double RunConfig::*,
-                           bool RunConfig::*, PositionEncoding RunConfig::*, OptimizerKind RunConfig::*, Precision RunConfig::*,
+                           bool RunConfig::*, PositionEncoding RunConfig::*, OptimizerKind RunConfig::*,
+                           Precision RunConfig::*,
                            int64_t AttentionOptions::*, AttentionKind AttentionOptions::*,
                            BackwardMode AttentionOptions::*, KeyIndexKind AttentionOptions::*,
                            SampledStart AttentionOptions::*>;

@@ -1,9 +1,9 @@
 #include "core/ops/matmul.h"
 
-#include "core/autograd.h"
-#include "core/error.h"
 #include <optional>
 
+#include "core/autograd.h"
+#include "core/error.h"
 #include "core/gemm.h"
 #include "core/kernels/bfloat16.h"
 #include "core/kernels/reduction.h"
@@ -113,15 +113,18 @@ struct Bfloat16Operands {
 // converted once for both products.
 struct LinearNode : Node {
   LinearNode(Tensor x_, Tensor weight_, Tensor bias_, Tensor y_, std::optional<Bfloat16Operands> bf16_)
-      : x(std::move(x_)), weight(std::move(weight_)), bias(std::move(bias_)), y(std::move(y_)), bf16(std::move(bf16_)) {}
+      : x(std::move(x_)),
+        weight(std::move(weight_)),
+        bias(std::move(bias_)),
+        y(std::move(y_)),
+        bf16(std::move(bf16_)) {}
 
   void backward() override {
     if (!y.has_grad()) return;
     const int64_t rows = x.shape().rows(), in = x.shape().cols(), out = weight.shape()[0];
     const float* dy = y.grad();
-    const std::optional<Bfloat16Copy> dy_bf16 =
-        bf16 && (x.requires_grad() || weight.requires_grad()) ? std::optional<Bfloat16Copy>(std::in_place, dy, y.numel())
-                                                              : std::nullopt;
+    std::optional<Bfloat16Copy> dy_bf16;
+    if (bf16 && (x.requires_grad() || weight.requires_grad())) dy_bf16.emplace(dy, y.numel());
     if (x.requires_grad()) {
       const Tensor::GradSink dx = x.grad_sink();
       const gemm::Product product{1, rows, in, out, false, false, true, false, !dx.overwrite};

@@ -86,7 +86,8 @@ TEST_CASE("trainer: bf16 products track fp32 and differ from it") {
   config.precision = Precision::bf16;
   Trainer bf16(config, dataset);
   const std::vector<StepResult> exact = run_steps(fp32, 12), mixed = run_steps(bf16, 12);
-  for (size_t i = 0; i < exact.size(); ++i) CHECK(mixed[i].train_loss == doctest::Approx(exact[i].train_loss).epsilon(0.01));
+  for (size_t i = 0; i < exact.size(); ++i)
+    CHECK(mixed[i].train_loss == doctest::Approx(exact[i].train_loss).epsilon(0.01));
   CHECK(bf16.evaluate().loss == doctest::Approx(fp32.evaluate().loss).epsilon(0.01));
   if (gemm::has_bf16_instructions()) {
     CHECK(bf16.precision() == Precision::bf16);

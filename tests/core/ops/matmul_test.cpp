@@ -142,7 +142,8 @@ TEST_CASE("linear in bf16: products of bfloat16-rounded operands summed in fp32,
   const float *xs = x.data(), *ws = weight.data(), *dys = upstream.data();
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < out; ++j) {
-      RoundedSum sum = rounded_sum(in, [&](int64_t l) { return xs[i * in + l]; }, [&](int64_t l) { return ws[j * in + l]; });
+      RoundedSum sum =
+          rounded_sum(in, [&](int64_t l) { return xs[i * in + l]; }, [&](int64_t l) { return ws[j * in + l]; });
       sum.value += bias.data()[j];
       check(0, i * out + j, sum, in, 0x1p-24 * std::abs(sum.value));
     }
