@@ -1,11 +1,11 @@
 #include "core/kernels/bfloat16.h"
 
+#include <algorithm>
+
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "core/kernels/bfloat16.cpp"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
-
-#include <algorithm>
 
 #include "core/kernels/blocks.h"
 #include "core/kernels/lanes-inl.h"
@@ -28,7 +28,8 @@ HWY_INLINE hn::Vec<hn::Rebind<uint16_t, FloatTag>> bfloat16_halves(FloatVector x
   const auto rounded = hn::ShiftRight<16>(hn::Add(bits, hn::Add(hn::Set(bits_tag, 0x7FFFu), kept_lowest)));
   const auto quiet_nan = hn::Or(upper, hn::Set(bits_tag, 0x0040u));
   const auto nan = hn::RebindMask(bits_tag, hn::IsNaN(x));
-  // Each lane is below 2¹⁶ now, so the signed-to-unsigned narrowing (Highway's) keeps it as it is.
+  // Highway narrows 32-bit lanes to unsigned 16 bits from signed ones only; every lane is below
+  // 2¹⁶ now, so that saturating narrowing keeps it as it is.
   const auto halves = hn::BitCast(hn::RebindToSigned<FloatTag>(), hn::IfThenElse(nan, quiet_nan, rounded));
   return hn::DemoteTo(hn::Rebind<uint16_t, FloatTag>(), halves);
 }
