@@ -28,6 +28,34 @@
 
 #include <cstdio>
 
+// Shared by the per-target peak and the bf16 one; defined on the first of
+// the passes that hwy/foreach_target.h makes over this file.
+#ifndef KNNFORMER_BENCH_TRAIN_STEP_PEAK
+#define KNNFORMER_BENCH_TRAIN_STEP_PEAK
+namespace knnformer::bench {
+
+// The GFLOP/s of chains() run on every thread at once, each call doing
+// `flops` and returning a value that depends on all of its work (summed and
+// tested, so that the compiler cannot drop the work).
+template <class Chains>
+double gflops_on_every_thread(double flops, Chains&& chains) {
+  int thread_count = 1;
+  float sink = 0.0f;
+  const double start = omp_get_wtime();
+#pragma omp parallel reduction(+ : sink)
+  {
+#pragma omp single
+    thread_count = omp_get_num_threads();
+    sink += chains();
+  }
+  const double seconds = omp_get_wtime() - start;
+  if (sink == 0.0f) std::printf(" ");
+  return flops * thread_count / seconds * 1e-9;
+}
+
+}  // namespace knnformer::bench
+#endif
+
 HWY_BEFORE_NAMESPACE();
 namespace knnformer::bench::HWY_NAMESPACE {
 
@@ -43,13 +71,7 @@ double fma_peak_gflops() {
   constexpr int kChains = 12;
   const hn::ScalableTag<float> d;
   const auto lanes = static_cast<double>(hn::Lanes(d));
-  int thread_count = 1;
-  float sink = 0.0f;
-  const double start = omp_get_wtime();
-#pragma omp parallel reduction(+ : sink)
-  {
-#pragma omp single
-    thread_count = omp_get_num_threads();
+  return gflops_on_every_thread(2.0 * lanes * kChains * kIterations, [&]() HWY_ATTR {
     const auto factor = hn::Set(d, 0.9999999f), offset = hn::Set(d, 1e-8f);
     auto c0 = hn::Set(d, 1.0f), c1 = hn::Set(d, 1.1f), c2 = hn::Set(d, 1.2f), c3 = hn::Set(d, 1.3f);
     auto c4 = hn::Set(d, 1.4f), c5 = hn::Set(d, 1.5f), c6 = hn::Set(d, 1.6f), c7 = hn::Set(d, 1.7f);
@@ -64,11 +86,8 @@ double fma_peak_gflops() {
     const auto all = hn::Add(hn::Add(hn::Add(c0, c1), hn::Add(c2, c3)),
                              hn::Add(hn::Add(hn::Add(c4, c5), hn::Add(c6, c7)),
                                      hn::Add(hn::Add(c8, c9), hn::Add(c10, c11))));
-    sink += hn::GetLane(all);
-  }
-  const double seconds = omp_get_wtime() - start;
-  if (sink == 0.0f) std::printf(" ");  // keeps the chains from being optimised away
-  return 2.0 * lanes * kChains * kIterations * thread_count / seconds * 1e-9;
+    return hn::GetLane(all);
+  });
 }
 
 }  // namespace knnformer::bench::HWY_NAMESPACE
@@ -106,13 +125,7 @@ double fma_peak() { return KNNFORMER_DISPATCH(fma_peak_gflops)(); }
 // instruction 32 bf16 products summed pairwise into 16 fp32 lanes (64 flops).
 __attribute__((target("avx512f,avx512bf16"))) double bf16_dot_peak_gflops_x86() {
   constexpr long kIterations = 20'000'000;
-  int thread_count = 1;
-  float sink = 0.0f;
-  const double start = omp_get_wtime();
-#pragma omp parallel reduction(+ : sink)
-  {
-#pragma omp single
-    thread_count = omp_get_num_threads();
+  return gflops_on_every_thread(64.0 * 12 * kIterations, [&]() __attribute__((target("avx512f,avx512bf16"))) {
     const __m512bh a = _mm512_cvtne2ps_pbh(_mm512_set1_ps(0.5f), _mm512_set1_ps(0.25f));
     const __m512bh b = _mm512_cvtne2ps_pbh(_mm512_set1_ps(1e-8f), _mm512_set1_ps(-1e-8f));
     // Distinct starting values, so that the compiler cannot merge the chains.
@@ -131,11 +144,8 @@ __attribute__((target("avx512f,avx512bf16"))) double bf16_dot_peak_gflops_x86() 
                                                    _mm512_add_ps(_mm512_add_ps(c8, c9), _mm512_add_ps(c10, c11))));
     alignas(64) float lanes[16];
     _mm512_store_ps(lanes, all);
-    sink += lanes[0];
-  }
-  const double seconds = omp_get_wtime() - start;
-  if (sink == 0.0f) std::printf(" ");
-  return 64.0 * 12 * kIterations * thread_count / seconds * 1e-9;
+    return lanes[0];
+  });
 }
 #endif
 
