@@ -1,4 +1,5 @@
-// Exact attention benchmark: one causal layer, B=1, H=4, d=64, forward and
+// Exact attention benchmark: one causal layer, H=4, d=64, B=1 unless --batch
+// says otherwise (cfgA's attention is --batch 8 --T 256), forward and
 // forward+backward time and peak memory for each sequence length T.
 //
 // Each T runs in a child process of its own, so that its peak resident set
@@ -16,7 +17,7 @@
 //                      once the inputs and their gradients exist
 // and, for scale, oneDNN's sgemm GF/s on 1024³ in the same process.
 //
-// usage: bench_attention_exact [--threads 2] [--repeats 3] [--T 1024,2048,...] [--csv]
+// usage: bench_attention_exact [--threads 2] [--repeats 3] [--batch 1] [--T 1024,2048,...] [--csv]
 //   --csv prints one line per T:
 //   T,forward_s,fwd_bwd_s,arena_bytes,rss_bytes,forward_cpu_s,fwd_bwd_cpu_s
 #include <sys/wait.h>
@@ -46,11 +47,12 @@ using namespace knnformer;
 
 namespace {
 
-constexpr int64_t kBatch = 1, kHeads = 4, kDim = 64;
+constexpr int64_t kHeads = 4, kDim = 64;
 
 struct Options {
   int threads = 2;
   int repeats = 3;
+  int64_t batch = 1;
   std::vector<int64_t> lengths{1024, 2048, 4096, 8192, 16384};
   bool csv = false;
 };
@@ -63,11 +65,13 @@ Options parse(int argc, char** argv) {
   flags.add_options()
       ("threads", po::value(&options.threads)->default_value(options.threads), "threads")
       ("repeats", po::value(&options.repeats)->default_value(options.repeats), "runs per figure; the best is kept")
+      ("batch", po::value(&options.batch)->default_value(options.batch), "sequences per call (B)")
       ("T", po::value(&lengths)->default_value(lengths), "sequence lengths, comma-separated")
       ("csv", po::bool_switch(&options.csv), "print T,forward_s,fwd_bwd_s,... lines");
   bench::parse_flags(argc, argv, flags);
   options.lengths = bench::parse_integer_list("--T", lengths, 1);
-  require(options.threads >= 1 && options.repeats >= 1, "--threads and --repeats must be at least 1");
+  require(options.threads >= 1 && options.repeats >= 1 && options.batch >= 1,
+          "--threads, --repeats and --batch must be at least 1");
   return options;
 }
 
@@ -120,8 +124,8 @@ struct Measurement {
   size_t arena_bytes, rss_bytes;
 };
 
-Measurement measure(int64_t time, int repeats) {
-  const Shape shape{kBatch, kHeads, time, kDim};
+Measurement measure(int64_t batch, int64_t time, int repeats) {
+  const Shape shape{batch, kHeads, time, kDim};
   Tensor q = Tensor::parameter(shape), k = Tensor::parameter(shape), v = Tensor::parameter(shape);
   CounterRng(1, {0}).fill_normal(q.data(), q.numel(), 0, 1);
   CounterRng(1, {1}).fill_normal(k.data(), k.numel(), 0, 1);
@@ -159,7 +163,7 @@ void report(int64_t time, const Measurement& m, const Options& options) {
                 m.rss_bytes, m.forward.cpu, m.step.cpu);
     return;
   }
-  const double half_scores = 0.5 * double(time) * double(time) * kDim * kBatch * kHeads;
+  const double half_scores = 0.5 * double(time) * double(time) * kDim * double(options.batch) * kHeads;
   const double forward_flops = 4.0 * half_scores, step_flops = 14.0 * half_scores;
   std::printf("%6ld %8.1f %8.1f %7.1f %10.1f %10.1f %7.1f %9.1f %8.1f\n", long(time), m.forward.wall * 1e3,
               m.forward.cpu * 1e3, forward_flops / m.forward.wall * 1e-9, m.step.wall * 1e3, m.step.cpu * 1e3,
@@ -189,7 +193,7 @@ int main(int argc, char** argv) {
       set_num_threads(options.threads);
       std::printf("exact attention, causal, B=%ld H=%ld d=%ld, %d threads, best of %d; "
                   "oneDNN sgemm 1024^3: %.1f GF/s\n",
-                  long(kBatch), long(kHeads), long(kDim), options.threads, options.repeats, sgemm_gflops());
+                  long(options.batch), long(kHeads), long(kDim), options.threads, options.repeats, sgemm_gflops());
     });
     std::printf("%6s %8s %8s %7s %10s %10s %7s %9s %8s\n", "T", "fwd ms", "cpu ms", "GF/s", "fwd+bwd ms", "cpu ms",
                 "GF/s", "arena MB", "RSS MB");
@@ -197,6 +201,6 @@ int main(int argc, char** argv) {
   for (const int64_t time : options.lengths)
     in_child_process([&] {
       set_num_threads(options.threads);
-      report(time, measure(time, options.repeats), options);
+      report(time, measure(options.batch, time, options.repeats), options);
     });
 }

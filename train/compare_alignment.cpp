@@ -32,6 +32,11 @@ double shortest_time(const std::vector<Curve>& curves) {
   return shortest;
 }
 
+// Whether the point's last step began within the limit. A run stopped by a
+// time limit ends with the step that crossed it, so runs given the same
+// budget end a fraction of a step apart; each keeps its last point.
+bool began_within(const CurvePoint& point, double limit) { return point.seconds - point.ms_per_step / 1000.0 <= limit; }
+
 }  // namespace
 
 Curve curve_of(const ComparedRun& run) {
@@ -83,8 +88,11 @@ Alignment align_curves(const std::vector<Curve>& curves, CompareAxis axis) {
   }
   for (const Curve& curve : curves) {
     Curve& kept = aligned.curves.emplace_back();
-    for (const CurvePoint& point : curve)
-      if (position(point, axis) <= aligned.limit) kept.push_back(point);
+    for (const CurvePoint& point : curve) {
+      const bool within = axis == CompareAxis::time ? began_within(point, aligned.limit)
+                                                    : position(point, axis) <= aligned.limit;
+      if (within) kept.push_back(point);
+    }
   }
   return aligned;
 }

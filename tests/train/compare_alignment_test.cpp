@@ -104,6 +104,15 @@ TEST_CASE("compare alignment by time: up to where the shortest run stopped") {
                        Error);
 }
 
+TEST_CASE("compare alignment by time: runs given the same time limit keep the rows of their last step") {
+  // Both stop at the first row past 1 s: 1.05 s (steps of 150 ms) and 1.2 s (steps of 400 ms).
+  const Alignment aligned = align_curves({curve_of(run_at({1, 7}, 8, 150)), curve_of(run_at({1, 2, 3}, 8, 400))},
+                                         CompareAxis::time);
+  CHECK(aligned.limit == doctest::Approx(1.05));
+  CHECK(steps_of(aligned.curves[0]) == std::vector<int64_t>{1, 7});
+  CHECK(steps_of(aligned.curves[1]) == std::vector<int64_t>{1, 2, 3});  // its last step began at 0.8 s
+}
+
 TEST_CASE("compare alignment: the axis by name") {
   CHECK(parse_enum<CompareAxis>("step", "--by") == CompareAxis::step);
   CHECK(parse_enum<CompareAxis>("tokens", "--by") == CompareAxis::tokens);
