@@ -21,7 +21,7 @@ using flash::kTile;
 using flash::pack_transposed_panel;
 using flash::panel_of;
 using flash::score_tile;
-using kernels::tiles::multiply_tile;
+using flash::Triangle;
 
 // --- forward ---------------------------------------------------------------------
 
@@ -78,14 +78,17 @@ void forward_query_tile(const ForwardOperands& in, const Geometry& g, int64_t he
 
   for (int64_t key_tile = 0; key_tile < g.key_tiles_seen_by(query_tile); ++key_tile) {
     const int64_t key0 = key_tile * kTile;
-    score_tile(queries, rows, panel_of(in.key_panels, g, head, key_tile), g, probabilities);
+    const bool diagonal = g.on_diagonal(query_tile, key_tile);
+    score_tile(queries, rows, panel_of(in.key_panels, g, head, key_tile), g, probabilities,
+               diagonal ? Triangle::lower_output : Triangle::none);
     for (int64_t r = 0; r < rows; ++r)
       fold_row(probabilities + r * kTile, g.candidates_in_tile(query0 + r, key0), key_tile == 0, g, r, scratch);
     // O += P V over the keys of this tile.
-    multiply_tile({.rows = rows, .inner = g.rows_in_tile(key_tile), .width = g.dim,
-                   .a = probabilities, .a_row_stride = kTile, .a_inner_stride = 1,
-                   .b = in.v + head * g.head_size() + key0 * g.dim, .b_row_stride = g.dim,
-                   .c = scratch.output.data(), .c_row_stride = g.dim, .accumulate = true});
+    flash::multiply_tile({.rows = rows, .inner = g.rows_in_tile(key_tile), .width = g.dim,
+                          .a = probabilities, .a_row_stride = kTile, .a_inner_stride = 1,
+                          .b = in.v + head * g.head_size() + key0 * g.dim, .b_row_stride = g.dim,
+                          .c = scratch.output.data(), .c_row_stride = g.dim, .accumulate = true},
+                         diagonal ? Triangle::lower_left : Triangle::none);
   }
 
   for (int64_t r = 0; r < rows; ++r) {
@@ -200,16 +203,22 @@ KeyChunks split_key_tiles(const Geometry& g, int64_t chunks) {
   return {bounds};
 }
 
-// dS = A ∘ (dP − D_i) row by row; masked and padding columns have A = 0.
-void score_grad_tile(const float* probabilities, const float* out_dot_grad, int64_t rows, float* score_grads) {
-  for (int64_t r = 0; r < rows; ++r)
-    kernels::tiles::score_gradient_row(probabilities + r * kTile, out_dot_grad[r], kTile, score_grads + r * kTile);
+// dS = A ∘ (dP − D_i) row by row over the columns the query sees; the masked
+// and padding columns, where A = 0 and dP may be unset, get dS = 0.
+void score_grad_tile(const float* probabilities, const float* out_dot_grad, int64_t rows, int64_t query0,
+                     int64_t key0, const Geometry& g, float* score_grads) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = score_grads + r * kTile;
+    const int64_t candidates = g.candidates_in_tile(query0 + r, key0);
+    kernels::tiles::score_gradient_row(probabilities + r * kTile, out_dot_grad[r], candidates, row);
+    std::fill(row + candidates, row + kTile, 0.0f);
+  }
 }
 
 // A = exp(s·S − lse) for one tile, S = Q Kᵀ recomputed; masked columns get 0.
 void probability_tile(const float* queries, int64_t rows, int64_t query0, const float* key_panel, int64_t key0,
-                      const float* log_sum_exp, const Geometry& g, float* probabilities) {
-  score_tile(queries, rows, key_panel, g, probabilities);
+                      const float* log_sum_exp, const Geometry& g, Triangle scores, float* probabilities) {
+  score_tile(queries, rows, key_panel, g, probabilities, scores);
   for (int64_t r = 0; r < rows; ++r) {
     float* row = probabilities + r * kTile;
     const int64_t candidates = g.candidates_in_tile(query0 + r, key0);
@@ -236,26 +245,35 @@ void backward_key_tile(const BackwardOperands& in, const Geometry& g, int64_t he
     const int64_t query0 = query_tile * kTile, rows = g.rows_in_tile(query_tile);
     const float* queries = in.q + head_offset + query0 * g.dim;
     const float* out_grads = in.out_grad + head_offset + query0 * g.dim;
+    // On the diagonal, the products over query rows skip the keys after the
+    // row, and those over key rows the queries before it.
+    const bool diagonal = g.on_diagonal(query_tile, key_tile);
+    const Triangle scores = diagonal ? Triangle::lower_output : Triangle::none;
+    const Triangle by_query = diagonal ? Triangle::lower_left : Triangle::none;
+    const Triangle by_key = diagonal ? Triangle::upper_left : Triangle::none;
     probability_tile(queries, rows, query0, panel_of(in.key_panels, g, head, key_tile), key0,
-                     in.log_sum_exp + head * g.time + query0, g, probabilities);
+                     in.log_sum_exp + head * g.time + query0, g, scores, probabilities);
     // dV += Aᵀ dO
-    multiply_tile({.rows = keys, .inner = rows, .width = g.dim,
-                   .a = probabilities, .a_row_stride = 1, .a_inner_stride = kTile,
-                   .b = out_grads, .b_row_stride = g.dim,
-                   .c = scratch.value_grads.data(), .c_row_stride = g.dim, .accumulate = true});
+    flash::multiply_tile({.rows = keys, .inner = rows, .width = g.dim,
+                          .a = probabilities, .a_row_stride = 1, .a_inner_stride = kTile,
+                          .b = out_grads, .b_row_stride = g.dim,
+                          .c = scratch.value_grads.data(), .c_row_stride = g.dim, .accumulate = true},
+                         by_key);
     // dP = dO Vᵀ, then dS
-    score_tile(out_grads, rows, panel_of(in.value_panels, g, head, key_tile), g, score_grads);
-    score_grad_tile(probabilities, in.out_dot_grad + head * g.time + query0, rows, score_grads);
+    score_tile(out_grads, rows, panel_of(in.value_panels, g, head, key_tile), g, score_grads, scores);
+    score_grad_tile(probabilities, in.out_dot_grad + head * g.time + query0, rows, query0, key0, g, score_grads);
     // dK += dSᵀ Q
-    multiply_tile({.rows = keys, .inner = rows, .width = g.dim,
-                   .a = score_grads, .a_row_stride = 1, .a_inner_stride = kTile,
-                   .b = queries, .b_row_stride = g.dim,
-                   .c = scratch.key_grads.data(), .c_row_stride = g.dim, .accumulate = true});
+    flash::multiply_tile({.rows = keys, .inner = rows, .width = g.dim,
+                          .a = score_grads, .a_row_stride = 1, .a_inner_stride = kTile,
+                          .b = queries, .b_row_stride = g.dim,
+                          .c = scratch.key_grads.data(), .c_row_stride = g.dim, .accumulate = true},
+                         by_key);
     // dQ += dS K
-    multiply_tile({.rows = rows, .inner = keys, .width = g.dim,
-                   .a = score_grads, .a_row_stride = kTile, .a_inner_stride = 1,
-                   .b = in.k + head_offset + key0 * g.dim, .b_row_stride = g.dim,
-                   .c = scratch.query_grads.data(), .c_row_stride = g.dim, .accumulate = false});
+    flash::multiply_tile({.rows = rows, .inner = keys, .width = g.dim,
+                          .a = score_grads, .a_row_stride = kTile, .a_inner_stride = 1,
+                          .b = in.k + head_offset + key0 * g.dim, .b_row_stride = g.dim,
+                          .c = scratch.query_grads.data(), .c_row_stride = g.dim, .accumulate = false},
+                         by_query);
     if (first_of_chunk)
       std::copy_n(scratch.query_grads.data(), rows * g.dim, query_grads + query0 * g.dim);
     else

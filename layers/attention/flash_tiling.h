@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "core/kernels/attention_tile.h"
 #include "core/tensor.h"
 
 namespace knnformer::attention::flash {
@@ -35,6 +36,8 @@ struct Geometry {
   int64_t key_tiles_seen_by(int64_t query_tile) const { return causal ? query_tile + 1 : tiles(); }
   // Key tile kt is attended to by query tiles [first_query_tile_seeing(kt), tiles()).
   int64_t first_query_tile_seeing(int64_t key_tile) const { return causal ? key_tile : 0; }
+  // Whether the pair of tiles straddles the causal diagonal (triangular products, below).
+  bool on_diagonal(int64_t query_tile, int64_t key_tile) const { return causal && query_tile == key_tile; }
 
   // Query `query` may attend to the first candidates_in_tile(query, key0)
   // columns of the key tile that starts at key0; the rest are masked. At
@@ -54,7 +57,24 @@ float* panel_of(const Tensor& panels, const Geometry& g, int64_t head, int64_t t
 // Packs the rows of one tile of x ([B·H, T, d]) into its panel.
 void pack_transposed_panel(const float* x, const Geometry& g, int64_t head, int64_t tile, const Tensor& panels);
 
-// S = Q_tile Kᵀ_tile: raw dot products q_i·k_j (the scale enters the exponent).
-void score_tile(const float* queries, int64_t rows, const float* key_panel, const Geometry& g, float* scores);
+// On a causal diagonal tile (query tile = key tile) query r sees keys 0..r
+// of the tile alone: the products there have a triangle of zeros or of
+// entries nobody reads, which they skip.
+enum class Triangle {
+  none,          // a full product: any tile off the diagonal, or attention that is not causal
+  lower_output,  // C[r][c] is needed for c <= r alone (S = Q Kᵀ, dP = dO Vᵀ); the rest is left unset
+  lower_left,    // a(r, t) = 0 for t > r (O += P V, dQ += dS K)
+  upper_left,    // a(r, t) = 0 for t < r (dV += Pᵀ dO, dK += dSᵀ Q)
+};
+
+// kernels::tiles::multiply_tile over the part of the product outside the
+// triangle, in bands of rows; the entries it computes equal the full
+// product's (the skipped terms are zeros, added in the same order).
+void multiply_tile(const kernels::tiles::TileProduct& product, Triangle triangle);
+
+// S = Q_tile Kᵀ_tile: raw dot products q_i·k_j (the scale enters the exponent);
+// with Triangle::lower_output, the entries above the diagonal are left unset.
+void score_tile(const float* queries, int64_t rows, const float* key_panel, const Geometry& g, float* scores,
+                Triangle triangle = Triangle::none);
 
 }  // namespace knnformer::attention::flash
