@@ -1,0 +1,77 @@
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "core/rng.h"
+#include "layers/attention/flash_tiling.h"
+
+using namespace knnformer;
+using attention::flash::Triangle;
+using kernels::tiles::TileProduct;
+
+namespace {
+
+// A diagonal tile's product of n rows: a [n × n] (rows by inner, read with
+// the given strides), b [n × width], c [n × width], filled at random, with
+// the zeros of a(r, t) that the triangle promises.
+struct DiagonalProduct {
+  DiagonalProduct(int64_t n_, int64_t width_, Triangle triangle, bool a_transposed)
+      : n(n_), width(width_), a(n * n), b(n * width), c(n * width) {
+    CounterRng(5, {uint64_t(n), uint64_t(width)}).fill_normal(a.data(), n * n, 0, 1);
+    CounterRng(6, {uint64_t(n), uint64_t(width)}).fill_normal(b.data(), n * width, 0, 1);
+    CounterRng(7, {uint64_t(n), uint64_t(width)}).fill_normal(c.data(), n * width, 0, 1);
+    row_stride = a_transposed ? 1 : n;
+    inner_stride = a_transposed ? n : 1;
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t t = 0; t < n; ++t) {
+        const bool zero = (triangle == Triangle::lower_left && t > r) || (triangle == Triangle::upper_left && t < r);
+        if (zero) a[r * row_stride + t * inner_stride] = 0.0f;
+      }
+  }
+
+  TileProduct product(float* out, bool accumulate) const {
+    return {.rows = n, .inner = n, .width = width,
+            .a = a.data(), .a_row_stride = row_stride, .a_inner_stride = inner_stride,
+            .b = b.data(), .b_row_stride = width,
+            .c = out, .c_row_stride = width, .accumulate = accumulate};
+  }
+
+  int64_t n, width, row_stride = 0, inner_stride = 1;
+  std::vector<float> a, b, c;
+};
+
+}  // namespace
+
+TEST_CASE("flash tiling: a diagonal tile's banded products give the full product's bits where they are defined") {
+  for (const int64_t n : {1, 5, 12, 13, 40, 64})
+    for (const int64_t width : {int64_t{8}, n})
+      for (const Triangle triangle : {Triangle::lower_output, Triangle::lower_left, Triangle::upper_left})
+        for (const bool accumulate : {false, true})
+          for (const bool a_transposed : {false, true}) {
+            CAPTURE(n);
+            CAPTURE(width);
+            const int triangle_index = static_cast<int>(triangle);
+            CAPTURE(triangle_index);
+            CAPTURE(accumulate);
+            CAPTURE(a_transposed);
+            const DiagonalProduct p(n, width, triangle, a_transposed);
+            std::vector<float> full = p.c, banded = p.c;
+            kernels::tiles::multiply_tile(p.product(full.data(), accumulate));
+            attention::flash::multiply_tile(p.product(banded.data(), accumulate), triangle);
+            for (int64_t r = 0; r < n; ++r)
+              for (int64_t col = 0; col < width; ++col) {
+                // lower_output defines C[r][c] for c <= r alone.
+                if (triangle == Triangle::lower_output && col > r) continue;
+                CHECK(std::memcmp(&full[r * width + col], &banded[r * width + col], sizeof(float)) == 0);
+              }
+          }
+}
+
+TEST_CASE("flash tiling: Triangle::none is the full product") {
+  const DiagonalProduct p(64, 64, Triangle::none, false);
+  std::vector<float> full = p.c, through_flash = p.c;
+  kernels::tiles::multiply_tile(p.product(full.data(), true));
+  attention::flash::multiply_tile(p.product(through_flash.data(), true), Triangle::none);
+  CHECK(full == through_flash);
+}
