@@ -13,8 +13,9 @@
 // training) are judged at the same point, and "final" means the same for
 // all. By time it ends where the shortest run stopped: an equal wall-clock
 // budget, in which a run keeps each row whose last step began by then (runs
-// stopped by the same --time-limit end a fraction of a step apart). Runs that share no logged step (or token count), or no stretch of
-// time, are an Error: every aligned curve holds at least one point.
+// stopped by the same --time-limit end a fraction of a step apart). Runs
+// that share no logged step (or token count), or no stretch of time, are an
+// Error: every aligned curve holds at least one point.
 #include <array>
 #include <cstdint>
 #include <optional>
