@@ -236,6 +236,10 @@ int main(int argc, char** argv) {
   set_num_threads(threads);
   const std::string_view chosen = argc > 3 ? argv[3] : "cfgA,cfgB";
   const auto precision = parse_enum<Precision>(argc > 4 ? argv[4] : "fp32", "precision");
+  if (precision == Precision::bf16 && !gemm::can_multiply_bf16()) {
+    std::fprintf(stderr, "bench_train_step: bf16 products need AVX-512 or bf16 instructions, which this CPU lacks\n");
+    return 1;
+  }
   std::printf("training step (forward + backward + AdamW), %d threads, median of %d steps, %s\n", threads, steps,
               std::string(name_of(precision)).c_str());
   std::printf("SIMD target %s; FMA peak now: %.1f GFLOP/s; oneDNN sgemm 2048x768x256 now: %.1f GFLOP/s\n",

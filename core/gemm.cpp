@@ -117,6 +117,7 @@ void matmul(const Product& product, const float* a, const float* b, float* c, co
 
 void matmul(const Product& product, const uint16_t* a, const uint16_t* b, float* c, const float* bias) {
   check(product);
+  require(can_multiply_bf16(), "gemm::matmul: bf16 products need AVX-512 or bf16 instructions, which this CPU lacks");
   if (product.m == 0 || product.n == 0) return;
   run_primitive(product, memory::data_type::bf16, a, b, c, bias);
 }
@@ -124,6 +125,13 @@ void matmul(const Product& product, const uint16_t* a, const uint16_t* b, float*
 bool has_bf16_instructions() {
   const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
   return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
+}
+
+// oneDNN's ISAs are sets of feature bits, each containing those below it.
+bool can_multiply_bf16() {
+  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  const auto avx512 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);
+  return (isa & avx512) == avx512;
 }
 
 Precision usable_precision(Precision asked) {

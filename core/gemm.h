@@ -36,6 +36,11 @@ void matmul(const Product& product, const uint16_t* a, const uint16_t* b, float*
 // (within DNNL_MAX_CPU_ISA), rather than emulating them.
 bool has_bf16_instructions();
 
+// Whether oneDNN can run bf16 products here at all: on bf16 instructions, or
+// emulated on AVX-512. Below AVX-512 it has no bf16 products, and the bf16
+// matmul() throws.
+bool can_multiply_bf16();
+
 // The precision the products of a run that asks for `asked` take here: bf16
 // only with the CPU's bf16 instructions. Without them oneDNN emulates bf16 on
 // AVX-512 at about a quarter of fp32's speed (bench_train_step, cfgA) and
