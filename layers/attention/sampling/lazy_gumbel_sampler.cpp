@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <numeric>
 
 #include "core/error.h"
+#include "core/gemm.h"
 #include "core/kernels/sampling.h"
 #include "core/kernels/top_k_selection.h"
 
@@ -120,23 +122,37 @@ void LazyGumbelSampler::prepare_softmax(std::span<const int32_t> keys, std::span
 }
 
 void LazyGumbelSampler::prepare_whole_row(int64_t tail) {
-  // C_i is N_i and its tail: score every candidate in position order (the
-  // rows of K in sequence, which the cache prefetches), the head's again too.
+  // C_i is N_i and its tail: every candidate in position order, the head's again too.
   const int64_t candidates = index_.candidates(query_);
-  row_keys_.resize(candidates);
-  row_scores_.resize(candidates);
-  for (int64_t j = 0; j < candidates; ++j) {
-    row_keys_[j] = static_cast<int32_t>(j);
-    row_scores_[j] = score(static_cast<int32_t>(j));
+  if (static_cast<int64_t>(row_keys_.size()) < candidates) {
+    row_keys_.resize(candidates);
+    std::iota(row_keys_.begin(), row_keys_.end(), 0);
   }
   statistics_.tail_members += static_cast<double>(tail);
-  prepare_softmax(row_keys_, row_scores_);
+  prepare_softmax(std::span<const int32_t>(row_keys_).first(candidates), whole_row_scores());
   // Mark the head, so that draws can tell tail winners.
   if (++stamp_ == 0) {  // wrapped around: forget every mark
     std::fill(stamps_.begin(), stamps_.end(), 0);
     stamp_ = 1;
   }
   for (const int32_t key : neighbours_.keys) stamps_[key] = stamp_;
+}
+
+std::span<const float> LazyGumbelSampler::whole_row_scores() {
+  ScoreBlock& block = score_block_;
+  const int64_t first = query_ / kScoreBlockQueries * kScoreBlockQueries;
+  if (block.head != head_ || block.first_query != first) {
+    const int64_t time = index_.time(), dim = index_.dim();
+    block.head = head_;
+    block.first_query = first;
+    block.queries = std::min(kScoreBlockQueries, time - first);
+    block.width = index_.candidates(first + block.queries - 1);
+    block.scores.resize(block.queries * block.width);
+    // Inside the samplers' parallel loops oneDNN runs this on the calling thread alone.
+    gemm::sgemm(false, true, block.queries, block.width, dim, index_.scale(), queries_ + (head_ * time + first) * dim,
+                dim, keys_ + head_ * time * dim, dim, 0.0f, block.scores.data(), block.width);
+  }
+  return {block.scores.data() + (query_ - first) * block.width, static_cast<size_t>(index_.candidates(query_))};
 }
 
 size_t LazyGumbelSampler::draw_position(CounterRng& rng) const { return position_at(rng.uniform_double()); }

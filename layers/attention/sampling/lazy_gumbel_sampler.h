@@ -50,7 +50,13 @@
 // A row is scored whole once and drawn from its exact softmax when that is
 // cheaper than one draw's expected tail work U/Z_head (bounds far above the
 // head's log-partition, where rejection would take e^{excess} proposals), or,
-// with dense_when_cheaper, than the draws planned for the query.
+// with dense_when_cheaper, than the draws planned for the query. Whole rows
+// are scored kScoreBlockQueries queries at a time, in one product of their
+// queries with the keys (gemm::sgemm), when the first row of such a block of
+// consecutive queries goes dense: on a trained model most rows of a block
+// do, and the product reads each key once for the block, where scoring row
+// by row reads it once per query. The blocks are fixed by position, so the
+// scores, and the samples, do not depend on the thread count.
 //
 //   const SamplingKey key{seed, step, micro_step, layer};
 //   std::vector<int32_t> samples(heads * T * L);
@@ -130,6 +136,10 @@ struct SamplingStatistics {
   SamplingStatistics& operator+=(const SamplingStatistics& other);
 };
 
+// Consecutive queries of a head whose whole rows are scored together (a
+// multiple of the parallel loops' chunks, so that one thread draws for them all).
+inline constexpr int64_t kScoreBlockQueries = 16;
+
 // Draws samples for one query at a time. Not thread-safe: use one per thread.
 // q and k are the index's queries and keys, [heads, T, d] contiguous (the
 // [B, H, T, d] tensors the index was built from).
@@ -171,9 +181,19 @@ class LazyGumbelSampler {
   };
   static constexpr int kLookahead = 4;  // proposals drawn ahead by draw(rng, count, …)
 
+  // The scaled scores of the queries [first_query, first_query + queries) of
+  // one head against the candidates of the last of them, row by row.
+  struct ScoreBlock {
+    int64_t head = -1, first_query = -1, queries = 0, width = 0;
+    std::vector<float> scores;
+  };
+
   void prepare_softmax(std::span<const int32_t> keys, std::span<const float> scores);
   void prepare_proposal_masses();
   void prepare_whole_row(int64_t tail);
+  // The current query's scores against all its candidates, from its block
+  // (computed first if the block is not the one held).
+  std::span<const float> whole_row_scores();
   size_t draw_position(CounterRng& rng) const;  // a position of softmax_keys_, by its weight
   size_t position_at(double place) const;       // the position at place in [0, 1) of the running weights
   Candidate draw_from_head(CounterRng& rng) const;
@@ -202,8 +222,8 @@ class LazyGumbelSampler {
   std::vector<float> weights_;              // exp(S_ij − max S)
   std::vector<double> cumulative_weight_;   // running sums of weights_
   double log_partition_ = 0.0;              // LSE = log Σ e^{S_ij}
-  std::vector<int32_t> row_keys_;
-  std::vector<float> row_scores_;
+  std::vector<int32_t> row_keys_;  // 0, 1, 2, …: a dense row's keys by position
+  ScoreBlock score_block_;
   TailBoundsBuffer tail_bounds_buffer_;
   TailBounds tail_bounds_;                  // every tail group's bound and size, in the index's order
   std::vector<NumberedGroup> tail_groups_;  // binomial tail only: by decreasing bound
