@@ -41,6 +41,19 @@ class TruncatedGumbel {
   double mass_;
 };
 
+// The sum of count weights in double, in eight independent running sums:
+// one chain of dependent additions would wait on each one's latency.
+double chunk_total(const float* weights, int64_t count) {
+  double partial[8] = {};
+  int64_t j = 0;
+  for (; j + 8 <= count; j += 8)
+    for (int lane = 0; lane < 8; ++lane) partial[lane] += weights[j + lane];
+  double total = ((partial[0] + partial[1]) + (partial[2] + partial[3])) +
+                 ((partial[4] + partial[5]) + (partial[6] + partial[7]));
+  for (; j < count; ++j) total += weights[j];
+  return total;
+}
+
 // The index of the first running sum above target, clamped to the last
 // (kernels::sampling::first_sum_above).
 size_t first_sum_above(const std::vector<double>& sums, double target) {
@@ -79,7 +92,7 @@ void LazyGumbelSampler::start_query(int64_t head, int64_t query, int64_t planned
   const double work_per_draw = tail_mass_ / head_mass_, tail = static_cast<double>(tail_size_);
   const bool cheaper_than_one_draw = work_per_draw >= tail;
   const bool cheaper_than_all_draws =
-      options_.dense_when_cheaper && static_cast<double>(planned_draws) * work_per_draw >= 2.0 * tail;
+      options_.dense_when_cheaper && static_cast<double>(planned_draws) * work_per_draw >= 0.5 * tail;
   dense_ = tail_size_ > 0 && (cheaper_than_one_draw || cheaper_than_all_draws);
   if (dense_) prepare_whole_row(tail_size_);
 }
@@ -111,12 +124,17 @@ void LazyGumbelSampler::prepare_proposal_masses() {
 void LazyGumbelSampler::prepare_softmax(std::span<const int32_t> keys, std::span<const float> scores) {
   // Shifted by the largest score, so that no exp overflows.
   const int64_t size = static_cast<int64_t>(scores.size());
-  const float largest = *std::max_element(scores.begin(), scores.end());
+  const float largest = kernels::selection::largest(scores.data(), size);
   weights_.resize(size);
   kernels::sampling::exp_shifted(scores.data(), size, largest, weights_.data());
-  cumulative_weight_.resize(size);
+  const int64_t chunks = (size + kWeightsPerChunk - 1) / kWeightsPerChunk;
+  cumulative_chunk_weight_.resize(chunks);
   double total = 0.0;
-  for (int64_t j = 0; j < size; ++j) cumulative_weight_[j] = total += weights_[j];
+  for (int64_t c = 0; c < chunks; ++c) {
+    const int64_t begin = c * kWeightsPerChunk;
+    total += chunk_total(weights_.data() + begin, std::min(kWeightsPerChunk, size - begin));
+    cumulative_chunk_weight_[c] = total;
+  }
   softmax_keys_ = keys;
   log_partition_ = largest + std::log(total);
 }
@@ -158,7 +176,18 @@ std::span<const float> LazyGumbelSampler::whole_row_scores() {
 size_t LazyGumbelSampler::draw_position(CounterRng& rng) const { return position_at(rng.uniform_double()); }
 
 size_t LazyGumbelSampler::position_at(double place) const {
-  return first_sum_above(cumulative_weight_, place * cumulative_weight_.back());
+  // The chunk whose stretch of the running sums holds the point, then the
+  // member within it by its own running sum. Where rounding leaves the point
+  // past the chunk's last member, that member is taken: a bias of the order
+  // of double's rounding of the chunk's weight.
+  const double point = place * cumulative_chunk_weight_.back();
+  const size_t chunk = first_sum_above(cumulative_chunk_weight_, point);
+  double left = point - (chunk > 0 ? cumulative_chunk_weight_[chunk - 1] : 0.0);
+  const size_t begin = chunk * kWeightsPerChunk;
+  const size_t last = std::min(begin + kWeightsPerChunk, weights_.size()) - 1;
+  for (size_t j = begin; j < last; ++j)
+    if ((left -= weights_[j]) < 0.0) return j;
+  return last;
 }
 
 LazyGumbelSampler::Candidate LazyGumbelSampler::draw_from_head(CounterRng& rng) const {

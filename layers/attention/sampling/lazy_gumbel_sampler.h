@@ -117,12 +117,17 @@ struct SamplerOptions {
   HeadDraw head = HeadDraw::max_stable;
   TailDraw tail = TailDraw::rejection;
   // Score the whole row C_i once and draw from its exact softmax instead,
-  // when the draws of a query would score more than twice as many tail keys
-  // as there are (planned draws × U/Z_head, which bounds the expected tail
-  // work of both tail draws). Loose bounds (the clustered index's
-  // Cauchy–Schwarz bounds in high dimension) then cost at most one pass over
-  // C_i per query. (Without it, a row is still scored whole when a single
-  // draw would cost more than the row.)
+  // when the draws of a query could score at least half as many tail keys as
+  // there are (planned draws × U/Z_head, which bounds the expected tail work
+  // of both tail draws). Loose bounds (the clustered index's Cauchy–Schwarz
+  // bounds in high dimension) then cost at most one pass over C_i per query.
+  // A key of a whole row costs a fraction of a tail proposal (a block
+  // product's share, an exp, a sum, against a random row's dot product, an
+  // exp and random numbers); of the thresholds 2, 1/2 and 1/4 of the tail,
+  // 1/2 gave the least sampling time both on a trained model at T = 8192 and
+  // at initialisation at T = 16384 (bench_step_profile; docs/results.md).
+  // (Without it, a row is still scored whole when a single draw would cost
+  // more than the row.)
   bool dense_when_cheaper = true;
 };
 
@@ -219,8 +224,12 @@ class LazyGumbelSampler {
   // when dense_ (then row_keys_ and row_scores_ hold the row, by position).
   bool dense_ = false;
   std::span<const int32_t> softmax_keys_;
-  std::vector<float> weights_;              // exp(S_ij − max S)
-  std::vector<double> cumulative_weight_;   // running sums of weights_
+  // Drawing from it takes a running sum over chunks of weights, then one
+  // within the chunk: no running sum per weight, whose additions would each
+  // wait for the one before (a dense row has thousands).
+  static constexpr int64_t kWeightsPerChunk = 64;
+  std::vector<float> weights_;                    // exp(S_ij − max S)
+  std::vector<double> cumulative_chunk_weight_;   // running sums of weights_' chunks
   double log_partition_ = 0.0;              // LSE = log Σ e^{S_ij}
   std::vector<int32_t> row_keys_;  // 0, 1, 2, …: a dense row's keys by position
   ScoreBlock score_block_;
