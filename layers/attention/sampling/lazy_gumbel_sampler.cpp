@@ -322,8 +322,9 @@ void draw_attention_samples(const KeyIndex& index, const float* q, const float* 
 #pragma omp parallel if (queries > 1)
   {
     LazyGumbelSampler sampler(index, q, k, options);
-    // Causal rows differ in cost (tail size grows with i): hand out small chunks.
-#pragma omp for schedule(dynamic, 16)
+    // Causal rows differ in cost (tail size grows with i): hand out small
+    // chunks, each a block of whole-row scores.
+#pragma omp for schedule(dynamic, kScoreBlockQueries)
     for (int64_t item = 0; item < queries; ++item) {
       const int64_t head = item / time, query = item % time;
       sampler.start_query(head, query, samples_per_query);

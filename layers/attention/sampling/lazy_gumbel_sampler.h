@@ -141,8 +141,9 @@ struct SamplingStatistics {
   SamplingStatistics& operator+=(const SamplingStatistics& other);
 };
 
-// Consecutive queries of a head whose whole rows are scored together (a
-// multiple of the parallel loops' chunks, so that one thread draws for them all).
+// Consecutive queries of a head whose whole rows are scored together. The
+// samplers' parallel loops hand out queries in chunks of this size, so that
+// (when T is a multiple of it) one thread draws for a whole block.
 inline constexpr int64_t kScoreBlockQueries = 16;
 
 // Draws samples for one query at a time. Not thread-safe: use one per thread.
@@ -221,7 +222,7 @@ class LazyGumbelSampler {
   const float* query_vector_ = nullptr;
   Neighbours neighbours_;
   // The softmax drawn from directly: over the head N_i, or over all of C_i
-  // when dense_ (then row_keys_ and row_scores_ hold the row, by position).
+  // when dense_ (then row_keys_ and score_block_ hold the row, by position).
   bool dense_ = false;
   std::span<const int32_t> softmax_keys_;
   // Drawing from it takes a running sum over chunks of weights, then one

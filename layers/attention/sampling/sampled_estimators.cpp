@@ -240,7 +240,7 @@ EntriesByKey importance_entries(const SampledBackward& b, const std::vector<doub
 #pragma omp parallel
   {
     LazyGumbelSampler sampler(*b.index, b.q, b.k);
-#pragma omp for schedule(dynamic, 16)
+#pragma omp for schedule(dynamic, kScoreBlockQueries)
     for (int64_t item = 0; item < queries; ++item) {
       if (begin[item + 1] == begin[item]) continue;
       const int64_t head = item / shape.time, query = item % shape.time;
