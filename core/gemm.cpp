@@ -104,13 +104,13 @@ void run_primitive(const Product& product, memory::data_type operand_type, const
 // oneDNN's sgemm slows to about half speed on a stored operand whose rows lie
 // a power-of-two multiple of 4 KiB apart (1024 floats, as the hidden layer of
 // a 256-wide model's MLP): its packing then reads addresses that share cache
-// sets at every level. Measured on AMD Zen 3 (bench_gemm, 2 threads), dW =
-// dyᵀ·x of 1024×256×2048: 56–62 GFLOP/s with the rows 1024 floats apart,
-// 100–127 with them 1040 apart. Copying such an operand with its rows 16
-// floats further apart costs a fraction of what it saves: 1.2–1.8× on the
-// product, copy included. At 3072 floats apart (GPT-2 small's MLP) the copy
-// gained 3–6% on one operand and lost 3–5% on the other, so only powers of
-// two are copied.
+// sets at every level. Copying such an operand with its rows 16 floats
+// further apart costs a fraction of what it saves: on AMD Zen 3 (bench_gemm
+// 2 20, its sgemm and wrapper columns), dW = dyᵀ·x of 1024×256×2048 ran at
+// 56–57 GFLOP/s with the rows 1024 floats apart and 92–101 copied, copy
+// included; 256×1024×2048 at 67–69 and 97–107. At 3072 floats apart (GPT-2
+// small's MLP) the copy gained 3–6% on one operand and lost 3–5% on the
+// other, so only powers of two are copied.
 constexpr int64_t kConflictingStride = 1024, kStridePadding = 16;
 
 bool conflicting(int64_t leading_dimension) {
