@@ -15,11 +15,17 @@
 #                attention, knn and gumbel + sampled with the clustered
 #                index, and knn-tail, each for the same training time; its
 #                pieces recall-4096, recall-8192 and recall-16384 run alone
+#   recall-8192-seeds
+#                gumbel + sampled (clustered) at T = 8192 with seeds 2 and 3
+#                (recall-8192 trains seed 1337), the same 2400 s of training, and
+#                exact attention for 100 steps, for its speed on the same
+#                machine: when a mode starts to learn the copy task varies
+#                between seeds by hundreds of steps
 # Each group ends with `knnformer compare` (its table) and a plot in docs/.
 # The approximate runs log attention fidelity every 100 steps (50 for long).
 # Runs resume where they stopped when the script is run again.
 #
-# Usage: scripts/experiments.sh [kjv] [long] [shakespeare] [bf16] [recall | recall-T ...]
+# Usage: scripts/experiments.sh [kjv] [long] [shakespeare] [bf16] [recall | recall-T ...] [recall-8192-seeds]
 # Without a group it runs kjv, long and shakespeare, about 80 minutes on 2
 # cores; recall takes at least five and a half hours more (its budgets,
 # 4 × (720 + 2400 + 1800) s of training, plus evaluations and fidelity probes). Timed runs want an otherwise idle machine.
@@ -84,21 +90,42 @@ budget_run() {
   fi
 }
 
+# recall_data T DOCUMENTS: the copy task's dataset at context T, unless it is there.
+recall_data() {
+  local data=data-out/copy-$1.h5
+  mkdir -p data-out
+  [ -f $data ] || "$knnformer" prepare --synthetic copy --context "$1" --documents "$2" --val-documents 64 --seed 1 \
+    --output $data
+}
+
 # recall_at T DOCUMENTS: the copy task's dataset at context T, then its four
 # runs (the same seed, data order and budget of training time) and their
 # comparison by training time, accuracy against step and against time.
 recall_at() {
   local context=$1 documents=$2 config=configs/recall-$1.ini data=data-out/copy-$1.h5 prefix=runs/recall-$1
   local clustered=(--knn-index clustered) fidelity=(--fidelity-every 50)
-  mkdir -p data-out
-  [ -f $data ] || "$knnformer" prepare --synthetic copy --context "$context" --documents "$documents" \
-    --val-documents 64 --seed 1 --output $data
+  recall_data "$context" "$documents"
   budget_run $prefix-exact $config $data
   budget_run $prefix-knn $config $data --attention knn "${clustered[@]}" "${fidelity[@]}"
   budget_run $prefix-gumbel $config $data --attention gumbel --attention-backward sampled "${clustered[@]}" \
     "${fidelity[@]}"
   budget_run $prefix-knn-tail $config $data --attention knn-tail "${fidelity[@]}"
   "$knnformer" compare $prefix-{exact,knn,gumbel,knn-tail} --by time --plot docs/recall-$context.png
+}
+
+# recall_seeds: the gumbel run of recall-8192 with other seeds, and exact
+# attention's step time (docs/results.md, time to accuracy at T = 8192 over
+# seeds).
+recall_seeds() {
+  local config=configs/recall-8192.ini data=data-out/copy-8192.h5
+  local gumbel=(--attention gumbel --attention-backward sampled --knn-index clustered --fidelity-every 50)
+  recall_data 8192 2000
+  for seed in 2 3; do
+    budget_run runs/recall-8192-gumbel-seed$seed $config $data --seed $seed "${gumbel[@]}"
+  done
+  train_run runs/recall-8192-exact-speed $config $data --steps 100 --time-limit 0
+  "$knnformer" compare runs/recall-8192-gumbel-seed{2,3} --by time --plot docs/recall-8192-seeds.png
+  "$knnformer" compare runs/recall-8192-exact-speed
 }
 
 recall() {
@@ -115,6 +142,8 @@ for group in "${groups[@]}"; do
     recall-4096) recall_at 4096 4000 ;;
     recall-8192) recall_at 8192 2000 ;;
     recall-16384) recall_at 16384 1000 ;;
-    *) echo "experiments.sh: unknown group '$group' (kjv, long, shakespeare, bf16, recall or recall-T)" >&2; exit 2 ;;
+    recall-8192-seeds) recall_seeds ;;
+    *) echo "experiments.sh: unknown group '$group' (kjv, long, shakespeare, bf16, recall, recall-T or" \
+      "recall-8192-seeds)" >&2; exit 2 ;;
   esac
 done
