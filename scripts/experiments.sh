@@ -98,17 +98,21 @@ recall_data() {
     --output $data
 }
 
+# The approximate modes of the copy task: the clustered index, and attention
+# fidelity every 50 steps.
+clustered=(--knn-index clustered)
+fidelity=(--fidelity-every 50)
+gumbel_clustered=(--attention gumbel --attention-backward sampled "${clustered[@]}" "${fidelity[@]}")
+
 # recall_at T DOCUMENTS: the copy task's dataset at context T, then its four
 # runs (the same seed, data order and budget of training time) and their
 # comparison by training time, accuracy against step and against time.
 recall_at() {
   local context=$1 documents=$2 config=configs/recall-$1.ini data=data-out/copy-$1.h5 prefix=runs/recall-$1
-  local clustered=(--knn-index clustered) fidelity=(--fidelity-every 50)
   recall_data "$context" "$documents"
   budget_run $prefix-exact $config $data
   budget_run $prefix-knn $config $data --attention knn "${clustered[@]}" "${fidelity[@]}"
-  budget_run $prefix-gumbel $config $data --attention gumbel --attention-backward sampled "${clustered[@]}" \
-    "${fidelity[@]}"
+  budget_run $prefix-gumbel $config $data "${gumbel_clustered[@]}"
   budget_run $prefix-knn-tail $config $data --attention knn-tail "${fidelity[@]}"
   "$knnformer" compare $prefix-{exact,knn,gumbel,knn-tail} --by time --plot docs/recall-$context.png
 }
@@ -118,10 +122,9 @@ recall_at() {
 # seeds).
 recall_seeds() {
   local config=configs/recall-8192.ini data=data-out/copy-8192.h5
-  local gumbel=(--attention gumbel --attention-backward sampled --knn-index clustered --fidelity-every 50)
   recall_data 8192 2000
   for seed in 2 3; do
-    budget_run runs/recall-8192-gumbel-seed$seed $config $data --seed $seed "${gumbel[@]}"
+    budget_run runs/recall-8192-gumbel-seed$seed $config $data --seed $seed "${gumbel_clustered[@]}"
   done
   train_run runs/recall-8192-exact-speed $config $data --steps 100 --time-limit 0
   "$knnformer" compare runs/recall-8192-gumbel-seed{2,3} --by time --plot docs/recall-8192-seeds.png

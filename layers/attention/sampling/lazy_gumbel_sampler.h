@@ -229,9 +229,9 @@ class LazyGumbelSampler {
   // within the chunk: no running sum per weight, whose additions would each
   // wait for the one before (a dense row has thousands).
   static constexpr int64_t kWeightsPerChunk = 64;
-  std::vector<float> weights_;                    // exp(S_ij − max S)
-  std::vector<double> cumulative_chunk_weight_;   // running sums of weights_' chunks
-  double log_partition_ = 0.0;              // LSE = log Σ e^{S_ij}
+  std::vector<float> weights_;                   // exp(S_ij − max S)
+  std::vector<double> cumulative_chunk_weight_;  // running sums of weights_' chunks
+  double log_partition_ = 0.0;                   // LSE = log Σ e^{S_ij}
   std::vector<int32_t> row_keys_;  // 0, 1, 2, …: a dense row's keys by position
   ScoreBlock score_block_;
   TailBoundsBuffer tail_bounds_buffer_;
