@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
-#include <numeric>
+#include <cstdint>
 
 #include "core/error.h"
 #include "core/gemm.h"
@@ -141,13 +141,27 @@ void LazyGumbelSampler::prepare_softmax(std::span<const int32_t> keys, std::span
 
 void LazyGumbelSampler::prepare_whole_row(int64_t tail) {
   // C_i is N_i and its tail: every candidate in position order, the head's again too.
-  const int64_t candidates = index_.candidates(query_);
-  if (static_cast<int64_t>(row_keys_.size()) < candidates) {
-    row_keys_.resize(candidates);
-    std::iota(row_keys_.begin(), row_keys_.end(), 0);
-  }
   statistics_.tail_members += static_cast<double>(tail);
-  prepare_softmax(std::span<const int32_t>(row_keys_).first(candidates), whole_row_scores());
+  row_scores_ = whole_row_scores();
+  const auto candidates = static_cast<int64_t>(row_scores_.size());
+  weighed_keys_.resize(candidates + kernels::selection::kSelectionSlack);
+  weighed_scores_.resize(candidates + kernels::selection::kSelectionSlack);
+  // log_partition_ is still the head's. Its largest score lies within
+  // log k of it, so some key is weighed, unless the row's rounding differs
+  // from the index's by nats: then the row's largest sets the threshold.
+  const auto weigh_from = [&](float threshold) {
+    negligible_bound_ = threshold;
+    return kernels::selection::keep_offers_above(row_scores_.data(), candidates, 0, threshold, INT32_MAX,
+                                                 weighed_scores_.data(), weighed_keys_.data());
+  };
+  int64_t weighed = weigh_from(static_cast<float>(log_partition_ - double(options_.negligible_nats)));
+  if (weighed == 0) weighed = weigh_from(kernels::selection::largest(row_scores_.data(), candidates));
+  prepare_softmax({weighed_keys_.data(), static_cast<size_t>(weighed)},
+                  {weighed_scores_.data(), static_cast<size_t>(weighed)});
+  negligible_count_ = static_cast<int32_t>(candidates - weighed);
+  tail_bounds_ = {};
+  if (negligible_count_ > 0) tail_bounds_ = {.bounds = {&negligible_bound_, 1}, .sizes = {&negligible_count_, 1}};
+  prepare_proposal_masses();
   // Mark the head, so that draws can tell tail winners.
   if (++stamp_ == 0) {  // wrapped around: forget every mark
     std::fill(stamps_.begin(), stamps_.end(), 0);
@@ -211,13 +225,9 @@ float LazyGumbelSampler::score(int32_t key) const {
 }
 
 int32_t LazyGumbelSampler::draw(CounterRng& rng) {
+  // A scored row's negligible group is drawn by rejection whatever the option.
+  if (dense_ || options_.tail == TailDraw::rejection) return draw_by_rejection(rng);
   statistics_.samples += 1;
-  if (dense_) {
-    const int32_t key = softmax_keys_[draw_position(rng)];
-    statistics_.tail_winners += stamps_[key] != stamp_;
-    return key;
-  }
-  if (options_.tail == TailDraw::rejection) return draw_by_rejection(rng);
   Candidate best = options_.head == HeadDraw::max_stable ? draw_from_head(rng) : draw_from_head_per_candidate(rng);
   const int32_t head_winner = best.key;
   for (const NumberedGroup& group : tail_groups_) draw_group_binomially(group, rng, best);
@@ -227,7 +237,7 @@ int32_t LazyGumbelSampler::draw(CounterRng& rng) {
 
 void LazyGumbelSampler::draw(CounterRng& rng, int64_t count, int32_t* samples) {
   if (count <= 0) return;
-  if (dense_ || options_.tail != TailDraw::rejection) {
+  if (!dense_ && options_.tail != TailDraw::rejection) {
     for (int64_t l = 0; l < count; ++l) samples[l] = draw(rng);
     return;
   }
@@ -238,7 +248,7 @@ void LazyGumbelSampler::draw(CounterRng& rng, int64_t count, int32_t* samples) {
   for (int64_t l = 0, next = 0;; next = (next + 1) % kLookahead) {
     if (accept(ahead[next])) {
       samples[l++] = ahead[next].key;
-      statistics_.samples += 1;
+      count_sample(ahead[next]);
       if (l == count) return;
     }
     ahead[next] = propose(rng);
@@ -248,8 +258,16 @@ void LazyGumbelSampler::draw(CounterRng& rng, int64_t count, int32_t* samples) {
 int32_t LazyGumbelSampler::draw_by_rejection(CounterRng& rng) {
   for (;;) {
     const Proposal proposal = propose(rng);
-    if (accept(proposal)) return proposal.key;
+    if (!accept(proposal)) continue;
+    count_sample(proposal);
+    return proposal.key;
   }
+}
+
+void LazyGumbelSampler::count_sample(const Proposal& proposal) {
+  statistics_.samples += 1;
+  // A scored row weighs keys outside the index's head too: the stamps tell.
+  statistics_.tail_winners += dense_ ? stamps_[proposal.key] != stamp_ : proposal.group >= 0;
 }
 
 LazyGumbelSampler::Proposal LazyGumbelSampler::propose(CounterRng& rng) {
@@ -260,7 +278,7 @@ LazyGumbelSampler::Proposal LazyGumbelSampler::propose(CounterRng& rng) {
   // dense_when_cheaper, whose share is above 1/(1 + 2·|C_i|/L)).
   const double total = head_mass_ + tail_mass_, point = rng.uniform_double() * total;
   if (point < head_mass_ || tail_mass_ == 0.0) {  // (a uniform may round to 1: then point = total)
-    if (options_.head == HeadDraw::per_candidate) return {.key = draw_from_head_per_candidate(rng).key};
+    if (options_.head == HeadDraw::per_candidate && !dense_) return {.key = draw_from_head_per_candidate(rng).key};
     const double place = head_mass_ >= 0x1.0p-20 * total ? point / head_mass_ : rng.uniform_double();
     return {.key = softmax_keys_[position_at(place)]};
   }
@@ -277,9 +295,17 @@ bool LazyGumbelSampler::accept(const Proposal& proposal) {
   // probability e^{S_ij − S}/m_g <= 1: P(propose j and accept) ∝ e^{S_ij},
   // however m_g was rounded.
   const double member_mass = member_masses_[proposal.group];
-  const bool accepted = proposal.acceptance * member_mass < std::exp(double(score(proposal.key)) - double(shift_));
-  statistics_.tail_winners += accepted;
-  return accepted;
+  // A scored row's own score: the one its group's bound holds for.
+  const float proposal_score = dense_ ? row_scores_[proposal.key] : score(proposal.key);
+  return proposal.acceptance * member_mass < std::exp(double(proposal_score) - double(shift_));
+}
+
+int32_t LazyGumbelSampler::negligible_key(int64_t rank) const {
+  // Proposed about e^{−negligible_nats}·|C_i| times per draw: one pass over the row is cheap enough.
+  for (size_t key = 0; key < row_scores_.size(); ++key)
+    if (!(row_scores_[key] >= negligible_bound_) && rank-- == 0) return static_cast<int32_t>(key);
+  assert(false && "a rank past the negligible group");
+  return -1;
 }
 
 LazyGumbelSampler::Proposal LazyGumbelSampler::tail_member_at(double point) const {
@@ -295,7 +321,8 @@ LazyGumbelSampler::Proposal LazyGumbelSampler::tail_member_at(double point) cons
   const double place = (point - stretch_start) / double(member_masses_[g]);
   const auto last = static_cast<double>(tail_bounds_.sizes[g] - 1);
   const int64_t rank = place > 0.0 ? static_cast<int64_t>(std::min(place, last)) : 0;
-  return {.key = index_.tail_member(head_, query_, static_cast<int64_t>(g), rank), .group = static_cast<int32_t>(g)};
+  const int32_t key = dense_ ? negligible_key(rank) : index_.tail_member(head_, query_, static_cast<int64_t>(g), rank);
+  return {.key = key, .group = static_cast<int32_t>(g)};
 }
 
 void LazyGumbelSampler::draw_group_binomially(const NumberedGroup& numbered, CounterRng& rng, Candidate& best) {

@@ -47,16 +47,23 @@
 // underflows and is never proposed (on a lazy row its members hold under
 // |C_i|²·e^{−87} of the row's mass).
 //
-// A row is scored whole once and drawn from its exact softmax when that is
-// cheaper than one draw's expected tail work U/Z_head (bounds far above the
-// head's log-partition, where rejection would take e^{excess} proposals), or,
-// with dense_when_cheaper, than the draws planned for the query. Whole rows
-// are scored kScoreBlockQueries queries at a time, in one product of their
-// queries with the keys (gemm::sgemm), when the first row of such a block of
-// consecutive queries goes dense: on a trained model most rows of a block
-// do, and the product reads each key once for the block, where scoring row
-// by row reads it once per query. The blocks are fixed by position, so the
-// scores, and the samples, do not depend on the thread count.
+// A row is scored whole once when that is cheaper than one draw's expected
+// tail work U/Z_head (bounds far above the head's log-partition, where
+// rejection would take e^{excess} proposals), or, with dense_when_cheaper,
+// than the draws planned for the query. Whole rows are scored
+// kScoreBlockQueries queries at a time, in one product of their queries with
+// the keys (gemm::sgemm), when the first row of such a block of consecutive
+// queries goes dense: on a trained model most rows of a block do, and the
+// product reads each key once for the block, where scoring row by row reads
+// it once per query. The blocks are fixed by position, so the scores, and
+// the samples, do not depend on the thread count. A scored row is then drawn
+// from by the same rejection, with exact bounds: its keys scoring at least
+// LSE_head − negligible_nats are weighed (a softmax over them, as the head),
+// and the others form one tail group bounded by that threshold. On a
+// trained model almost every key of a row lies tens of nats below LSE_head,
+// so a row's exponentials, running sums and draws cover a few hundred keys
+// rather than all of C_i, and the group is proposed about once in
+// e^{negligible_nats}/|C_i| draws.
 //
 //   const SamplingKey key{seed, step, micro_step, layer};
 //   std::vector<int32_t> samples(heads * T * L);
@@ -129,6 +136,12 @@ struct SamplerOptions {
   // (Without it, a row is still scored whole when a single draw would cost
   // more than the row.)
   bool dense_when_cheaper = true;
+  // On a row scored whole, the keys scoring below LSE_head − negligible_nats
+  // form one tail group (above). At 20 nats the group's proposals are
+  // e^{−20}·|C_i| per draw at most: too rare to cost anything, while a key
+  // 20 nats down already is 2·10^−9 of the head's mass, so hardly any
+  // key of a peaked row is weighed that would not matter.
+  float negligible_nats = 20.0f;
 };
 
 // Work done while sampling, summed over the queries of a call.
@@ -196,6 +209,8 @@ class LazyGumbelSampler {
 
   void prepare_softmax(std::span<const int32_t> keys, std::span<const float> scores);
   void prepare_proposal_masses();
+  // Scores the whole row (whole_row_scores) and splits it into the keys
+  // weighed and the group of negligible ones.
   void prepare_whole_row(int64_t tail);
   // The current query's scores against all its candidates, from its block
   // (computed first if the block is not the one held).
@@ -207,6 +222,9 @@ class LazyGumbelSampler {
   int32_t draw_by_rejection(CounterRng& rng);
   Proposal propose(CounterRng& rng);
   bool accept(const Proposal& proposal);  // scores a tail proposal
+  void count_sample(const Proposal& proposal);  // an accepted one
+  // The rank-th key of a scored row's negligible group, in position order.
+  int32_t negligible_key(int64_t rank) const;
   // The tail member at a point in [0, tail_mass_) of the groups' running masses.
   Proposal tail_member_at(double point) const;
   // Steps 2–3 for one group: replaces best by a member whose S + G beats it, if any.
@@ -221,8 +239,9 @@ class LazyGumbelSampler {
   int64_t head_ = 0, query_ = 0;
   const float* query_vector_ = nullptr;
   Neighbours neighbours_;
-  // The softmax drawn from directly: over the head N_i, or over all of C_i
-  // when dense_ (then row_keys_ and score_block_ hold the row, by position).
+  // The softmax drawn from directly: over the head N_i, or, when dense_,
+  // over the keys of the scored row (row_scores_, by position) that are
+  // weighed (weighed_keys_ and weighed_scores_).
   bool dense_ = false;
   std::span<const int32_t> softmax_keys_;
   // Drawing from it takes a running sum over chunks of weights, then one
@@ -232,7 +251,11 @@ class LazyGumbelSampler {
   std::vector<float> weights_;                   // exp(S_ij − max S)
   std::vector<double> cumulative_chunk_weight_;  // running sums of weights_' chunks
   double log_partition_ = 0.0;                   // LSE = log Σ e^{S_ij}
-  std::vector<int32_t> row_keys_;  // 0, 1, 2, …: a dense row's keys by position
+  std::span<const float> row_scores_;
+  float negligible_bound_ = 0.0f;  // LSE_head − negligible_nats: a scored row's group's bound
+  int32_t negligible_count_ = 0;   // and its size
+  std::vector<int32_t> weighed_keys_;
+  std::vector<float> weighed_scores_;
   ScoreBlock score_block_;
   TailBoundsBuffer tail_bounds_buffer_;
   TailBounds tail_bounds_;                  // every tail group's bound and size, in the index's order

@@ -210,6 +210,22 @@ TEST_CASE("Lazy Gumbel sampler: with bounds too loose to pay, the whole row is s
   CHECK(lazy.statistics.tail_members_per_sample() > 2);
 }
 
+TEST_CASE("Lazy Gumbel sampler: a scored row's negligible keys are drawn by rejection, exactly") {
+  // A threshold 2 nats under the head's log-partition leaves most of the
+  // row in the negligible group, with a loose bound, so that its proposals
+  // and rejections are frequent; the draws stay exact, with the binomial
+  // tail option too (a scored row is drawn by rejection whatever it says).
+  const Problem p = random_problem({1, 300, 16}, 22, true, 1.5f);
+  const SortedKeyIndex index(p, {.k = 8, .tail_groups = 12, .bound_slack = 1.0f});
+  for (const TailDraw tail : {TailDraw::rejection, TailDraw::binomial}) {
+    INFO("tail draw ", name_of(tail));
+    const Fit fit = fit_query(p, index, 299, {.tail = tail, .negligible_nats = 2.0f}, 1, kDraws);
+    check_fit(fit);
+    CHECK(fit.statistics.tail_members > 292 + 0.1 * kDraws);  // the row once, then many group members
+    CHECK(fit.statistics.tail_winners > 0);
+  }
+}
+
 TEST_CASE("Lazy Gumbel sampler: the reference head and tail draws give the same distribution") {
   const Problem p = random_problem({1, 200, 16}, 31, true, 2.0f);
   const SortedKeyIndex index(p, {.k = 16});
