@@ -41,10 +41,9 @@
 #include "layers/attention/measurement/attention_diagnostics.h"
 #include "layers/gpt.h"
 #include "optim/optimizer.h"
-#include "train/evaluation.h"
-#include "train/saved_model.h"
 
 #include "bench_arguments.h"
+#include "bench_checkpoint.h"
 #include "bench_modes.h"
 
 using namespace knnformer;
@@ -92,10 +91,7 @@ struct StepProfile {
 };
 
 // What a step trains: a model and one sequence with its targets.
-struct Workload {
-  GPT model;
-  std::vector<int32_t> tokens, targets;
-};
+using Workload = bench::CheckpointWorkload;
 
 // A model at initialisation reading random tokens.
 Workload fresh_workload(const bench::NamedMode& mode, const Options& options) {
@@ -111,23 +107,10 @@ Workload fresh_workload(const bench::NamedMode& mode, const Options& options) {
   return workload;
 }
 
-// The checkpoint's model, attending by `mode` at context T, reading the first
-// val sequence of its dataset.
-Workload trained_workload(const bench::NamedMode& mode, const Options& options) {
-  SavedModel saved = load_saved_model(*options.checkpoint, [&](RunConfig& config, int64_t) {
-    require(config.positions == PositionEncoding::rope || config.context == options.time,
-            "--T " + std::to_string(options.time) + ": the checkpoint's learned positions fix its context at " +
-                std::to_string(config.context));
-    config.context = options.time;
-    config.dropout = 0;
-    config.attention = mode.options;
-  });
-  const Batch batch = read_eval_batches(open_dataset(saved, options.data), 1, options.time, 1).front();
-  return {.model = std::move(saved.model), .tokens = batch.inputs, .targets = batch.targets};
-}
-
 StepProfile profile_mode(const bench::NamedMode& mode, const Options& options) {
-  const Workload workload = options.checkpoint ? trained_workload(mode, options) : fresh_workload(mode, options);
+  const Workload workload = options.checkpoint
+                               ? bench::read_checkpoint(*options.checkpoint, options.data, options.time, mode.options)
+                               : fresh_workload(mode, options);
   const GPT& model = workload.model;
   const std::vector<int32_t>&tokens = workload.tokens, &targets = workload.targets;
   auto optimizer = make_adamw(model.parameters(), {}, GPT::is_decayed);
