@@ -21,11 +21,16 @@
 #                exact attention for 100 steps, for its speed on the same
 #                machine: when a mode starts to learn the copy task varies
 #                between seeds by hundreds of steps
+#   recall-8192-exact-seeds
+#                exact attention at T = 8192 with seeds 2 and 3, up to 3 hours
+#                of training each (about 3500 steps on an AMD EPYC of 2
+#                cores), for exact attention's own spread over seeds
 # Each group ends with `knnformer compare` (its table) and a plot in docs/.
 # The approximate runs log attention fidelity every 100 steps (50 for long).
 # Runs resume where they stopped when the script is run again.
 #
 # Usage: scripts/experiments.sh [kjv] [long] [shakespeare] [bf16] [recall | recall-T ...] [recall-8192-seeds]
+#                               [recall-8192-exact-seeds]
 # Without a group it runs kjv, long and shakespeare, about 80 minutes on 2
 # cores; recall takes at least five and a half hours more (its budgets,
 # 4 × (720 + 2400 + 1800) s of training, plus evaluations and fidelity probes). Timed runs want an otherwise idle machine.
@@ -131,6 +136,18 @@ recall_seeds() {
   "$knnformer" compare runs/recall-8192-exact-speed
 }
 
+# recall_exact_seeds: exact attention at T = 8192 with the seeds of
+# recall_seeds, for as long as it may need to reach 90%.
+recall_exact_seeds() {
+  local config=configs/recall-8192.ini data=data-out/copy-8192.h5
+  recall_data 8192 2000
+  for seed in 2 3; do
+    train_run runs/recall-8192-exact-seed$seed $config $data --seed $seed --time-limit 10800
+  done
+  "$knnformer" compare runs/recall-8192-exact-seed{2,3} runs/recall-8192-gumbel-seed{2,3} --by time \
+    --plot docs/recall-8192-exact-seeds.png
+}
+
 recall() {
   recall_at 4096 4000
   recall_at 8192 2000
@@ -146,7 +163,8 @@ for group in "${groups[@]}"; do
     recall-8192) recall_at 8192 2000 ;;
     recall-16384) recall_at 16384 1000 ;;
     recall-8192-seeds) recall_seeds ;;
-    *) echo "experiments.sh: unknown group '$group' (kjv, long, shakespeare, bf16, recall, recall-T or" \
-      "recall-8192-seeds)" >&2; exit 2 ;;
+    recall-8192-exact-seeds) recall_exact_seeds ;;
+    *) echo "experiments.sh: unknown group '$group' (kjv, long, shakespeare, bf16, recall, recall-T," \
+      "recall-8192-seeds or recall-8192-exact-seeds)" >&2; exit 2 ;;
   esac
 done
