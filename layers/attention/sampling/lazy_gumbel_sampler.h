@@ -123,16 +123,17 @@ constexpr const auto& enum_names(TailDraw) { return kTailDrawNames; }
 struct SamplerOptions {
   HeadDraw head = HeadDraw::max_stable;
   TailDraw tail = TailDraw::rejection;
-  // Score the whole row C_i once and draw from its exact softmax instead,
-  // when the draws of a query could score at least half as many tail keys as
-  // there are (planned draws × U/Z_head, which bounds the expected tail work
-  // of both tail draws). Loose bounds (the clustered index's Cauchy–Schwarz
+  // Score the whole row C_i once and draw from it instead (above), when the
+  // draws of a query could score at least half as many tail keys as there
+  // are (planned draws × U/Z_head, which bounds the expected tail work of
+  // both tail draws). Loose bounds (the clustered index's Cauchy–Schwarz
   // bounds in high dimension) then cost at most one pass over C_i per query.
   // A key of a whole row costs a fraction of a tail proposal (a block
-  // product's share, an exp, a sum, against a random row's dot product, an
+  // product's share and a comparison, against a random row's dot product, an
   // exp and random numbers); of the thresholds 2, 1/2 and 1/4 of the tail,
   // 1/2 gave the least sampling time both on a trained model at T = 8192 and
-  // at initialisation at T = 16384 (bench_step_profile; docs/results.md).
+  // at initialisation at T = 16384 (bench_step_profile; docs/results.md),
+  // when a whole row also took an exp and a sum per key.
   // (Without it, a row is still scored whole when a single draw would cost
   // more than the row.)
   bool dense_when_cheaper = true;

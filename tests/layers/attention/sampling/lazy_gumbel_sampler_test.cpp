@@ -168,7 +168,7 @@ TEST_CASE("Lazy Gumbel sampler: draw() with a count gives the samples of as many
   const SortedKeyIndex index(p, {.k = 8, .tail_groups = 4, .bound_slack = 1.0f});
   for (const int64_t query : {0, 7, 60, 119}) {
     INFO("query ", query);
-    // Kept lazy: a dense row would be drawn one by one whatever draw() is given.
+    // Kept lazy, so that the draws propose from the index's tail groups.
     const SamplerOptions lazy{.dense_when_cheaper = false};
     LazyGumbelSampler one_by_one(index, p.q.data(), p.k.data(), lazy), batched(index, p.q.data(), p.k.data(), lazy);
     one_by_one.start_query(0, query, 50);
