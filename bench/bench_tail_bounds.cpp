@@ -111,41 +111,61 @@ bool scored_whole(double log_tail_ratio, double tail, int64_t samples) {
   return work_per_draw >= tail || double(samples) * work_per_draw >= 0.5 * tail;
 }
 
-RowBounds read_row(const attention::KeyIndex& index, const float* q, const float* k, int64_t head, int64_t query,
-                   int64_t samples) {
-  const int64_t dim = index.dim(), candidates = index.candidates(query);
+// s·q_i·k_j for every candidate j of the query, in double.
+std::vector<double> true_scores(const attention::KeyIndex& index, const float* q, const float* k, int64_t head,
+                                int64_t query) {
+  const int64_t dim = index.dim();
   const float* const query_row = q + (head * index.time() + query) * dim;
-  std::vector<double> scores(candidates);
-  LogSum row;
-  for (int64_t key = 0; key < candidates; ++key) {
+  std::vector<double> scores(index.candidates(query));
+  for (size_t key = 0; key < scores.size(); ++key)
     scores[key] = index.scale() * kernels::sampling::dot(query_row, k + (head * index.time() + key) * dim, dim);
-    row.add(scores[key]);
-  }
-  const double log_partition = row.value();
-  const attention::Neighbours neighbours = index.neighbours(head, query);
-  LogSum head_mass;
-  for (const float score : neighbours.scores) head_mass.add(score);
-  LogSum tail_mass, ideal_tail_mass;
+  return scores;
+}
+
+// The tail's proposal mass U = Σ_g |g|·e^{b_g} and the same with each group
+// bounded by its largest true score, as logarithms; and the largest bound.
+struct TailMasses {
+  double log_mass, ideal_log_mass, largest_bound;
+};
+
+TailMasses tail_masses(const attention::KeyIndex& index, int64_t head, int64_t query,
+                       const std::vector<double>& scores) {
+  LogSum mass, ideal_mass;
   double largest_bound = -INFINITY;
   for (int64_t group = 0; group < index.tail_group_count(head, query); ++group) {
     const attention::TailGroup tail = index.tail_group(head, query, group);
     double largest_score = -INFINITY;
     for (int64_t rank = 0; rank < tail.size; ++rank)
       largest_score = std::max(largest_score, scores[index.tail_member(head, query, group, rank)]);
-    tail_mass.add(std::log(double(tail.size)) + tail.bound);
-    ideal_tail_mass.add(std::log(double(tail.size)) + largest_score);
+    mass.add(std::log(double(tail.size)) + tail.bound);
+    ideal_mass.add(std::log(double(tail.size)) + largest_score);
     largest_bound = std::max(largest_bound, double(tail.bound));
   }
+  return {.log_mass = mass.value(), .ideal_log_mass = ideal_mass.value(), .largest_bound = largest_bound};
+}
+
+RowBounds read_row(const attention::KeyIndex& index, const float* q, const float* k, int64_t head, int64_t query,
+                   int64_t samples) {
+  const std::vector<double> scores = true_scores(index, q, k, head, query);
+  LogSum row;
+  for (const double score : scores) row.add(score);
+  const double log_partition = row.value();
+  const attention::Neighbours neighbours = index.neighbours(head, query);
+  LogSum head_mass;
+  for (const float score : neighbours.scores) head_mass.add(score);
+  const TailMasses tail = tail_masses(index, head, query, scores);
+
   std::vector<double> sorted = scores;
   const auto kth = sorted.begin() + static_cast<int64_t>(neighbours.keys.size()) - 1;
   std::nth_element(sorted.begin(), kth, sorted.end(), std::greater<>());
   const double threshold = head_mass.value() - double(attention::SamplerOptions{}.negligible_nats);
   const auto weighed = std::ranges::count_if(scores, [&](double score) { return score >= threshold; });
-  const double tail = double(candidates) - double(neighbours.keys.size());
-  const double ratio = tail_mass.value() - head_mass.value(), ideal = ideal_tail_mass.value() - head_mass.value();
-  return {.head_edge_gap = log_partition - *kth, .bound_excess = largest_bound - log_partition,
-          .log_tail_ratio = ratio, .ideal_log_tail_ratio = ideal, .weighed_share = double(weighed) / candidates,
-          .whole = scored_whole(ratio, tail, samples), .ideal_whole = scored_whole(ideal, tail, samples)};
+  const double tail_size = double(scores.size()) - double(neighbours.keys.size());
+  const double ratio = tail.log_mass - head_mass.value(), ideal = tail.ideal_log_mass - head_mass.value();
+  return {.head_edge_gap = log_partition - *kth, .bound_excess = tail.largest_bound - log_partition,
+          .log_tail_ratio = ratio, .ideal_log_tail_ratio = ideal,
+          .weighed_share = double(weighed) / double(scores.size()),
+          .whole = scored_whole(ratio, tail_size, samples), .ideal_whole = scored_whole(ideal, tail_size, samples)};
 }
 
 template <class Field>
