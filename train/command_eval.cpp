@@ -1,6 +1,9 @@
 // `knnformer eval --checkpoint FILE|RUN_DIR [--data FILE.h5]`: the val loss
 // and perplexity of a trained model, on the same fixed val batches as the
-// run's evaluations (or on --batches of them).
+// run's evaluations (or on --batches of them). A model with rotary positions
+// can be evaluated at another sequence length (--context): they encode only
+// the distance between positions, so its weights hold at any length, and
+// how well it does there is how far what it learned carries.
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -30,6 +33,8 @@ po::options_description eval_options() {
       ("checkpoint", po::value<std::string>(), "checkpoint file, or run directory (its newest valid checkpoint)")
       ("data", po::value<std::string>(), "token dataset (default: the one the run trained on)")
       ("batches", po::value<int64_t>(), "val batches to average (default: the run's eval-batches)")
+      ("context", po::value<int64_t>(),
+       "sequence length to evaluate at (default: the run's context; another one needs rotary positions)")
       ("attention", po::value<std::string>(),
        "attention mode to evaluate with: exact, knn, gumbel or knn-tail (default: the checkpoint's own)")
       ("help", "this text");
@@ -48,6 +53,7 @@ int run_eval(const Arguments& arguments) {
   const po::variables_map flags = parse_flags("eval", arguments, options);
   if (flags.count("help")) {
     std::cout << "usage: knnformer eval --checkpoint FILE|RUN_DIR [--data FILE.h5] [--batches N] [--attention MODE]\n"
+                 "                      [--context T]\n"
               << options;
     return 0;
   }
@@ -57,6 +63,10 @@ int run_eval(const Arguments& arguments) {
       flags.count("batches") ? std::optional(flags["batches"].as<int64_t>()) : std::nullopt;
   require_usage(asked_batches.value_or(1) >= 1,
                 "--batches " + std::to_string(*asked_batches) + " is out of range (expected at least 1)");
+  const std::optional<int64_t> asked_context =
+      flags.count("context") ? std::optional(flags["context"].as<int64_t>()) : std::nullopt;
+  require_usage(asked_context.value_or(1) >= 1,
+                "--context " + std::to_string(*asked_context) + " is out of range (expected at least 1)");
   std::optional<AttentionKind> attention;
   if (const std::optional<std::string> name = optional_flag(flags, "attention")) {
     try {
@@ -73,10 +83,15 @@ int run_eval(const Arguments& arguments) {
           config.attention.mode = *attention;
           config.attention.backward = AttentionOptions{}.backward;
         }
+        // (An error here would read as a damaged checkpoint: learned positions are refused below.)
+        if (asked_context && config.positions == PositionEncoding::rope) config.context = *asked_context;
         const MemoryEstimate estimate =
             estimate_evaluation_memory(config, vocab_size, asked_batches.value_or(config.eval_batches));
         require_memory(estimate.total(), "the evaluation (" + estimate.breakdown() + ")");
       });
+  require(asked_context.value_or(saved.config.context) == saved.config.context,
+          "--context " + std::to_string(asked_context.value_or(0)) + ": the checkpoint's learned positions fix its " +
+              "context at " + std::to_string(saved.config.context) + "; only rotary positions take another");
   const int64_t batches = asked_batches.value_or(saved.config.eval_batches);
   const auto dataset = open_dataset(saved, optional_flag(flags, "data"));
   Arena arena;

@@ -19,6 +19,16 @@ grep -q "; attention exact)" eval.log || fail "eval should name the checkpoint's
 grep -q "^val_loss [0-9.]*  perplexity .*; attention knn)" eval-knn.log || fail "eval --attention knn: $(cat eval-knn.log)"
 expect_usage_error "--attention: 'fast' is not one of: exact, knn, gumbel, knn-tail" "$knnformer" eval --checkpoint run --attention fast
 
+# --context evaluates a model with rotary positions at another length; learned
+# positions fix it, and a length below 1 is a usage error.
+"$knnformer" train --config tiny.ini --out rope-run --steps 4 --positions rope > rope-train.log
+"$knnformer" eval --checkpoint rope-run --context 32 > eval-32.log
+grep -q "^val_loss [0-9.]*  perplexity .*batches of 4 x 32 tokens" eval-32.log || fail "eval --context 32: $(cat eval-32.log)"
+expect_error "--context 32: the checkpoint's learned positions fix its context at 16" \
+  "$knnformer" eval --checkpoint run --context 32
+"$knnformer" eval --checkpoint run --context 16 > /dev/null  # its own length is fine
+expect_usage_error "--context 0 is out of range" "$knnformer" eval --checkpoint run --context 0
+
 "$knnformer" generate --checkpoint run --prompt "In the" --tokens 60 --seed 3 > a.txt
 "$knnformer" generate --checkpoint run/checkpoints/step-00000040.h5 --prompt "In the" --tokens 60 --seed 3 > b.txt
 "$knnformer" generate --checkpoint run --prompt "In the" --tokens 60 --seed 4 --top-k 5 > c.txt
