@@ -12,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
 #include "layers/gpt.h"
 #include "train/evaluation.h"
 #include "train/saved_model.h"
@@ -27,14 +26,11 @@ struct CheckpointWorkload {
 inline CheckpointWorkload read_checkpoint(const std::string& checkpoint, const std::optional<std::string>& data,
                                           int64_t time, const AttentionOptions& attention) {
   SavedModel saved = load_saved_model(checkpoint, [&](RunConfig& config, int64_t) {
-    // (An error here would read as a damaged checkpoint: learned positions are refused below.)
-    if (config.positions == PositionEncoding::rope) config.context = time;
+    ask_context(config, time);
     config.dropout = 0;
     config.attention = attention;
   });
-  require(saved.config.context == time, "--T " + std::to_string(time) +
-                                            ": the checkpoint's learned positions fix its context at " +
-                                            std::to_string(saved.config.context));
+  require_context(saved, time, "--T");
   const Batch batch = read_eval_batches(open_dataset(saved, data), 1, time, 1).front();
   return {.model = std::move(saved.model), .tokens = batch.inputs, .targets = batch.targets};
 }

@@ -83,15 +83,12 @@ int run_eval(const Arguments& arguments) {
           config.attention.mode = *attention;
           config.attention.backward = AttentionOptions{}.backward;
         }
-        // (An error here would read as a damaged checkpoint: learned positions are refused below.)
-        if (asked_context && config.positions == PositionEncoding::rope) config.context = *asked_context;
+        if (asked_context) ask_context(config, *asked_context);
         const MemoryEstimate estimate =
             estimate_evaluation_memory(config, vocab_size, asked_batches.value_or(config.eval_batches));
         require_memory(estimate.total(), "the evaluation (" + estimate.breakdown() + ")");
       });
-  require(asked_context.value_or(saved.config.context) == saved.config.context,
-          "--context " + std::to_string(asked_context.value_or(0)) + ": the checkpoint's learned positions fix its " +
-              "context at " + std::to_string(saved.config.context) + "; only rotary positions take another");
+  if (asked_context) require_context(saved, *asked_context, "--context");
   const int64_t batches = asked_batches.value_or(saved.config.eval_batches);
   const auto dataset = open_dataset(saved, optional_flag(flags, "data"));
   Arena arena;

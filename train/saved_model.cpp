@@ -1,7 +1,9 @@
 #include "train/saved_model.h"
 
 #include <optional>
+#include <string>
 
+#include "core/error.h"
 #include "train/atomic_file.h"
 #include "train/checkpoint_verification.h"
 #include "train/run_directory.h"
@@ -50,6 +52,17 @@ SavedModel load_saved_model(const std::filesystem::path& checkpoint_or_run, cons
   run.restore_newest(
       [&](const CheckpointReader& reader) { saved.emplace(read_saved_model(reader, run_config, before_loading)); });
   return std::move(*saved);
+}
+
+void ask_context(RunConfig& config, int64_t context) {
+  if (config.positions == PositionEncoding::rope) config.context = context;
+}
+
+void require_context(const SavedModel& saved, int64_t context, std::string_view flag) {
+  require(saved.config.context == context, std::string(flag) + " " + std::to_string(context) +
+                                               ": the checkpoint's learned positions fix its context at " +
+                                               std::to_string(saved.config.context) +
+                                               "; only rotary positions take another");
 }
 
 std::shared_ptr<const TokenDataset> open_dataset(const SavedModel& saved, const std::optional<std::string>& data) {

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "data/token_dataset.h"
 #include "layers/gpt.h"
@@ -38,6 +39,14 @@ struct SavedModel {
 // mode eval runs (`eval --attention`), and the model is built from its result.
 using BeforeLoading = std::function<void(RunConfig& config, int64_t vocab_size)>;
 SavedModel load_saved_model(const std::filesystem::path& checkpoint_or_run, const BeforeLoading& before_loading = {});
+
+// Another sequence length for a saved model. In a BeforeLoading, ask_context
+// sets it where the positions allow: rotary ones encode only distances and
+// take any length, learned ones fix the length they were trained at. An
+// error there would read as a damaged checkpoint, so require_context refuses
+// a fixed length after loading; `flag` names the option that asked for it.
+void ask_context(RunConfig& config, int64_t context);
+void require_context(const SavedModel& saved, int64_t context, std::string_view flag);
 
 // The dataset given (--data), else the one the run trained on; Error unless
 // it opens and its vocabulary is the model's.

@@ -62,7 +62,7 @@
 // and the others form one tail group bounded by that threshold. On a
 // trained model almost every key of a row lies tens of nats below LSE_head,
 // so a row's exponentials, running sums and draws cover a few hundred keys
-// rather than all of C_i, and the group is proposed about once in
+// rather than all of C_i, and the group is proposed at most once in
 // e^{negligible_nats}/|C_i| draws.
 //
 //   const SamplingKey key{seed, step, micro_step, layer};
