@@ -91,31 +91,47 @@ HWY_INLINE int64_t append_lanes(FloatMask keep, FloatVector scores, IntVector sl
 float largest(const float* values, int64_t count) {
   const FloatTag d;
   const float lowest = -std::numeric_limits<float>::infinity();
-  FloatVector best = hn::Set(d, lowest);
+  const int64_t lanes = lanes_per_vector();
+  // Four running maxima, so that each comparison need not wait for the one before.
+  FloatVector best[4] = {hn::Set(d, lowest), hn::Set(d, lowest), hn::Set(d, lowest), hn::Set(d, lowest)};
   // A lane is replaced only by a larger value: a NaN (larger than nothing) never enters.
-  for (int64_t j = 0; j < count; j += lanes_per_vector()) {
-    const FloatVector chunk = load_up_to(d, values + j, count - j, lowest);
-    best = hn::IfThenElse(hn::Gt(chunk, best), chunk, best);
-  }
-  return hn::GetLane(hn::MaxOfLanes(d, best));
+  const auto keep_larger = [](FloatVector chunk, FloatVector& lane_best) {
+    lane_best = hn::IfThenElse(hn::Gt(chunk, lane_best), chunk, lane_best);
+  };
+  int64_t j = 0;
+  for (; j + 4 * lanes <= count; j += 4 * lanes)
+    for (int v = 0; v < 4; ++v) keep_larger(hn::LoadU(d, values + j + v * lanes), best[v]);
+  for (; j < count; j += lanes) keep_larger(load_up_to(d, values + j, count - j, lowest), best[0]);
+  for (int v = 1; v < 4; ++v) keep_larger(best[v], best[0]);
+  return hn::GetLane(hn::MaxOfLanes(d, best[0]));
 }
 
 int64_t keep_offers_above(const float* scores, int64_t count, int64_t first_slot, float threshold_score,
                           int32_t threshold_slot, float* kept_scores, int32_t* kept_slots) {
-  // Once a threshold exists, most offers fall below it: one comparison of
-  // their maximum rules them all out.
-  if (!(largest(scores, count) >= threshold_score)) return 0;
   const FloatTag d;
   const IntTag di;
   const FloatVector threshold = hn::Set(d, threshold_score);
   const IntVector threshold_slots = hn::Set(di, threshold_slot);
+  const int64_t lanes = lanes_per_vector();
   int64_t kept = 0;
-  for (int64_t j = 0; j < count; j += lanes_per_vector()) {
-    const FloatVector values = load_up_to(d, scores + j, count - j, kPadding);
+  const auto keep_vector = [&](FloatVector values, int64_t j) {
     const IntVector slots = hn::Add(hn::Set(di, static_cast<int32_t>(first_slot + j)), hn::Iota(di, 0));
-    kept = append_lanes(lanes_above(values, slots, threshold, threshold_slots), values, slots, kept_scores,
-                        kept_slots, kept);
+    const FloatMask above = lanes_above(values, slots, threshold, threshold_slots);
+    if (!hn::AllFalse(d, above)) kept = append_lanes(above, values, slots, kept_scores, kept_slots, kept);
+  };
+  // Once a threshold exists, most offers fall below it: one test of four
+  // vectors rules them all out (a lane ranks above only if its score is at
+  // least the threshold's; a NaN is at least nothing).
+  int64_t j = 0;
+  for (; j + 4 * lanes <= count; j += 4 * lanes) {
+    FloatVector values[4];
+    for (int v = 0; v < 4; ++v) values[v] = hn::LoadU(d, scores + j + v * lanes);
+    const FloatMask any = hn::Or(hn::Or(hn::Ge(values[0], threshold), hn::Ge(values[1], threshold)),
+                                 hn::Or(hn::Ge(values[2], threshold), hn::Ge(values[3], threshold)));
+    if (hn::AllFalse(d, any)) continue;
+    for (int v = 0; v < 4; ++v) keep_vector(values[v], j + v * lanes);
   }
+  for (; j < count; j += lanes) keep_vector(load_up_to(d, scores + j, count - j, kPadding), j);
   return kept;
 }
 

@@ -9,6 +9,7 @@
 #include "core/gemm.h"
 #include "core/kernels/sampling.h"
 #include "core/kernels/top_k_selection.h"
+#include "layers/attention/index/key_index_search.h"
 
 namespace knnformer::attention {
 
@@ -142,23 +143,19 @@ void LazyGumbelSampler::prepare_softmax(std::span<const int32_t> keys, std::span
 void LazyGumbelSampler::prepare_whole_row(int64_t tail) {
   // C_i is N_i and its tail: every candidate in position order, the head's again too.
   statistics_.tail_members += static_cast<double>(tail);
-  row_scores_ = whole_row_scores();
-  const auto candidates = static_cast<int64_t>(row_scores_.size());
-  weighed_keys_.resize(candidates + kernels::selection::kSelectionSlack);
-  weighed_scores_.resize(candidates + kernels::selection::kSelectionSlack);
-  // log_partition_ is still the head's. Its largest score lies within
-  // log k of it, so some key is weighed, unless the row's rounding differs
-  // from the index's by nats: then the row's largest sets the threshold.
-  const auto weigh_from = [&](float threshold) {
-    negligible_bound_ = threshold;
-    return kernels::selection::keep_offers_above(row_scores_.data(), candidates, 0, threshold, INT32_MAX,
-                                                 weighed_scores_.data(), weighed_keys_.data());
-  };
-  int64_t weighed = weigh_from(static_cast<float>(log_partition_ - double(options_.negligible_nats)));
-  if (weighed == 0) weighed = weigh_from(kernels::selection::largest(row_scores_.data(), candidates));
-  prepare_softmax({weighed_keys_.data(), static_cast<size_t>(weighed)},
-                  {weighed_scores_.data(), static_cast<size_t>(weighed)});
-  negligible_count_ = static_cast<int32_t>(candidates - weighed);
+  int64_t weighed = weighed_keys();
+  if (weighed == 0) weighed = weigh_from_largest();
+  const WeighedBlock& block = weighed_block_;
+  const int64_t row = query_ - block.first_query;
+  prepare_softmax({block.keys[row].data(), static_cast<size_t>(weighed)},
+                  {block.scores[row].data(), static_cast<size_t>(weighed)});
+  negligible_count_ = static_cast<int32_t>(index_.candidates(query_) - weighed);
+  // A proposal of the group is scored again by score(), whose rounding may
+  // differ from the product's that weighed it.
+  const double slack = key_search::score_rounding_slack(index_.dim(), index_.scale(),
+                                                        key_search::norm(query_vector_, index_.dim()),
+                                                        largest_key_norm());
+  negligible_bound_ = key_search::round_up_to_float(double(block.thresholds[row]) + slack);
   tail_bounds_ = {};
   if (negligible_count_ > 0) tail_bounds_ = {.bounds = {&negligible_bound_, 1}, .sizes = {&negligible_count_, 1}};
   prepare_proposal_masses();
@@ -170,21 +167,77 @@ void LazyGumbelSampler::prepare_whole_row(int64_t tail) {
   for (const int32_t key : neighbours_.keys) stamps_[key] = stamp_;
 }
 
-std::span<const float> LazyGumbelSampler::whole_row_scores() {
-  ScoreBlock& block = score_block_;
-  const int64_t first = query_ / kScoreBlockQueries * kScoreBlockQueries;
-  if (block.head != head_ || block.first_query != first) {
-    const int64_t time = index_.time(), dim = index_.dim();
-    block.head = head_;
-    block.first_query = first;
-    block.queries = std::min(kScoreBlockQueries, time - first);
-    block.width = index_.candidates(first + block.queries - 1);
-    block.scores.resize(block.queries * block.width);
-    // Inside the samplers' parallel loops oneDNN runs this on the calling thread alone.
-    gemm::sgemm(false, true, block.queries, block.width, dim, index_.scale(), queries_ + (head_ * time + first) * dim,
-                dim, keys_ + head_ * time * dim, dim, 0.0f, block.scores.data(), block.width);
+int64_t LazyGumbelSampler::weighed_keys() {
+  const WeighedBlock& block = weighed_block_;
+  const bool held = block.head == head_ && query_ >= block.first_query &&
+                    query_ < block.first_query + block.queries;
+  if (!held) weigh_block();
+  return block.counts[query_ - block.first_query];
+}
+
+void LazyGumbelSampler::weigh_block() {
+  // From the current query to the end of its block: the block's earlier
+  // rows have been drawn (for_each_query_by_blocks draws a block in order).
+  WeighedBlock& block = weighed_block_;
+  const int64_t time = index_.time(), dim = index_.dim();
+  block.head = head_;
+  block.first_query = query_;
+  block.queries = std::min(kScoreBlockQueries - query_ % kScoreBlockQueries, time - query_);
+  block.thresholds.resize(block.queries);
+  block.counts.assign(block.queries, 0);
+  block.keys.resize(block.queries);
+  block.scores.resize(block.queries);
+  // A key more than negligible_nats below the head's largest score holds
+  // under e^{−negligible_nats} of the head's mass.
+  for (int64_t row = 0; row < block.queries; ++row) {
+    const std::span<const float> head_scores = index_.neighbours(head_, query_ + row).scores;
+    block.thresholds[row] = kernels::selection::largest(head_scores.data(), static_cast<int64_t>(head_scores.size())) -
+                            options_.negligible_nats;
   }
-  return {block.scores.data() + (query_ - first) * block.width, static_cast<size_t>(index_.candidates(query_))};
+  const int64_t width = index_.candidates(query_ + block.queries - 1);
+  block.chunk_scores.resize(block.queries * kScoredKeysPerChunk);
+  for (int64_t first_key = 0; first_key < width; first_key += kScoredKeysPerChunk) {
+    const int64_t chunk = std::min(kScoredKeysPerChunk, width - first_key);
+    // Inside the samplers' parallel loops oneDNN runs this on the calling thread alone.
+    gemm::sgemm(false, true, block.queries, chunk, dim, index_.scale(), query_vector_, dim,
+                keys_ + (head_ * time + first_key) * dim, dim, 0.0f, block.chunk_scores.data(), chunk);
+    for (int64_t row = 0; row < block.queries; ++row) {
+      const int64_t row_keys = std::clamp(index_.candidates(query_ + row) - first_key, int64_t{0}, chunk);
+      const int64_t kept = block.counts[row];
+      if (static_cast<int64_t>(block.keys[row].size()) < kept + row_keys + kernels::selection::kSelectionSlack) {
+        block.keys[row].resize(kept + row_keys + kernels::selection::kSelectionSlack);
+        block.scores[row].resize(kept + row_keys + kernels::selection::kSelectionSlack);
+      }
+      block.counts[row] += kernels::selection::keep_offers_above(
+          block.chunk_scores.data() + row * chunk, row_keys, first_key, block.thresholds[row], INT32_MAX,
+          block.scores[row].data() + kept, block.keys[row].data() + kept);
+    }
+  }
+}
+
+int64_t LazyGumbelSampler::weigh_from_largest() {
+  const auto candidates = index_.candidates(query_);
+  row_scores_.resize(candidates);
+  for (int64_t key = 0; key < candidates; ++key) row_scores_[key] = score(static_cast<int32_t>(key));
+  WeighedBlock& block = weighed_block_;
+  const int64_t row = query_ - block.first_query;
+  block.thresholds[row] = kernels::selection::largest(row_scores_.data(), candidates);
+  block.keys[row].resize(candidates + kernels::selection::kSelectionSlack);
+  block.scores[row].resize(candidates + kernels::selection::kSelectionSlack);
+  return block.counts[row] = kernels::selection::keep_offers_above(row_scores_.data(), candidates, 0,
+                                                                   block.thresholds[row], INT32_MAX,
+                                                                   block.scores[row].data(), block.keys[row].data());
+}
+
+double LazyGumbelSampler::largest_key_norm() {
+  if (largest_key_norms_.empty()) largest_key_norms_.assign(index_.heads(), -1.0);
+  double& largest = largest_key_norms_[head_];
+  if (largest >= 0.0) return largest;
+  const int64_t time = index_.time(), dim = index_.dim();
+  largest = 0.0;
+  for (int64_t key = 0; key < time; ++key)
+    largest = std::max(largest, key_search::norm(keys_ + (head_ * time + key) * dim, dim));
+  return largest;
 }
 
 size_t LazyGumbelSampler::draw_position(CounterRng& rng) const { return position_at(rng.uniform_double()); }
@@ -295,17 +348,19 @@ bool LazyGumbelSampler::accept(const Proposal& proposal) {
   // probability e^{S_ij − S}/m_g <= 1: P(propose j and accept) ∝ e^{S_ij},
   // however m_g was rounded.
   const double member_mass = member_masses_[proposal.group];
-  // A scored row's own score: the one its group's bound holds for.
-  const float proposal_score = dense_ ? row_scores_[proposal.key] : score(proposal.key);
-  return proposal.acceptance * member_mass < std::exp(double(proposal_score) - double(shift_));
+  return proposal.acceptance * member_mass < std::exp(double(score(proposal.key)) - double(shift_));
 }
 
 int32_t LazyGumbelSampler::negligible_key(int64_t rank) const {
-  // Proposed about e^{−negligible_nats}·|C_i| times per draw: one pass over the row is cheap enough.
-  for (size_t key = 0; key < row_scores_.size(); ++key)
-    if (!(row_scores_[key] >= negligible_bound_) && rank-- == 0) return static_cast<int32_t>(key);
-  assert(false && "a rank past the negligible group");
-  return -1;
+  // The rank-th position that is not weighed: past each weighed key at or
+  // before it, one further. Proposed about e^{−negligible_nats}·|C_i| times
+  // per draw: one pass over the weighed keys is cheap enough.
+  int32_t key = static_cast<int32_t>(rank);
+  for (const int32_t weighed : softmax_keys_) {
+    if (weighed > key) break;
+    ++key;
+  }
+  return key;
 }
 
 LazyGumbelSampler::Proposal LazyGumbelSampler::tail_member_at(double point) const {
@@ -344,25 +399,12 @@ void draw_attention_samples(const KeyIndex& index, const float* q, const float* 
                             SamplingStatistics* statistics, SamplerOptions options) {
   require(samples_per_query >= 1, "draw_attention_samples: samples per query must be at least 1, got " +
                                       std::to_string(samples_per_query));
-  const int64_t time = index.time(), queries = index.heads() * time;
-  SamplingStatistics total;
-#pragma omp parallel if (queries > 1)
-  {
-    LazyGumbelSampler sampler(index, q, k, options);
-    // Causal rows differ in cost (tail size grows with i): hand out small
-    // chunks, each a block of whole-row scores.
-#pragma omp for schedule(dynamic, kScoreBlockQueries)
-    for (int64_t item = 0; item < queries; ++item) {
-      const int64_t head = item / time, query = item % time;
-      sampler.start_query(head, query, samples_per_query);
-      CounterRng rng = query_rng(key, stream, head, query);
-      int32_t* out = samples + item * samples_per_query;
-      sampler.draw(rng, samples_per_query, out);
-    }
-    // Counts are whole numbers in doubles: their sum is exact in any order.
-#pragma omp critical
-    total += sampler.statistics();
-  }
+  const SamplingStatistics total =
+      for_each_query_by_blocks(index, q, k, options, [&](LazyGumbelSampler& sampler, int64_t head, int64_t query) {
+        sampler.start_query(head, query, samples_per_query);
+        CounterRng rng = query_rng(key, stream, head, query);
+        sampler.draw(rng, samples_per_query, samples + (head * index.time() + query) * samples_per_query);
+      });
   if (statistics) *statistics += total;
 }
 

@@ -50,20 +50,26 @@
 // A row is scored whole once when that is cheaper than one draw's expected
 // tail work U/Z_head (bounds far above the head's log-partition, where
 // rejection would take e^{excess} proposals), or, with dense_when_cheaper,
-// than the draws planned for the query. Whole rows are scored
-// kScoreBlockQueries queries at a time, in one product of their queries with
-// the keys (gemm::sgemm), when the first row of such a block of consecutive
-// queries goes dense: on a trained model most rows of a block do, and the
-// product reads each key once for the block, where scoring row by row reads
-// it once per query. The blocks are fixed by position, so the scores, and
-// the samples, do not depend on the thread count. A scored row is then drawn
-// from by the same rejection, with exact bounds: its keys scoring at least
-// LSE_head − negligible_nats are weighed (a softmax over them, as the head),
-// and the others form one tail group bounded by that threshold. On a
-// trained model almost every key of a row lies tens of nats below LSE_head,
-// so a row's exponentials, running sums and draws cover a few hundred keys
-// rather than all of C_i, and the group is proposed at most once in
-// e^{negligible_nats}/|C_i| draws.
+// than the draws planned for the query. Such a row is drawn from by the same
+// rejection, with exact bounds: its keys scoring at least the head's
+// largest score less negligible_nats are weighed (a softmax over them, as the head),
+// and the others form one tail group bounded by that threshold (raised by
+// the scores' rounding slack, key_index_search.h, as a proposal of the group
+// is scored again). On a trained model almost every key of a row lies tens
+// of nats below the head's largest, so a row's exponentials, running sums and draws
+// cover a few hundred keys rather than all of C_i, and the group is proposed
+// at most once in e^{negligible_nats}/|C_i| draws.
+// Whole rows are scored for up to kScoreBlockQueries consecutive queries at
+// once, from the first of a block of them that goes dense to the block's end:
+// on a trained model most rows of a block do, and one product of their
+// queries with the keys (gemm::sgemm) reads each key once for all of them,
+// where scoring row by row reads it once per query. The product runs over
+// kScoredKeysPerChunk keys at a time, and each row keeps only its weighed
+// keys of a chunk while the chunk's scores are still in cache: the scores of
+// a whole block would not fit there, and writing them out and reading them
+// back cost a fifth of the sampling at T = 16384. The blocks are fixed by
+// position, so the scores, and the samples, do not depend on the thread
+// count.
 //
 //   const SamplingKey key{seed, step, micro_step, layer};
 //   std::vector<int32_t> samples(heads * T * L);
@@ -74,6 +80,7 @@
 // All randomness comes from CounterRng streams keyed by (seed, step,
 // micro_step, layer, stream, head, query), one stream per query: the samples
 // do not depend on the thread count or on the order of the work.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <span>
@@ -137,11 +144,13 @@ struct SamplerOptions {
   // (Without it, a row is still scored whole when a single draw would cost
   // more than the row.)
   bool dense_when_cheaper = true;
-  // On a row scored whole, the keys scoring below LSE_head − negligible_nats
-  // form one tail group (above). At 20 nats the group's proposals are
-  // e^{−20}·|C_i| per draw at most: too rare to cost anything, while a key
-  // 20 nats down already is 2·10^−9 of the head's mass, so hardly any
-  // key of a peaked row is weighed that would not matter.
+  // On a row scored whole, the keys scoring more than negligible_nats below
+  // the head's largest score form one tail group (above). At 20 nats the
+  // group's proposals are e^{−20}·|C_i| per draw at most (the row's mass is
+  // at least e^{largest}): too rare to cost anything, while a key 20 nats
+  // down already is 2·10^−9 of the head's mass, so hardly any key of a
+  // peaked row is weighed that would not matter. (When no key of the row
+  // reaches that threshold, its own largest score is the threshold.)
   float negligible_nats = 20.0f;
 };
 
@@ -155,9 +164,8 @@ struct SamplingStatistics {
   SamplingStatistics& operator+=(const SamplingStatistics& other);
 };
 
-// Consecutive queries of a head whose whole rows are scored together. The
-// samplers' parallel loops hand out queries in chunks of this size, so that
-// (when T is a multiple of it) one thread draws for a whole block.
+// Consecutive queries of a head whose whole rows are scored together
+// (for_each_query_by_blocks hands out whole blocks).
 inline constexpr int64_t kScoreBlockQueries = 16;
 
 // Draws samples for one query at a time. Not thread-safe: use one per thread.
@@ -201,21 +209,33 @@ class LazyGumbelSampler {
   };
   static constexpr int kLookahead = 4;  // proposals drawn ahead by draw(rng, count, …)
 
-  // The scaled scores of the queries [first_query, first_query + queries) of
-  // one head against the candidates of the last of them, row by row.
-  struct ScoreBlock {
-    int64_t head = -1, first_query = -1, queries = 0, width = 0;
-    std::vector<float> scores;
+  // The weighed keys of queries [first_query, first_query + queries) of one
+  // head, with their scaled scores, in position order: those scoring at
+  // least the query's threshold, the head's largest score − negligible_nats.
+  struct WeighedBlock {
+    int64_t head = -1, first_query = -1, queries = 0;
+    std::vector<float> thresholds;
+    std::vector<int64_t> counts;
+    std::vector<std::vector<int32_t>> keys;
+    std::vector<std::vector<float>> scores;
+    std::vector<float> chunk_scores;  // one chunk of keys scored against every query of the block
   };
+  static constexpr int64_t kScoredKeysPerChunk = 1024;
 
   void prepare_softmax(std::span<const int32_t> keys, std::span<const float> scores);
   void prepare_proposal_masses();
-  // Scores the whole row (whole_row_scores) and splits it into the keys
-  // weighed and the group of negligible ones.
+  // Scores the whole row (weighed_keys) and splits it into the keys weighed
+  // and the group of negligible ones.
   void prepare_whole_row(int64_t tail);
-  // The current query's scores against all its candidates, from its block
-  // (computed first if the block is not the one held).
-  std::span<const float> whole_row_scores();
+  // The current query's row of the weighed block, computed first if the
+  // block held is another.
+  int64_t weighed_keys();
+  void weigh_block();
+  // Weighs the current query's row by its own largest score, key by key:
+  // for a row none of whose keys reaches its threshold, as
+  // only rounding different from the index's could make.
+  int64_t weigh_from_largest();
+  double largest_key_norm();  // of the current head
   size_t draw_position(CounterRng& rng) const;  // a position of softmax_keys_, by its weight
   size_t position_at(double place) const;       // the position at place in [0, 1) of the running weights
   Candidate draw_from_head(CounterRng& rng) const;
@@ -241,8 +261,7 @@ class LazyGumbelSampler {
   const float* query_vector_ = nullptr;
   Neighbours neighbours_;
   // The softmax drawn from directly: over the head N_i, or, when dense_,
-  // over the keys of the scored row (row_scores_, by position) that are
-  // weighed (weighed_keys_ and weighed_scores_).
+  // over the weighed keys of the scored row (weighed_block_).
   bool dense_ = false;
   std::span<const int32_t> softmax_keys_;
   // Drawing from it takes a running sum over chunks of weights, then one
@@ -252,12 +271,11 @@ class LazyGumbelSampler {
   std::vector<float> weights_;                   // exp(S_ij − max S)
   std::vector<double> cumulative_chunk_weight_;  // running sums of weights_' chunks
   double log_partition_ = 0.0;                   // LSE = log Σ e^{S_ij}
-  std::span<const float> row_scores_;
-  float negligible_bound_ = 0.0f;  // LSE_head − negligible_nats: a scored row's group's bound
+  float negligible_bound_ = 0.0f;  // a scored row's group's bound: its threshold and rounding slack
   int32_t negligible_count_ = 0;   // and its size
-  std::vector<int32_t> weighed_keys_;
-  std::vector<float> weighed_scores_;
-  ScoreBlock score_block_;
+  WeighedBlock weighed_block_;
+  std::vector<double> largest_key_norms_;  // per head, once computed (else negative)
+  std::vector<float> row_scores_;          // weigh_from_largest's
   TailBoundsBuffer tail_bounds_buffer_;
   TailBounds tail_bounds_;                  // every tail group's bound and size, in the index's order
   std::vector<NumberedGroup> tail_groups_;  // binomial tail only: by decreasing bound
@@ -276,6 +294,33 @@ class LazyGumbelSampler {
   uint32_t stamp_ = 0;
   SamplingStatistics statistics_;
 };
+
+// Calls draw(sampler, head, query) for every query of every head of the
+// index, with one sampler per thread, in parallel over blocks of
+// kScoreBlockQueries consecutive queries of a head: a thread takes a block
+// whole and in order, so that which rows a block scores together, and so
+// the scores, do not depend on the thread count. Returns the work done.
+template <class DrawQuery>
+SamplingStatistics for_each_query_by_blocks(const KeyIndex& index, const float* q, const float* k,
+                                            SamplerOptions options, DrawQuery&& draw) {
+  const int64_t time = index.time(), blocks = (time + kScoreBlockQueries - 1) / kScoreBlockQueries;
+  SamplingStatistics total;
+#pragma omp parallel if (index.heads() * time > 1)
+  {
+    LazyGumbelSampler sampler(index, q, k, options);
+    // Causal rows differ in cost (tail size grows with i): blocks one at a time.
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t item = 0; item < index.heads() * blocks; ++item) {
+      const int64_t head = item / blocks, first = item % blocks * kScoreBlockQueries;
+      for (int64_t query = first; query < std::min(first + kScoreBlockQueries, time); ++query)
+        draw(sampler, head, query);
+    }
+    // Counts are whole numbers in doubles: their sum is exact in any order.
+#pragma omp critical
+    total += sampler.statistics();
+  }
+  return total;
+}
 
 // Draws samples_per_query samples for every query of every head of the
 // index, in parallel over queries, into samples[(h·T + i)·L + l]. Adds the

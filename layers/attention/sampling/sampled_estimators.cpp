@@ -236,29 +236,22 @@ EntriesByKey importance_entries(const SampledBackward& b, const std::vector<doub
   // The fresh samples in row order, then sorted by key.
   LargeVector<int32_t> keys(begin[queries]);
   LargeVector<KeyEntry> entries(begin[queries]);
-  SamplingStatistics work;
-#pragma omp parallel
-  {
-    LazyGumbelSampler sampler(*b.index, b.q, b.k);
-#pragma omp for schedule(dynamic, kScoreBlockQueries)
-    for (int64_t item = 0; item < queries; ++item) {
-      if (begin[item + 1] == begin[item]) continue;
-      const int64_t head = item / shape.time, query = item % shape.time;
-      const float* const grad_out = b.grad_output + item * dim;
-      const float weight = static_cast<float>(1.0 / expected[item]);
-      sampler.start_query(head, query, begin[item + 1] - begin[item]);
-      CounterRng rng = query_rng(b.key, SampleStream::importance_samples, head, query);
-      sampler.draw(rng, begin[item + 1] - begin[item], keys.data() + begin[item]);
-      for (int64_t e = begin[item]; e < begin[item + 1]; ++e) {
-        const double y = kernels::sampling::dot(grad_out, row_of(b.v, shape, head, keys[e]), dim);
-        entries[e] = {.row = static_cast<int32_t>(query),
-                      .key_weight = static_cast<float>(scale * (y - row_d[item])) * weight,
-                      .value_weight = weight};
-      }
-    }
-#pragma omp critical
-    work += sampler.statistics();
-  }
+  const SamplingStatistics work =
+      for_each_query_by_blocks(*b.index, b.q, b.k, {}, [&](LazyGumbelSampler& sampler, int64_t head, int64_t query) {
+        const int64_t item = head * shape.time + query;
+        if (begin[item + 1] == begin[item]) return;
+        const float* const grad_out = b.grad_output + item * dim;
+        const float weight = static_cast<float>(1.0 / expected[item]);
+        sampler.start_query(head, query, begin[item + 1] - begin[item]);
+        CounterRng rng = query_rng(b.key, SampleStream::importance_samples, head, query);
+        sampler.draw(rng, begin[item + 1] - begin[item], keys.data() + begin[item]);
+        for (int64_t e = begin[item]; e < begin[item + 1]; ++e) {
+          const double y = kernels::sampling::dot(grad_out, row_of(b.v, shape, head, keys[e]), dim);
+          entries[e] = {.row = static_cast<int32_t>(query),
+                        .key_weight = static_cast<float>(scale * (y - row_d[item])) * weight,
+                        .value_weight = weight};
+        }
+      });
   if (statistics) *statistics += work;
   std::vector<int64_t> head_begin(shape.heads + 1);
   for (int64_t h = 0; h <= shape.heads; ++h) head_begin[h] = begin[h * shape.time];

@@ -42,7 +42,7 @@ TEST_CASE("top-k selection: keep_offers_above matches its reference") {
   for_each_simd_target([] {
     CounterRng rng(11, {});
     for (const Values kind : kAllKinds)
-      for (const int64_t count : {1, 3, 5, 9, 16, 31, 64})
+      for (const int64_t count : {1, 3, 5, 9, 16, 31, 64, 100, 257})
         for (const float threshold : {-INFINITY, -0.0f, 0.0f, 1.0f, INFINITY})
           for (const int32_t threshold_slot : {0, 110, INT32_MAX}) {
             INFO("kind ", int(kind), " count ", count, " threshold ", threshold, " slot ", threshold_slot);

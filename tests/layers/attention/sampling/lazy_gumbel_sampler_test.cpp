@@ -211,7 +211,7 @@ TEST_CASE("Lazy Gumbel sampler: with bounds too loose to pay, the whole row is s
 }
 
 TEST_CASE("Lazy Gumbel sampler: a scored row's negligible keys are drawn by rejection, exactly") {
-  // A threshold 2 nats under the head's log-partition leaves most of the
+  // A threshold 2 nats under the head's largest score leaves most of the
   // row in the negligible group, with a loose bound, so that its proposals
   // and rejections are frequent; the draws stay exact, with the binomial
   // tail option too (a scored row is drawn by rejection whatever it says).
@@ -224,6 +224,18 @@ TEST_CASE("Lazy Gumbel sampler: a scored row's negligible keys are drawn by reje
     CHECK(fit.statistics.tail_members > 292 + 0.1 * kDraws);  // the row once, then many group members
     CHECK(fit.statistics.tail_winners > 0);
   }
+}
+
+TEST_CASE("Lazy Gumbel sampler: a scored row with no key at its threshold is weighed from its own largest") {
+  // A threshold above the head's largest score leaves no key of the row
+  // weighed (as rounding different from the index's could, by far less):
+  // the row's own largest score is the threshold then, and the rest of the
+  // row its negligible group, drawn by rejection, exactly.
+  const Problem p = random_problem({1, 300, 16}, 23, true, 1.0f);
+  const SortedKeyIndex index(p, {.k = 8, .tail_groups = 12, .bound_slack = 1.0f});
+  const Fit fit = fit_query(p, index, 299, {.negligible_nats = -5.0f}, 1, kDraws);
+  check_fit(fit);
+  CHECK(fit.statistics.tail_members > 292 + 0.5 * kDraws);  // most draws propose from the group
 }
 
 TEST_CASE("Lazy Gumbel sampler: the reference head and tail draws give the same distribution") {
