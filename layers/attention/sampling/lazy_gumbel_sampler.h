@@ -166,7 +166,7 @@ struct SamplingStatistics {
 
 // Consecutive queries of a head whose whole rows are scored together
 // (for_each_query_by_blocks hands out whole blocks).
-inline constexpr int64_t kScoreBlockQueries = 16;
+inline constexpr int64_t kScoreBlockQueries = 64;
 
 // Draws samples for one query at a time. Not thread-safe: use one per thread.
 // q and k are the index's queries and keys, [heads, T, d] contiguous (the
