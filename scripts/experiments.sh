@@ -32,8 +32,8 @@
 # Usage: scripts/experiments.sh [kjv] [long] [shakespeare] [bf16] [recall | recall-T ...] [recall-8192-seeds]
 #                               [recall-8192-exact-seeds]
 # Without a group it runs kjv, long and shakespeare, about 80 minutes on 2
-# cores; recall takes at least five and a half hours more (its budgets,
-# 4 × (720 + 2400 + 1800) s of training, plus evaluations and fidelity probes). Timed runs want an otherwise idle machine.
+# cores; recall takes at least eleven and a half hours more (its budgets,
+# 4 × (720 + 2400 + 7200) s of training, plus evaluations and fidelity probes). Timed runs want an otherwise idle machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
