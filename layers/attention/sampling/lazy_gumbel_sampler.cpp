@@ -217,14 +217,14 @@ void LazyGumbelSampler::weigh_block() {
 
 int64_t LazyGumbelSampler::weigh_from_largest() {
   const auto candidates = index_.candidates(query_);
-  row_scores_.resize(candidates);
-  for (int64_t key = 0; key < candidates; ++key) row_scores_[key] = score(static_cast<int32_t>(key));
+  std::vector<float> row_scores(candidates);
+  for (int64_t key = 0; key < candidates; ++key) row_scores[key] = score(static_cast<int32_t>(key));
   WeighedBlock& block = weighed_block_;
   const int64_t row = query_ - block.first_query;
-  block.thresholds[row] = kernels::selection::largest(row_scores_.data(), candidates);
+  block.thresholds[row] = kernels::selection::largest(row_scores.data(), candidates);
   block.keys[row].resize(candidates + kernels::selection::kSelectionSlack);
   block.scores[row].resize(candidates + kernels::selection::kSelectionSlack);
-  return block.counts[row] = kernels::selection::keep_offers_above(row_scores_.data(), candidates, 0,
+  return block.counts[row] = kernels::selection::keep_offers_above(row_scores.data(), candidates, 0,
                                                                    block.thresholds[row], INT32_MAX,
                                                                    block.scores[row].data(), block.keys[row].data());
 }

@@ -66,10 +66,9 @@
 // where scoring row by row reads it once per query. The product runs over
 // kScoredKeysPerChunk keys at a time, and each row keeps only its weighed
 // keys of a chunk while the chunk's scores are still in cache: the scores of
-// a whole block would not fit there, and writing them out and reading them
-// back cost a fifth of the sampling at T = 16384. The blocks are fixed by
-// position, so the scores, and the samples, do not depend on the thread
-// count.
+// a whole block would not fit there. A thread takes whole blocks, in order
+// (for_each_query_by_blocks), so which rows are scored together, and so the
+// scores and the samples, do not depend on the thread count.
 //
 //   const SamplingKey key{seed, step, micro_step, layer};
 //   std::vector<int32_t> samples(heads * T * L);
@@ -227,8 +226,8 @@ class LazyGumbelSampler {
   // Scores the whole row (weighed_keys) and splits it into the keys weighed
   // and the group of negligible ones.
   void prepare_whole_row(int64_t tail);
-  // The current query's row of the weighed block, computed first if the
-  // block held is another.
+  // How many keys the current query's row of the weighed block holds; the
+  // block is computed first if the one held is another.
   int64_t weighed_keys();
   void weigh_block();
   // Weighs the current query's row by its own largest score, key by key:
@@ -275,7 +274,6 @@ class LazyGumbelSampler {
   int32_t negligible_count_ = 0;   // and its size
   WeighedBlock weighed_block_;
   std::vector<double> largest_key_norms_;  // per head, once computed (else negative)
-  std::vector<float> row_scores_;          // weigh_from_largest's
   TailBoundsBuffer tail_bounds_buffer_;
   TailBounds tail_bounds_;                  // every tail group's bound and size, in the index's order
   std::vector<NumberedGroup> tail_groups_;  // binomial tail only: by decreasing bound
