@@ -25,12 +25,15 @@
 #                exact attention at T = 8192 with seeds 2 and 3, up to 3 hours
 #                of training each (about 3500 steps on an AMD EPYC of 2
 #                cores), for exact attention's own spread over seeds
+#   mqar         multi-query associative recall at T = 64 (configs/mqar-64.ini),
+#                exact attention, up to an hour of training: whether the
+#                model learns to retrieve by content at all on 2 cores
 # Each group ends with `knnformer compare` (its table) and a plot in docs/.
 # The approximate runs log attention fidelity every 100 steps (50 for long).
 # Runs resume where they stopped when the script is run again.
 #
 # Usage: scripts/experiments.sh [kjv] [long] [shakespeare] [bf16] [recall | recall-T ...] [recall-8192-seeds]
-#                               [recall-8192-exact-seeds]
+#                               [recall-8192-exact-seeds] [mqar]
 # Without a group it runs kjv, long and shakespeare, about 80 minutes on 2
 # cores; recall takes at least eleven and a half hours more (its budgets,
 # 4 × (720 + 2400 + 7200) s of training, plus evaluations and fidelity probes). Timed runs want an otherwise idle machine.
@@ -148,6 +151,17 @@ recall_exact_seeds() {
     --plot docs/recall-8192-exact-seeds.png
 }
 
+# mqar: exact attention on multi-query associative recall at T = 64, up to
+# the config's budget.
+mqar() {
+  local data=data-out/mqar-64.h5 config=configs/mqar-64.ini
+  mkdir -p data-out
+  [ -f $data ] || "$knnformer" prepare --synthetic mqar --context 64 --pairs 8 --documents 200000 --seed 1 \
+    --output $data
+  budget_run runs/mqar-64-exact $config $data
+  "$knnformer" compare runs/mqar-64-exact --by time
+}
+
 recall() {
   recall_at 4096 4000
   recall_at 8192 2000
@@ -158,13 +172,13 @@ groups=("$@")
 [ ${#groups[@]} -gt 0 ] || groups=(kjv long shakespeare)
 for group in "${groups[@]}"; do
   case $group in
-    kjv | long | shakespeare | bf16 | recall) $group ;;
+    kjv | long | shakespeare | bf16 | recall | mqar) $group ;;
     recall-4096) recall_at 4096 4000 ;;
     recall-8192) recall_at 8192 2000 ;;
     recall-16384) recall_at 16384 1000 ;;
     recall-8192-seeds) recall_seeds ;;
     recall-8192-exact-seeds) recall_exact_seeds ;;
     *) echo "experiments.sh: unknown group '$group' (kjv, long, shakespeare, bf16, recall, recall-T," \
-      "recall-8192-seeds or recall-8192-exact-seeds)" >&2; exit 2 ;;
+      "recall-8192-seeds, recall-8192-exact-seeds or mqar)" >&2; exit 2 ;;
   esac
 done
