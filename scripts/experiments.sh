@@ -28,7 +28,7 @@
 #   mqar         multi-query associative recall at T = 64 (configs/mqar-64.ini),
 #                exact attention, up to an hour of training: whether the
 #                model learns to retrieve by content at all on 2 cores
-# Each group ends with `knnformer compare` (its table) and a plot in docs/.
+# Each group ends with `knnformer compare` (its table) and, but for mqar, a plot in docs/.
 # The approximate runs log attention fidelity every 100 steps (50 for long).
 # Runs resume where they stopped when the script is run again.
 #
@@ -98,12 +98,17 @@ budget_run() {
   fi
 }
 
-# recall_data T DOCUMENTS: the copy task's dataset at context T, unless it is there.
-recall_data() {
-  local data=data-out/copy-$1.h5
+# synthetic_data FILE PREPARE_FLAGS...: a synthetic task's dataset (seed 1), unless it is there.
+synthetic_data() {
+  local data=$1
+  shift
   mkdir -p data-out
-  [ -f $data ] || "$knnformer" prepare --synthetic copy --context "$1" --documents "$2" --val-documents 64 --seed 1 \
-    --output $data
+  [ -f "$data" ] || "$knnformer" prepare --synthetic "$@" --seed 1 --output "$data"
+}
+
+# recall_data T DOCUMENTS: the copy task's dataset at context T.
+recall_data() {
+  synthetic_data data-out/copy-$1.h5 copy --context "$1" --documents "$2" --val-documents 64
 }
 
 # The approximate modes of the copy task: the clustered index, and attention
@@ -155,9 +160,7 @@ recall_exact_seeds() {
 # the config's budget.
 mqar() {
   local data=data-out/mqar-64.h5 config=configs/mqar-64.ini
-  mkdir -p data-out
-  [ -f $data ] || "$knnformer" prepare --synthetic mqar --context 64 --pairs 8 --documents 200000 --seed 1 \
-    --output $data
+  synthetic_data $data mqar --context 64 --pairs 8 --documents 200000
   budget_run runs/mqar-64-exact $config $data
   "$knnformer" compare runs/mqar-64-exact --by time
 }
