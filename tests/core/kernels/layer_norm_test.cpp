@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "core/kernels/blocks.h"
+#include "core/kernels/elementwise.h"
 #include "kernel_testing.h"
 
 using namespace knnformer;
@@ -121,5 +122,136 @@ TEST_CASE("layer norm kernel: parameter gradients are the same bits on 1 and 2 t
     CHECK(one.dweight == two.dweight);
     CHECK(one.dbias == two.dbias);
     CHECK(one.dx == two.dx);
+  });
+}
+
+namespace {
+
+// The residual connection's problem: the stream a, the branch b (their sum
+// is Problem's x plus noise), and the gradient that reached the sum from its
+// other readers.
+struct ResidualProblem {
+  Problem norm;
+  std::vector<float> a, b, dsum;
+
+  ResidualProblem(int64_t rows, int64_t cols)
+      : norm(rows, cols), a(testing::random_vector(rows * cols, 23)), b(norm.x),
+        dsum(testing::random_vector(rows * cols, 24)) {
+    for (int64_t e = 0; e < rows * cols; ++e) b[e] -= a[e];
+  }
+};
+
+struct ResidualGradients {
+  std::vector<float> da, db, dweight, dbias;
+};
+
+// What the gradients hold before a backward adds to them (or overwrites da, db).
+ResidualGradients initial_gradients(const ResidualProblem& p) {
+  const int64_t n = p.norm.rows * p.norm.cols;
+  return {testing::random_vector(n, 25), testing::random_vector(n, 26), std::vector<float>(p.norm.cols, 0.25f),
+          std::vector<float>(p.norm.cols, -0.25f)};
+}
+
+// The two-pass path that the fused backward replaces: layer_norm_backward
+// into the sum's gradient, then that gradient copied or added into each addend
+// as ops::add's backward does (scale by 1, axpy with 1).
+ResidualGradients two_pass_backward(const ResidualProblem& p, const std::vector<float>& sum,
+                                    const std::vector<float>& mean, const std::vector<float>& rstd, bool with_dsum,
+                                    bool overwrite) {
+  const int64_t n = p.norm.rows * p.norm.cols;
+  ResidualGradients g = initial_gradients(p);
+  std::vector<float> total = with_dsum ? p.dsum : std::vector<float>(n, 0.0f);
+  kernels::layer_norm_backward(sum.data(), p.norm.weight.data(), mean.data(), rstd.data(), p.norm.dy.data(),
+                               total.data(), g.dweight.data(), g.dbias.data(), p.norm.rows, p.norm.cols);
+  for (std::vector<float>* addend : {&g.da, &g.db}) {
+    if (overwrite)
+      kernels::scale(total.data(), 1.0f, addend->data(), n);
+    else
+      kernels::axpy(1.0f, total.data(), addend->data(), n);
+  }
+  return g;
+}
+
+template <class Backward>
+ResidualGradients fused_backward(const ResidualProblem& p, const std::vector<float>& sum,
+                                 const std::vector<float>& mean, const std::vector<float>& rstd, bool with_dsum,
+                                 bool overwrite, Backward run) {
+  ResidualGradients g = initial_gradients(p);
+  run(sum.data(), p.norm.weight.data(), mean.data(), rstd.data(), p.norm.dy.data(),
+      with_dsum ? p.dsum.data() : nullptr, kernels::GradientTarget{g.da.data(), overwrite},
+      kernels::GradientTarget{g.db.data(), overwrite}, g.dweight.data(), g.dbias.data(), p.norm.rows, p.norm.cols);
+  return g;
+}
+
+}  // namespace
+
+TEST_CASE("add + layer norm kernel: the bits of add then layer norm, forward and backward, on every target") {
+  testing::for_each_simd_target([&] {
+    for (const int64_t cols : testing::kRowLengths)
+      for (const int64_t rows : {int64_t{1}, 2 * kernels::kRowsPerBlock + 3}) {
+        CAPTURE(cols);
+        CAPTURE(rows);
+        const ResidualProblem p(rows, cols);
+        const int64_t n = rows * cols;
+        std::vector<float> sum(n), y(n), mean(rows), rstd(rows);
+        kernels::add_layer_norm_forward(p.a.data(), p.b.data(), p.norm.weight.data(), p.norm.bias.data(),
+                                        sum.data(), y.data(), mean.data(), rstd.data(), rows, cols, kEps);
+        std::vector<float> added(n), normalized(n), added_mean(rows), added_rstd(rows);
+        kernels::add(p.a.data(), p.b.data(), added.data(), n);
+        kernels::layer_norm_forward(added.data(), p.norm.weight.data(), p.norm.bias.data(), normalized.data(),
+                                    added_mean.data(), added_rstd.data(), rows, cols, kEps);
+        CHECK(sum == added);
+        CHECK(y == normalized);
+        CHECK(mean == added_mean);
+        CHECK(rstd == added_rstd);
+
+        for (const bool with_dsum : {true, false})
+          for (const bool overwrite : {true, false}) {
+            CAPTURE(with_dsum);
+            CAPTURE(overwrite);
+            const ResidualGradients fused =
+                fused_backward(p, sum, mean, rstd, with_dsum, overwrite, kernels::add_layer_norm_backward);
+            const ResidualGradients two_pass = two_pass_backward(p, sum, mean, rstd, with_dsum, overwrite);
+            CHECK(fused.da == two_pass.da);
+            CHECK(fused.db == two_pass.db);
+            CHECK(fused.dweight == two_pass.dweight);
+            CHECK(fused.dbias == two_pass.dbias);
+          }
+      }
+  });
+}
+
+// Tolerances as for the layer norm alone (above): the fused kernel adds only
+// one rounding of dsum + dx and one of the addend's sum.
+TEST_CASE("add + layer norm kernel: matches the reference, and skips an addend without a target") {
+  testing::for_each_simd_target([&] {
+    for (const int64_t cols : {int64_t{9}, int64_t{257}}) {
+      CAPTURE(cols);
+      const ResidualProblem p(5, cols);
+      const int64_t n = 5 * cols;
+      std::vector<float> sum(n), y(n), mean(5), rstd(5), sum_ref(n), y_ref(n), mean_ref(5), rstd_ref(5);
+      kernels::add_layer_norm_forward(p.a.data(), p.b.data(), p.norm.weight.data(), p.norm.bias.data(), sum.data(),
+                                      y.data(), mean.data(), rstd.data(), 5, cols, kEps);
+      kernels::reference::add_layer_norm_forward(p.a.data(), p.b.data(), p.norm.weight.data(), p.norm.bias.data(),
+                                                 sum_ref.data(), y_ref.data(), mean_ref.data(), rstd_ref.data(), 5,
+                                                 cols, kEps);
+      CHECK(sum == sum_ref);
+      check_close(y, y_ref, 2e-6, 2e-6);
+      const ResidualGradients fast =
+          fused_backward(p, sum, mean, rstd, true, false, kernels::add_layer_norm_backward);
+      const ResidualGradients slow =
+          fused_backward(p, sum_ref, mean_ref, rstd_ref, true, false, kernels::reference::add_layer_norm_backward);
+      check_close(fast.da, slow.da, 1e-5, 1e-5);
+      check_close(fast.db, slow.db, 1e-5, 1e-5);
+      check_close(fast.dweight, slow.dweight, 1e-5, 1e-5);
+      check_close(fast.dbias, slow.dbias, 1e-5, 1e-5);
+
+      std::vector<float> da(n, 0.0f);
+      kernels::add_layer_norm_backward(sum.data(), p.norm.weight.data(), mean.data(), rstd.data(), p.norm.dy.data(),
+                                       p.dsum.data(), {da.data(), true}, {}, nullptr, nullptr, 5, cols);
+      const ResidualGradients both =
+          fused_backward(p, sum, mean, rstd, true, true, kernels::add_layer_norm_backward);
+      CHECK(da == both.da);
+    }
   });
 }
