@@ -27,11 +27,6 @@ inline constexpr int64_t kElementsPerBlock = 16 * 1024;
 // Row kernels that reduce across rows: partials of 32 rows each.
 inline constexpr int64_t kRowsPerBlock = 32;
 
-// Kernels that sum columns in row order (a bias's gradient) give each thread
-// whole columns: 64 of them, so that a row of a block is one cache line's
-// worth of vectors on every target.
-inline constexpr int64_t kColumnsPerBlock = 64;
-
 inline int64_t block_count(int64_t count, int64_t block_size) { return (count + block_size - 1) / block_size; }
 
 // Calls body(begin, end) for each block [begin, end) of [0, count), in parallel.

@@ -5,12 +5,8 @@
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
 
-#include <algorithm>
-
-#include "core/kernels/blocks.h"
 #include "core/kernels/map-inl.h"
 #include "core/kernels/vector_math-inl.h"
-#include "core/parallel.h"
 
 // Backward, with t = tanh(u):
 //   gelu'(x) = ½(1 + t) + ½·x·(1 − t²)·du/dx,   du/dx = √(2/π)·(1 + 3·0.044715·x²).
@@ -69,23 +65,6 @@ void gelu_backward(const float* x, const float* dy, float* dx, int64_t count, bo
       dx, count, [](FloatVector xi, FloatVector dyi) HWY_ATTR { return hn::Mul(dyi, gelu_derivative(xi)); }, x, dy);
 }
 
-void gelu_backward_with_column_sums(const float* x, const float* dy, float* dx, int64_t rows, int64_t cols,
-                                    float* column_sums, bool overwrite) {
-  parallel_for(0, block_count(cols, kColumnsPerBlock), [&](int64_t block) HWY_ATTR {
-    const int64_t begin = block * kColumnsPerBlock, count = std::min(kColumnsPerBlock, cols - begin);
-    float* sums = column_sums + begin;
-    if (overwrite) std::fill(sums, sums + count, 0.0f);
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t offset = r * cols + begin;
-      map_row(dx + offset, count, [](FloatVector xi, FloatVector dyi) HWY_ATTR {
-        return hn::Mul(dyi, gelu_derivative(xi));
-      }, x + offset, dy + offset);
-      map_row(sums, count, [](FloatVector total, FloatVector value) HWY_ATTR { return hn::Add(total, value); },
-              sums, dx + offset);
-    }
-  });
-}
-
 }  // namespace knnformer::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
@@ -94,22 +73,16 @@ HWY_AFTER_NAMESPACE();
 #include <cmath>
 
 #include "core/kernels/map.h"
-#include "core/kernels/reduction.h"
 #include "core/kernels/simd_target.h"
 
 namespace knnformer::kernels {
 
 HWY_EXPORT(gelu_forward);
 HWY_EXPORT(gelu_backward);
-HWY_EXPORT(gelu_backward_with_column_sums);
 
 void gelu_forward(const float* x, float* y, int64_t count) { KNNFORMER_DISPATCH(gelu_forward)(x, y, count); }
 void gelu_backward(const float* x, const float* dy, float* dx, int64_t count, bool accumulate) {
   KNNFORMER_DISPATCH(gelu_backward)(x, dy, dx, count, accumulate);
-}
-void gelu_backward_with_column_sums(const float* x, const float* dy, float* dx, int64_t rows, int64_t cols,
-                                    float* column_sums, bool overwrite) {
-  KNNFORMER_DISPATCH(gelu_backward_with_column_sums)(x, dy, dx, rows, cols, column_sums, overwrite);
 }
 
 namespace reference {
@@ -138,12 +111,6 @@ void gelu_backward(const float* x, const float* dy, float* dx, int64_t count, bo
     map_scalar(dx, count, [](float xi, float dyi, float dxi) { return dxi + dyi * gelu_derivative(xi); }, x, dy, dx);
   else
     map_scalar(dx, count, [](float xi, float dyi) { return dyi * gelu_derivative(xi); }, x, dy);
-}
-
-void gelu_backward_with_column_sums(const float* x, const float* dy, float* dx, int64_t rows, int64_t cols,
-                                    float* column_sums, bool overwrite) {
-  gelu_backward(x, dy, dx, rows * cols, false);
-  add_column_sums(dx, rows, cols, column_sums, overwrite);
 }
 
 }  // namespace reference

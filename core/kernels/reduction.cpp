@@ -22,9 +22,12 @@ float sum(const float* x, int64_t count) {
   return static_cast<float>(total);
 }
 
+// Columns per work item: a row of them is one cache line's worth of vectors.
+constexpr int64_t kColumnsPerItem = 64;
+
 void add_column_sums(const float* x, int64_t rows, int64_t cols, float* sums, bool overwrite) {
-  parallel_for(0, block_count(cols, kColumnsPerBlock), [&](int64_t block) HWY_ATTR {
-    const int64_t begin = block * kColumnsPerBlock, count = std::min(kColumnsPerBlock, cols - begin);
+  parallel_for(0, (cols + kColumnsPerItem - 1) / kColumnsPerItem, [&](int64_t item) HWY_ATTR {
+    const int64_t begin = item * kColumnsPerItem, count = std::min(kColumnsPerItem, cols - begin);
     if (overwrite) std::fill(sums + begin, sums + begin + count, 0.0f);
     for (int64_t r = 0; r < rows; ++r)
       map_row(sums + begin, count, [](FloatVector total, FloatVector value) HWY_ATTR { return hn::Add(total, value); },

@@ -6,7 +6,6 @@
 #include "core/error.h"
 #include "core/gemm.h"
 #include "core/kernels/bfloat16.h"
-#include "core/kernels/gelu.h"
 #include "core/kernels/reduction.h"
 
 namespace knnformer::ops {
@@ -109,35 +108,9 @@ struct Bfloat16Operands {
   Bfloat16Copy x, weight;
 };
 
-// dx (+)= dy·W and dW (+)= dyᵀ·x, the products of the backward of
-// y = x·Wᵀ (+ b) with x as [rows, in], for the inputs that want them; with
-// bf16 operands, dy is converted once for both products.
-void add_product_gradients(const Tensor& x, const Tensor& weight, const std::optional<Bfloat16Operands>& bf16,
-                           const float* dy) {
-  const int64_t rows = x.shape().rows(), in = x.shape().cols(), out = weight.shape()[0];
-  std::optional<Bfloat16Copy> dy_bf16;
-  if (bf16 && (x.requires_grad() || weight.requires_grad())) dy_bf16.emplace(dy, rows * out);
-  if (x.requires_grad()) {
-    const Tensor::GradSink dx = x.grad_sink();
-    const gemm::Product product{1, rows, in, out, false, false, true, false, !dx.overwrite};
-    if (bf16)
-      gemm::matmul(product, dy_bf16->data(), bf16->weight.data(), dx.data);
-    else
-      gemm::matmul(product, dy, weight.data(), dx.data);
-  }
-  if (weight.requires_grad()) {
-    const Tensor::GradSink dweight = weight.grad_sink();
-    const gemm::Product product{1, out, in, rows, true, false, true, false, !dweight.overwrite};
-    if (bf16)
-      gemm::matmul(product, dy_bf16->data(), bf16->x.data(), dweight.data);
-    else
-      gemm::matmul(product, dy, x.data(), dweight.data);
-  }
-}
-
-bool wants_gradient(const Tensor& bias) { return bias.defined() && bias.requires_grad(); }
-
-// Backward of y = x·Wᵀ + b: the products, and db = Σ_rows dy.
+// Backward of y = x·Wᵀ + b with x as [rows, in]:
+// dx = dy·W, dW = dyᵀ·x, db = Σ_rows dy; with bf16 operands, dy is
+// converted once for both products.
 struct LinearNode : Node {
   LinearNode(Tensor x_, Tensor weight_, Tensor bias_, Tensor y_, std::optional<Bfloat16Operands> bf16_)
       : x(std::move(x_)),
@@ -148,11 +121,29 @@ struct LinearNode : Node {
 
   void backward() override {
     if (!y.has_grad()) return;
+    const int64_t rows = x.shape().rows(), in = x.shape().cols(), out = weight.shape()[0];
     const float* dy = y.grad();
-    add_product_gradients(x, weight, bf16, dy);
-    if (wants_gradient(bias)) {
+    std::optional<Bfloat16Copy> dy_bf16;
+    if (bf16 && (x.requires_grad() || weight.requires_grad())) dy_bf16.emplace(dy, y.numel());
+    if (x.requires_grad()) {
+      const Tensor::GradSink dx = x.grad_sink();
+      const gemm::Product product{1, rows, in, out, false, false, true, false, !dx.overwrite};
+      if (bf16)
+        gemm::matmul(product, dy_bf16->data(), bf16->weight.data(), dx.data);
+      else
+        gemm::matmul(product, dy, weight.data(), dx.data);
+    }
+    if (weight.requires_grad()) {
+      const Tensor::GradSink dweight = weight.grad_sink();
+      const gemm::Product product{1, out, in, rows, true, false, true, false, !dweight.overwrite};
+      if (bf16)
+        gemm::matmul(product, dy_bf16->data(), bf16->x.data(), dweight.data);
+      else
+        gemm::matmul(product, dy, x.data(), dweight.data);
+    }
+    if (bias.defined() && bias.requires_grad()) {
       const Tensor::GradSink dbias = bias.grad_sink();
-      kernels::add_column_sums(dy, x.shape().rows(), weight.shape()[0], dbias.data, dbias.overwrite);
+      kernels::add_column_sums(dy, rows, out, dbias.data, dbias.overwrite);
     }
   }
   std::string_view name() const override { return "linear"; }
@@ -160,65 +151,6 @@ struct LinearNode : Node {
   Tensor x, weight, bias, y;
   std::optional<Bfloat16Operands> bf16;
 };
-
-// Backward of y = gelu(u), u = x·Wᵀ + b: du = dy·gelu'(u) and db = Σ_rows du
-// in one pass over u, then the products with du.
-struct LinearGeluNode : Node {
-  LinearGeluNode(Tensor x_, Tensor weight_, Tensor bias_, Tensor pre_activation_, Tensor y_,
-                 std::optional<Bfloat16Operands> bf16_)
-      : x(std::move(x_)),
-        weight(std::move(weight_)),
-        bias(std::move(bias_)),
-        pre_activation(std::move(pre_activation_)),
-        y(std::move(y_)),
-        bf16(std::move(bf16_)) {}
-
-  void backward() override {
-    if (!y.has_grad()) return;
-    const Tensor pre_activation_grad = Tensor::empty(pre_activation.shape());
-    if (wants_gradient(bias)) {
-      const Tensor::GradSink dbias = bias.grad_sink();
-      kernels::gelu_backward_with_column_sums(pre_activation.data(), y.grad(), pre_activation_grad.data(),
-                                              x.shape().rows(), weight.shape()[0], dbias.data, dbias.overwrite);
-    } else {
-      kernels::gelu_backward(pre_activation.data(), y.grad(), pre_activation_grad.data(), y.numel(), false);
-    }
-    add_product_gradients(x, weight, bf16, pre_activation_grad.data());
-  }
-  std::string_view name() const override { return "linear_gelu"; }
-
-  Tensor x, weight, bias, pre_activation, y;
-  std::optional<Bfloat16Operands> bf16;
-};
-
-// x·Wᵀ + b after checking the shapes, with the bf16 operands it multiplied
-// (kept for the backward) when in bf16.
-struct LinearForward {
-  Tensor y;
-  std::optional<Bfloat16Operands> bf16;
-};
-
-LinearForward linear_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, Precision precision,
-                             std::string_view op) {
-  const Shape& sx = x.shape();
-  const Shape& sw = weight.shape();
-  require(sw.rank() == 2 && sx.rank() >= 1 && sx[-1] == sw[1],
-          std::string(op) + ": input " + sx.to_string() + " does not fit weight " + sw.to_string() + " ([out, in])");
-  const int64_t out = sw[0];
-  if (bias.defined())
-    require(bias.shape() == Shape{out},
-            std::string(op) + ": bias " + bias.shape().to_string() + " does not fit weight " + sw.to_string());
-  LinearForward result{Tensor::empty(sx.with(-1, out)), std::nullopt};
-  const gemm::Product product{1, sx.rows(), out, sx[-1], false, true};
-  const float* bias_data = bias.defined() ? bias.data() : nullptr;
-  if (precision == Precision::bf16) {
-    result.bf16.emplace(Bfloat16Copy(x.data(), x.numel()), Bfloat16Copy(weight.data(), weight.numel()));
-    gemm::matmul(product, result.bf16->x.data(), result.bf16->weight.data(), result.y.data(), bias_data);
-  } else {
-    gemm::matmul(product, x.data(), weight.data(), result.y.data(), bias_data);
-  }
-  return result;
-}
 
 }  // namespace
 
@@ -234,18 +166,25 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
 }
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Precision precision) {
-  LinearForward forward = linear_forward(x, weight, bias, precision, "linear");
-  if (needs_grad({&x, &weight, &bias}))
-    record<LinearNode>(forward.y, x, weight, bias, forward.y, std::move(forward.bf16));
-  return forward.y;
-}
-
-Tensor linear_gelu(const Tensor& x, const Tensor& weight, const Tensor& bias, Precision precision) {
-  LinearForward pre_activation = linear_forward(x, weight, bias, precision, "linear_gelu");
-  Tensor y = Tensor::empty(pre_activation.y.shape());
-  kernels::gelu_forward(pre_activation.y.data(), y.data(), y.numel());
-  if (needs_grad({&x, &weight, &bias}))
-    record<LinearGeluNode>(y, x, weight, bias, pre_activation.y, y, std::move(pre_activation.bf16));
+  const Shape& sx = x.shape();
+  const Shape& sw = weight.shape();
+  require(sw.rank() == 2 && sx.rank() >= 1 && sx[-1] == sw[1],
+          "linear: input " + sx.to_string() + " does not fit weight " + sw.to_string() + " ([out, in])");
+  const int64_t out = sw[0];
+  if (bias.defined())
+    require(bias.shape() == Shape{out},
+            "linear: bias " + bias.shape().to_string() + " does not fit weight " + sw.to_string());
+  Tensor y = Tensor::empty(sx.with(-1, out));
+  const gemm::Product product{1, sx.rows(), out, sx[-1], false, true};
+  const float* bias_data = bias.defined() ? bias.data() : nullptr;
+  std::optional<Bfloat16Operands> bf16;
+  if (precision == Precision::bf16) {
+    bf16.emplace(Bfloat16Copy(x.data(), x.numel()), Bfloat16Copy(weight.data(), weight.numel()));
+    gemm::matmul(product, bf16->x.data(), bf16->weight.data(), y.data(), bias_data);
+  } else {
+    gemm::matmul(product, x.data(), weight.data(), y.data(), bias_data);
+  }
+  if (needs_grad({&x, &weight, &bias})) record<LinearNode>(y, x, weight, bias, y, std::move(bf16));
   return y;
 }
 

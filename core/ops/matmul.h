@@ -18,12 +18,4 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool t
 // accumulated in fp32 (core/precision.h); the bias and its gradient stay fp32.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Precision precision = Precision::fp32);
 
-// gelu(linear(x, weight, bias)), the first layer of the MLP, as one op
-// (GELU: core/ops/activation.h): the same values and gradients, bit for bit,
-// as the two ops, with one pass less in the backward — the GELU's derivative
-// and the bias gradient are taken together
-// (kernels::gelu_backward_with_column_sums). Errors name "linear_gelu".
-Tensor linear_gelu(const Tensor& x, const Tensor& weight, const Tensor& bias,
-                   Precision precision = Precision::fp32);
-
 }  // namespace knnformer::ops

@@ -8,7 +8,6 @@
 #include "core/error.h"
 #include "core/gemm.h"
 #include "core/kernels/bfloat16.h"
-#include "core/ops/activation.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/matmul.h"
 #include "core/ops/reduction.h"
@@ -105,29 +104,6 @@ TEST_CASE("linear: forward and backward with and without bias") {
   check_gradients([&] { return ops::linear(x, weight, Tensor()); }, {x, weight});
 }
 
-TEST_CASE("linear_gelu: the values and gradients of gelu(linear(...)), bit for bit, and finite differences") {
-  const Tensor x = random_input({2, 3, 5}, 15), weight = random_input({7, 5}, 16), bias = random_input({7}, 17);
-  const Tensor upstream = random_input({2, 3, 7}, 18);
-  for (const bool with_bias : {true, false}) {
-    CAPTURE(with_bias);
-    const Tensor used_bias = with_bias ? bias : Tensor();
-    const auto outputs = [&](bool fused) {
-      for (const Tensor* t : {&x, &weight, &bias}) t->zero_grad();
-      const Tensor y = fused ? ops::linear_gelu(x, weight, used_bias) : ops::gelu(ops::linear(x, weight, used_bias));
-      backward(ops::sum(ops::mul(y, upstream)));
-      std::vector<std::vector<float>> all{y.to_vector(), x.grad_tensor().to_vector(),
-                                          weight.grad_tensor().to_vector()};
-      if (with_bias) all.push_back(bias.grad_tensor().to_vector());
-      return all;
-    };
-    CHECK(outputs(true) == outputs(false));
-    if (with_bias)
-      check_gradients([&] { return ops::linear_gelu(x, weight, bias); }, {x, weight, bias});
-    else
-      check_gradients([&] { return ops::linear_gelu(x, weight, Tensor()); }, {x, weight});
-  }
-}
-
 TEST_CASE("matmul and linear: mismatched shapes are errors naming both shapes") {
   const NoGrad no_grad;
   CHECK_THROWS_WITH_AS(ops::matmul(Tensor::zeros({2, 3}), Tensor::zeros({4, 5})),
@@ -135,8 +111,6 @@ TEST_CASE("matmul and linear: mismatched shapes are errors naming both shapes") 
   CHECK_THROWS_AS(ops::matmul(Tensor::zeros({2, 2, 3}), Tensor::zeros({3, 2, 3}), false, true), Error);
   CHECK_THROWS_WITH_AS(ops::linear(Tensor::zeros({2, 3}), Tensor::zeros({4, 5}), Tensor()),
                        "linear: input [2, 3] does not fit weight [4, 5] ([out, in])", Error);
-  CHECK_THROWS_WITH_AS(ops::linear_gelu(Tensor::zeros({2, 5}), Tensor::zeros({4, 5}), Tensor::zeros({3})),
-                       "linear_gelu: bias [3] does not fit weight [4, 5]", Error);
 }
 
 // In bf16 each product is of the operands rounded to 8 significant bits
