@@ -1,6 +1,7 @@
 #include "layers/block.h"
 
 #include "core/ops/dropout.h"
+#include "core/ops/elementwise.h"
 
 namespace knnformer {
 
@@ -20,13 +21,11 @@ Tensor residual_dropout(const Tensor& x, float p, const AttentionCall& call, Dro
 Block::Block(int64_t width, int64_t heads, float dropout_, const AttentionOptions& options, bool rotary)
     : ln_1(width), attn(width, heads, options, rotary), ln_2(width), mlp(width), dropout(dropout_) {}
 
-ops::ResidualNorm Block::forward(const ops::ResidualNorm& stream, const LayerNorm& next_norm,
-                                 const AttentionCall& call) const {
-  const Tensor attention_output = attn.forward(stream.normalized, call);
-  const ops::ResidualNorm attended =
-      ln_2.add_and_normalize(stream.sum, residual_dropout(attention_output, dropout, call, kAttentionOutput));
-  const Tensor mlp_output = mlp.forward(attended.normalized, call.context.precision);
-  return next_norm.add_and_normalize(attended.sum, residual_dropout(mlp_output, dropout, call, kMlpOutput));
+Tensor Block::forward(const Tensor& x, const AttentionCall& call) const {
+  const Tensor attended = ops::add(x, residual_dropout(attn.forward(ln_1.forward(x), call), dropout, call,
+                                                       kAttentionOutput));
+  const Tensor mlp_output = mlp.forward(ln_2.forward(attended), call.context.precision);
+  return ops::add(attended, residual_dropout(mlp_output, dropout, call, kMlpOutput));
 }
 
 void Block::collect(ParameterList& list, const std::string& name) const {

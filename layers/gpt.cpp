@@ -98,12 +98,8 @@ Tensor GPT::forward(std::span<const int32_t> tokens, int64_t batch, int64_t time
   }
   x = ops::dropout(x, config_.dropout, context.training, context.seed,
                    {context.step, context.micro_step, kEmbeddingDropoutSite});
-  ops::ResidualNorm stream{x, blocks_.front().ln_1.forward(x)};
-  for (size_t i = 0; i < blocks_.size(); ++i) {
-    const LayerNorm& next_norm = i + 1 < blocks_.size() ? blocks_[i + 1].ln_1 : ln_f_;
-    stream = blocks_[i].forward(stream, next_norm, {context, static_cast<int>(i)});
-  }
-  return ops::linear(stream.normalized, wte, Tensor(), context.precision);
+  for (size_t i = 0; i < blocks_.size(); ++i) x = blocks_[i].forward(x, {context, static_cast<int>(i)});
+  return ops::linear(ln_f_.forward(x), wte, Tensor(), context.precision);
 }
 
 Tensor GPT::loss(std::span<const int32_t> tokens, std::span<const int32_t> targets, int64_t batch, int64_t time,

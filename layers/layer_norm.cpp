@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/ops/layer_norm.h"
+
 namespace knnformer {
 
 LayerNorm::LayerNorm(int64_t width, float epsilon_)
@@ -10,10 +12,6 @@ LayerNorm::LayerNorm(int64_t width, float epsilon_)
 }
 
 Tensor LayerNorm::forward(const Tensor& x) const { return ops::layer_norm(x, weight, bias, epsilon); }
-
-ops::ResidualNorm LayerNorm::add_and_normalize(const Tensor& stream, const Tensor& branch) const {
-  return ops::add_layer_norm(stream, branch, weight, bias, epsilon);
-}
 
 void LayerNorm::collect(ParameterList& list, const std::string& name) const {
   list.push_back({name + ".weight", weight});

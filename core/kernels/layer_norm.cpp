@@ -20,34 +20,18 @@
 HWY_BEFORE_NAMESPACE();
 namespace knnformer::kernels::HWY_NAMESPACE {
 
-// Normalises one row into out, saving its mean and rstd.
-HWY_INLINE void normalize_row(const float* in, const float* weight, const float* bias, float* out, int64_t cols,
-                              float eps, float& mean, float& rstd) {
-  const float m = row_sum(in, cols) / cols;
-  const float s = 1.0f / std::sqrt(row_sum_squared_deviation(in, cols, m) / cols + eps);
-  map_row(out, cols, [m, s](FloatVector xj, FloatVector wj, FloatVector bj) HWY_ATTR {
-    const FloatTag d;
-    return hn::MulAdd(hn::Mul(hn::Sub(xj, hn::Set(d, m)), hn::Set(d, s)), wj, bj);
-  }, in, weight, bias);
-  mean = m;
-  rstd = s;
-}
-
 void layer_norm_forward(const float* x, const float* weight, const float* bias, float* y, float* mean, float* rstd,
                         int64_t rows, int64_t cols, float eps) {
   parallel_for(0, rows, [&](int64_t r) HWY_ATTR {
-    normalize_row(x + r * cols, weight, bias, y + r * cols, cols, eps, mean[r], rstd[r]);
-  });
-}
-
-// The sum's row is normalised while it is still in the cache.
-void add_layer_norm_forward(const float* a, const float* b, const float* weight, const float* bias, float* sum,
-                            float* y, float* mean, float* rstd, int64_t rows, int64_t cols, float eps) {
-  parallel_for(0, rows, [&](int64_t r) HWY_ATTR {
-    float* row = sum + r * cols;
-    map_row(row, cols, [](FloatVector aj, FloatVector bj) HWY_ATTR { return hn::Add(aj, bj); }, a + r * cols,
-            b + r * cols);
-    normalize_row(row, weight, bias, y + r * cols, cols, eps, mean[r], rstd[r]);
+    const float* in = x + r * cols;
+    const float m = row_sum(in, cols) / cols;
+    const float s = 1.0f / std::sqrt(row_sum_squared_deviation(in, cols, m) / cols + eps);
+    map_row(y + r * cols, cols, [m, s](FloatVector xj, FloatVector wj, FloatVector bj) HWY_ATTR {
+      const FloatTag d;
+      return hn::MulAdd(hn::Mul(hn::Sub(xj, hn::Set(d, m)), hn::Set(d, s)), wj, bj);
+    }, in, weight, bias);
+    mean[r] = m;
+    rstd[r] = s;
   });
 }
 
@@ -74,64 +58,26 @@ HWY_INLINE RowSums backward_row_sums(const float* in, const float* grad, const f
   return {sum_of_lanes(sum_g), sum_of_lanes(sum_g_xhat)};
 }
 
-// The part of one row's dx that the layer norm contributes, given its sums:
-// rstd·(g − mean(g) − x̂·mean(g ⊙ x̂)), added to base by one fused multiply-add.
-struct RowGradient {
-  float mean, rstd, mean_g, mean_g_xhat;
-
-  HWY_INLINE FloatVector operator()(FloatVector xj, FloatVector dyj, FloatVector wj, FloatVector base) const {
-    const FloatTag d;
-    const FloatVector scale = hn::Set(d, rstd);
-    const FloatVector xhat = hn::Mul(hn::Sub(xj, hn::Set(d, mean)), scale);
-    // g is rounded as in the sums above (no fused dy·w − mean(g)), so that a row of one
-    // element or of equal values, where g − mean(g) is exactly 0, gives exactly 0.
-    const FloatVector g = hn::Mul(dyj, wj);
-    const FloatVector centred_g = hn::NegMulAdd(xhat, hn::Set(d, mean_g_xhat), hn::Sub(g, hn::Set(d, mean_g)));
-    return hn::MulAdd(scale, centred_g, base);
-  }
-};
-
-HWY_INLINE RowGradient row_gradient(const float* in, const float* grad, const float* weight, int64_t cols,
-                                    float mean, float rstd, const ParameterPartials& partials) {
-  const RowSums sums = backward_row_sums(in, grad, weight, cols, mean, rstd, partials);
-  return {mean, rstd, sums.g / cols, sums.g_xhat / cols};
-}
-
 void layer_norm_backward(const float* x, const float* weight, const float* mean, const float* rstd, const float* dy,
                          float* dx, float* dweight, float* dbias, int64_t rows, int64_t cols) {
   backward_in_row_blocks(rows, cols, dweight, dbias, [&](int64_t r, const ParameterPartials& partials) HWY_ATTR {
     const float* in = x + r * cols;
     const float* grad = dy + r * cols;
-    const RowGradient gradient = row_gradient(in, grad, weight, cols, mean[r], rstd[r], partials);
+    const float m = mean[r], s = rstd[r];
+    const RowSums sums = backward_row_sums(in, grad, weight, cols, m, s, partials);
     if (!dx) return;
+    const float mean_g = sums.g / cols, mean_g_xhat = sums.g_xhat / cols;
     float* out = dx + r * cols;
-    map_row(out, cols, [gradient](FloatVector xj, FloatVector dyj, FloatVector wj, FloatVector dxj) HWY_ATTR {
-      return gradient(xj, dyj, wj, dxj);
+    map_row(out, cols, [=](FloatVector xj, FloatVector dyj, FloatVector wj, FloatVector dxj) HWY_ATTR {
+      const FloatTag d;
+      const FloatVector scale = hn::Set(d, s);
+      const FloatVector xhat = hn::Mul(hn::Sub(xj, hn::Set(d, m)), scale);
+      // g is rounded as in the sums above (no fused dy·w − mean(g)), so that a row of one
+      // element or of equal values, where g − mean(g) is exactly 0, gives exactly 0.
+      const FloatVector g = hn::Mul(dyj, wj);
+      const FloatVector centred_g = hn::NegMulAdd(xhat, hn::Set(d, mean_g_xhat), hn::Sub(g, hn::Set(d, mean_g)));
+      return hn::MulAdd(scale, centred_g, dxj);
     }, in, grad, weight, out);
-  });
-}
-
-// target = total, or target + total.
-HWY_INLINE void put_row_gradient(const GradientTarget& target, int64_t offset, FloatVector total, auto lanes) {
-  if (!target.data) return;
-  float* at = target.data + offset;
-  lanes.store(at, target.overwrite ? total : hn::Add(lanes.load(at), total));
-}
-
-void add_layer_norm_backward(const float* sum, const float* weight, const float* mean, const float* rstd,
-                             const float* dy, const float* dsum, const GradientTarget& da, const GradientTarget& db,
-                             float* dweight, float* dbias, int64_t rows, int64_t cols) {
-  backward_in_row_blocks(rows, cols, dweight, dbias, [&](int64_t r, const ParameterPartials& partials) HWY_ATTR {
-    const int64_t row = r * cols;
-    const RowGradient gradient = row_gradient(sum + row, dy + row, weight, cols, mean[r], rstd[r], partials);
-    if (!da.data && !db.data) return;
-    for_each_lane_group(cols, [&](int64_t j, auto lanes) HWY_ATTR {
-      const FloatVector base = dsum ? lanes.load(dsum + row + j) : hn::Zero(FloatTag());
-      const FloatVector total =
-          gradient(lanes.load(sum + row + j), lanes.load(dy + row + j), lanes.load(weight + j), base);
-      put_row_gradient(da, row + j, total, lanes);
-      put_row_gradient(db, row + j, total, lanes);
-    });
   });
 }
 
@@ -140,17 +86,12 @@ HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 
-#include <algorithm>
-#include <vector>
-
 #include "core/kernels/simd_target.h"
 
 namespace knnformer::kernels {
 
 HWY_EXPORT(layer_norm_forward);
 HWY_EXPORT(layer_norm_backward);
-HWY_EXPORT(add_layer_norm_forward);
-HWY_EXPORT(add_layer_norm_backward);
 
 void layer_norm_forward(const float* x, const float* weight, const float* bias, float* y, float* mean, float* rstd,
                         int64_t rows, int64_t cols, float eps) {
@@ -159,15 +100,6 @@ void layer_norm_forward(const float* x, const float* weight, const float* bias, 
 void layer_norm_backward(const float* x, const float* weight, const float* mean, const float* rstd, const float* dy,
                          float* dx, float* dweight, float* dbias, int64_t rows, int64_t cols) {
   KNNFORMER_DISPATCH(layer_norm_backward)(x, weight, mean, rstd, dy, dx, dweight, dbias, rows, cols);
-}
-void add_layer_norm_forward(const float* a, const float* b, const float* weight, const float* bias, float* sum,
-                            float* y, float* mean, float* rstd, int64_t rows, int64_t cols, float eps) {
-  KNNFORMER_DISPATCH(add_layer_norm_forward)(a, b, weight, bias, sum, y, mean, rstd, rows, cols, eps);
-}
-void add_layer_norm_backward(const float* sum, const float* weight, const float* mean, const float* rstd,
-                             const float* dy, const float* dsum, const GradientTarget& da, const GradientTarget& db,
-                             float* dweight, float* dbias, int64_t rows, int64_t cols) {
-  KNNFORMER_DISPATCH(add_layer_norm_backward)(sum, weight, mean, rstd, dy, dsum, da, db, dweight, dbias, rows, cols);
 }
 
 namespace reference {
@@ -213,25 +145,6 @@ void layer_norm_backward(const float* x, const float* weight, const float* mean,
       out[j] += s * (grad[j] * weight[j] - mean_g - xhat * mean_g_xhat);
     }
   });
-}
-
-void add_layer_norm_forward(const float* a, const float* b, const float* weight, const float* bias, float* sum,
-                            float* y, float* mean, float* rstd, int64_t rows, int64_t cols, float eps) {
-  for (int64_t e = 0; e < rows * cols; ++e) sum[e] = a[e] + b[e];
-  layer_norm_forward(sum, weight, bias, y, mean, rstd, rows, cols, eps);
-}
-
-void add_layer_norm_backward(const float* sum, const float* weight, const float* mean, const float* rstd,
-                             const float* dy, const float* dsum, const GradientTarget& da, const GradientTarget& db,
-                             float* dweight, float* dbias, int64_t rows, int64_t cols) {
-  std::vector<float> total(rows * cols, 0.0f);
-  if (dsum) std::copy_n(dsum, rows * cols, total.begin());
-  layer_norm_backward(sum, weight, mean, rstd, dy, total.data(), dweight, dbias, rows, cols);
-  for (const GradientTarget* target : {&da, &db}) {
-    if (!target->data) continue;
-    for (int64_t e = 0; e < rows * cols; ++e)
-      target->data[e] = target->overwrite ? total[e] : target->data[e] + total[e];
-  }
 }
 
 }  // namespace reference

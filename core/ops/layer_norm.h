@@ -14,19 +14,4 @@ namespace knnformer::ops {
 
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps = 1e-5f);
 
-// A residual connection and the layer norm that reads its result, as one op:
-//
-//   const auto [stream, normalized] = ops::add_layer_norm(stream, branch, weight, bias);
-//
-// sum = a + b and normalized = layer_norm(sum, weight, bias, eps): the values
-// and gradients of ops::add then ops::layer_norm, bit for bit, in one pass
-// over the rows forward and one backward, where the two ops take three and
-// four (core/kernels/layer_norm.h). a and b must share a shape.
-struct ResidualNorm {
-  Tensor sum;
-  Tensor normalized;
-};
-ResidualNorm add_layer_norm(const Tensor& a, const Tensor& b, const Tensor& weight, const Tensor& bias,
-                            float eps = 1e-5f);
-
 }  // namespace knnformer::ops

@@ -2,8 +2,6 @@
 
 #include <doctest/doctest.h>
 
-#include "core/ops/elementwise.h"
-#include "core/ops/reduction.h"
 #include "gradient_check.h"
 
 using namespace knnformer;
@@ -40,54 +38,4 @@ TEST_CASE("layer_norm op: parameters of the wrong shape are errors naming the sh
   const Tensor x = Tensor::zeros({2, 5});
   CHECK_THROWS_WITH_AS(ops::layer_norm(x, Tensor::zeros({4}), Tensor::zeros({5})),
                        "layer_norm: input of shape [2, 5] needs weight and bias of shape [5], got [4] and [5]", Error);
-}
-
-// The fused op against the two it replaces, in a graph where the sum has a
-// reader of its own besides the norm (as the residual stream does), and in
-// one where only the normalised output is read (the last block's).
-TEST_CASE("add_layer_norm op: the values and gradients of add then layer_norm, bit for bit") {
-  const Tensor a = random_input({3, 4, 37}, 57), b = random_input({3, 4, 37}, 58);
-  const Tensor weight = random_input({37}, 59), bias = random_input({37}, 60);
-  const Tensor read_normalized = random_input({3, 4, 37}, 61), read_sum = random_input({3, 4, 37}, 62);
-  for (const bool sum_read : {true, false}) {
-    CAPTURE(sum_read);
-    const auto run = [&](bool fused) {
-      for (const Tensor* t : {&a, &b, &weight, &bias}) t->zero_grad();
-      ops::ResidualNorm result;
-      if (fused) {
-        result = ops::add_layer_norm(a, b, weight, bias);
-      } else {
-        result.sum = ops::add(a, b);
-        result.normalized = ops::layer_norm(result.sum, weight, bias);
-      }
-      Tensor loss = ops::sum(ops::mul(result.normalized, read_normalized));
-      if (sum_read) loss = ops::add(loss, ops::sum(ops::mul(result.sum, read_sum)));
-      backward(loss);
-      std::vector<std::vector<float>> all{result.sum.to_vector(), result.normalized.to_vector()};
-      for (const Tensor* t : {&a, &b, &weight, &bias}) all.push_back(t->grad_tensor().to_vector());
-      return all;
-    };
-    CHECK(run(true) == run(false));
-  }
-}
-
-TEST_CASE("add_layer_norm op: backward against finite differences, the same tensor added to itself included") {
-  const Tensor a = random_input({3, 7}, 63), b = random_input({3, 7}, 64);
-  const Tensor weight = random_input({7}, 65), bias = random_input({7}, 66);
-  const auto both_outputs = [&](const Tensor& first, const Tensor& second) {
-    const ops::ResidualNorm result = ops::add_layer_norm(first, second, weight, bias);
-    return ops::add(result.normalized, ops::scale(result.sum, 0.5f));
-  };
-  check_gradients([&] { return both_outputs(a, b); }, {a, b, weight, bias});
-  check_gradients([&] { return both_outputs(a, a); }, {a, weight, bias});
-  check_gradients([&] { return ops::add_layer_norm(a, b, weight, bias).normalized; }, {a, b, weight, bias});
-}
-
-TEST_CASE("add_layer_norm op: addends or parameters of the wrong shape are errors naming the shapes") {
-  const Tensor x = Tensor::zeros({2, 5});
-  CHECK_THROWS_WITH_AS(ops::add_layer_norm(x, Tensor::zeros({5, 2}), Tensor::zeros({5}), Tensor::zeros({5})),
-                       "add_layer_norm: shapes [2, 5] and [5, 2] differ", Error);
-  CHECK_THROWS_WITH_AS(ops::add_layer_norm(x, x, Tensor::zeros({5}), Tensor::zeros({4})),
-                       "add_layer_norm: input of shape [2, 5] needs weight and bias of shape [5], got [5] and [4]",
-                       Error);
 }
