@@ -17,7 +17,7 @@
 //
 // usage: bench_attention [--threads 2] [--T 1024,2048,...] [--modes NAME,...]
 //                        [--data gaussian|clustered]
-//   modes: exact knn knn-clustered gumbel gumbel-clustered knn-tail
+//   modes: exact knn knn-clustered gumbel gumbel-clustered gumbel-none knn-tail
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>

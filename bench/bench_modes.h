@@ -1,7 +1,7 @@
 #pragma once
 // The attention modes the benchmarks compare, by the names their --modes
 // flags take: exact, and each approximate mode with the exact or the
-// clustered key index, at the defaults of AttentionOptions.
+// clustered key index (gumbel also with none), at the defaults of AttentionOptions.
 //
 //   const std::vector<bench::NamedMode> modes = bench::parse_modes("--modes", "exact,gumbel-clustered");
 //   modes[1].options.knn_index;   // KeyIndexKind::clustered
@@ -32,6 +32,7 @@ inline const std::vector<NamedMode>& benchmark_modes() {
                                   {"knn-clustered", with(knn, KeyIndexKind::clustered)},
                                   {"gumbel", with(gumbel, KeyIndexKind::exact)},
                                   {"gumbel-clustered", with(gumbel, KeyIndexKind::clustered)},
+                                  {"gumbel-none", with(gumbel, KeyIndexKind::none)},
                                   {"knn-tail", with(knn_tail, KeyIndexKind::exact)}};
   }();
   return modes;

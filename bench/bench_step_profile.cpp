@@ -9,7 +9,7 @@
 // loss and the optimizer).
 //
 // usage: bench_step_profile [--threads 2] [--T 16384] [--steps 5]
-//                           [--modes exact,knn,knn-clustered,gumbel,gumbel-clustered,knn-tail]
+//                           [--modes exact,knn,knn-clustered,gumbel,gumbel-clustered,gumbel-none,knn-tail]
 //                           [--n-layer 2] [--n-embd 128] [--n-head 2]
 //                           [--checkpoint RUN_DIR|FILE.h5 [--data FILE.h5]]
 //

@@ -231,15 +231,23 @@ double clustered_index_bytes(const Sizes& s, const AttentionOptions& options) {
   return s.queries() * per_query + s.head_rows() * per_head;
 }
 
+// The unsearched index (unsearched_key_index.cpp): per query its own score
+// and its tail's bound (8 bytes); per head its key positions (4 per key).
+double unsearched_index_bytes(const Sizes& s) { return s.queries() * 8 + s.time * kInt32Bytes; }
+
 double key_index_bytes(const Sizes& s, const AttentionOptions& options) {
   if (options.mode == AttentionKind::exact) return 0.0;
-  return options.knn_index == KeyIndexKind::clustered ? clustered_index_bytes(s, options)
-                                                      : exact_index_bytes(s, options);
+  switch (options.knn_index) {
+    case KeyIndexKind::exact: return exact_index_bytes(s, options);
+    case KeyIndexKind::clustered: return clustered_index_bytes(s, options);
+    case KeyIndexKind::none: return unsearched_index_bytes(s);
+  }
+  return 0.0;
 }
 
 // While the exact index is built, every head's keys are packed in panels.
 double key_index_build_bytes(const Sizes& s, const AttentionOptions& options) {
-  if (options.mode == AttentionKind::exact || options.knn_index == KeyIndexKind::clustered) return 0.0;
+  if (options.mode == AttentionKind::exact || options.knn_index != KeyIndexKind::exact) return 0.0;
   return s.head_rows() * s.padded_time() * s.head_dim * kFloatBytes;
 }
 

@@ -76,6 +76,12 @@ void validate(const AttentionOptions& options) {
   require(options.mode != AttentionKind::exact || options.effective_backward() == BackwardMode::exact,
           "attention-backward '" + std::string(name_of(options.backward)) +
               "' needs an approximate attention mode (knn, gumbel, knn-tail)");
+  // Only a sampler can do without a kNN head (unsearched_key_index.h).
+  require(options.knn_index != KeyIndexKind::none || options.mode == AttentionKind::exact ||
+              (options.mode == AttentionKind::gumbel && options.effective_backward() != BackwardMode::sparse),
+          "knn-index 'none' needs attention gumbel with an exact or sampled backward, got attention '" +
+              std::string(name_of(options.mode)) + "' with backward '" +
+              std::string(name_of(options.effective_backward())) + "'");
 }
 
 }  // namespace knnformer

@@ -28,8 +28,9 @@ enum class BackwardMode {
   sampled,    // the paper's sampled estimators
 };
 
-// --knn-index: how the kNN modes find a query's nearest keys (docs/design.md §6).
-enum class KeyIndexKind { exact, clustered };
+// --knn-index: how the kNN modes find a query's nearest keys (docs/design.md §6);
+// none finds none, for gumbel attention whose rows are all scored whole.
+enum class KeyIndexKind { exact, clustered, none };
 
 // --sampled-start: which rows start the sampled backward's estimates of dK
 // and dV (sampled_estimators.h).
@@ -47,8 +48,8 @@ constexpr std::array<EnumName<BackwardMode>, 4> kBackwardModeNames{{{BackwardMod
                                                                     {BackwardMode::exact, "exact"},
                                                                     {BackwardMode::sparse, "sparse"},
                                                                     {BackwardMode::sampled, "sampled"}}};
-constexpr std::array<EnumName<KeyIndexKind>, 2> kKeyIndexKindNames{
-    {{KeyIndexKind::exact, "exact"}, {KeyIndexKind::clustered, "clustered"}}};
+constexpr std::array<EnumName<KeyIndexKind>, 3> kKeyIndexKindNames{
+    {{KeyIndexKind::exact, "exact"}, {KeyIndexKind::clustered, "clustered"}, {KeyIndexKind::none, "none"}}};
 constexpr std::array<EnumName<SampledStart>, 2> kSampledStartNames{
     {{SampledStart::uniform, "uniform"}, {SampledStart::importance, "importance"}}};
 

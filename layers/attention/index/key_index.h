@@ -14,11 +14,12 @@
 //     unscanned cluster c (bound U_c = s·(q·μ_c + ‖q‖·r_c), Cauchy–Schwarz),
 //     one per scanned cluster that holds no head member (bound: the largest
 //     score met there), and one for the other scanned keys outside the head
-//     (bound s_min).
+//     (bound s_min). The unsearched index searches nothing: its head is the
+//     query's own key and its tail one group with a Cauchy–Schwarz bound.
 //     Groups are never empty. Each bound is raised by a small rounding
 //     slack (key_index_search.h), so it holds for the real scores and for
 //     any fp32 evaluation of them, whatever the summation order.
-// The sampler (lazy_gumbel_sampler.h, docs/design.md §6.5) stays an exact sample
+// The sampler (lazy_gumbel_sampler.h, docs/design.md §6.6) stays an exact sample
 // from softmax(S_i) with any index that keeps these bounds true: every tail
 // candidate is given its chance through its group's bound.
 //
@@ -117,6 +118,12 @@ class KeyIndex {
                          int32_t* members) const;
   // Writes `count` distinct members of the whole tail C_i \ N_i, uniformly (knn-tail).
   virtual void sample_tail(int64_t head, int64_t query, int64_t count, CounterRng& rng, int32_t* members) const = 0;
+
+  // Whether neighbours() is a search for the largest scores (every index but
+  // the unsearched one, whose head is each query's own key): a sampler that
+  // scores a whole row measures what is negligible against the head's
+  // largest score when it is, and against the row's own largest otherwise.
+  virtual bool searches_head() const { return true; }
 
   virtual IndexStatistics statistics() const = 0;
 

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "layers/attention/index/clustered_key_index.h"
 #include "layers/attention/index/exact_key_index.h"
+#include "layers/attention/index/unsearched_key_index.h"
 
 namespace knnformer::attention {
 
@@ -32,6 +33,7 @@ std::unique_ptr<KeyIndex> build_key_index(const KeyIndexOptions& options, const 
   switch (options.kind) {
     case KeyIndexKind::exact: return build_exact_key_index(q, k, causal, checked.k, options.tight_tail);
     case KeyIndexKind::clustered: return build_clustered_key_index(checked, q, k, causal);
+    case KeyIndexKind::none: return build_unsearched_key_index(q, k, causal);
   }
   throw Error("build_key_index: a kNN index kind outside KeyIndexKind");
 }

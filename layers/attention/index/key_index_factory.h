@@ -1,7 +1,8 @@
 #pragma once
 // build_key_index: the one place that knows every kind of key index and
 // builds the one KeyIndexOptions names (key_index.h is the interface they
-// share; exact_key_index.h and clustered_key_index.h are the kinds).
+// share; exact_key_index.h, clustered_key_index.h and unsearched_key_index.h
+// are the kinds).
 //
 //   const std::unique_ptr<KeyIndex> index = build_key_index({.kind = KeyIndexKind::clustered, .k = 64}, q, k, true);
 #include <memory>

@@ -188,7 +188,12 @@ void LazyGumbelSampler::weigh_block() {
   block.keys.resize(block.queries);
   block.scores.resize(block.queries);
   // A key more than negligible_nats below the head's largest score holds
-  // under e^{−negligible_nats} of the head's mass.
+  // under e^{−negligible_nats} of the head's mass. A head that is no search
+  // (KeyIndex::searches_head) may lie far below the row's largest, so the
+  // threshold then rises with the row's largest score so far, chunk by
+  // chunk: a key left out was below the threshold of its time, and so below
+  // the final one, which bounds the negligible group.
+  const bool from_row_largest = !index_.searches_head();
   for (int64_t row = 0; row < block.queries; ++row) {
     const std::span<const float> head_scores = index_.neighbours(head_, query_ + row).scores;
     block.thresholds[row] = kernels::selection::largest(head_scores.data(), static_cast<int64_t>(head_scores.size())) -
@@ -203,16 +208,26 @@ void LazyGumbelSampler::weigh_block() {
                 keys_ + (head_ * time + first_key) * dim, dim, 0.0f, block.chunk_scores.data(), chunk);
     for (int64_t row = 0; row < block.queries; ++row) {
       const int64_t row_keys = std::clamp(index_.candidates(query_ + row) - first_key, int64_t{0}, chunk);
+      const float* row_scores = block.chunk_scores.data() + row * chunk;
+      if (from_row_largest && row_keys > 0)
+        block.thresholds[row] = std::max(block.thresholds[row], kernels::selection::largest(row_scores, row_keys) -
+                                                                    options_.negligible_nats);
       const int64_t kept = block.counts[row];
       if (static_cast<int64_t>(block.keys[row].size()) < kept + row_keys + kernels::selection::kSelectionSlack) {
         block.keys[row].resize(kept + row_keys + kernels::selection::kSelectionSlack);
         block.scores[row].resize(kept + row_keys + kernels::selection::kSelectionSlack);
       }
-      block.counts[row] += kernels::selection::keep_offers_above(
-          block.chunk_scores.data() + row * chunk, row_keys, first_key, block.thresholds[row], INT32_MAX,
-          block.scores[row].data() + kept, block.keys[row].data() + kept);
+      block.counts[row] += kernels::selection::keep_offers_above(row_scores, row_keys, first_key,
+                                                                block.thresholds[row], INT32_MAX,
+                                                                block.scores[row].data() + kept,
+                                                                block.keys[row].data() + kept);
     }
   }
+  if (!from_row_largest) return;
+  // Keys weighed before a later chunk raised their row's threshold may lie under it now.
+  for (int64_t row = 0; row < block.queries; ++row)
+    block.counts[row] = kernels::selection::compact_above(block.scores[row].data(), block.keys[row].data(),
+                                                          block.counts[row], block.thresholds[row], INT32_MAX);
 }
 
 int64_t LazyGumbelSampler::weigh_from_largest() {

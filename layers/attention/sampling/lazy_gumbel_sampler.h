@@ -52,7 +52,9 @@
 // rejection would take e^{excess} proposals), or, with dense_when_cheaper,
 // than the draws planned for the query. Such a row is drawn from by the same
 // rejection, with exact bounds: its keys scoring at least the head's
-// largest score less negligible_nats are weighed (a softmax over them, as the head),
+// largest score less negligible_nats are weighed (a softmax over them, as the head;
+// with an index that does not search its head, KeyIndex::searches_head, the
+// row's own largest score takes the head's place),
 // and the others form one tail group bounded by that threshold (raised by
 // the scores' rounding slack, key_index_search.h, as a proposal of the group
 // is scored again). On a trained model almost every key of a row lies tens

@@ -65,7 +65,7 @@ TEST_CASE("attention option names: one table per choice, parsed back to the same
   check_name_table<AttentionKind>({exact, knn, gumbel, knn_tail});
   check_name_table<BackwardMode>({BackwardMode::automatic, BackwardMode::exact, BackwardMode::sparse,
                                   BackwardMode::sampled});
-  check_name_table<KeyIndexKind>({KeyIndexKind::exact, KeyIndexKind::clustered});
+  check_name_table<KeyIndexKind>({KeyIndexKind::exact, KeyIndexKind::clustered, KeyIndexKind::none});
   check_name_table<SampledStart>({SampledStart::uniform, SampledStart::importance});
   CHECK(name_of(knn_tail) == "knn-tail");
   CHECK(name_of(BackwardMode::automatic) == "auto");
@@ -82,4 +82,19 @@ TEST_CASE("validate: an exact forward with an approximate backward is an error")
                        "attention-backward 'sampled' needs an approximate attention mode (knn, gumbel, knn-tail)",
                        Error);
   CHECK_NOTHROW(validate({.mode = AttentionKind::knn, .backward = BackwardMode::sampled}));
+}
+
+TEST_CASE("validate: the unsearched index only under a sampler that needs no kNN head") {
+  const auto with_no_index = [](AttentionKind mode, BackwardMode backward) {
+    return AttentionOptions{.mode = mode, .backward = backward, .knn_index = KeyIndexKind::none};
+  };
+  CHECK_NOTHROW(validate(with_no_index(AttentionKind::gumbel, BackwardMode::automatic)));
+  CHECK_NOTHROW(validate(with_no_index(AttentionKind::gumbel, BackwardMode::exact)));
+  CHECK_NOTHROW(validate(with_no_index(AttentionKind::exact, BackwardMode::automatic)));  // exact reads no index
+  CHECK_THROWS_WITH_AS(validate(with_no_index(AttentionKind::knn, BackwardMode::automatic)),
+                       "knn-index 'none' needs attention gumbel with an exact or sampled backward, got attention "
+                       "'knn' with backward 'sparse'",
+                       Error);
+  CHECK_THROWS_AS(validate(with_no_index(AttentionKind::knn_tail, BackwardMode::sampled)), Error);
+  CHECK_THROWS_AS(validate(with_no_index(AttentionKind::gumbel, BackwardMode::sparse)), Error);
 }

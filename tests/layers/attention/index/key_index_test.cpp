@@ -442,6 +442,27 @@ TEST_CASE("clustered key index: statistics count the keys scanned, far fewer tha
           statistics.candidates / statistics.queries, " candidates");
 }
 
+// --- the unsearched index ---------------------------------------------------------------------------
+
+TEST_CASE("unsearched key index: each query's own key, and the rest of C_i in one group whose bound holds") {
+  const Shape shape{1, 2, 150, 16};
+  for (const bool causal : {true, false}) {
+    INFO("causal ", causal);
+    const Problem p{gaussian(shape, 30), gaussian(shape, 31), causal};
+    const auto index = build(p, KeyIndexKind::none, 8);  // k is not the unsearched index's
+    CHECK_FALSE(index->searches_head());
+    check_every_partition(p, *index, 1);
+    for (int64_t head = 0; head < p.heads(); ++head)
+      for (int64_t query = 0; query < p.time(); ++query) {
+        const attention::Neighbours neighbours = index->neighbours(head, query);
+        CHECK(neighbours.keys[0] == query);
+        CHECK(index->tail_group_count(head, query) == (p.candidates(query) > 1 ? 1 : 0));
+      }
+    const attention::IndexStatistics statistics = index->statistics();
+    CHECK(statistics.keys_scored == statistics.queries);  // its own key's score alone
+  }
+}
+
 // --- sampling ---------------------------------------------------------------------------------------
 
 TEST_CASE("tail samples are distinct and every set is equally likely") {
@@ -465,6 +486,23 @@ TEST_CASE("tail samples are distinct and every set is equally likely") {
         index->sample_tail(0, query, m, rng, out);
       });
       CHECK(whole.passes());
+    }
+  }
+
+  SUBCASE("unsearched index, its one group and the whole tail, which skip the query's own key") {
+    const auto index = build(p, KeyIndexKind::none, 1);
+    const int64_t query = 7, tail = 7;
+    REQUIRE(index->tail_group(0, query, 0).size == tail);
+    for (const int64_t m : {int64_t{1}, int64_t{2}, int64_t{3}}) {
+      INFO("m = ", m);
+      CHECK(subset_chi_square(tail, m, kSamples, [&](CounterRng& rng, int32_t* out) {
+              index->sample_tail_group(0, query, 0, m, rng, out);
+              for (int64_t n = 0; n < m; ++n) REQUIRE(out[n] != query);
+            }).passes());
+      CHECK(subset_chi_square(tail, m, kSamples, [&](CounterRng& rng, int32_t* out) {
+              index->sample_tail(0, query, m, rng, out);
+              for (int64_t n = 0; n < m; ++n) REQUIRE(out[n] != query);
+            }).passes());
     }
   }
 
@@ -521,13 +559,21 @@ TEST_CASE("key index: bad options and calls are errors") {
     CHECK_THROWS_AS(index->sample_tail(0, 19, 20 - 4 + 1, rng, members.data()), Error);
     CHECK_NOTHROW(index->sample_tail(0, 19, 20 - 4, rng, members.data()));
   }
+  const auto unsearched = build(p, KeyIndexKind::none, 4);
+  CHECK(unsearched->tail_group_count(0, 0) == 0);  // C_0 = {0}: its own key, no tail
+  CHECK_THROWS_AS(unsearched->tail_group(0, 0, 0), Error);
+  CHECK_THROWS_AS(unsearched->tail_member(0, 19, 1, 0), Error);
+  std::vector<int32_t> members(20);
+  CounterRng rng(1, {3});
+  CHECK_THROWS_AS(unsearched->sample_tail(0, 19, 20, rng, members.data()), Error);
+  CHECK_NOTHROW(unsearched->sample_tail(0, 19, 19, rng, members.data()));
 }
 
 TEST_CASE("key indexes: results are identical for 1 and 2 threads") {
   const Shape shape{1, 3, 700, 32};
   const Problem p{gaussian(shape, 26), gaussian(shape, 27), true};
   const int threads_before = num_threads();
-  for (const KeyIndexKind kind : {KeyIndexKind::exact, KeyIndexKind::clustered}) {
+  for (const KeyIndexKind kind : {KeyIndexKind::exact, KeyIndexKind::clustered, KeyIndexKind::none}) {
     INFO(name_of(kind));
     set_num_threads(1);
     const auto one = build(p, kind, 24);

@@ -116,3 +116,22 @@ TEST_CASE("Lazy Gumbel sampler on build_key_index: exact samples from a non-caus
   const auto index = build_key_index(options, as_tensor(p, p.q), as_tensor(p, p.k), false);
   check_exact_sampling(p, *index, {0, 127});
 }
+
+TEST_CASE("Lazy Gumbel sampler on build_key_index: the unsearched index's rows are scored whole, exactly") {
+  // Every row with a tail is scored whole once per start (its tail counted
+  // once), causal or not. Queries of scale 8 make rows tens of nats deep,
+  // whose largest keys lie far above most queries' own keys: the
+  // negligible threshold must follow the row's own largest score.
+  for (const bool causal : {true, false}) {
+    INFO("causal ", causal);
+    const Problem p = random_problem({2, 300, 16}, 204, causal, 8.0f);
+    const auto index = build_key_index({.kind = KeyIndexKind::none}, as_tensor(p, p.q), as_tensor(p, p.k), causal);
+    REQUIRE_FALSE(index->searches_head());
+    const std::vector<int64_t> queries{299, 150, 1};
+    const double tail_work = check_exact_sampling(p, *index, queries);
+    double tails = 0;
+    for (const int64_t query : queries) tails += double(p.candidates(query) - 1);
+    // Negligible keys are proposed at most e^{-20}·|C_i| times a draw.
+    CHECK(tail_work * 100000 * double(queries.size()) == doctest::Approx(tails).epsilon(1e-3));
+  }
+}
