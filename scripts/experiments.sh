@@ -25,6 +25,14 @@
 #                exact attention at T = 8192 with seeds 2 and 3, up to 3 hours
 #                of training each (about 3500 steps on an AMD EPYC of 2
 #                cores), for exact attention's own spread over seeds
+#   recall-16384-exact-long
+#                exact attention of recall-16384 trained on to 16700 s, three
+#                times gumbel's 92.4 minutes to 90% (and some), which settles
+#                the target of a third of exact attention's time
+#   recall-16384-unindexed
+#                gumbel + sampled at T = 16384 with --knn-index none (every
+#                row scored whole, no k-means or search), the budget of
+#                recall-16384
 #   mqar         multi-query associative recall at T = 64 (configs/mqar-64.ini),
 #                exact attention, up to an hour of training: whether the
 #                model learns to retrieve by content at all on 2 cores
@@ -33,7 +41,7 @@
 # Runs resume where they stopped when the script is run again.
 #
 # Usage: scripts/experiments.sh [kjv] [long] [shakespeare] [bf16] [recall | recall-T ...] [recall-8192-seeds]
-#                               [recall-8192-exact-seeds] [mqar]
+#                               [recall-8192-exact-seeds] [recall-16384-exact-long] [recall-16384-unindexed] [mqar]
 # Without a group it runs kjv, long and shakespeare, about 80 minutes on 2
 # cores; recall takes at least eleven and a half hours more (its budgets,
 # 4 × (720 + 2400 + 7200) s of training, plus evaluations and fidelity probes). Timed runs want an otherwise idle machine.
@@ -156,6 +164,25 @@ recall_exact_seeds() {
     --plot docs/recall-8192-exact-seeds.png
 }
 
+# recall_16384_exact_long: the exact run of recall-16384 past its budget.
+recall_16384_exact_long() {
+  recall_data 16384 1000
+  budget_run runs/recall-16384-exact configs/recall-16384.ini data-out/copy-16384.h5
+  "$knnformer" train --resume runs/recall-16384-exact --time-limit 16700
+  "$knnformer" compare runs/recall-16384-exact runs/recall-16384-gumbel --by time --plot docs/recall-16384.png
+}
+
+# recall_16384_unindexed: gumbel + sampled at T = 16384 without an index,
+# against the clustered index's run.
+recall_16384_unindexed() {
+  local config=configs/recall-16384.ini data=data-out/copy-16384.h5
+  recall_data 16384 1000
+  budget_run runs/recall-16384-gumbel-none $config $data --attention gumbel --attention-backward sampled \
+    --knn-index none "${fidelity[@]}"
+  "$knnformer" compare runs/recall-16384-gumbel runs/recall-16384-gumbel-none --by time \
+    --plot docs/recall-16384-unindexed.png
+}
+
 # mqar: exact attention on multi-query associative recall at T = 64, up to
 # the config's budget.
 mqar() {
@@ -181,7 +208,9 @@ for group in "${groups[@]}"; do
     recall-16384) recall_at 16384 1000 ;;
     recall-8192-seeds) recall_seeds ;;
     recall-8192-exact-seeds) recall_exact_seeds ;;
+    recall-16384-exact-long) recall_16384_exact_long ;;
+    recall-16384-unindexed) recall_16384_unindexed ;;
     *) echo "experiments.sh: unknown group '$group' (kjv, long, shakespeare, bf16, recall, recall-T," \
-      "recall-8192-seeds, recall-8192-exact-seeds or mqar)" >&2; exit 2 ;;
+      "recall-8192-seeds, recall-8192-exact-seeds, recall-16384-exact-long, recall-16384-unindexed or mqar)" >&2; exit 2 ;;
   esac
 done
