@@ -173,13 +173,13 @@ recall_16384_exact_long() {
 }
 
 # recall_16384_unindexed: gumbel + sampled at T = 16384 without an index,
-# against the clustered index's run.
+# against exact attention's and the clustered index's runs.
 recall_16384_unindexed() {
   local config=configs/recall-16384.ini data=data-out/copy-16384.h5
   recall_data 16384 1000
   budget_run runs/recall-16384-gumbel-none $config $data --attention gumbel --attention-backward sampled \
     --knn-index none "${fidelity[@]}"
-  "$knnformer" compare runs/recall-16384-gumbel runs/recall-16384-gumbel-none --by time \
+  "$knnformer" compare runs/recall-16384-exact runs/recall-16384-gumbel runs/recall-16384-gumbel-none --by time \
     --plot docs/recall-16384-unindexed.png
 }
 
@@ -211,6 +211,7 @@ for group in "${groups[@]}"; do
     recall-16384-exact-long) recall_16384_exact_long ;;
     recall-16384-unindexed) recall_16384_unindexed ;;
     *) echo "experiments.sh: unknown group '$group' (kjv, long, shakespeare, bf16, recall, recall-T," \
-      "recall-8192-seeds, recall-8192-exact-seeds, recall-16384-exact-long, recall-16384-unindexed or mqar)" >&2; exit 2 ;;
+      "recall-8192-seeds, recall-8192-exact-seeds, recall-16384-exact-long, recall-16384-unindexed" \
+      "or mqar)" >&2; exit 2 ;;
   esac
 done
