@@ -92,18 +92,24 @@ bf16() {
   "$knnformer" compare runs/kjv-exact runs/kjv-exact-bf16 --plot docs/kjv-bf16.png
 }
 
-# budget_run RUN_DIR CONFIG DATA [FLAGS...]: as train_run, and a run that
-# exists resumes up to the config's time-limit, so that raising the budget in
-# the config extends every run of the group (bit-exactly, from its checkpoint).
-budget_run() {
-  local run=$1 config=$2 budget
-  budget=$(sed -n 's/^time-limit = //p' "$config")
+# run_to RUN_DIR SECONDS CONFIG DATA [FLAGS...]: as train_run, up to SECONDS
+# of training; a run that exists resumes up to them (bit-exactly, from its
+# checkpoint), so a longer limit extends it.
+run_to() {
+  local run=$1 seconds=$2
+  shift 2
   if [ -f "$run/config.ini" ]; then
-    echo "== resuming $run up to $budget s of training"
-    "$knnformer" train --resume "$run" --time-limit "$budget"
+    echo "== resuming $run up to $seconds s of training"
+    "$knnformer" train --resume "$run" --time-limit "$seconds"
   else
-    train_run "$@"
+    train_run "$run" "$@" --time-limit "$seconds"
   fi
+}
+
+# budget_run RUN_DIR CONFIG DATA [FLAGS...]: run_to the config's time-limit,
+# so that raising the budget in the config extends every run of the group.
+budget_run() {
+  run_to "$1" "$(sed -n 's/^time-limit = //p' "$2")" "${@:2}"
 }
 
 # synthetic_data FILE PREPARE_FLAGS...: a synthetic task's dataset (seed 1), unless it is there.
@@ -167,8 +173,7 @@ recall_exact_seeds() {
 # recall_16384_exact_long: the exact run of recall-16384 past its budget.
 recall_16384_exact_long() {
   recall_data 16384 1000
-  budget_run runs/recall-16384-exact configs/recall-16384.ini data-out/copy-16384.h5
-  "$knnformer" train --resume runs/recall-16384-exact --time-limit 16700
+  run_to runs/recall-16384-exact 16700 configs/recall-16384.ini data-out/copy-16384.h5
   "$knnformer" compare runs/recall-16384-exact runs/recall-16384-gumbel --by time --plot docs/recall-16384.png
 }
 
