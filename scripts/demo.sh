@@ -3,7 +3,7 @@
 # missing and builds (scripts/setup.sh), prepares the King James Bible as a
 # byte-level dataset, trains configs/kjv-char.ini three times — exact, kNN
 # and lazy-Gumbel sampled attention, with the same seed and data order
-# (about 2.5, 3 and 5 minutes on 2 cores) — compares their curves (a table
+# (about 2, 2 and 3 minutes of training on 2 cores) — compares their curves (a table
 # and runs/kjv-compare.png) and prints a generated sample.
 #
 # Usage: scripts/demo.sh

@@ -43,7 +43,9 @@
 # Usage: scripts/experiments.sh [kjv] [long] [shakespeare] [bf16] [recall | recall-T ...] [recall-8192-seeds]
 #                               [recall-8192-exact-seeds] [recall-16384-exact-long] [recall-16384-unindexed] [mqar]
 # Without a group it runs kjv, long and shakespeare, about 80 minutes on 2
-# cores; recall takes at least eleven and a half hours more (its budgets,
+# cores (shakespeare reads tiny Shakespeare, nanoGPT's
+# data/shakespeare_char/input.txt, from SHAKESPEARE_TEXT, by default
+# ../shared/data/shakespeare_char/input.txt); recall takes at least eleven and a half hours more (its budgets,
 # 4 × (720 + 2400 + 7200) s of training, plus evaluations and fidelity probes). Timed runs want an otherwise idle machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -72,11 +74,12 @@ long() { every_mode long configs/kjv-long.ini 50 docs/long-context-attention-mod
 
 shakespeare() {
   local data=data-out/shakespeare.h5 config=configs/shakespeare-char.ini
-  local text=../shared/data/shakespeare_char/input.txt
+  local text=${SHAKESPEARE_TEXT:-../shared/data/shakespeare_char/input.txt}
   mkdir -p data-out
   if [ ! -f $data ]; then
-    [ -f $text ] || { echo "experiments.sh: $text not found (nanoGPT's tiny Shakespeare, 1.1 MB)" >&2; exit 1; }
-    "$knnformer" prepare --input $text --output $data
+    [ -f "$text" ] || { echo "experiments.sh: $text not found (tiny Shakespeare, 1.1 MB: nanoGPT's" \
+      "data/shakespeare_char/input.txt; SHAKESPEARE_TEXT=FILE names it)" >&2; exit 1; }
+    "$knnformer" prepare --input "$text" --output $data
   fi
   train_run runs/shakespeare-exact $config $data
   train_run runs/shakespeare-knn5 $config $data --attention knn --knn-k 5 --fidelity-every 250
@@ -92,9 +95,18 @@ bf16() {
   "$knnformer" compare runs/kjv-exact runs/kjv-exact-bf16 --plot docs/kjv-bf16.png
 }
 
+# keep_curves RUN_DIR: the run's config and metrics (no checkpoints) into
+# results/, the record that docs/results.md's tables and plots come from;
+# `knnformer compare` reads those folders as it reads runs.
+keep_curves() {
+  local kept=results/$(basename "$1")
+  mkdir -p "$kept"
+  cp "$1/config.ini" "$1/metrics.csv" "$kept/"
+}
+
 # run_to RUN_DIR SECONDS CONFIG DATA [FLAGS...]: as train_run, up to SECONDS
 # of training; a run that exists resumes up to them (bit-exactly, from its
-# checkpoint), so a longer limit extends it.
+# checkpoint), so a longer limit extends it. Then keep_curves.
 run_to() {
   local run=$1 seconds=$2
   shift 2
@@ -104,6 +116,7 @@ run_to() {
   else
     train_run "$run" "$@" --time-limit "$seconds"
   fi
+  keep_curves "$run"
 }
 
 # budget_run RUN_DIR CONFIG DATA [FLAGS...]: run_to the config's time-limit,
