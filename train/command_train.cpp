@@ -96,9 +96,10 @@ void print_help() {
   std::cout << "usage: knnformer train --config FILE.ini [--data FILE.h5] [--out RUN_DIR] [--name value ...]\n"
                "       knnformer train --resume RUN_DIR [--steps N]\n\n"
                "A run keeps config.ini, metrics.csv and checkpoints/ in RUN_DIR. A resumed run continues\n"
-               "bit for bit from its newest valid checkpoint; it may change only steps, time-limit, threads,\n"
-               "data, precision and the logging options other than fidelity-every. SIGINT or SIGTERM end a\n"
-               "run after its step, with a checkpoint. One process at a time may train in a run directory.\n"
+               "bit for bit from its newest valid checkpoint; it may change only these options:\n  "
+            << resumable_options_text()
+            << "\nSIGINT or SIGTERM end a run after its step, with a checkpoint. One process at a time may\n"
+               "train in a run directory.\n"
             << all;
 }
 
@@ -312,8 +313,7 @@ RunConfig resumed_config(const TrainRequest& request, const RunDirectory& run, c
     require_usage(is_resumable(setting.name) || setting_text(config, setting.name) == setting_text(saved, setting.name),
                   "--" + setting.name + " " + setting.value + ": a resumed run keeps its config (" + setting.name +
                       " = " + setting_text(saved, setting.name) + " in " + run.config_file().string() +
-                      "); only steps, time-limit, threads, data, precision and the logging options other than "
-                      "fidelity-every may change");
+                      "); only " + resumable_options_text() + " may change");
   }
   config.out = request.resume;
   config.data = absolute_path(config.data);

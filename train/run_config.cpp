@@ -346,13 +346,22 @@ RunConfig read_run_config(const std::string& text, const std::string& source) {
   return config;
 }
 
+namespace {
+// out too: a run is resumed from wherever its directory is now.
+constexpr std::array kResumableOptions = {"steps",        "time-limit",       "threads",
+                                          "data",         "out",              "precision",
+                                          "log-every",    "eval-every",       "eval-batches",
+                                          "checkpoint-every", "keep-checkpoints"};
+}  // namespace
+
 bool is_resumable(std::string_view name) {
-  // out too: a run is resumed from wherever its directory is now.
-  constexpr std::array kResumableOptions = {"steps",        "time-limit",       "threads",
-                                            "data",         "out",              "precision",
-                                            "log-every",    "eval-every",       "eval-batches",
-                                            "checkpoint-every", "keep-checkpoints"};
   return std::find(kResumableOptions.begin(), kResumableOptions.end(), name) != kResumableOptions.end();
+}
+
+std::string resumable_options_text() {
+  std::string text;
+  for (const char* name : kResumableOptions) text += (text.empty() ? "" : ", ") + std::string(name);
+  return text;
 }
 
 std::vector<std::string_view> fixed_option_differences(const RunConfig& a, const RunConfig& b) {

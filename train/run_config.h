@@ -124,6 +124,8 @@ RunConfig read_run_config(const std::string& text, const std::string& source);
 // columns), and the precision of its products, since checkpoints hold fp32
 // whichever computed them; never the model, data order or optimizer.
 bool is_resumable(std::string_view name);
+// The options is_resumable accepts, listed for messages: "steps, time-limit, ...".
+std::string resumable_options_text();
 
 // The options a resume keeps (all but the resumable ones) whose values
 // differ between a and b, in table order.
