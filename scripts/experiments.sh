@@ -33,6 +33,11 @@
 #                gumbel + sampled at T = 16384 with --knn-index none (every
 #                row scored whole, no k-means or search), the budget of
 #                recall-16384
+#   recall-16384-sparse
+#                knn (clustered index) and knn-tail of recall-16384 alone,
+#                without training its exact and gumbel runs first; they
+#                evaluate and probe fidelity every 100 steps (an evaluation
+#                at this length takes about 15 s)
 #   mqar         multi-query associative recall at T = 64 (configs/mqar-64.ini),
 #                exact attention, up to an hour of training: whether the
 #                model learns to retrieve by content at all on 2 cores
@@ -41,7 +46,8 @@
 # Runs resume where they stopped when the script is run again.
 #
 # Usage: scripts/experiments.sh [kjv] [long] [shakespeare] [bf16] [recall | recall-T ...] [recall-8192-seeds]
-#                               [recall-8192-exact-seeds] [recall-16384-exact-long] [recall-16384-unindexed] [mqar]
+#                               [recall-8192-exact-seeds] [recall-16384-exact-long] [recall-16384-unindexed]
+#                               [recall-16384-sparse] [mqar]
 # Without a group it runs kjv, long and shakespeare, about 80 minutes on 2
 # cores (shakespeare reads tiny Shakespeare, nanoGPT's
 # data/shakespeare_char/input.txt, from SHAKESPEARE_TEXT, by default
@@ -201,6 +207,17 @@ recall_16384_unindexed() {
     --plot docs/recall-16384-unindexed.png
 }
 
+# recall_16384_sparse: the knn and knn-tail runs of recall-16384, with
+# evaluations and fidelity probes every 100 steps.
+recall_16384_sparse() {
+  local config=configs/recall-16384.ini data=data-out/copy-16384.h5 sparse=(--eval-every 100 --fidelity-every 100
+    --checkpoint-every 100)
+  recall_data 16384 1000
+  budget_run runs/recall-16384-knn $config $data --attention knn "${clustered[@]}" "${sparse[@]}"
+  budget_run runs/recall-16384-knn-tail $config $data --attention knn-tail "${sparse[@]}"
+  "$knnformer" compare runs/recall-16384-{exact,knn,gumbel,knn-tail} --by time --plot docs/recall-16384.png
+}
+
 # mqar: exact attention on multi-query associative recall at T = 64, up to
 # the config's budget.
 mqar() {
@@ -228,8 +245,9 @@ for group in "${groups[@]}"; do
     recall-8192-exact-seeds) recall_exact_seeds ;;
     recall-16384-exact-long) recall_16384_exact_long ;;
     recall-16384-unindexed) recall_16384_unindexed ;;
+    recall-16384-sparse) recall_16384_sparse ;;
     *) echo "experiments.sh: unknown group '$group' (kjv, long, shakespeare, bf16, recall, recall-T," \
-      "recall-8192-seeds, recall-8192-exact-seeds, recall-16384-exact-long, recall-16384-unindexed" \
-      "or mqar)" >&2; exit 2 ;;
+      "recall-8192-seeds, recall-8192-exact-seeds, recall-16384-exact-long, recall-16384-unindexed," \
+      "recall-16384-sparse or mqar)" >&2; exit 2 ;;
   esac
 done
