@@ -16,6 +16,11 @@ the machine hits them alike. Compared:
                   in a PyTorch 2.x from PyPI (--torch2 PYTHON), when given
   eager 2.x       the eager formula in that PyTorch 2.x (--torch2-eager)
 
+With --precision bf16, knnformer runs its bf16 tile products
+(bench_attention_exact --precision bf16) and PyTorch 2.x takes q, k, v and
+dO as bfloat16 tensors, which its scaled_dot_product_attention computes with
+bf16 products and fp32 softmax statistics; eager 1.13 is left out.
+
 PyTorch runs with torch.set_num_threads(--threads) and OMP/OpenBLAS threads
 set alike. Eager attention needs about 12.7 GB at T=16384 (its T×T score,
 probability and gradient matrices); a T is skipped for it when the machine's
@@ -24,6 +29,7 @@ available memory would not hold it.
 usage: /usr/bin/python3 bench/attention_exact_reference.py
            [--knnformer build/bench_attention_exact] [--torch2 /tmp/torch2/bin/python]
            [--torch2-eager] [--T 1024,2048,4096,8192,16384] [--repeats 3] [--threads 2]
+           [--precision fp32|bf16]
 """
 import argparse
 import os
@@ -69,13 +75,14 @@ def worker_info(torch):
         print(f"  loaded: {path}")
 
 
-def worker_measure(torch, kind, time, repeats):
+def worker_measure(torch, kind, time, repeats, precision):
     import time as clock
 
     torch.manual_seed(0)
     shape = (BATCH, HEADS, time, DIM)
-    q, k, v = (torch.randn(shape, requires_grad=True) for _ in range(3))
-    out_grad = torch.randn(shape)
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    q, k, v = (torch.randn(shape, dtype=dtype, requires_grad=True) for _ in range(3))
+    out_grad = torch.randn(shape, dtype=dtype)
     scale = DIM ** -0.5
     if kind == "eager":
         future = torch.ones(time, time, dtype=torch.bool).triu(1)  # a constant buffer, as in nanoGPT
@@ -123,7 +130,7 @@ def worker(args):
     if args.worker == "info":
         worker_info(torch)
     else:
-        worker_measure(torch, args.worker, args.T[0], args.repeats)
+        worker_measure(torch, args.worker, args.T[0], args.repeats, args.precision)
 
 
 # --- driver side ---------------------------------------------------------------------------------
@@ -164,11 +171,11 @@ def available_bytes():
 
 def worker_command(python, kind, time, args):
     return [python, os.path.abspath(__file__), "--worker", kind, "--T", str(time),
-            "--repeats", str(args.repeats), "--threads", str(args.threads)]
+            "--repeats", str(args.repeats), "--threads", str(args.threads), "--precision", args.precision]
 
 
 def measure_all(args):
-    systems = ["knnformer", "eager 1.13"]
+    systems = ["knnformer"] + (["eager 1.13"] if args.precision == "fp32" else [])
     if args.torch2:
         systems.append("sdpa 2.x")
         if args.torch2_eager:
@@ -183,7 +190,7 @@ def measure_all(args):
         eager_fits = EAGER_BYTES_AT_16384 * (time / 16384) ** 2 < 0.85 * available_bytes()
         commands = {
             "knnformer": [args.knnformer, "--csv", "--T", str(time), "--repeats", str(args.repeats),
-                          "--threads", str(args.threads)],
+                          "--threads", str(args.threads), "--precision", args.precision],
             "eager 1.13": worker_command(sys.executable, "eager", time, args) if eager_fits else None,
             "sdpa 2.x": worker_command(args.torch2, "sdpa", time, args) if args.torch2 else None,
             "eager 2.x": worker_command(args.torch2, "eager", time, args) if args.torch2 and eager_fits else None,
@@ -229,13 +236,15 @@ def main():
                         default=[1024, 2048, 4096, 8192, 16384])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     parser.add_argument("--worker", choices=["info", "eager", "sdpa"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args)
     else:
         systems, results = measure_all(args)
-        print(f"\nexact causal attention, B={BATCH} H={HEADS} d={DIM}, {args.threads} threads, best of {args.repeats}")
+        print(f"\nexact causal attention, B={BATCH} H={HEADS} d={DIM}, {args.precision}, {args.threads} threads, "
+              f"best of {args.repeats}")
         print_table(systems, results, args, "wall")
         print_table(systems, results, args, "cpu")
 

@@ -17,7 +17,11 @@
 //                      once the inputs and their gradients exist
 // and, for scale, oneDNN's sgemm GF/s on 1024³ in the same process.
 //
-// usage: bench_attention_exact [--threads 2] [--repeats 3] [--batch 1] [--T 1024,2048,...] [--csv]
+// --precision bf16 runs the tiles' products on bf16 operands where the CPU
+// has the bf16 dot product (exact_attention.h); the header line says which.
+//
+// usage: bench_attention_exact [--threads 2] [--repeats 3] [--batch 1] [--T 1024,2048,...]
+//                              [--precision fp32|bf16] [--csv]
 //   --csv prints one line per T:
 //   T,forward_s,fwd_bwd_s,arena_bytes,rss_bytes,forward_cpu_s,fwd_bwd_cpu_s
 #include <sys/wait.h>
@@ -39,6 +43,9 @@
 #include "core/gemm.h"
 #include "core/parallel.h"
 #include "core/rng.h"
+#include "core/enum_names.h"
+#include "core/kernels/bfloat16_tile.h"
+#include "core/precision.h"
 #include "layers/attention/exact_attention.h"
 
 #include "bench_arguments.h"
@@ -54,6 +61,7 @@ struct Options {
   int repeats = 3;
   int64_t batch = 1;
   std::vector<int64_t> lengths{1024, 2048, 4096, 8192, 16384};
+  Precision precision = Precision::fp32;
   bool csv = false;
 };
 
@@ -61,15 +69,18 @@ Options parse(int argc, char** argv) {
   namespace po = boost::program_options;
   Options options;
   std::string lengths = bench::integer_list_text(options.lengths);
+  std::string precision = "fp32";
   po::options_description flags("bench_attention_exact flags");
   flags.add_options()
       ("threads", po::value(&options.threads)->default_value(options.threads), "threads")
       ("repeats", po::value(&options.repeats)->default_value(options.repeats), "runs per figure; the best is kept")
       ("batch", po::value(&options.batch)->default_value(options.batch), "sequences per call (B)")
       ("T", po::value(&lengths)->default_value(lengths), "sequence lengths, comma-separated")
+      ("precision", po::value(&precision)->default_value(precision), "fp32 or bf16: the products' operands")
       ("csv", po::bool_switch(&options.csv), "print T,forward_s,fwd_bwd_s,... lines");
   bench::parse_flags(argc, argv, flags);
   options.lengths = bench::parse_integer_list("--T", lengths, 1);
+  options.precision = parse_enum<Precision>(precision, "--precision");
   require(options.threads >= 1 && options.repeats >= 1 && options.batch >= 1,
           "--threads, --repeats and --batch must be at least 1");
   return options;
@@ -124,7 +135,7 @@ struct Measurement {
   size_t arena_bytes, rss_bytes;
 };
 
-Measurement measure(int64_t batch, int64_t time, int repeats) {
+Measurement measure(int64_t batch, int64_t time, int repeats, Precision precision) {
   const Shape shape{batch, kHeads, time, kDim};
   Tensor q = Tensor::parameter(shape), k = Tensor::parameter(shape), v = Tensor::parameter(shape);
   CounterRng(1, {0}).fill_normal(q.data(), q.numel(), 0, 1);
@@ -141,14 +152,14 @@ Measurement measure(int64_t batch, int64_t time, int repeats) {
     {
       const ArenaScope scope(arena);
       const NoGrad no_grad;
-      attention::exact_attention(q, k, v);
+      attention::exact_attention(q, k, v, true, precision);
     }
     arena.reset();
   });
   const Timing step = best_of(repeats, [&] {
     {
       const ArenaScope scope(arena);
-      const Tensor out = attention::exact_attention(q, k, v);
+      const Tensor out = attention::exact_attention(q, k, v, true, precision);
       std::copy(out_grad.begin(), out_grad.end(), out.grad());
       Tape::current().run_backward();
     }
@@ -191,9 +202,12 @@ int main(int argc, char** argv) {
   if (!options.csv) {
     in_child_process([&] {
       set_num_threads(options.threads);
-      std::printf("exact attention, causal, B=%ld H=%ld d=%ld, %d threads, best of %d; "
+      const bool bf16 = options.precision == Precision::bf16 && kernels::tiles::has_bfloat16_dot_product();
+      std::printf("exact attention, causal, B=%ld H=%ld d=%ld, %d threads, best of %d, %s products%s; "
                   "oneDNN sgemm 1024^3: %.1f GF/s\n",
-                  long(options.batch), long(kHeads), long(kDim), options.threads, options.repeats, sgemm_gflops());
+                  long(options.batch), long(kHeads), long(kDim), options.threads, options.repeats,
+                  bf16 ? "bf16" : "fp32",
+                  options.precision == Precision::bf16 && !bf16 ? " (no bf16 dot product here)" : "", sgemm_gflops());
     });
     std::printf("%6s %8s %8s %7s %10s %10s %7s %9s %8s\n", "T", "fwd ms", "cpu ms", "GF/s", "fwd+bwd ms", "cpu ms",
                 "GF/s", "arena MB", "RSS MB");
@@ -201,6 +215,6 @@ int main(int argc, char** argv) {
   for (const int64_t time : options.lengths)
     in_child_process([&] {
       set_num_threads(options.threads);
-      report(time, measure(options.batch, time, options.repeats), options);
+      report(time, measure(options.batch, time, options.repeats, options.precision), options);
     });
 }

@@ -4,10 +4,13 @@
 //
 //   fp32  every product in fp32.
 //   bf16  the linear layers' products (and the LM head's) take bfloat16
-//         operands and accumulate in fp32 (core/gemm.h); their outputs, the
-//         weights, the gradients, the optimizer state, LayerNorm, softmax,
-//         attention and the loss stay fp32. This is mixed precision as
-//         PyTorch's CPU autocast does it for linear layers.
+//         operands and accumulate in fp32 (core/gemm.h), and so do exact
+//         attention's tile products where the CPU has a bf16 dot product
+//         (layers/attention/exact_attention.h); their outputs, the weights,
+//         the gradients, the optimizer state, LayerNorm, the softmax's
+//         statistics, the approximate attention modes and the loss stay
+//         fp32. This is mixed precision as PyTorch's CPU autocast does it for
+//         linear layers and scaled_dot_product_attention.
 #include <array>
 
 #include "core/enum_names.h"

@@ -22,7 +22,7 @@ source scripts/packages.bash
 install_missing cross-aarch64 g++-aarch64-linux-gnu qemu-user-static libhwy-dev:arm64 doctest-dev
 
 mkdir -p build-aarch64
-sources=(core/kernels/*.cpp core/parallel.cpp core/rng.cpp tests/core/kernels/*_test.cpp tests/main.cpp)
+sources=(core/kernels/*.cpp core/parallel.cpp core/subnormals.cpp core/rng.cpp tests/core/kernels/*_test.cpp tests/main.cpp)
 # The same definitions and floating-point contract as the native build of
 # core/kernels (CMakeLists.txt): every attainable target, no implicit FMA.
 aarch64-linux-gnu-g++ -std=c++20 -O2 -Wall -Wextra -fopenmp -ffp-contract=off \

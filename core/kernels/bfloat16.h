@@ -6,6 +6,10 @@
 //   std::vector<uint16_t> halves(n);
 //   kernels::to_bfloat16(x, halves.data(), n);
 //
+// to_bfloat16_pairs interleaves two rows as it converts them, the layout of
+// the right operand of the bf16 tile product (core/kernels/bfloat16_tile.h),
+// whose dot-product instruction sums adjacent pairs.
+//
 // Rounds to nearest, ties to even (as oneDNN, PyTorch and the hardware's own
 // conversions do), so the relative error of each value is at most 2⁻⁸.
 // Infinities stay infinities, NaNs stay (quiet) NaNs, and floats above the
@@ -18,8 +22,13 @@ namespace knnformer::kernels {
 
 void to_bfloat16(const float* in, uint16_t* out, int64_t count);
 
+// out[2j] = bfloat16(even[j]), out[2j + 1] = bfloat16(odd[j]) for j < count,
+// rounded as to_bfloat16 rounds; on the calling thread (it converts tiles).
+void to_bfloat16_pairs(const float* even, const float* odd, uint16_t* out, int64_t count);
+
 namespace reference {
 void to_bfloat16(const float* in, uint16_t* out, int64_t count);
+void to_bfloat16_pairs(const float* even, const float* odd, uint16_t* out, int64_t count);
 }  // namespace reference
 
 }  // namespace knnformer::kernels

@@ -82,7 +82,9 @@ void select_simd_target() {
   (void)selected;
 }
 
-std::string simd_target_name() { return simd_target_name(KNNFORMER_DISPATCH(dispatched_target)()); }
+std::string simd_target_name() { return simd_target_name(simd_target()); }
+
+int64_t simd_target() { return KNNFORMER_DISPATCH(dispatched_target)(); }
 
 std::string simd_target_name(int64_t target) { return hwy::TargetName(target); }
 

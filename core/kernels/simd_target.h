@@ -36,8 +36,10 @@ void select_simd_target();
 // The best target KNNFORMER_SIMD=value allows, as a Highway target bit.
 int64_t parse_simd_target_cap(std::string_view value);
 
-// The target the kernels dispatch to now, e.g. "AVX3_DL", "AVX2", "SCALAR".
+// The target the kernels dispatch to now, e.g. "AVX3_DL", "AVX2", "SCALAR",
+// by name and as a Highway target bit.
 std::string simd_target_name();
+int64_t simd_target();
 
 // Highway's name of a target bit.
 std::string simd_target_name(int64_t target);

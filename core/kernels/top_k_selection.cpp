@@ -92,18 +92,25 @@ float largest(const float* values, int64_t count) {
   const FloatTag d;
   const float lowest = -std::numeric_limits<float>::infinity();
   const int64_t lanes = lanes_per_vector();
-  // Four running maxima, so that each comparison need not wait for the one before.
-  FloatVector best[4] = {hn::Set(d, lowest), hn::Set(d, lowest), hn::Set(d, lowest), hn::Set(d, lowest)};
+  // Four running maxima, so that each comparison need not wait for the one
+  // before; named, since vectors of some targets (SVE) cannot form arrays.
+  FloatVector best0 = hn::Set(d, lowest), best1 = best0, best2 = best0, best3 = best0;
   // A lane is replaced only by a larger value: a NaN (larger than nothing) never enters.
   const auto keep_larger = [](FloatVector chunk, FloatVector& lane_best) {
     lane_best = hn::IfThenElse(hn::Gt(chunk, lane_best), chunk, lane_best);
   };
   int64_t j = 0;
-  for (; j + 4 * lanes <= count; j += 4 * lanes)
-    for (int v = 0; v < 4; ++v) keep_larger(hn::LoadU(d, values + j + v * lanes), best[v]);
-  for (; j < count; j += lanes) keep_larger(load_up_to(d, values + j, count - j, lowest), best[0]);
-  for (int v = 1; v < 4; ++v) keep_larger(best[v], best[0]);
-  return hn::GetLane(hn::MaxOfLanes(d, best[0]));
+  for (; j + 4 * lanes <= count; j += 4 * lanes) {
+    keep_larger(hn::LoadU(d, values + j), best0);
+    keep_larger(hn::LoadU(d, values + j + lanes), best1);
+    keep_larger(hn::LoadU(d, values + j + 2 * lanes), best2);
+    keep_larger(hn::LoadU(d, values + j + 3 * lanes), best3);
+  }
+  for (; j < count; j += lanes) keep_larger(load_up_to(d, values + j, count - j, lowest), best0);
+  keep_larger(best1, best0);
+  keep_larger(best2, best0);
+  keep_larger(best3, best0);
+  return hn::GetLane(hn::MaxOfLanes(d, best0));
 }
 
 int64_t keep_offers_above(const float* scores, int64_t count, int64_t first_slot, float threshold_score,
@@ -124,12 +131,15 @@ int64_t keep_offers_above(const float* scores, int64_t count, int64_t first_slot
   // least the threshold's; a NaN is at least nothing).
   int64_t j = 0;
   for (; j + 4 * lanes <= count; j += 4 * lanes) {
-    FloatVector values[4];
-    for (int v = 0; v < 4; ++v) values[v] = hn::LoadU(d, scores + j + v * lanes);
-    const FloatMask any = hn::Or(hn::Or(hn::Ge(values[0], threshold), hn::Ge(values[1], threshold)),
-                                 hn::Or(hn::Ge(values[2], threshold), hn::Ge(values[3], threshold)));
+    const FloatVector values0 = hn::LoadU(d, scores + j), values1 = hn::LoadU(d, scores + j + lanes);
+    const FloatVector values2 = hn::LoadU(d, scores + j + 2 * lanes), values3 = hn::LoadU(d, scores + j + 3 * lanes);
+    const FloatMask any = hn::Or(hn::Or(hn::Ge(values0, threshold), hn::Ge(values1, threshold)),
+                                 hn::Or(hn::Ge(values2, threshold), hn::Ge(values3, threshold)));
     if (hn::AllFalse(d, any)) continue;
-    for (int v = 0; v < 4; ++v) keep_vector(values[v], j + v * lanes);
+    keep_vector(values0, j);
+    keep_vector(values1, j + lanes);
+    keep_vector(values2, j + 2 * lanes);
+    keep_vector(values3, j + 3 * lanes);
   }
   for (; j < count; j += lanes) keep_vector(load_up_to(d, scores + j, count - j, kPadding), j);
   return kept;

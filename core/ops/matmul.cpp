@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "core/autograd.h"
+#include "core/bfloat16_buffer.h"
 #include "core/error.h"
 #include "core/gemm.h"
 #include "core/kernels/bfloat16.h"
@@ -87,19 +88,14 @@ struct MatmulNode : Node {
   bool transpose_a, transpose_b;
 };
 
-// A bfloat16 copy of `count` floats, held in a float tensor's storage (two
-// halves per float) so that within a step it lives in the arena like any
-// activation.
+// A bfloat16 copy of `count` floats.
 class Bfloat16Copy {
  public:
-  Bfloat16Copy(const float* values, int64_t count) : storage_(Tensor::empty({(count + 1) / 2})) {
-    kernels::to_bfloat16(values, halves(), count);
-  }
-  const uint16_t* data() const { return halves(); }
+  Bfloat16Copy(const float* values, int64_t count) : halves_(count) { kernels::to_bfloat16(values, halves_.data(), count); }
+  const uint16_t* data() const { return halves_.data(); }
 
  private:
-  uint16_t* halves() const { return reinterpret_cast<uint16_t*>(storage_.data()); }
-  Tensor storage_;
+  Bfloat16Buffer halves_;
 };
 
 // The operands of a linear layer's products in bf16: x and the weight,

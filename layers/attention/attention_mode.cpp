@@ -13,8 +13,8 @@ class ExactAttentionMode : public AttentionMode {
   explicit ExactAttentionMode(bool causal) : causal_(causal) {}
 
  private:
-  Tensor compute(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionCall&) const override {
-    return attention::exact_attention(q, k, v, causal_);
+  Tensor compute(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionCall& call) const override {
+    return attention::exact_attention(q, k, v, causal_, call.context.precision);
   }
 
   bool causal_;

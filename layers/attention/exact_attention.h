@@ -17,6 +17,15 @@
 //
 // Results do not depend on the thread count: every parallel work item owns
 // its outputs, and the few sums across items run in a fixed order.
+//
+// With Precision::bf16, on a CPU with the bf16 dot product
+// (kernels::tiles::has_bfloat16_dot_product), the tiles' products take
+// bf16 operands and accumulate in fp32 (core/kernels/bfloat16_tile.h): Q, K,
+// V and dO are rounded to bf16 once per call, the softmax weights A and the
+// score gradients dS once per tile after they are computed in fp32; the
+// running maxima and sums, the log-sum-exp, the outputs and the gradients
+// stay fp32, as in flash attention's bf16 kernels. Elsewhere bf16 runs fp32.
+#include "core/precision.h"
 #include "core/tensor.h"
 
 namespace knnformer::attention {
@@ -24,7 +33,8 @@ namespace knnformer::attention {
 // O = softmax(s·Q Kᵀ) V with s = 1/sqrt(d), causal unless told otherwise.
 // Throws Error unless q, k, v share one shape [B, H, T, d] with T, d ≥ 1.
 // Records its backward when any input requires grad.
-Tensor exact_attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal = true);
+Tensor exact_attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal = true,
+                       Precision precision = Precision::fp32);
 
 // Adds the exact attention gradient for the upstream gradient out_grad
 // ([B, H, T, d]) into query_grad, key_grad and value_grad, recomputing the

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "core/kernels/attention_tile.h"
+#include "core/kernels/bfloat16_tile.h"
 #include "core/tensor.h"
 
 namespace knnformer::attention::flash {
@@ -56,6 +57,8 @@ Tensor empty_panels(const Geometry& g);
 float* panel_of(const Tensor& panels, const Geometry& g, int64_t head, int64_t tile);
 // Packs the rows of one tile of x ([B·H, T, d]) into its panel.
 void pack_transposed_panel(const float* x, const Geometry& g, int64_t head, int64_t tile, const Tensor& panels);
+// The same into any d × kTile block.
+void transpose_tile(const float* x, const Geometry& g, int64_t head, int64_t tile, float* panel);
 
 // On a causal diagonal tile (query tile = key tile) query r sees keys 0..r
 // of the tile alone: the products there have a triangle of zeros or of
@@ -65,12 +68,15 @@ enum class Triangle {
   lower_output,  // C[r][c] is needed for c <= r alone (S = Q Kᵀ, dP = dO Vᵀ); the rest is left unset
   lower_left,    // a(r, t) = 0 for t > r (O += P V, dQ += dS K)
   upper_left,    // a(r, t) = 0 for t < r (dV += Pᵀ dO, dK += dSᵀ Q)
+  upper_right,   // B[t][c] = 0 for t < c (in bf16, dVᵀ += dOᵀ P, dKᵀ += Qᵀ dS)
 };
 
-// kernels::tiles::multiply_tile over the part of the product outside the
-// triangle, in bands of rows; the entries it computes equal the full
-// product's (the skipped terms are zeros, added in the same order).
+// kernels::tiles::multiply_tile (or multiply_bfloat16_tile) over the part of
+// the product outside the triangle, in bands of rows (of columns for
+// upper_right); the entries it computes equal the full product's (the
+// skipped terms are zeros, added in the same order).
 void multiply_tile(const kernels::tiles::TileProduct& product, Triangle triangle);
+void multiply_tile(const kernels::tiles::Bfloat16TileProduct& product, Triangle triangle);
 
 // S = Q_tile Kᵀ_tile: raw dot products q_i·k_j (the scale enters the exponent);
 // with Triangle::lower_output, the entries above the diagonal are left unset.

@@ -90,3 +90,23 @@ TEST_CASE("to_bfloat16: writes nothing past the end") {
     }
   });
 }
+
+TEST_CASE("to_bfloat16_pairs: interleaves two rows as to_bfloat16 rounds them, on every target, nothing past the end") {
+  testing::for_each_simd_target([&] {
+    for (const int64_t n : testing::kRowLengths) {
+      CAPTURE(n);
+      const std::vector<float> even = testing::random_vector(n, 31, 10.0f), odd = testing::random_vector(n, 32, 0.1f);
+      const std::vector<uint16_t> even_halves = converted(even, false), odd_halves = converted(odd, false);
+      std::vector<uint16_t> pairs(2 * n + 32, 0xABCD), reference_pairs(2 * n);
+      kernels::to_bfloat16_pairs(even.data(), odd.data(), pairs.data(), n);
+      kernels::reference::to_bfloat16_pairs(even.data(), odd.data(), reference_pairs.data(), n);
+      for (int64_t j = 0; j < n; ++j) {
+        REQUIRE(pairs[2 * j] == even_halves[j]);
+        REQUIRE(pairs[2 * j + 1] == odd_halves[j]);
+        REQUIRE(reference_pairs[2 * j] == even_halves[j]);
+        REQUIRE(reference_pairs[2 * j + 1] == odd_halves[j]);
+      }
+      for (int64_t i = 2 * n; i < 2 * n + 32; ++i) REQUIRE(pairs[i] == 0xABCD);
+    }
+  });
+}

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -8,6 +9,8 @@
 #include "core/autograd.h"
 #include "core/parallel.h"
 #include "core/rng.h"
+#include "core/kernels/bfloat16.h"
+#include "core/kernels/bfloat16_tile.h"
 #include "gradient_check.h"
 #include "layers/attention/exact_attention.h"
 
@@ -74,9 +77,9 @@ struct Computed {
 };
 
 Computed run_exact_attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
-                             const std::vector<float>& out_grad) {
+                             const std::vector<float>& out_grad, Precision precision = Precision::fp32) {
   for (const Tensor* input : {&q, &k, &v}) input->zero_grad();
-  const Tensor out = exact_attention(q, k, v, causal);
+  const Tensor out = exact_attention(q, k, v, causal, precision);
   std::copy(out_grad.begin(), out_grad.end(), out.grad());
   Tape::current().run_backward();
   const auto grad_of = [](const Tensor& x) { return std::vector<float>(x.grad(), x.grad() + x.numel()); };
@@ -118,7 +121,69 @@ void check_against_naive(int64_t batch, int64_t heads, int64_t time, int64_t dim
   CHECK(scaled_error(got.value_grad, want.value_grad) < tolerance);
 }
 
+// x with every value rounded to bf16 and widened back.
+std::vector<float> rounded_to_bf16(const float* x, int64_t count) {
+  std::vector<uint16_t> halves(count);
+  kernels::to_bfloat16(x, halves.data(), count);
+  std::vector<float> widened(count);
+  for (int64_t e = 0; e < count; ++e) widened[e] = std::bit_cast<float>(static_cast<uint32_t>(halves[e]) << 16);
+  return widened;
+}
+
+Tensor rounded_to_bf16(const Tensor& x) {
+  return Tensor::from_vector(x.shape(), rounded_to_bf16(x.data(), x.numel()));
+}
+
+// The bf16 products against the naive reference in double on the same
+// inputs rounded to bf16 (unit u = 2⁻⁸): what is left is the rounding of the
+// softmax weights A (and of dS) to bf16 inside the op, each off by at most
+// u relative. The output Σ_j A_ij v_j is then off by at most u·Σ_j A_ij |v_j|,
+// within u of the largest |v| (scaled_error's 1 + max): 1.5u allows for the
+// fp32 sums. dV = Aᵀ dO moves as much; dS = A ∘ (dP − D) carries A's error
+// and its own rounding into dQ and dK, and D = dO·o carries the output's:
+// 4u for the gradients.
+void check_bf16_against_naive(int64_t time, int64_t dim, bool causal) {
+  INFO("T ", time, " d ", dim, " causal ", causal);
+  const Shape shape{1, 2, time, dim};
+  const Tensor q = random_input(shape, 51), k = random_input(shape, 52), v = random_input(shape, 53);
+  const std::vector<float> out_grad = random_values(q.numel(), 54);
+  const Computed got = run_exact_attention(q, k, v, causal, out_grad, Precision::bf16);
+  const NaiveAttention want = naive_attention(rounded_to_bf16(q), rounded_to_bf16(k), rounded_to_bf16(v), causal,
+                                              rounded_to_bf16(out_grad.data(), q.numel()));
+  const double unit = 0x1p-8;
+  CHECK(scaled_error(got.out, want.out) < 1.5 * unit);
+  CHECK(scaled_error(got.query_grad, want.query_grad) < 4.0 * unit);
+  CHECK(scaled_error(got.key_grad, want.key_grad) < 4.0 * unit);
+  CHECK(scaled_error(got.value_grad, want.value_grad) < 4.0 * unit);
+}
+
 }  // namespace
+
+TEST_CASE("exact attention: bf16 products match a naive reference within bf16's rounding") {
+  if (!kernels::tiles::has_bfloat16_dot_product()) {
+    MESSAGE("this CPU has no bf16 dot product: bf16 runs the fp32 products, tested above");
+    return;
+  }
+  for (const bool causal : {true, false})
+    for (const int64_t time : {1, 7, 64, 67, 130})
+      for (const int64_t dim : {8, 15, 64}) check_bf16_against_naive(time, dim, causal);
+}
+
+TEST_CASE("exact attention: bf16 results are bit-identical for 1 and 2 threads") {
+  const Shape shape{1, 3, 300, 32};
+  const Tensor q = random_input(shape, 61), k = random_input(shape, 62), v = random_input(shape, 63);
+  const std::vector<float> out_grad = random_values(q.numel(), 64);
+  const int threads_before = num_threads();
+  set_num_threads(1);
+  const Computed one = run_exact_attention(q, k, v, true, out_grad, Precision::bf16);
+  set_num_threads(2);
+  const Computed two = run_exact_attention(q, k, v, true, out_grad, Precision::bf16);
+  set_num_threads(threads_before);
+  CHECK(one.out == two.out);
+  CHECK(one.query_grad == two.query_grad);
+  CHECK(one.key_grad == two.key_grad);
+  CHECK(one.value_grad == two.value_grad);
+}
 
 TEST_CASE("exact attention: output and gradients match a naive reference, causal and not") {
   for (const bool causal : {true, false})

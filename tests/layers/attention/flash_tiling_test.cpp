@@ -3,11 +3,13 @@
 #include <cstring>
 #include <vector>
 
+#include "core/kernels/bfloat16.h"
 #include "core/rng.h"
 #include "layers/attention/flash_tiling.h"
 
 using namespace knnformer;
 using attention::flash::Triangle;
+using kernels::tiles::Bfloat16TileProduct;
 using kernels::tiles::TileProduct;
 
 namespace {
@@ -41,7 +43,64 @@ struct DiagonalProduct {
   std::vector<float> a, b, c;
 };
 
+// The same in bf16: a [n × n'] with n' = n rounded up to even (its last
+// column zero), b as pairs of rows [n'/2 × width × 2], with the zeros the
+// triangle promises (upper_right: B[t][c] = 0 for t < c).
+struct DiagonalBfloat16Product {
+  DiagonalBfloat16Product(int64_t n_, int64_t width_, Triangle triangle)
+      : n(n_), inner(n + n % 2), width(width_), a(n * inner), b(inner * width), c(n * width) {
+    std::vector<float> a_values(n * inner), b_values(inner * width);
+    CounterRng(8, {uint64_t(n), uint64_t(width)}).fill_normal(a_values.data(), n * inner, 0, 1);
+    CounterRng(9, {uint64_t(n), uint64_t(width)}).fill_normal(b_values.data(), inner * width, 0, 1);
+    CounterRng(10, {uint64_t(n), uint64_t(width)}).fill_normal(c.data(), n * width, 0, 1);
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t t = 0; t < inner; ++t) {
+        const bool zero = t >= n || (triangle == Triangle::lower_left && t > r) ||
+                          (triangle == Triangle::upper_left && t < r);
+        if (zero) a_values[r * inner + t] = 0.0f;
+      }
+    for (int64_t t = 0; t < inner; ++t)
+      for (int64_t col = 0; col < width; ++col)
+        if (t >= n || (triangle == Triangle::upper_right && t < col)) b_values[t * width + col] = 0.0f;
+    kernels::to_bfloat16(a_values.data(), a.data(), n * inner);
+    for (int64_t t = 0; t < inner; t += 2)
+      kernels::to_bfloat16_pairs(&b_values[t * width], &b_values[(t + 1) * width], &b[t * width], width);
+  }
+
+  Bfloat16TileProduct product(float* out, bool accumulate) const {
+    return {.rows = n, .inner = inner, .width = width, .a = a.data(), .a_row_stride = inner,
+            .b = b.data(), .b_pair_row_stride = 2 * width, .c = out, .c_row_stride = width, .accumulate = accumulate};
+  }
+
+  int64_t n, inner, width;
+  std::vector<uint16_t> a, b;
+  std::vector<float> c;
+};
+
 }  // namespace
+
+TEST_CASE("flash tiling: bf16 banded products give the full product's bits where they are defined") {
+  for (const int64_t n : {1, 5, 12, 13, 40, 64})
+    for (const int64_t width : {int64_t{8}, n})
+      for (const Triangle triangle :
+           {Triangle::lower_output, Triangle::lower_left, Triangle::upper_left, Triangle::upper_right})
+        for (const bool accumulate : {false, true}) {
+          CAPTURE(n);
+          CAPTURE(width);
+          const int triangle_index = static_cast<int>(triangle);
+          CAPTURE(triangle_index);
+          CAPTURE(accumulate);
+          const DiagonalBfloat16Product p(n, width, triangle);
+          std::vector<float> full = p.c, banded = p.c;
+          kernels::tiles::multiply_bfloat16_tile(p.product(full.data(), accumulate));
+          attention::flash::multiply_tile(p.product(banded.data(), accumulate), triangle);
+          for (int64_t r = 0; r < n; ++r)
+            for (int64_t col = 0; col < width; ++col) {
+              if (triangle == Triangle::lower_output && col > r) continue;
+              CHECK(std::memcmp(&full[r * width + col], &banded[r * width + col], sizeof(float)) == 0);
+            }
+        }
+}
 
 TEST_CASE("flash tiling: a diagonal tile's banded products give the full product's bits where they are defined") {
   for (const int64_t n : {1, 5, 12, 13, 40, 64})
