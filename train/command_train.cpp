@@ -26,6 +26,7 @@
 #include <boost/program_options.hpp>
 
 #include "core/error.h"
+#include "core/kernels/bfloat16_tile.h"
 #include "core/kernels/simd_target.h"
 #include "core/memory_budget.h"
 #include "core/parallel.h"
@@ -259,11 +260,17 @@ void print_model(const Trainer& trainer) {
   const bool capped = std::getenv(kernels::kSimdVariable) != nullptr;
   std::cout << "SIMD: " << kernels::simd_target_name()
             << (capped ? " (within KNNFORMER_SIMD's cap)\n" : " (the best this CPU runs)\n");
-  if (config.precision == Precision::bf16)
-    std::cout << (trainer.precision() == Precision::bf16
-                      ? "precision: bf16 products of the linear layers, fp32 sums and everything else\n"
-                      : "precision: fp32, though bf16 was asked: this CPU has no bf16 dot-product instructions "
-                        "(oneDNN would emulate them, slower than fp32)\n");
+  if (config.precision != Precision::bf16) return;
+  if (trainer.precision() != Precision::bf16) {
+    std::cout << "precision: fp32, though bf16 was asked: this CPU has no bf16 dot-product instructions "
+                 "(oneDNN would emulate them, slower than fp32)\n";
+    return;
+  }
+  std::cout << (kernels::tiles::has_bfloat16_dot_product()
+                    ? "precision: bf16 products of the linear layers and of exact attention, fp32 sums and everything "
+                      "else\n"
+                    : "precision: bf16 products of the linear layers (exact attention's in fp32: dispatch has no bf16 "
+                      "dot product), fp32 sums and everything else\n");
 }
 
 int start_run(const TrainRequest& request) {
