@@ -31,7 +31,7 @@ namespace knnformer::attention::flash {
 enum class Bfloat16Layout { rows, transposed, column_pairs, row_pairs };
 
 // d rounded up to even: the inner dimension of the products over d.
-inline int64_t paired_dim(const Geometry& g) { return g.dim + g.dim % 2; }
+inline int64_t paired_dim(const Geometry& g) { return in_pairs(g.dim); }
 
 // One layout of every tile of every head of one [B·H, T, d] tensor.
 class Bfloat16Panels {

@@ -21,16 +21,13 @@ namespace {
 using flash::Bfloat16Layout;
 using flash::Bfloat16Panels;
 using flash::empty_panels;
+using flash::in_pairs;
 using flash::Geometry;
 using flash::kTile;
 using flash::pack_transposed_panel;
 using flash::panel_of;
 using flash::score_tile;
 using flash::Triangle;
-
-// An inner dimension of the bf16 products, rounded up to whole pairs (the
-// operands hold zeros past the tile's rows).
-int64_t in_pairs(int64_t inner) { return inner + inner % 2; }
 
 // --- forward ---------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ void skip_columns(kernels::tiles::Bfloat16TileProduct& band, int64_t skipped) {
   band.c += skipped;
 }
 int64_t inner_steps_to(const kernels::tiles::TileProduct&, int64_t end) { return end; }
-int64_t inner_steps_to(const kernels::tiles::Bfloat16TileProduct&, int64_t end) { return end + end % 2; }
+int64_t inner_steps_to(const kernels::tiles::Bfloat16TileProduct&, int64_t end) { return in_pairs(end); }
 void multiply_whole(const kernels::tiles::TileProduct& product) { kernels::tiles::multiply_tile(product); }
 void multiply_whole(const kernels::tiles::Bfloat16TileProduct& product) {
   kernels::tiles::multiply_bfloat16_tile(product);

@@ -60,6 +60,10 @@ void pack_transposed_panel(const float* x, const Geometry& g, int64_t head, int6
 // The same into any d × kTile block.
 void transpose_tile(const float* x, const Geometry& g, int64_t head, int64_t tile, float* panel);
 
+// n rounded up to whole pairs: the inner dimension of a bf16 tile product,
+// whose operands hold zeros past n (core/kernels/bfloat16_tile.h).
+inline int64_t in_pairs(int64_t n) { return n + n % 2; }
+
 // On a causal diagonal tile (query tile = key tile) query r sees keys 0..r
 // of the tile alone: the products there have a triangle of zeros or of
 // entries nobody reads, which they skip.
