@@ -202,7 +202,7 @@ int main(int argc, char** argv) {
   if (!options.csv) {
     in_child_process([&] {
       set_num_threads(options.threads);
-      const bool bf16 = options.precision == Precision::bf16 && kernels::tiles::has_bfloat16_dot_product();
+      const bool bf16 = options.precision == Precision::bf16 && kernels::tiles::has_fast_bfloat16_tiles();
       std::printf("exact attention, causal, B=%ld H=%ld d=%ld, %d threads, best of %d, %s products%s; "
                   "oneDNN sgemm 1024^3: %.1f GF/s\n",
                   long(options.batch), long(kHeads), long(kDim), options.threads, options.repeats,

@@ -266,11 +266,13 @@ void print_model(const Trainer& trainer) {
                  "(oneDNN would emulate them, slower than fp32)\n";
     return;
   }
-  std::cout << (kernels::tiles::has_bfloat16_dot_product()
-                    ? "precision: bf16 products of the linear layers and of exact attention, fp32 sums and everything "
-                      "else\n"
-                    : "precision: bf16 products of the linear layers (exact attention's in fp32: dispatch has no bf16 "
-                      "dot product), fp32 sums and everything else\n");
+  if (!kernels::tiles::has_fast_bfloat16_tiles()) {
+    std::cout << "precision: bf16 products of the linear layers (exact attention's in fp32: this CPU's bf16 tile "
+                 "product would be slower), fp32 sums and everything else\n";
+    return;
+  }
+  std::cout << "precision: bf16 products of the linear layers and of exact attention (its tiles on "
+            << kernels::tiles::name(kernels::tiles::bfloat16_tile_engine()) << "), fp32 sums and everything else\n";
 }
 
 int start_run(const TrainRequest& request) {

@@ -16,9 +16,13 @@
 // largest bfloat16 round to infinity. knnformer::kernels runs the vector code
 // of the best SIMD target (core/kernels/simd_target.h); the results are the
 // same bits on every target. knnformer::kernels::reference is the scalar loop.
+#include <bit>
 #include <cstdint>
 
 namespace knnformer::kernels {
+
+// The float a bfloat16 stands for (exact: its bits are the float's upper half).
+inline float from_bfloat16(uint16_t half) { return std::bit_cast<float>(static_cast<uint32_t>(half) << 16); }
 
 void to_bfloat16(const float* in, uint16_t* out, int64_t count);
 

@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <string>
 
 #include "core/error.h"
+#include "core/kernels/bfloat16.h"
+#include "core/kernels/bfloat16_matrix_unit.h"
 #include "core/kernels/simd_target.h"
 #include "hwy/targets.h"
 
@@ -102,29 +105,80 @@ void multiply_on_dot_product(const Bfloat16TileProduct& p) {
 }
 
 #pragma GCC pop_options
+
+// The part of p of rows [row0, row0 + rows), columns [col0, col0 + width)
+// and inner steps [inner0, inner0 + inner); inner0 is even.
+Bfloat16TileProduct part(const Bfloat16TileProduct& p, int64_t row0, int64_t rows, int64_t col0, int64_t width,
+                         int64_t inner0, int64_t inner, bool accumulate) {
+  Bfloat16TileProduct sub = p;
+  sub.rows = rows, sub.width = width, sub.inner = inner, sub.accumulate = accumulate;
+  sub.a = p.a + row0 * p.a_row_stride + inner0;
+  sub.b = p.b + (inner0 / 2) * p.b_pair_row_stride + 2 * col0;
+  sub.c = p.c + row0 * p.c_row_stride + col0;
+  return sub;
+}
+
+// The whole tiles on the matrix unit, then what they leave (the inner steps
+// past the last whole 32, the columns and the rows past the last whole 16) on
+// the dot-product kernel.
+void multiply_on_matrix_unit(const Bfloat16TileProduct& p) {
+  using matrix_unit::kTileColumns, matrix_unit::kTileInner, matrix_unit::kTileRows;
+  const int64_t rows = p.rows - p.rows % kTileRows, width = p.width - p.width % kTileColumns;
+  const int64_t inner = p.inner - p.inner % kTileInner;
+  if (rows == 0 || width == 0 || inner == 0) {
+    multiply_on_dot_product(p);
+    return;
+  }
+  matrix_unit::multiply_whole_tiles(part(p, 0, rows, 0, width, 0, inner, p.accumulate));
+  if (inner < p.inner) multiply_on_dot_product(part(p, 0, rows, 0, width, inner, p.inner - inner, true));
+  if (width < p.width) multiply_on_dot_product(part(p, 0, rows, width, p.width - width, 0, p.inner, p.accumulate));
+  if (rows < p.rows) multiply_on_dot_product(part(p, rows, p.rows - rows, 0, p.width, 0, p.inner, p.accumulate));
+}
+
 #endif  // __x86_64__
 
-float widened(uint16_t half) { return std::bit_cast<float>(static_cast<uint32_t>(half) << 16); }
+constexpr const char* kEngineNames[] = {"AMX", "AVX512_BF16", "scalar reference"};
 
 }  // namespace
 
-bool has_bfloat16_dot_product() {
-#if defined(__x86_64__)
-  return __builtin_cpu_supports("avx512bf16") && simd_target() <= HWY_AVX3_DL;
-#else
-  return false;
-#endif
-}
+const char* name(Bfloat16TileEngine engine) { return kEngineNames[static_cast<int>(engine)]; }
 
-void multiply_bfloat16_tile(const Bfloat16TileProduct& product) {
-  require(product.inner % 2 == 0, "multiply_bfloat16_tile: the inner dimension must be even (pad it with zeros)");
+bool can_run(Bfloat16TileEngine engine) {
 #if defined(__x86_64__)
-  if (has_bfloat16_dot_product()) {
-    multiply_on_dot_product(product);
-    return;
+  const bool dot_product = __builtin_cpu_supports("avx512bf16") && simd_target() <= HWY_AVX3_DL;
+  switch (engine) {
+    case Bfloat16TileEngine::matrix_unit: return dot_product && matrix_unit::is_usable();
+    case Bfloat16TileEngine::dot_product: return dot_product;
+    case Bfloat16TileEngine::reference: return true;
   }
 #endif
-  reference::multiply_bfloat16_tile(product);
+  return engine == Bfloat16TileEngine::reference;
+}
+
+Bfloat16TileEngine bfloat16_tile_engine() {
+  if (can_run(Bfloat16TileEngine::matrix_unit)) return Bfloat16TileEngine::matrix_unit;
+#if defined(__x86_64__)
+  if (can_run(Bfloat16TileEngine::dot_product) && __builtin_cpu_is("amd")) return Bfloat16TileEngine::dot_product;
+#endif
+  return Bfloat16TileEngine::reference;
+}
+
+bool has_fast_bfloat16_tiles() { return bfloat16_tile_engine() != Bfloat16TileEngine::reference; }
+
+void multiply_bfloat16_tile(const Bfloat16TileProduct& product) {
+  multiply_bfloat16_tile(product, bfloat16_tile_engine());
+}
+
+void multiply_bfloat16_tile(const Bfloat16TileProduct& product, Bfloat16TileEngine engine) {
+  require(product.inner % 2 == 0, "multiply_bfloat16_tile: the inner dimension must be even (pad it with zeros)");
+  require(can_run(engine), std::string("multiply_bfloat16_tile: this CPU cannot run ") + name(engine));
+  switch (engine) {
+#if defined(__x86_64__)
+    case Bfloat16TileEngine::matrix_unit: multiply_on_matrix_unit(product); return;
+    case Bfloat16TileEngine::dot_product: multiply_on_dot_product(product); return;
+#endif
+    default: reference::multiply_bfloat16_tile(product); return;
+  }
 }
 
 namespace reference {
@@ -137,8 +191,8 @@ void multiply_bfloat16_tile(const Bfloat16TileProduct& p) {
       for (int64_t t = 0; t < p.inner; t += 2) {
         const uint16_t* a = p.a + r * p.a_row_stride + t;
         const uint16_t* b = p.b + (t / 2) * p.b_pair_row_stride + 2 * c;
-        total += widened(a[1]) * widened(b[1]);
-        total += widened(a[0]) * widened(b[0]);
+        total += from_bfloat16(a[1]) * from_bfloat16(b[1]);
+        total += from_bfloat16(a[0]) * from_bfloat16(b[0]);
       }
       p.c[r * p.c_row_stride + c] = total;
     }

@@ -15,21 +15,31 @@
 //      columns and one broadcast of a's pair multiplies them all.
 //
 //   kernels::tiles::Bfloat16TileProduct p{.rows = 64, .inner = 64, .width = 64, ...};
-//   if (kernels::tiles::has_bfloat16_dot_product()) kernels::tiles::multiply_bfloat16_tile(p);
+//   if (kernels::tiles::has_fast_bfloat16_tiles()) kernels::tiles::multiply_bfloat16_tile(p);
 //
-// multiply_bfloat16_tile runs the register-blocked product (6 rows by 4
-// vectors of C in registers, as the fp32 tile product on AVX-512) on the
-// bf16 dot-product instruction where has_bfloat16_dot_product() says the CPU
-// has it and dispatch allows AVX-512 of Ice Lake or later (KNNFORMER_SIMD,
-// core/kernels/simd_target.h); elsewhere it runs the scalar reference, far
-// slower, which is why callers ask first. The kernel is written with the
-// instruction's intrinsics rather than Highway: Highway 1.0 has no bf16 dot
-// product and widens bfloat16 to fp32 for two multiply-adds, which gains
-// nothing over fp32 tiles.
+// Three engines run it, and bfloat16_tile_engine() names the one used here:
+//   matrix_unit  Intel AMX's tile product (core/kernels/bfloat16_matrix_unit.h)
+//                on the whole 16 × 16 × 32 blocks, the dot-product kernel on
+//                the edges: Sapphire Rapids and later.
+//   dot_product  the register-blocked product (6 rows by 4 vectors of C in
+//                registers, as the fp32 tile product on AVX-512) on
+//                vdpbf16ps: where it beats fp32 tiles, AMD's Zen 4 and later,
+//                which run it at twice the rate of fp32 multiply-adds (460
+//                against 230 GFLOP/s on 2 cores). Intel's CPUs with the
+//                instruction have AMX from Sapphire Rapids on, and run it at
+//                half their fp32 rate (190 against 444 GFLOP/s on 2 cores of
+//                one), so there it is used only for the matrix unit's edges.
+//   reference    the scalar reference, far slower than fp32 tiles: callers
+//                ask has_fast_bfloat16_tiles() first and keep fp32 otherwise.
+// Dispatch must allow AVX-512 of Ice Lake or later (KNNFORMER_SIMD,
+// core/kernels/simd_target.h) for either fast engine. The kernels are written
+// with the instructions' intrinsics rather than Highway: Highway 1.0 has no
+// bf16 dot product (it widens bfloat16 to fp32 for two multiply-adds, which
+// gains nothing over fp32 tiles) and no AMX.
 //
-// The instruction rounds after each of its two products (and flushes
-// subnormals), so results differ from the reference's in the last bits of a
-// sum; the tests bound the difference by the reduction length.
+// The instructions round after each product (and flush subnormals), so
+// results differ from the reference's in the last bits of a sum, and between
+// engines; the tests bound the difference by the reduction length.
 #include <cstdint>
 
 namespace knnformer::kernels::tiles {
@@ -50,10 +60,24 @@ struct Bfloat16TileProduct {
   bool accumulate = false;
 };
 
-// Whether multiply_bfloat16_tile runs on the CPU's bf16 dot product here and now.
-bool has_bfloat16_dot_product();
+enum class Bfloat16TileEngine { matrix_unit, dot_product, reference };
+
+// The engine's name for messages: "AMX", "AVX512_BF16", "scalar reference".
+const char* name(Bfloat16TileEngine engine);
+
+// Whether this CPU, its operating system and dispatch's cap let the engine run.
+bool can_run(Bfloat16TileEngine engine);
+
+// The engine multiply_bfloat16_tile uses here and now (see above).
+Bfloat16TileEngine bfloat16_tile_engine();
+
+// Whether that engine is faster than fp32 tiles: a fast engine, not the reference.
+bool has_fast_bfloat16_tiles();
 
 void multiply_bfloat16_tile(const Bfloat16TileProduct& product);
+
+// On a given engine, one that can_run (tests compare each with the reference).
+void multiply_bfloat16_tile(const Bfloat16TileProduct& product, Bfloat16TileEngine engine);
 
 namespace reference {
 void multiply_bfloat16_tile(const Bfloat16TileProduct& product);

@@ -540,7 +540,7 @@ Geometry geometry_of(const Tensor& q, const Tensor& k, const Tensor& v, bool cau
 Tensor exact_attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, Precision precision) {
   const TimedPhase timed(&AttentionTimes::exact);
   const Geometry g = geometry_of(q, k, v, causal);
-  const bool bf16 = precision == Precision::bf16 && kernels::tiles::has_bfloat16_dot_product();
+  const bool bf16 = precision == Precision::bf16 && kernels::tiles::has_fast_bfloat16_tiles();
   std::optional<ForwardBfloat16Panels> panels;
   if (bf16) panels.emplace(g);
   const Shape& shape = q.shape();

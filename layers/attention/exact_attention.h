@@ -18,8 +18,8 @@
 // Results do not depend on the thread count: every parallel work item owns
 // its outputs, and the few sums across items run in a fixed order.
 //
-// With Precision::bf16, on a CPU with the bf16 dot product
-// (kernels::tiles::has_bfloat16_dot_product), the tiles' products take
+// With Precision::bf16, on a CPU whose bf16 tile product beats fp32's
+// (kernels::tiles::has_fast_bfloat16_tiles: AMX, or Zen 4's vdpbf16ps), the tiles' products take
 // bf16 operands and accumulate in fp32 (core/kernels/bfloat16_tile.h): Q, K,
 // V and dO are rounded to bf16 once per call, the softmax weights A and the
 // score gradients dS once per tile after they are computed in fp32; the

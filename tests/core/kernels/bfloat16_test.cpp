@@ -12,8 +12,6 @@ using namespace knnformer;
 
 namespace {
 
-float widened(uint16_t half) { return std::bit_cast<float>(static_cast<uint32_t>(half) << 16); }
-
 std::vector<uint16_t> converted(const std::vector<float>& x, bool vector_code) {
   std::vector<uint16_t> out(x.size());
   if (vector_code)
@@ -47,7 +45,7 @@ TEST_CASE("to_bfloat16: rounds to nearest, ties to even, on hand-made values") {
     const std::vector<uint16_t> halves = converted(x, vector_code);
     for (size_t i = 0; i < x.size(); ++i) {
       CAPTURE(x[i]);
-      CHECK(std::bit_cast<uint32_t>(widened(halves[i])) == std::bit_cast<uint32_t>(expected[i]));
+      CHECK(std::bit_cast<uint32_t>(kernels::from_bfloat16(halves[i])) == std::bit_cast<uint32_t>(expected[i]));
     }
   }
 }
@@ -58,8 +56,8 @@ TEST_CASE("to_bfloat16: NaNs stay NaNs, quiet, with their sign") {
   for (const bool vector_code : {false, true}) {
     const std::vector<uint16_t> halves = converted(x, vector_code);
     for (size_t i = 0; i < x.size(); ++i) {
-      CHECK(std::isnan(widened(halves[i])));
-      CHECK(std::signbit(widened(halves[i])) == std::signbit(x[i]));
+      CHECK(std::isnan(kernels::from_bfloat16(halves[i])));
+      CHECK(std::signbit(kernels::from_bfloat16(halves[i])) == std::signbit(x[i]));
       CHECK((halves[i] & 0x0040u) != 0);
     }
   }
@@ -75,7 +73,7 @@ TEST_CASE("to_bfloat16: within half a unit in the last of its 8 bits, and equal 
       const std::vector<uint16_t> fast = converted(x, true), slow = converted(x, false);
       REQUIRE(fast == slow);
       for (int64_t i = 0; i < n; ++i)
-        REQUIRE(std::abs(widened(fast[i]) - x[i]) <= 0x1p-8f * std::abs(x[i]));
+        REQUIRE(std::abs(kernels::from_bfloat16(fast[i]) - x[i]) <= 0x1p-8f * std::abs(x[i]));
     }
   });
 }

@@ -1,6 +1,6 @@
 // The bf16 tile product (core/kernels/bfloat16_tile.h): its scalar reference
-// against the exact sums, and the dot-product kernel against the reference
-// where this CPU has the instruction.
+// against the exact sums, and each fast engine (AMX, the dot-product kernel)
+// against the reference where this CPU runs it.
 #include "core/kernels/bfloat16_tile.h"
 
 #include <doctest/doctest.h>
@@ -15,11 +15,10 @@
 #include "kernel_testing.h"
 
 using namespace knnformer;
+using kernels::tiles::Bfloat16TileEngine;
 using kernels::tiles::Bfloat16TileProduct;
 
 namespace {
-
-float widened(uint16_t half) { return std::bit_cast<float>(static_cast<uint32_t>(half) << 16); }
 
 std::vector<uint16_t> random_halves(int64_t count, uint64_t seed) {
   const std::vector<float> values = testing::random_vector(count, seed);
@@ -40,8 +39,8 @@ struct RandomProduct {
             .b = b.data(), .b_pair_row_stride = b_stride, .c = out, .c_row_stride = c_stride,
             .accumulate = accumulate};
   }
-  float a_at(int64_t r, int64_t t) const { return widened(a[r * a_stride + t]); }
-  float b_at(int64_t t, int64_t col) const { return widened(b[(t / 2) * b_stride + 2 * col + t % 2]); }
+  float a_at(int64_t r, int64_t t) const { return kernels::from_bfloat16(a[r * a_stride + t]); }
+  float b_at(int64_t t, int64_t col) const { return kernels::from_bfloat16(b[(t / 2) * b_stride + 2 * col + t % 2]); }
 
   // Each sum is off by at most one rounding per term (unit 2⁻²⁴) of a
   // partial sum no larger than Σ|terms|: inner·2⁻²⁴·Σ|terms|, doubled for
@@ -70,9 +69,9 @@ void check_reference_against_exact_sums(const RandomProduct& p) {
     }
 }
 
-void check_kernel_against_reference(const RandomProduct& p) {
+void check_kernel_against_reference(const RandomProduct& p, Bfloat16TileEngine engine) {
   std::vector<float> fast = p.c, slow = p.c;
-  kernels::tiles::multiply_bfloat16_tile(p.product(fast.data()));
+  kernels::tiles::multiply_bfloat16_tile(p.product(fast.data()), engine);
   kernels::tiles::reference::multiply_bfloat16_tile(p.product(slow.data()));
   for (int64_t r = 0; r < p.rows; ++r)
     for (int64_t col = 0; col < p.c_stride; ++col) {
@@ -96,23 +95,35 @@ TEST_CASE("bf16 tile product: the reference is the exact sum within the rounding
     }
 }
 
-TEST_CASE("bf16 tile product: the dot-product kernel equals the reference within the rounding of its reduction") {
-  if (!kernels::tiles::has_bfloat16_dot_product()) {
-    MESSAGE("this CPU has no bf16 dot product: only the reference runs");
-    return;
+TEST_CASE("bf16 tile product: each fast engine equals the reference within the rounding of its reduction") {
+  for (const Bfloat16TileEngine engine : {Bfloat16TileEngine::matrix_unit, Bfloat16TileEngine::dot_product}) {
+    CAPTURE(kernels::tiles::name(engine));
+    if (!kernels::tiles::can_run(engine)) {
+      MESSAGE("this CPU cannot run " << kernels::tiles::name(engine));
+      continue;
+    }
+    // Rows around the dot-product kernel's blocks of 6 and the matrix unit's
+    // tiles of 16 (and pairs of them), widths around vectors and tiles of 16
+    // columns and the passes of 64, inner lengths from one pair to several
+    // tile depths of 32, with and without a remainder.
+    for (const int64_t rows : {1, 2, 5, 6, 7, 12, 13, 16, 17, 32, 33, 48, 64})
+      for (const int64_t width : {1, 15, 16, 17, 32, 33, 48, 64, 65, 100})
+        for (const int64_t inner : {2, 6, 32, 34, 64, 96, 130})
+          for (const bool accumulate : {false, true}) {
+            CAPTURE(rows);
+            CAPTURE(width);
+            CAPTURE(inner);
+            CAPTURE(accumulate);
+            check_kernel_against_reference(RandomProduct(rows, inner, width, accumulate), engine);
+          }
   }
-  // Rows around the blocks of 6, widths around the vectors of 16 columns and
-  // the passes of 64, inner lengths from one pair to several tiles.
-  for (const int64_t rows : {1, 2, 5, 6, 7, 12, 13, 64})
-    for (const int64_t width : {1, 15, 16, 17, 33, 48, 64, 65, 100})
-      for (const int64_t inner : {2, 6, 64, 130})
-        for (const bool accumulate : {false, true}) {
-          CAPTURE(rows);
-          CAPTURE(width);
-          CAPTURE(inner);
-          CAPTURE(accumulate);
-          check_kernel_against_reference(RandomProduct(rows, inner, width, accumulate));
-        }
+}
+
+TEST_CASE("bf16 tile product: the engine used is one this CPU runs, and a fast one only where it beats fp32") {
+  const Bfloat16TileEngine engine = kernels::tiles::bfloat16_tile_engine();
+  CHECK(kernels::tiles::can_run(engine));
+  CHECK(kernels::tiles::has_fast_bfloat16_tiles() == (engine != Bfloat16TileEngine::reference));
+  if (kernels::tiles::can_run(Bfloat16TileEngine::matrix_unit)) CHECK(engine == Bfloat16TileEngine::matrix_unit);
 }
 
 TEST_CASE("bf16 tile product: dispatch capped below AVX-512 of Ice Lake runs the reference") {
@@ -121,7 +132,9 @@ TEST_CASE("bf16 tile product: dispatch capped below AVX-512 of Ice Lake runs the
   for (const int64_t target : kernels::runnable_simd_targets()) capped = capped || target == avx2;
   if (!capped) return;
   const testing::ForcedSimdTarget forced(avx2);
-  CHECK_FALSE(kernels::tiles::has_bfloat16_dot_product());
+  CHECK_FALSE(kernels::tiles::has_fast_bfloat16_tiles());
+  CHECK_FALSE(kernels::tiles::can_run(Bfloat16TileEngine::dot_product));
+  CHECK_FALSE(kernels::tiles::can_run(Bfloat16TileEngine::matrix_unit));
   const RandomProduct p(7, 8, 20, true);
   std::vector<float> through_dispatch = p.c, reference = p.c;
   kernels::tiles::multiply_bfloat16_tile(p.product(through_dispatch.data()));

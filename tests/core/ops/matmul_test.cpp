@@ -36,7 +36,7 @@ std::vector<float> naive_product(const float* a, const float* b, int64_t m, int6
 double bfloat16_rounded(float v) {
   uint16_t half = 0;
   kernels::reference::to_bfloat16(&v, &half, 1);
-  return std::bit_cast<float>(static_cast<uint32_t>(half) << 16);
+  return kernels::from_bfloat16(half);
 }
 
 // Σ_l a(l)·b(l) over bfloat16-rounded operands, in double, and Σ_l |a(l)·b(l)|.
