@@ -78,9 +78,10 @@ struct DiagonalBfloat16Product {
   // rounding of a sum (tests/core/kernels/bfloat16_tile_test.cpp).
   double magnitude(int64_t r, int64_t col, bool accumulate) const {
     double total = accumulate ? std::abs(double(c[r * width + col])) : 0.0;
-    for (int64_t t = 0; t < inner; ++t)
+    for (int64_t t = 0; t < inner; ++t) {
       const float b_value = kernels::from_bfloat16(b[(t / 2) * 2 * width + 2 * col + t % 2]);
       total += std::abs(double(kernels::from_bfloat16(a[r * inner + t])) * b_value);
+    }
     return total;
   }
 
