@@ -138,13 +138,17 @@ Result measure(const Mode& mode, int64_t time, bench::InputData data) {
   return result;
 }
 
-// Runs measure() in a child process and returns what it sent back.
-Result measure_in_child(const Mode& mode, int64_t time, bench::InputData data) {
+// Runs measure() in a child process on `threads` threads and returns what it
+// sent back. The parent never starts OpenMP: a GNU OpenMP thread pool does
+// not survive fork(), and a child's first parallel region would wait for it.
+Result measure_in_child(const Mode& mode, int64_t time, bench::InputData data, int threads) {
   int channel[2];
   if (pipe(channel) != 0) return {};
+  std::fflush(stdout);
   const pid_t child = fork();
   if (child == 0) {
     close(channel[0]);
+    set_num_threads(threads);
     const Result result = measure(mode, time, data);
     const ssize_t written = write(channel[1], &result, sizeof result);
     _exit(written == sizeof result ? 0 : 1);
@@ -203,7 +207,6 @@ int main(int argc, char** argv) {
   const int threads = options.threads;
   const std::vector<int64_t>& lengths = options.lengths;
   const std::vector<Mode>& modes = options.modes;
-  set_num_threads(threads);
   std::printf("attention, causal, B=1 H=%ld d=%ld, %s Q and K, %d threads; k = ceil(sqrt(T)) to a multiple of 8, "
               "L = 32\n",
               long(kHeads), long(kDim), std::string(name_of(options.data)).c_str(), threads);
@@ -213,7 +216,7 @@ int main(int argc, char** argv) {
   for (const int64_t time : lengths) {
     double exact_ms = 0;
     for (const Mode& mode : modes) {
-      const Result r = measure_in_child(mode, time, options.data);
+      const Result r = measure_in_child(mode, time, options.data, threads);
       if (!r.ok) {
         std::printf("%-17s %6ld   failed\n", mode.name.c_str(), long(time));
         continue;
