@@ -91,7 +91,9 @@ void multiply_columns(const Bfloat16TileProduct& p, int64_t col0) {
   if (row < p.rows) multiply_block<1, ColumnTiles>(p, row, col0);
 }
 
-void multiply_on_tiles(const Bfloat16TileProduct& p) {
+}  // namespace
+
+void multiply_whole_tiles(const Bfloat16TileProduct& p) {
   // The tile loads below read memory that plain stores wrote (the packed
   // operands); their asm does not say so, this barrier does.
   asm volatile("" ::: "memory");
@@ -104,15 +106,11 @@ void multiply_on_tiles(const Bfloat16TileProduct& p) {
 
 #pragma GCC pop_options
 
-}  // namespace
-
 bool is_usable() {
   static const bool usable = __builtin_cpu_supports("amx-tile") && __builtin_cpu_supports("amx-bf16") &&
                              operating_system_allows_tiles();
   return usable;
 }
-
-void multiply_whole_tiles(const Bfloat16TileProduct& product) { multiply_on_tiles(product); }
 
 #else  // not x86-64: no matrix unit
 

@@ -165,13 +165,13 @@ Bfloat16TileEngine bfloat16_tile_engine() {
 
 bool has_fast_bfloat16_tiles() { return bfloat16_tile_engine() != Bfloat16TileEngine::reference; }
 
-void multiply_bfloat16_tile(const Bfloat16TileProduct& product) {
-  multiply_bfloat16_tile(product, bfloat16_tile_engine());
-}
+namespace {
 
-void multiply_bfloat16_tile(const Bfloat16TileProduct& product, Bfloat16TileEngine engine) {
-  require(product.inner % 2 == 0, "multiply_bfloat16_tile: the inner dimension must be even (pad it with zeros)");
-  require(can_run(engine), std::string("multiply_bfloat16_tile: this CPU cannot run ") + name(engine));
+// The product on an engine that can run. The checks build no message unless
+// they fail: attention calls this once per tile.
+void multiply_on(Bfloat16TileEngine engine, const Bfloat16TileProduct& product) {
+  if (product.inner % 2 != 0)
+    throw Error("multiply_bfloat16_tile: the inner dimension must be even (pad it with zeros)");
   switch (engine) {
 #if defined(__x86_64__)
     case Bfloat16TileEngine::matrix_unit: multiply_on_matrix_unit(product); return;
@@ -179,6 +179,15 @@ void multiply_bfloat16_tile(const Bfloat16TileProduct& product, Bfloat16TileEngi
 #endif
     default: reference::multiply_bfloat16_tile(product); return;
   }
+}
+
+}  // namespace
+
+void multiply_bfloat16_tile(const Bfloat16TileProduct& product) { multiply_on(bfloat16_tile_engine(), product); }
+
+void multiply_bfloat16_tile(const Bfloat16TileProduct& product, Bfloat16TileEngine engine) {
+  if (!can_run(engine)) throw Error(std::string("multiply_bfloat16_tile: this CPU cannot run ") + name(engine));
+  multiply_on(engine, product);
 }
 
 namespace reference {
